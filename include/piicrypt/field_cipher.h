@@ -1,0 +1,89 @@
+// field_cipher.h: encrypts and decrypts one field (a CONTEXT such as
+// "orders.customer_email") under one data key, in the wire format of DESIGN.md.
+//
+//   PIICRYPT_ASSIGN_OR_RETURN(
+//       auto cipher, piicrypt::FieldCipher::Create(key_id, root_material, "orders.phone",
+//                                                  piicrypt::FieldMode::kRandomized));
+//   PIICRYPT_ASSIGN_OR_RETURN(std::string ct, cipher->EncryptText("+61 2 5550 0199", order_id));
+//   PIICRYPT_ASSIGN_OR_RETURN(std::string pt, cipher->DecryptText(ct, order_id));
+//
+// Modes: kRandomized (AES-256-GCM, a fresh 96-bit random nonce per value; reveals only
+// the length) and kDeterministic (AES-SIV; equal values give equal ciphertexts, which
+// is what makes equality lookups possible and is all it reveals).
+//
+// Record binding: a non-empty `record` (for example the order's primary key) is bound
+// into the associated data; the ciphertext then fails to decrypt in any other row. A
+// ciphertext moved to another field always fails, since the field name is bound too.
+// Deterministic fields are normally not row-bound, or equality across rows is lost.
+//
+// Limits: one field key should encrypt at most 2^32 values in randomized mode (random
+// nonces); rotate keys well before that.
+//
+// Errors: every failed decryption is kInvalidArgument with the one message
+// "<context>: decryption failed"; a ciphertext under another key is kNotFound.
+// Thread safety: every method is const and safe to call from many threads.
+#ifndef PIICRYPT_FIELD_CIPHER_H_
+#define PIICRYPT_FIELD_CIPHER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "piicrypt/secret_data.h"
+
+namespace piicrypt {
+
+enum class FieldMode { kRandomized, kDeterministic };
+
+class FieldCipher {
+ public:
+  // Derives the field key from the data key's 32-byte `root_material` (HKDF-SHA256,
+  // purpose "aead" or "daead"). REQUIRES: key_id != 0, non-empty `context` of at most
+  // 1024 bytes.
+  static absl::StatusOr<std::unique_ptr<FieldCipher>> Create(uint32_t key_id,
+                                                             const SecretData& root_material,
+                                                             absl::string_view context,
+                                                             FieldMode mode);
+  virtual ~FieldCipher() = default;
+
+  // Binary form.
+  virtual absl::StatusOr<std::string> Encrypt(absl::string_view plaintext,
+                                              absl::string_view record = {}) const = 0;
+  virtual absl::StatusOr<std::string> Decrypt(absl::string_view ciphertext,
+                                              absl::string_view record = {}) const = 0;
+  // Text form: base64url of the binary form, without padding.
+  virtual absl::StatusOr<std::string> EncryptText(absl::string_view plaintext,
+                                                  absl::string_view record = {}) const = 0;
+  virtual absl::StatusOr<std::string> DecryptText(absl::string_view text,
+                                                  absl::string_view record = {}) const = 0;
+
+  virtual uint32_t key_id() const = 0;
+  virtual FieldMode mode() const = 0;
+  virtual absl::string_view context() const = 0;
+
+  // The key id in a binary or text ciphertext's header, without decrypting it:
+  // kInvalidArgument if the input is not a piicrypt field ciphertext.
+  static absl::StatusOr<uint32_t> KeyIdOf(absl::string_view ciphertext);
+  static absl::StatusOr<uint32_t> KeyIdOfText(absl::string_view text);
+};
+
+// Computes blind indexes of one field under one data key:
+// HMAC-SHA256(field key "bidx", value) cut to `bits`, as lower-case hex.
+// The caller normalizes the value first (e-mail, phone, name normalizers come with the
+// field API). Thread safety: const and safe to call from many threads.
+class BlindIndexer {
+ public:
+  // REQUIRES: 1 <= bits <= 256 (policies demand at least 8; see docs/FORMAT.md).
+  static absl::StatusOr<std::unique_ptr<BlindIndexer>> Create(const SecretData& root_material,
+                                                              absl::string_view context,
+                                                              int bits);
+  virtual ~BlindIndexer() = default;
+  virtual absl::StatusOr<std::string> Compute(absl::string_view normalized_value) const = 0;
+  virtual int bits() const = 0;
+};
+
+}  // namespace piicrypt
+
+#endif  // PIICRYPT_FIELD_CIPHER_H_

@@ -1,0 +1,78 @@
+// field_format.h: the field wire format of DESIGN.md, in one bounds-checked module.
+//
+//   randomized:    0x01 || key_id(4) || nonce(12) || ciphertext || tag(16)   (AES-256-GCM)
+//   deterministic: 0x02 || key_id(4) || siv(16) || ciphertext                (AES-SIV-256)
+//   associated data (both): header(5) || lp(CONTEXT) || lp(RECORD),  lp(x) = u32be(len) || x
+//   text form: base64url without padding (RFC 4648 section 5)
+//   field keys: HKDF-SHA256(salt = "", ikm = root, info = "piicrypt/v1/" PURPOSE "/" CONTEXT)
+//
+// The format is documented in prose in docs/FORMAT.md and pinned by the golden
+// ciphertexts in tests/testdata/golden_ciphertexts.json.
+#ifndef PIICRYPT_SRC_CRYPTO_FIELD_FORMAT_H_
+#define PIICRYPT_SRC_CRYPTO_FIELD_FORMAT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "piicrypt/secret_data.h"
+
+namespace piicrypt::internal {
+
+// Key purposes of DESIGN.md's derivation, with their key sizes.
+enum class FieldPurpose { kAead, kDaead, kBlindIndex, kFf1, kToken };
+absl::string_view PurposeName(FieldPurpose purpose);  // "aead", "daead", "bidx", "ff1", "token"
+size_t PurposeKeySize(FieldPurpose purpose);          // 32, 64, 32, 32, 32
+
+inline constexpr size_t kRootKeySize = 32;
+// Longest CONTEXT (field name) accepted, in bytes.
+inline constexpr size_t kMaxContextSize = 1024;
+
+// HKDF-SHA256 field key; `root` must be kRootKeySize bytes and `context` non-empty.
+absl::StatusOr<SecretData> DeriveFieldKey(absl::Span<const uint8_t> root, FieldPurpose purpose,
+                                          absl::string_view context);
+
+inline constexpr uint8_t kRandomizedFormat = 0x01;
+inline constexpr uint8_t kDeterministicFormat = 0x02;
+inline constexpr size_t kHeaderSize = 5;
+inline constexpr size_t kRandomizedOverhead = kHeaderSize + 12 + 16;
+inline constexpr size_t kDeterministicOverhead = kHeaderSize + 16;
+
+// A parsed binary field ciphertext; the views point into the parsed input.
+struct CiphertextView {
+  uint8_t format = 0;  // kRandomizedFormat or kDeterministicFormat
+  uint32_t key_id = 0;
+  absl::string_view header;  // the first kHeaderSize bytes
+  absl::string_view body;    // everything after the header (nonce||ct||tag or siv||ct)
+};
+
+// Parses and bounds-checks a binary ciphertext: a known format byte, a non-zero key id,
+// and a body at least as long as the format's overhead. kInvalidArgument otherwise.
+absl::StatusOr<CiphertextView> ParseCiphertext(absl::string_view in);
+// Writes format || key_id into out[0..5).
+void WriteHeader(uint8_t format, uint32_t key_id, uint8_t* out);
+// The exact inverse of ParseCiphertext: header || body.
+std::string SerializeCiphertext(const CiphertextView& view);
+
+// Appends lp(x) to `out`.
+void AppendLengthPrefixed(absl::string_view x, std::string& out);
+// header || lp(context) || lp(record).
+std::string AssociatedData(absl::string_view header, absl::string_view context,
+                           absl::string_view record);
+
+// base64url without padding. Decode is strict: it rejects padding, characters outside
+// the URL-safe alphabet, a length of 1 mod 4 and non-zero unused trailing bits, so every
+// ciphertext has exactly one text form.
+std::string Base64UrlEncode(absl::string_view bytes);
+absl::StatusOr<std::string> Base64UrlDecode(absl::string_view text);
+
+// Lower-case hex of the first ceil(bits/8) bytes of `mac`, with the unused low bits of the
+// last byte cleared. `bits` must be in 1..8*mac.size().
+std::string TruncatedHex(absl::Span<const uint8_t> mac, int bits);
+
+}  // namespace piicrypt::internal
+
+#endif  // PIICRYPT_SRC_CRYPTO_FIELD_FORMAT_H_

@@ -1,0 +1,93 @@
+#include "tests/test_util.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+
+namespace piicrypt::testing {
+
+std::string WycheproofDir() {
+  if (const char* dir = std::getenv("PIICRYPT_WYCHEPROOF_DIR")) return dir;
+  return std::string(PIICRYPT_SOURCE_DIR) + "/../shared/testdata/wycheproof";
+}
+
+std::string WycheproofFile(absl::string_view name) {
+  return absl::StrCat(WycheproofDir(), "/", name);
+}
+
+std::string TestDataFile(absl::string_view name) {
+  return absl::StrCat(PIICRYPT_SOURCE_DIR, "/tests/testdata/", name);
+}
+
+std::string CliPath() { return PIICRYPT_CLI_PATH; }
+
+std::string HexDecode(absl::string_view hex) {
+  if (hex.size() % 2 != 0) {
+    std::fprintf(stderr, "bad hex in test data\n");
+    std::abort();
+  }
+  for (char c : hex) {
+    if (!std::isxdigit(static_cast<unsigned char>(c))) {
+      std::fprintf(stderr, "bad hex in test data\n");
+      std::abort();
+    }
+  }
+  return absl::HexStringToBytes(hex);
+}
+
+std::string HexEncode(absl::string_view bytes) { return absl::BytesToHexString(bytes); }
+
+absl::Span<const uint8_t> Bytes(absl::string_view s) {
+  return absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+}
+
+namespace {
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+}  // namespace
+
+CommandResult RunCommand(const std::string& command, const std::string& stdin_data) {
+  TempDir tmp;
+  const std::string in = tmp.File("stdin"), out = tmp.File("stdout"), err = tmp.File("stderr");
+  {
+    std::ofstream f(in, std::ios::binary);
+    f << stdin_data;
+  }
+  const std::string full =
+      absl::StrCat("(", command, ") <'", in, "' >'", out, "' 2>'", err, "'");
+  const int status = std::system(full.c_str());
+  CommandResult result;
+  if (status != -1 && WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  result.out = ReadAll(out);
+  result.err = ReadAll(err);
+  return result;
+}
+
+TempDir::TempDir() {
+  std::string templ = (std::filesystem::temp_directory_path() / "piicrypt-test-XXXXXX").string();
+  if (mkdtemp(templ.data()) == nullptr) {
+    std::perror("mkdtemp");
+    std::abort();
+  }
+  path_ = templ;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+}  // namespace piicrypt::testing

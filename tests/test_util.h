@@ -1,0 +1,69 @@
+// test_util.h: shared helpers for piicrypt's tests.
+#ifndef PIICRYPT_TESTS_TEST_UTIL_H_
+#define PIICRYPT_TESTS_TEST_UTIL_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "gmock/gmock.h"
+
+namespace piicrypt::testing {
+
+// ../shared/testdata/wycheproof/ beside the source tree (PIICRYPT_WYCHEPROOF_DIR overrides).
+std::string WycheproofDir();
+std::string WycheproofFile(absl::string_view name);
+// tests/testdata/ in the source tree.
+std::string TestDataFile(absl::string_view name);
+// The built piicrypt command-line tool.
+std::string CliPath();
+
+std::string HexDecode(absl::string_view hex);  // aborts the test binary on bad hex
+std::string HexEncode(absl::string_view bytes);
+absl::Span<const uint8_t> Bytes(absl::string_view s);
+
+// Runs a shell command, returning its exit status (or -1) and, if given, its stdout.
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+CommandResult RunCommand(const std::string& command, const std::string& stdin_data = "");
+
+// A fresh temporary directory, removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string File(absl::string_view name) const { return path_ + "/" + std::string(name); }
+
+ private:
+  std::string path_;
+};
+
+MATCHER_P(StatusIs, code, "") {
+  const absl::Status& s = internal_status(arg);
+  *result_listener << "status: " << s;
+  return s.code() == code;
+}
+MATCHER(IsOk, "") {
+  const absl::Status& s = internal_status(arg);
+  *result_listener << "status: " << s;
+  return s.ok();
+}
+inline const absl::Status& internal_status(const absl::Status& s) { return s; }
+template <typename T>
+const absl::Status& internal_status(const absl::StatusOr<T>& s) {
+  return s.status();
+}
+
+}  // namespace piicrypt::testing
+
+#endif  // PIICRYPT_TESTS_TEST_UTIL_H_
