@@ -44,6 +44,10 @@ void WipeMaterial(storage::Keyset& message) {
   }
 }
 
+bool HasUnknownFields(const google::protobuf::Message& message) {
+  return !message.GetReflection()->GetUnknownFields(message).empty();
+}
+
 }  // namespace
 
 std::string KeysetAssociatedData(KekKind kind) {
@@ -115,14 +119,14 @@ absl::StatusOr<KeysetData> ParseKeyset(absl::Span<const uint8_t> serialized) {
   if (!message.ParseFromArray(serialized.data(), static_cast<int>(serialized.size()))) {
     return absl::DataLossError("keyset is corrupt: it does not parse");
   }
-  if (!message.unknown_fields().empty()) {
+  if (HasUnknownFields(message)) {
     return absl::DataLossError("keyset is corrupt or from a newer version: unknown fields");
   }
   KeysetData keyset;
   keyset.primary_key_id = message.primary_key_id();
   keyset.keys.reserve(static_cast<size_t>(message.keys_size()));
   for (const storage::Key& key : message.keys()) {
-    if (!key.unknown_fields().empty()) {
+    if (HasUnknownFields(key)) {
       return absl::DataLossError("keyset is corrupt or from a newer version: unknown fields");
     }
     KeyEntry entry;
@@ -159,7 +163,7 @@ absl::StatusOr<EncryptedKeysetParts> ParseEncryptedKeyset(absl::string_view seri
   if (!message.ParseFromArray(serialized.data(), static_cast<int>(serialized.size()))) {
     return absl::DataLossError("keyset file is corrupt or truncated: it does not parse");
   }
-  if (!message.unknown_fields().empty()) {
+  if (HasUnknownFields(message)) {
     return absl::DataLossError("keyset file is corrupt: it has unknown fields");
   }
   if (message.format_version() != kKeysetFormatVersion) {

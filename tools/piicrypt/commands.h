@@ -22,6 +22,7 @@ void PrintError(const std::string& message);
 int ReportFailure(const absl::Status& status);
 
 void AddKatCommand(CLI::App& app, int& exit_code);
+void AddKeyCommands(CLI::App& app, int& exit_code);  // kek ..., keyset ...
 
 }  // namespace piicrypt::cli
 
