@@ -504,9 +504,16 @@ TEST(KeysetFileTest, EveryFlippedByteAndEveryTruncationIsACleanError) {
   const std::string original = ReadFile(path);
   ASSERT_GT(original.size(), 100u);
 
+  // Through the file for a sample, in memory (the same parser and checks) for the rest.
+  int count = 0;
   auto expect_clean_error = [&](const std::string& bytes, const std::string& what) {
-    WriteFile(path, bytes);
-    auto read = Keyset::Read(path, *kek);
+    absl::StatusOr<Keyset> read = absl::UnknownError("not run");
+    if (count++ % 16 == 0) {
+      WriteFile(path, bytes);
+      read = Keyset::Read(path, *kek);
+    } else {
+      read = Keyset::Decrypt(bytes, *kek);
+    }
     ASSERT_FALSE(read.ok()) << what;
     const auto code = read.status().code();
     EXPECT_TRUE(code == absl::StatusCode::kDataLoss || code == absl::StatusCode::kInvalidArgument)
