@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -350,6 +351,47 @@ TEST_F(SoftHsmTest, AnIdSelectsAmongKeysWithOneLabel) {
   EXPECT_THAT(Kek::Open(absl::StrCat("pkcs11:token=", kToken, ";object=kek2;id=%09?module-path=",
                                      SoftHsmModule(), "&pin-value=", kPin)),
               StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(SoftHsmTest, CliCreatesAnHsmKekAndRewrapsFileToHsmAndBack) {
+  const auto cli = [](const std::string& args) {
+    return RunCommand(absl::StrCat("PIICRYPT_PKCS11_PIN=", kPin, " '",
+                                   testing::CliPath(), "' ", args));
+  };
+  const std::string hsm = "'" + Uri("cli-kek") + "'";  // PIN from the environment
+  const std::string file = "'file:" + dir_.File("kek.key") + "'";
+  const std::string keyset = "'" + dir_.File("ks") + "'";
+  auto r = cli("kek create " + hsm);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = cli("kek create " + hsm);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("already exists"));
+  ASSERT_EQ(cli("kek create " + file).exit_code, 0);
+  r = cli("keyset create --kek " + file + " --out " + keyset);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string first = r.out;
+
+  r = cli("keyset rewrap --kek " + file + " --new-kek " + hsm + " " + keyset);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(cli("keyset list --kek " + file + " " + keyset).exit_code, 1);
+  r = cli("keyset rotate --kek " + hsm + " " + keyset);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = cli("keyset list --json --kek " + hsm + " " + keyset);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(absl::StripTrailingAsciiWhitespace(first)));
+
+  r = cli("keyset rewrap --kek " + hsm + " --new-kek " + file + " " + keyset);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = cli("keyset list --kek " + file + " " + keyset);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3) << r.out;  // header + 2 keys
+
+  // A wrong PIN: exit 1, one line, no PIN in it.
+  r = RunCommand(absl::StrCat("PIICRYPT_PKCS11_PIN=999999 '", testing::CliPath(),
+                              "' keyset list --kek ", hsm, " ", keyset));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("incorrect PIN"));
+  EXPECT_THAT(r.err, Not(HasSubstr("999999")));
 }
 
 }  // namespace
