@@ -120,11 +120,12 @@ class Keyset {
 
   // The cipher that encrypts new values of field `context`: under the primary key.
   absl::StatusOr<std::shared_ptr<const FieldCipher>> FieldCipherFor(absl::string_view context,
-                                                                   FieldMode mode) const;
+                                                                    FieldMode mode) const;
   // The cipher of one key, for decryption: kFailedPrecondition if the key is disabled,
   // kNotFound if it was destroyed or is not in the keyset.
-  absl::StatusOr<std::shared_ptr<const FieldCipher>> FieldCipherForKey(
-      uint32_t key_id, absl::string_view context, FieldMode mode) const;
+  absl::StatusOr<std::shared_ptr<const FieldCipher>> FieldCipherForKey(uint32_t key_id,
+                                                                       absl::string_view context,
+                                                                       FieldMode mode) const;
   // Decrypts a binary or text ciphertext of field `context` under the key its header names
   // (the mode comes from the header too). Errors as FieldCipherForKey and
   // FieldCipher::Decrypt.

@@ -36,8 +36,8 @@ class FileKek : public Kek {
                                         absl::string_view associated_data) const override {
     KekCiphertext out;
     out.iv.resize(AesGcm::kNonceSize);
-    PIICRYPT_RETURN_IF_ERROR(RandomNonce(
-        absl::MakeSpan(reinterpret_cast<uint8_t*>(out.iv.data()), out.iv.size())));
+    PIICRYPT_RETURN_IF_ERROR(
+        RandomNonce(absl::MakeSpan(reinterpret_cast<uint8_t*>(out.iv.data()), out.iv.size())));
     out.ciphertext.resize(plaintext.size() + AesGcm::kTagSize);
     uint8_t* ct = reinterpret_cast<uint8_t*>(out.ciphertext.data());
     PIICRYPT_RETURN_IF_ERROR(gcm_->Seal(out.iv, associated_data, AsStringView(plaintext),
@@ -117,8 +117,7 @@ absl::StatusOr<std::unique_ptr<Kek>> OpenFileKek(absl::string_view uri) {
   if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
     return absl::FailedPreconditionError(absl::StrCat(
         "KEK file ", path, " is accessible to group or others (mode ",
-        absl::StrFormat("%03o", st.st_mode & 0777),
-        "); refusing to use it until it is chmod 600"));
+        absl::StrFormat("%03o", st.st_mode & 0777), "); refusing to use it until it is chmod 600"));
   }
   if (st.st_size != static_cast<off_t>(kFileKekSize)) {
     return absl::DataLossError(
@@ -148,17 +147,17 @@ absl::Status CreateFileKek(absl::string_view uri) {
   PIICRYPT_ASSIGN_OR_RETURN(std::string path, ParseFileKekUri(uri));
   SecretData key(kFileKekSize);
   PIICRYPT_RETURN_IF_ERROR(RandomKey(absl::MakeSpan(key)));
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-                        S_IRUSR | S_IWUSR);
+  const int fd =
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, S_IRUSR | S_IWUSR);
   if (fd < 0) {
     const int err = errno;
     if (err == EEXIST) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "KEK file ", path, " already exists; refusing to overwrite a KEK"));
+      return absl::AlreadyExistsError(
+          absl::StrCat("KEK file ", path, " already exists; refusing to overwrite a KEK"));
     }
     if (err == ENOENT || err == ENOTDIR) {
-      return absl::NotFoundError(absl::StrCat("the directory of KEK file ", path,
-                                              " does not exist"));
+      return absl::NotFoundError(
+          absl::StrCat("the directory of KEK file ", path, " does not exist"));
     }
     if (err == EACCES || err == EPERM) {
       return absl::PermissionDeniedError(absl::StrCat("no permission to create KEK file ", path));

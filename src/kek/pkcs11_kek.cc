@@ -9,9 +9,8 @@
 #include "absl/synchronization/mutex.h"
 #include "piicrypt/status_macros.h"
 #include "src/crypto/random.h"
-#include "src/kek/pkcs11_uri.h"
-// Last: see pkcs11_module.h.
 #include "src/kek/pkcs11_module.h"
+#include "src/kek/pkcs11_uri.h"
 
 namespace piicrypt::internal {
 namespace {
@@ -38,8 +37,8 @@ absl::StatusOr<Connected> Connect(absl::string_view text) {
   return Connected{std::move(uri), std::move(session)};
 }
 
-absl::Status CheckKeyObject(Pkcs11Session& session, CK_OBJECT_HANDLE key,
-                            const std::string& name) {
+[[nodiscard]] absl::Status CheckKeyObject(Pkcs11Session& session, CK_OBJECT_HANDLE key,
+                                          const std::string& name) {
   CK_KEY_TYPE key_type = 0;
   CK_ULONG value_len = 0;
   CK_BBOOL sensitive = CK_FALSE, extractable = CK_TRUE, encrypt = CK_FALSE, decrypt = CK_FALSE;
@@ -59,9 +58,10 @@ absl::Status CheckKeyObject(Pkcs11Session& session, CK_OBJECT_HANDLE key,
         absl::StrCat("PKCS#11 key ", name, " is not an AES-256 key"));
   }
   if (sensitive != CK_TRUE || extractable != CK_FALSE) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "PKCS#11 key ", name, " is extractable or not sensitive, so it is not held apart; "
-        "create a KEK with `piicrypt kek create`"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("PKCS#11 key ", name,
+                     " is extractable or not sensitive, so it is not held apart; "
+                     "create a KEK with `piicrypt kek create`"));
   }
   if (encrypt != CK_TRUE || decrypt != CK_TRUE) {
     return absl::FailedPreconditionError(
@@ -72,8 +72,7 @@ absl::Status CheckKeyObject(Pkcs11Session& session, CK_OBJECT_HANDLE key,
 
 class Pkcs11Kek : public Kek {
  public:
-  Pkcs11Kek(std::string description, std::unique_ptr<Pkcs11Session> session,
-            CK_OBJECT_HANDLE key)
+  Pkcs11Kek(std::string description, std::unique_ptr<Pkcs11Session> session, CK_OBJECT_HANDLE key)
       : description_(std::move(description)), session_(std::move(session)), key_(key) {}
 
   KekKind kind() const override { return KekKind::kPkcs11; }
@@ -94,8 +93,7 @@ class Pkcs11Kek : public Kek {
     CK_RV rv = f->C_EncryptInit(session_->handle(), &mechanism, key_);
     if (rv != CKR_OK) return Pkcs11Error("C_EncryptInit", rv);
     rv = f->C_Encrypt(session_->handle(), In(plaintext.data()),
-                      static_cast<CK_ULONG>(plaintext.size()), In(out.ciphertext.data()),
-                      &out_len);
+                      static_cast<CK_ULONG>(plaintext.size()), In(out.ciphertext.data()), &out_len);
     if (rv != CKR_OK) return Pkcs11Error("C_Encrypt", rv);
     if (out_len != out.ciphertext.size()) {
       return absl::InternalError("PKCS#11 C_Encrypt returned an unexpected length");
@@ -162,8 +160,8 @@ absl::StatusOr<std::unique_ptr<Kek>> OpenPkcs11Kek(absl::string_view text) {
   PIICRYPT_ASSIGN_OR_RETURN(std::vector<CK_OBJECT_HANDLE> keys,
                             c.session->FindSecretKeys(c.uri.object, c.uri.id));
   if (keys.empty()) {
-    return absl::NotFoundError(absl::StrCat("no PKCS#11 secret key ", name,
-                                            " (create one with `piicrypt kek create`)"));
+    return absl::NotFoundError(
+        absl::StrCat("no PKCS#11 secret key ", name, " (create one with `piicrypt kek create`)"));
   }
   if (keys.size() > 1) {
     return absl::FailedPreconditionError(
@@ -179,8 +177,8 @@ absl::Status CreatePkcs11Kek(absl::string_view text) {
   PIICRYPT_ASSIGN_OR_RETURN(std::vector<CK_OBJECT_HANDLE> existing,
                             c.session->FindSecretKeys(c.uri.object, std::nullopt));
   if (!existing.empty()) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        "a PKCS#11 secret key labelled like ", name, " already exists; refusing to add another"));
+    return absl::AlreadyExistsError(absl::StrCat("a PKCS#11 secret key labelled like ", name,
+                                                 " already exists; refusing to add another"));
   }
   CK_OBJECT_CLASS key_class = CKO_SECRET_KEY;
   CK_KEY_TYPE key_type = CKK_AES;

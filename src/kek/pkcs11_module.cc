@@ -107,8 +107,7 @@ absl::StatusOr<std::shared_ptr<Pkcs11Module>> Pkcs11Module::Load(const std::stri
   if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
     ::dlclose(handle);
     return absl::UnavailableError(absl::StrFormat(
-        "cannot initialise the PKCS#11 module %s (CKR 0x%08X; check its configuration)", path,
-        rv));
+        "cannot initialise the PKCS#11 module %s (CKR 0x%08X; check its configuration)", path, rv));
   }
   const bool finalize = rv == CKR_OK;
   RegistryEntry& entry = registry[path];
@@ -142,14 +141,14 @@ absl::StatusOr<std::unique_ptr<Pkcs11Session>> Pkcs11Session::Open(
     while (!label.empty() && (label.back() == ' ' || label.back() == '\0')) label.remove_suffix(1);
     if (label != token_label) continue;
     if (found.has_value()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "more than one PKCS#11 token is labelled '", token_label, "'; labels must be unique"));
+      return absl::FailedPreconditionError(absl::StrCat("more than one PKCS#11 token is labelled '",
+                                                        token_label, "'; labels must be unique"));
     }
     found = slot;
   }
   if (!found.has_value()) {
-    return absl::NotFoundError(absl::StrCat("no PKCS#11 token labelled '", token_label,
-                                            "' in module ", module->path()));
+    return absl::NotFoundError(
+        absl::StrCat("no PKCS#11 token labelled '", token_label, "' in module ", module->path()));
   }
   CK_SESSION_HANDLE handle = CK_INVALID_HANDLE;
   rv = f->C_OpenSession(*found, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &handle);

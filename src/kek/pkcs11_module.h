@@ -6,6 +6,8 @@
 #ifndef PIICRYPT_SRC_KEK_PKCS11_MODULE_H_
 #define PIICRYPT_SRC_KEK_PKCS11_MODULE_H_
 
+#include <p11-kit/pkcs11.h>
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,15 +17,13 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "piicrypt/secret_data.h"
-// Last: p11-kit's header defines short macros while it is being read (undone at its end).
-#include <p11-kit/pkcs11.h>
 
 namespace piicrypt::internal {
 
 // A status for a failed PKCS#11 call: the function and the CKR_ code, nothing else.
 // CKR_PIN_INCORRECT is kPermissionDenied; a locked or expired PIN kFailedPrecondition; a
 // removed or failing device kUnavailable; anything unexpected kInternal.
-absl::Status Pkcs11Error(absl::string_view function, CK_RV rv);
+[[nodiscard]] absl::Status Pkcs11Error(absl::string_view function, CK_RV rv);
 
 class Pkcs11Module {
  public:
@@ -51,9 +51,9 @@ class Pkcs11Module {
 class Pkcs11Session {
  public:
   // kNotFound if no token has `token_label`; kPermissionDenied for a wrong PIN.
-  static absl::StatusOr<std::unique_ptr<Pkcs11Session>> Open(
-      std::shared_ptr<Pkcs11Module> module, absl::string_view token_label,
-      const SecretData& pin);
+  static absl::StatusOr<std::unique_ptr<Pkcs11Session>> Open(std::shared_ptr<Pkcs11Module> module,
+                                                             absl::string_view token_label,
+                                                             const SecretData& pin);
   ~Pkcs11Session();
   Pkcs11Session(const Pkcs11Session&) = delete;
   Pkcs11Session& operator=(const Pkcs11Session&) = delete;

@@ -18,8 +18,8 @@ namespace {
 constexpr absl::string_view kScheme = "pkcs11:";
 
 bool IsUnreserved(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' ||
-         c == '_' || c == '~';
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
+         c == '~';
 }
 
 // RFC 7512: pk11-path-res-avail and pk11-query-res-avail (besides unreserved and %XX).
@@ -148,8 +148,7 @@ absl::StatusOr<Pkcs11Uri> ParsePkcs11Uri(absl::string_view uri) {
   if (has_query && query.empty()) {
     return absl::InvalidArgumentError("PKCS#11 URI: empty query after '?'");
   }
-  PIICRYPT_ASSIGN_OR_RETURN(std::vector<Attribute> path_attrs,
-                            SplitAttributes(path, ';', "path"));
+  PIICRYPT_ASSIGN_OR_RETURN(std::vector<Attribute> path_attrs, SplitAttributes(path, ';', "path"));
   PIICRYPT_ASSIGN_OR_RETURN(std::vector<Attribute> query_attrs,
                             SplitAttributes(query, '&', "query"));
 
@@ -174,13 +173,12 @@ absl::StatusOr<Pkcs11Uri> ParsePkcs11Uri(absl::string_view uri) {
       out.id = std::move(value);
     } else if (a.name == "type") {
       if (value != "secret-key") {
-        return absl::InvalidArgumentError(
-            "PKCS#11 URI: a KEK is an object of type=secret-key");
+        return absl::InvalidArgumentError("PKCS#11 URI: a KEK is an object of type=secret-key");
       }
     } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "PKCS#11 URI: unsupported path attribute '", a.name,
-          "' (supported: token, object, type, id)"));
+      return absl::InvalidArgumentError(absl::StrCat("PKCS#11 URI: unsupported path attribute '",
+                                                     a.name,
+                                                     "' (supported: token, object, type, id)"));
     }
   }
   for (const Attribute& a : query_attrs) {
@@ -217,9 +215,9 @@ absl::StatusOr<Pkcs11Uri> ParsePkcs11Uri(absl::string_view uri) {
       return absl::InvalidArgumentError(
           "PKCS#11 URI: 'module-name' is not supported; give 'module-path'");
     } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "PKCS#11 URI: unsupported query attribute '", a.name,
-          "' (supported: module-path, pin-value, pin-source)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("PKCS#11 URI: unsupported query attribute '", a.name,
+                       "' (supported: module-path, pin-value, pin-source)"));
     }
   }
   if (!have_token) return absl::InvalidArgumentError("PKCS#11 URI: 'token' is required");

@@ -26,10 +26,10 @@ inline constexpr size_t kMaxPinSize = 256;
 inline constexpr char kPinEnvironmentVariable[] = "PIICRYPT_PKCS11_PIN";
 
 struct Pkcs11Uri {
-  std::string token;        // CKA token label
-  std::string object;       // CKA_LABEL of the key
+  std::string token;              // CKA token label
+  std::string object;             // CKA_LABEL of the key
   std::optional<std::string> id;  // CKA_ID, if given
-  std::string module_path;  // the PKCS#11 module to dlopen
+  std::string module_path;        // the PKCS#11 module to dlopen
   std::optional<SecretData> pin_value;
   std::optional<std::string> pin_source;  // a file path
 

@@ -84,9 +84,9 @@ struct Keyset::Rep {
 
   absl::StatusOr<KeyEntry> NewKey() const {
     if (data.keys.size() >= kMaxKeys) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "the keyset already holds ", kMaxKeys, " keys (destroyed ones count too); "
-          "start a new keyset and re-encrypt"));
+      return absl::ResourceExhaustedError(absl::StrCat("the keyset already holds ", kMaxKeys,
+                                                       " keys (destroyed ones count too); "
+                                                       "start a new keyset and re-encrypt"));
     }
     KeyEntry key;
     for (int attempt = 0; attempt < 64 && key.id == 0; ++attempt) {
@@ -140,9 +140,9 @@ absl::StatusOr<Keyset> Keyset::Decrypt(absl::string_view encrypted, const Kek& k
     if (serialized.status().code() != absl::StatusCode::kInvalidArgument) {
       return serialized.status();
     }
-    return absl::InvalidArgumentError(
-        absl::StrCat("the keyset does not decrypt under ", kek.description(),
-                     " (wrong KEK, or the keyset was altered)"));
+    return absl::InvalidArgumentError(absl::StrCat("the keyset does not decrypt under ",
+                                                   kek.description(),
+                                                   " (wrong KEK, or the keyset was altered)"));
   }
   PIICRYPT_ASSIGN_OR_RETURN(KeysetData data, internal::ParseKeyset(*serialized));
   return Keyset(std::make_unique<Rep>(std::move(data)));
@@ -196,8 +196,8 @@ std::vector<KeyInfo> Keyset::ListKeys() const {
   std::vector<KeyInfo> out;
   out.reserve(rep_->data.keys.size());
   for (const KeyEntry& key : rep_->data.keys) {
-    out.push_back(KeyInfo{key.id, key.status, key.created_unix_seconds,
-                          key.id == rep_->data.primary_key_id});
+    out.push_back(
+        KeyInfo{key.id, key.status, key.created_unix_seconds, key.id == rep_->data.primary_key_id});
   }
   return out;
 }
@@ -230,8 +230,9 @@ absl::Status Keyset::Promote(uint32_t key_id) {
     return absl::NotFoundError(absl::StrCat("key ", key_id, " is not in the keyset"));
   }
   if (key->status != KeyStatus::kEnabled) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "key ", key_id, " is ", KeyStatusName(key->status), "; only an enabled key can be primary"));
+    return absl::FailedPreconditionError(absl::StrCat("key ", key_id, " is ",
+                                                      KeyStatusName(key->status),
+                                                      "; only an enabled key can be primary"));
   }
   rep_->data.primary_key_id = key_id;
   return absl::OkStatus();
@@ -280,9 +281,10 @@ absl::Status Keyset::Destroy(uint32_t key_id) {
     case KeyStatus::kDestroyed:
       return absl::OkStatus();  // already gone: destroying twice is harmless
     case KeyStatus::kEnabled:
-      return absl::FailedPreconditionError(absl::StrCat(
-          "key ", key_id, " is enabled; disable it first (and check nothing fails) before "
-          "destroying it"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("key ", key_id,
+                       " is enabled; disable it first (and check nothing fails) before "
+                       "destroying it"));
     case KeyStatus::kDisabled:
       break;
   }
@@ -292,8 +294,8 @@ absl::Status Keyset::Destroy(uint32_t key_id) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::shared_ptr<const FieldCipher>> Keyset::FieldCipherFor(
-    absl::string_view context, FieldMode mode) const {
+absl::StatusOr<std::shared_ptr<const FieldCipher>> Keyset::FieldCipherFor(absl::string_view context,
+                                                                          FieldMode mode) const {
   return FieldCipherForKey(rep_->data.primary_key_id, context, mode);
 }
 
@@ -311,22 +313,19 @@ absl::StatusOr<std::shared_ptr<const FieldCipher>> Keyset::FieldCipherForKey(
   return shared;
 }
 
-absl::StatusOr<std::string> Keyset::Decrypt(absl::string_view context,
-                                            absl::string_view ciphertext,
+absl::StatusOr<std::string> Keyset::Decrypt(absl::string_view context, absl::string_view ciphertext,
                                             absl::string_view record) const {
   auto parsed = internal::ParseCiphertext(ciphertext);
   if (!parsed.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(context, ": decryption failed"));
   }
-  const FieldMode mode = parsed->format == internal::kRandomizedFormat
-                             ? FieldMode::kRandomized
-                             : FieldMode::kDeterministic;
+  const FieldMode mode = parsed->format == internal::kRandomizedFormat ? FieldMode::kRandomized
+                                                                       : FieldMode::kDeterministic;
   PIICRYPT_ASSIGN_OR_RETURN(auto cipher, FieldCipherForKey(parsed->key_id, context, mode));
   return cipher->Decrypt(ciphertext, record);
 }
 
-absl::StatusOr<std::string> Keyset::DecryptText(absl::string_view context,
-                                                absl::string_view text,
+absl::StatusOr<std::string> Keyset::DecryptText(absl::string_view context, absl::string_view text,
                                                 absl::string_view record) const {
   auto binary = internal::Base64UrlDecode(text);
   if (!binary.ok()) {
@@ -339,8 +338,10 @@ absl::StatusOr<std::vector<std::pair<uint32_t, std::shared_ptr<const BlindIndexe
 Keyset::BlindIndexersFor(absl::string_view context, int bits) const {
   std::vector<const KeyEntry*> keys;
   for (const KeyEntry& key : rep_->data.keys) {
-    if (key.id == rep_->data.primary_key_id) keys.insert(keys.begin(), &key);
-    else if (key.status == KeyStatus::kEnabled) keys.push_back(&key);
+    if (key.id == rep_->data.primary_key_id)
+      keys.insert(keys.begin(), &key);
+    else if (key.status == KeyStatus::kEnabled)
+      keys.push_back(&key);
   }
   std::vector<std::pair<uint32_t, std::shared_ptr<const BlindIndexer>>> out;
   absl::MutexLock lock(&rep_->mu);

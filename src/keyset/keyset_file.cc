@@ -46,8 +46,8 @@ std::string DirectoryOf(const std::string& path) {
   return path.substr(0, slash);
 }
 
-absl::Status WriteAll(int fd, absl::string_view data, absl::string_view what,
-                      const std::string& path) {
+[[nodiscard]] absl::Status WriteAll(int fd, absl::string_view data, absl::string_view what,
+                                    const std::string& path) {
   size_t done = 0;
   while (done < data.size()) {
     const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
@@ -103,8 +103,8 @@ absl::Status SyncParentDirectory(const std::string& path) {
   return absl::OkStatus();
 }
 
-absl::Status WriteFileAtomically(const std::string& path, absl::string_view data,
-                                 WriteMode mode, absl::string_view what) {
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view data, WriteMode mode,
+                                 absl::string_view what) {
   if (path.empty()) return absl::InvalidArgumentError(absl::StrCat(what, " path is empty"));
   if (path.back() == '/') {
     return absl::InvalidArgumentError(absl::StrCat(what, " path ", path, " names a directory"));

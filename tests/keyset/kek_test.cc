@@ -127,9 +127,8 @@ TEST(FileKekTest, UnreadableKeyFileIsPermissionDenied) {
   if (pid == 0) {
     // root reads any file: check as an unprivileged user.
     if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(3);
-    ::_exit(Kek::Open("file:" + path).status().code() == absl::StatusCode::kPermissionDenied
-                ? 0
-                : 1);
+    ::_exit(Kek::Open("file:" + path).status().code() == absl::StatusCode::kPermissionDenied ? 0
+                                                                                             : 1);
   }
   int status = 0;
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
@@ -167,13 +166,13 @@ TEST(KekUriTest, BadUrisAreInvalidArgument) {
       "pkcs11:token=t;object=k?module-path=/m.so&pin-value=",
       "pkcs11:token=t;object=k?module-path=/m.so&pin-source=relative",
       "pkcs11:token=t;object=k?module-path=/m.so&module-path=/n.so",
-      "pkcs11:token=t%;object=k?module-path=/m.so",              // truncated escape
-      "pkcs11:token=t%4;object=k?module-path=/m.so",             // truncated escape
-      "pkcs11:token=t%zz;object=k?module-path=/m.so",            // bad escape
-      "pkcs11:token=t%00;object=k?module-path=/m.so",            // NUL
-      "pkcs11:token=a b;object=k?module-path=/m.so",             // raw space
-      "pkcs11:token=a/b;object=k?module-path=/m.so",             // raw / in the path part
-      "pkcs11:token=t;object=k\"?module-path=/m.so",             // raw quote
+      "pkcs11:token=t%;object=k?module-path=/m.so",    // truncated escape
+      "pkcs11:token=t%4;object=k?module-path=/m.so",   // truncated escape
+      "pkcs11:token=t%zz;object=k?module-path=/m.so",  // bad escape
+      "pkcs11:token=t%00;object=k?module-path=/m.so",  // NUL
+      "pkcs11:token=a b;object=k?module-path=/m.so",   // raw space
+      "pkcs11:token=a/b;object=k?module-path=/m.so",   // raw / in the path part
+      "pkcs11:token=t;object=k\"?module-path=/m.so",   // raw quote
       "pkcs11:token=t;object=k?module-path=/m so",
       "pkcs11:token=t;object=k;id=?module-path=/m.so",
       "pkcs11:token=0123456789012345678901234567890123;object=k?module-path=/m.so",
@@ -192,9 +191,10 @@ TEST(KekUriTest, BadUrisAreInvalidArgument) {
 }
 
 TEST(KekUriTest, ErrorsNeverContainThePin) {
-  for (const char* uri : {"pkcs11:token=t;object=k?module-path=/m.so&pin-value=s3cr3t%zz",
-                          "pkcs11:token=t;object=k?module-path=/m.so&pin-value=s3cr3t&pin-source=/p",
-                          "pkcs11:token=t;object=k?pin-value=s3cr3t"}) {
+  for (const char* uri :
+       {"pkcs11:token=t;object=k?module-path=/m.so&pin-value=s3cr3t%zz",
+        "pkcs11:token=t;object=k?module-path=/m.so&pin-value=s3cr3t&pin-source=/p",
+        "pkcs11:token=t;object=k?pin-value=s3cr3t"}) {
     absl::Status s = Kek::ValidateUri(uri);
     ASSERT_FALSE(s.ok()) << uri;
     EXPECT_THAT(s.message(), Not(HasSubstr("s3cr3t"))) << s;
@@ -267,19 +267,19 @@ TEST(KekUriTest, PinSources) {
   EXPECT_EQ(std::string(source_pin->begin(), source_pin->end()), "from-file");
 
   std::ofstream(dir.File("empty")) << "\n";
-  auto empty = internal::ParsePkcs11Uri(
-      "pkcs11:token=t;object=k?module-path=/m.so&pin-source=" + dir.File("empty"));
+  auto empty = internal::ParsePkcs11Uri("pkcs11:token=t;object=k?module-path=/m.so&pin-source=" +
+                                        dir.File("empty"));
   ASSERT_THAT(empty, IsOk());
   EXPECT_THAT(internal::ResolvePin(*empty), StatusIs(absl::StatusCode::kInvalidArgument));
 
   std::ofstream(dir.File("long")) << std::string(internal::kMaxPinSize + 1, '1');
-  auto too_long = internal::ParsePkcs11Uri(
-      "pkcs11:token=t;object=k?module-path=/m.so&pin-source=" + dir.File("long"));
+  auto too_long = internal::ParsePkcs11Uri("pkcs11:token=t;object=k?module-path=/m.so&pin-source=" +
+                                           dir.File("long"));
   ASSERT_THAT(too_long, IsOk());
   EXPECT_THAT(internal::ResolvePin(*too_long), Not(IsOk()));
 
-  auto absent = internal::ParsePkcs11Uri(
-      "pkcs11:token=t;object=k?module-path=/m.so&pin-source=" + dir.File("absent"));
+  auto absent = internal::ParsePkcs11Uri("pkcs11:token=t;object=k?module-path=/m.so&pin-source=" +
+                                         dir.File("absent"));
   ASSERT_THAT(absent, IsOk());
   EXPECT_THAT(internal::ResolvePin(*absent), StatusIs(absl::StatusCode::kNotFound));
 }

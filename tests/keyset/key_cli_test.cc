@@ -1,6 +1,7 @@
 // `piicrypt kek ...` and `piicrypt keyset ...`: the command-line contract of DESIGN.md.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <regex>
 #include <string>
@@ -44,12 +45,12 @@ class KeyCliTest : public ::testing::Test {
   CommandResult Run(const std::string& args) { return RunCommand(Quote(CliPath()) + " " + args); }
   // `keyset SUB [ARGS] --kek KEK FILE`.
   CommandResult Keyset(const std::string& sub, const std::string& args = "") {
-    return Run(absl::StrCat("keyset ", sub, " ", args, " --kek ", Quote(kek_), " ",
-                            Quote(keyset_)));
+    return Run(
+        absl::StrCat("keyset ", sub, " ", args, " --kek ", Quote(kek_), " ", Quote(keyset_)));
   }
   uint32_t CreateKeyset() {
-    CommandResult r = Run(absl::StrCat("keyset create --kek ", Quote(kek_), " --out ",
-                                       Quote(keyset_)));
+    CommandResult r =
+        Run(absl::StrCat("keyset create --kek ", Quote(kek_), " --out ", Quote(keyset_)));
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return ParseId(r.out);
   }
@@ -239,13 +240,13 @@ TEST_F(KeyCliTest, ExportCleartextRefusesWithoutItsFlagAndMatchesTheKeys) {
 TEST_F(KeyCliTest, UsageErrorsExitTwo) {
   CreateKeyset();
   const std::vector<std::string> bad_usage = {
-      "keyset",                                                     // no subcommand
+      "keyset",  // no subcommand
       "keyset frobnicate --kek " + Quote(kek_) + " " + Quote(keyset_),
-      "keyset list " + Quote(keyset_),                             // no --kek
-      "keyset list --kek " + Quote(kek_),                          // no FILE
-      "keyset create --kek " + Quote(kek_),                        // no --out
-      "keyset list --kek bogus:thing " + Quote(keyset_),           // bad URI
-      "keyset list --kek 'pkcs11:token=t' " + Quote(keyset_),      // bad URI
+      "keyset list " + Quote(keyset_),                              // no --kek
+      "keyset list --kek " + Quote(kek_),                           // no FILE
+      "keyset create --kek " + Quote(kek_),                         // no --out
+      "keyset list --kek bogus:thing " + Quote(keyset_),            // bad URI
+      "keyset list --kek 'pkcs11:token=t' " + Quote(keyset_),       // bad URI
       "keyset rewrap --kek " + Quote(kek_) + " " + Quote(keyset_),  // no --new-kek
       "keyset rewrap --kek " + Quote(kek_) + " --new-kek nope " + Quote(keyset_),
       "kek create",
@@ -289,7 +290,8 @@ TEST_F(KeyCliTest, FailedOperationsExitOneWithOneLineAndNoSecrets) {
       "kek create " + Quote(kek_),
       // an unreachable HSM
       "keyset list --kek 'pkcs11:token=t;object=o?module-path=/nonexistent/module.so"
-      "&pin-value=s3cr3t' " + Quote(keyset_),
+      "&pin-value=s3cr3t' " +
+          Quote(keyset_),
   };
   for (const std::string& args : failing) {
     CommandResult r = Run(args);
@@ -360,14 +362,14 @@ TEST_F(KeyCliTest, ConcurrentRotationsLoseNothing) {
   constexpr int kEach = 12;
   const std::string rotate = absl::StrCat(Quote(CliPath()), " keyset rotate --kek ", Quote(kek_),
                                           " ", Quote(keyset_), " >/dev/null");
-  const std::string loop = absl::StrCat("for i in $(seq ", kEach, "); do ", rotate,
-                                        " || exit 1; done");
-  const std::string list = absl::StrCat(Quote(CliPath()), " keyset list --kek ", Quote(kek_),
-                                        " ", Quote(keyset_), " >/dev/null");
-  const std::string reader = absl::StrCat("for i in $(seq ", kEach, "); do ", list,
-                                          " || exit 1; done");
-  CommandResult r = RunCommand(absl::StrCat("(", loop, ") & a=$!; (", loop, ") & b=$!; (",
-                                            reader, ") & c=$!; wait $a || exit 1; ",
+  const std::string loop =
+      absl::StrCat("for i in $(seq ", kEach, "); do ", rotate, " || exit 1; done");
+  const std::string list = absl::StrCat(Quote(CliPath()), " keyset list --kek ", Quote(kek_), " ",
+                                        Quote(keyset_), " >/dev/null");
+  const std::string reader =
+      absl::StrCat("for i in $(seq ", kEach, "); do ", list, " || exit 1; done");
+  CommandResult r = RunCommand(absl::StrCat("(", loop, ") & a=$!; (", loop, ") & b=$!; (", reader,
+                                            ") & c=$!; wait $a || exit 1; ",
                                             "wait $b || exit 1; wait $c || exit 1"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ListJson()["keys"].size(), 1u + 2 * kEach);

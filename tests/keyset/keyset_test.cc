@@ -108,12 +108,13 @@ TEST(KeysetTest, WholeLifecycleThroughTheApi) {
 
   // Rotate: a new primary; the old value still decrypts.
   uint32_t new_id = 0;
-  ASSERT_THAT(Keyset::Update(path, *kek, [&](Keyset& ks) -> absl::Status {
-                auto id = ks.Rotate();
-                if (!id.ok()) return id.status();
-                new_id = *id;
-                return absl::OkStatus();
-              }),
+  ASSERT_THAT(Keyset::Update(path, *kek,
+                             [&](Keyset& ks) -> absl::Status {
+                               auto id = ks.Rotate();
+                               if (!id.ok()) return id.status();
+                               new_id = *id;
+                               return absl::OkStatus();
+                             }),
               IsOk());
   EXPECT_NE(new_id, old_id);
   {
@@ -383,8 +384,7 @@ TEST(KeysetFileTest, FilesAreWrittenAtomicallyWithMode0600AndNeverOverwritten) {
   }
   EXPECT_EQ(names, (std::set<std::string>{"kek.key", "ks", "ks.lock"}));
   // A directory that does not exist.
-  EXPECT_THAT(keyset.WriteNew(dir.File("missing/ks"), *kek),
-              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(keyset.WriteNew(dir.File("missing/ks"), *kek), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(keyset.WriteNew(dir.File("ks/"), *kek), Not(IsOk()));
 }
 
@@ -550,8 +550,8 @@ TEST(KeysetFileTest, InvalidInnerKeysetsAreDataLoss) {
     EXPECT_TRUE(message.SerializeToString(&serialized));
     internal::EncryptedKeysetParts parts;
     parts.kek_kind = KekKind::kFile;
-    auto ct = kek->Encrypt(testing::Bytes(serialized),
-                           internal::KeysetAssociatedData(KekKind::kFile));
+    auto ct =
+        kek->Encrypt(testing::Bytes(serialized), internal::KeysetAssociatedData(KekKind::kFile));
     EXPECT_THAT(ct, IsOk());
     parts.ciphertext = *ct;
     return internal::SerializeEncryptedKeyset(parts);
@@ -578,34 +578,34 @@ TEST(KeysetFileTest, InvalidInnerKeysetsAreDataLoss) {
   const Case cases[] = {
       {"no keys", [](storage::Keyset& m) { m.clear_keys(); }},
       {"no primary", [](storage::Keyset& m) { m.set_primary_key_id(8); }},
-      {"zero id", [](storage::Keyset& m) {
+      {"zero id",
+       [](storage::Keyset& m) {
          m.mutable_keys(0)->set_id(0);
          m.set_primary_key_id(0);
        }},
       {"repeated id", [](storage::Keyset& m) { *m.add_keys() = m.keys(0); }},
       {"short material", [](storage::Keyset& m) { m.mutable_keys(0)->set_material("short"); }},
-      {"unknown status", [](storage::Keyset& m) {
+      {"unknown status",
+       [](storage::Keyset& m) {
          m.mutable_keys(0)->set_status(static_cast<storage::KeyStatus>(9));
        }},
-      {"unspecified status", [](storage::Keyset& m) {
-         m.mutable_keys(0)->set_status(storage::KEY_STATUS_UNSPECIFIED);
-       }},
-      {"disabled primary", [](storage::Keyset& m) {
-         m.mutable_keys(0)->set_status(storage::KEY_STATUS_DISABLED);
-       }},
-      {"destroyed with material", [](storage::Keyset& m) {
+      {"unspecified status",
+       [](storage::Keyset& m) { m.mutable_keys(0)->set_status(storage::KEY_STATUS_UNSPECIFIED); }},
+      {"disabled primary",
+       [](storage::Keyset& m) { m.mutable_keys(0)->set_status(storage::KEY_STATUS_DISABLED); }},
+      {"destroyed with material",
+       [](storage::Keyset& m) {
          storage::Key* k = m.add_keys();
          k->set_id(9);
          k->set_status(storage::KEY_STATUS_DESTROYED);
          k->set_material(std::string(32, 'x'));
        }},
-      {"negative time", [](storage::Keyset& m) {
-         m.mutable_keys(0)->set_created_unix_seconds(-1);
-       }},
-      {"unknown field", [](storage::Keyset& m) {
-         m.GetReflection()->MutableUnknownFields(&m)->AddVarint(99, 1);
-       }},
-      {"unknown key field", [](storage::Keyset& m) {
+      {"negative time",
+       [](storage::Keyset& m) { m.mutable_keys(0)->set_created_unix_seconds(-1); }},
+      {"unknown field",
+       [](storage::Keyset& m) { m.GetReflection()->MutableUnknownFields(&m)->AddVarint(99, 1); }},
+      {"unknown key field",
+       [](storage::Keyset& m) {
          storage::Key* k = m.mutable_keys(0);
          k->GetReflection()->MutableUnknownFields(k)->AddVarint(99, 1);
        }},
@@ -618,8 +618,8 @@ TEST(KeysetFileTest, InvalidInnerKeysetsAreDataLoss) {
   }
   // Bytes that are not a Keyset at all.
   internal::EncryptedKeysetParts parts;
-  auto ct = kek->Encrypt(testing::Bytes("\xff\xff\xff"),
-                         internal::KeysetAssociatedData(KekKind::kFile));
+  auto ct =
+      kek->Encrypt(testing::Bytes("\xff\xff\xff"), internal::KeysetAssociatedData(KekKind::kFile));
   ASSERT_THAT(ct, IsOk());
   parts.ciphertext = *ct;
   EXPECT_THAT(Keyset::Decrypt(internal::SerializeEncryptedKeyset(parts), *kek),

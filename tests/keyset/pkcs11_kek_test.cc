@@ -4,8 +4,10 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,10 +17,9 @@
 #include "gtest/gtest.h"
 #include "piicrypt/kek.h"
 #include "piicrypt/keyset.h"
+#include "src/kek/pkcs11_module.h"
 #include "src/keyset/keyset_format.h"
 #include "tests/test_util.h"
-// Last: p11-kit's header defines short macros while it is read.
-#include "src/kek/pkcs11_module.h"
 
 namespace piicrypt {
 namespace {
@@ -81,8 +82,7 @@ class SoftHsmTest : public ::testing::Test {
   std::unique_ptr<internal::Pkcs11Session> RawSession() {
     auto module = internal::Pkcs11Module::Load(SoftHsmModule());
     EXPECT_THAT(module, IsOk());
-    auto session = internal::Pkcs11Session::Open(*module, kToken,
-                                                 SecretDataFromString(kPin));
+    auto session = internal::Pkcs11Session::Open(*module, kToken, SecretDataFromString(kPin));
     EXPECT_THAT(session, IsOk());
     return session.ok() ? std::move(*session) : nullptr;
   }
@@ -110,8 +110,8 @@ class SoftHsmTest : public ::testing::Test {
         {CKA_LABEL, const_cast<char*>(label.data()), static_cast<CK_ULONG>(label.size())},
     };
     CK_MECHANISM mech = {CKM_AES_KEY_GEN, nullptr, 0};
-    return s.functions()->C_GenerateKey(s.handle(), &mech, tmpl,
-                                        sizeof(tmpl) / sizeof(tmpl[0]), key);
+    return s.functions()->C_GenerateKey(s.handle(), &mech, tmpl, sizeof(tmpl) / sizeof(tmpl[0]),
+                                        key);
   }
 
   TempDir dir_;
@@ -158,8 +158,7 @@ TEST_F(SoftHsmTest, CreateKekKeysetAndRewrapFileToHsmAndBack) {
   auto pt = in_hsm->DecryptText("orders.phone", *ct, "order-1");
   ASSERT_THAT(pt, IsOk());
   EXPECT_EQ(*pt, "+61 2 5550 0199");
-  ASSERT_THAT(Keyset::Update(path, *hsm, [](Keyset& ks) { return ks.Rotate().status(); }),
-              IsOk());
+  ASSERT_THAT(Keyset::Update(path, *hsm, [](Keyset& ks) { return ks.Rotate().status(); }), IsOk());
 
   ASSERT_THAT(Keyset::Rewrap(path, *hsm, *file), IsOk());
   auto back = Keyset::Read(path, *file);
@@ -223,8 +222,7 @@ TEST_F(SoftHsmTest, TheKekObjectIsSensitiveAndNotExtractable) {
     CK_MECHANISM mech = {mech_type, nullptr, 0};
     uint8_t wrapped[128];
     CK_ULONG wrapped_len = sizeof(wrapped);
-    const CK_RV rv =
-        f->C_WrapKey(session->handle(), &mech, wrapping, kek, wrapped, &wrapped_len);
+    const CK_RV rv = f->C_WrapKey(session->handle(), &mech, wrapping, kek, wrapped, &wrapped_len);
     EXPECT_NE(rv, static_cast<CK_RV>(CKR_OK)) << mech_type;
     if (mech_type == CKM_AES_KEY_WRAP) {
       EXPECT_EQ(rv, static_cast<CK_RV>(CKR_KEY_UNEXTRACTABLE));
@@ -319,15 +317,14 @@ TEST_F(SoftHsmTest, LoginTokenObjectAndModuleErrors) {
   EXPECT_THAT(no_token.status().message(), HasSubstr("no-such-token"));
   EXPECT_THAT(Kek::Open(UriWithPin("no-such-key")), StatusIs(absl::StatusCode::kNotFound));
   // A module that does not exist, and a library that is not a PKCS#11 module.
-  auto missing = Kek::Open(absl::StrCat("pkcs11:token=", kToken,
-                                        ";object=kek?module-path=", dir_.File("none.so"),
-                                        "&pin-value=", kPin));
+  auto missing = Kek::Open(absl::StrCat("pkcs11:token=", kToken, ";object=kek?module-path=",
+                                        dir_.File("none.so"), "&pin-value=", kPin));
   EXPECT_THAT(missing, StatusIs(absl::StatusCode::kUnavailable));
   Dl_info info;
   ASSERT_NE(::dladdr(reinterpret_cast<void*>(&EVP_CIPHER_fetch), &info), 0);
   ASSERT_NE(info.dli_fname, nullptr);
-  auto not_pkcs11 = Kek::Open(absl::StrCat("pkcs11:token=", kToken, ";object=kek?module-path=",
-                                           info.dli_fname, "&pin-value=", kPin));
+  auto not_pkcs11 = Kek::Open(absl::StrCat(
+      "pkcs11:token=", kToken, ";object=kek?module-path=", info.dli_fname, "&pin-value=", kPin));
   EXPECT_THAT(not_pkcs11, StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_THAT(not_pkcs11.status().message(), HasSubstr("not a PKCS#11 module"));
   // Creating under a wrong PIN creates nothing.
@@ -343,9 +340,9 @@ TEST_F(SoftHsmTest, AnIdSelectsAmongKeysWithOneLabel) {
                                        SoftHsmModule(), "&pin-value=", kPin)),
               StatusIs(absl::StatusCode::kAlreadyExists));
   // ...and a new label with an id can be opened by label and id.
-  const std::string with_id = absl::StrCat("pkcs11:token=", kToken,
-                                           ";object=kek2;id=%01%02?module-path=",
-                                           SoftHsmModule(), "&pin-value=", kPin);
+  const std::string with_id =
+      absl::StrCat("pkcs11:token=", kToken, ";object=kek2;id=%01%02?module-path=", SoftHsmModule(),
+                   "&pin-value=", kPin);
   ASSERT_THAT(Kek::Create(with_id), IsOk());
   EXPECT_THAT(Kek::Open(with_id), IsOk());
   EXPECT_THAT(Kek::Open(absl::StrCat("pkcs11:token=", kToken, ";object=kek2;id=%09?module-path=",
@@ -355,8 +352,8 @@ TEST_F(SoftHsmTest, AnIdSelectsAmongKeysWithOneLabel) {
 
 TEST_F(SoftHsmTest, CliCreatesAnHsmKekAndRewrapsFileToHsmAndBack) {
   const auto cli = [](const std::string& args) {
-    return RunCommand(absl::StrCat("PIICRYPT_PKCS11_PIN=", kPin, " '",
-                                   testing::CliPath(), "' ", args));
+    return RunCommand(
+        absl::StrCat("PIICRYPT_PKCS11_PIN=", kPin, " '", testing::CliPath(), "' ", args));
   };
   const std::string hsm = "'" + Uri("cli-kek") + "'";  // PIN from the environment
   const std::string file = "'file:" + dir_.File("kek.key") + "'";

@@ -144,8 +144,7 @@ void AddStateCommand(CLI::App* keyset, const std::string& name, const std::strin
     }
     std::unique_ptr<Kek> kek;
     if (!OpenKek(args->kek, kek, exit_code)) return;
-    absl::Status s = Keyset::Update(args->file, *kek,
-                                    [&](Keyset& ks) { return (ks.*change)(id); });
+    absl::Status s = Keyset::Update(args->file, *kek, [&](Keyset& ks) { return (ks.*change)(id); });
     exit_code = s.ok() ? kExitOk : ReportFailure(s);
   });
 }
@@ -159,8 +158,9 @@ void AddKeyCommands(CLI::App& app, int& exit_code) {
   kek->footer(std::string(kKekFooter) + kExitFooter);
   auto kek_uri = std::make_shared<std::string>();
   CLI::App* kek_create = kek->add_subcommand(
-      "create", "Create a new KEK: a key file of 32 random bytes (mode 0600), or a "
-                "non-extractable AES-256 key object in a PKCS#11 token. Never overwrites.");
+      "create",
+      "Create a new KEK: a key file of 32 random bytes (mode 0600), or a "
+      "non-extractable AES-256 key object in a PKCS#11 token. Never overwrites.");
   kek_create->add_option("URI", *kek_uri, kKekHelp)->required();
   kek_create->footer(std::string(kKekFooter) +
                      "Examples:\n"
@@ -180,9 +180,10 @@ void AddKeyCommands(CLI::App& app, int& exit_code) {
   });
 
   // ---- piicrypt keyset ... ----
-  CLI::App* keyset = app.add_subcommand(
-      "keyset", "Create keysets and run the key lifecycle: rotate, add, promote, enable, "
-                "disable, destroy, rewrap under another KEK.");
+  CLI::App* keyset =
+      app.add_subcommand("keyset",
+                         "Create keysets and run the key lifecycle: rotate, add, promote, enable, "
+                         "disable, destroy, rewrap under another KEK.");
   keyset->require_subcommand(1);
   keyset->footer(
       "A keyset holds data keys (random 32-bit id, status ENABLED/DISABLED/DESTROYED, 32 bytes "
@@ -221,9 +222,11 @@ void AddKeyCommands(CLI::App& app, int& exit_code) {
 
   {  // list
     auto args = std::make_shared<KeysetArgs>();
-    CLI::App* sub = AddKeysetSubcommand(
-        keyset, "list", "List the keys of a keyset: id, status, creation time, primary. "
-                        "Never shows key material.", *args);
+    CLI::App* sub =
+        AddKeysetSubcommand(keyset, "list",
+                            "List the keys of a keyset: id, status, creation time, primary. "
+                            "Never shows key material.",
+                            *args);
     sub->add_option("FILE", args->file, "The keyset file")->required();
     sub->add_flag("--json", args->json,
                   "Print {\"primary_key_id\": N, \"keys\": [{\"id\": N, \"status\": "
@@ -282,8 +285,7 @@ void AddKeyCommands(CLI::App& app, int& exit_code) {
   AddStateCommand(keyset, "promote",
                   "Make an enabled key the primary: new values are encrypted under it.",
                   &Keyset::Promote, exit_code);
-  AddStateCommand(keyset, "enable",
-                  "Enable a disabled key again: values under it decrypt again.",
+  AddStateCommand(keyset, "enable", "Enable a disabled key again: values under it decrypt again.",
                   &Keyset::Enable, exit_code);
   AddStateCommand(keyset, "disable",
                   "Disable a key: values under it no longer decrypt until it is enabled "
@@ -299,7 +301,8 @@ void AddKeyCommands(CLI::App& app, int& exit_code) {
     CLI::App* sub = AddKeysetSubcommand(
         keyset, "rewrap",
         "Re-encrypt a keyset under another KEK (KEK rotation, or moving between a key file "
-        "and an HSM). Data keys, and so all data, stay as they are.", *args);
+        "and an HSM). Data keys, and so all data, stay as they are.",
+        *args);
     sub->add_option("--new-kek", args->new_kek, "URI of the KEK to store the keyset under")
         ->required();
     sub->add_option("FILE", args->file, "The keyset file, replaced atomically")->required();
@@ -327,7 +330,8 @@ void AddKeyCommands(CLI::App& app, int& exit_code) {
     CLI::App* sub = AddKeysetSubcommand(
         keyset, "export-cleartext",
         "Print the keyset WITH its key material as JSON, for migrations and "
-        "interoperability tests. Anyone who sees the output can decrypt all data.", *args);
+        "interoperability tests. Anyone who sees the output can decrypt all data.",
+        *args);
     sub->add_option("FILE", args->file, "The keyset file")->required();
     sub->add_flag("--i-understand-this-reveals-keys", args->reveal,
                   "Required: confirms that the output reveals every key");
