@@ -142,7 +142,12 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view data
 absl::StatusOr<FileLock> FileLock::Acquire(const std::string& path) {
   const std::string lock_path = path + ".lock";
   const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return ErrnoStatus(errno, "lock file", lock_path, "open");
+  if (fd < 0) {
+    if (errno == ENOENT || errno == ENOTDIR) {
+      return absl::NotFoundError(absl::StrCat("the directory of ", path, " does not exist"));
+    }
+    return ErrnoStatus(errno, "lock file", lock_path, "open");
+  }
   while (::flock(fd, LOCK_EX) != 0) {
     if (errno == EINTR) continue;
     const int err = errno;

@@ -384,7 +384,9 @@ TEST(KeysetFileTest, FilesAreWrittenAtomicallyWithMode0600AndNeverOverwritten) {
   }
   EXPECT_EQ(names, (std::set<std::string>{"kek.key", "ks", "ks.lock"}));
   // A directory that does not exist.
-  EXPECT_THAT(keyset.WriteNew(dir.File("missing/ks"), *kek), StatusIs(absl::StatusCode::kNotFound));
+  auto no_dir = keyset.WriteNew(dir.File("missing/ks"), *kek);
+  EXPECT_THAT(no_dir, StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(no_dir.message(), HasSubstr("directory"));
   EXPECT_THAT(keyset.WriteNew(dir.File("ks/"), *kek), Not(IsOk()));
 }
 

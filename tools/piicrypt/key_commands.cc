@@ -93,9 +93,13 @@ CLI::App* AddKeysetSubcommand(CLI::App* keyset, const std::string& name,
 }
 
 void PrintKeysJson(const Keyset& keyset, bool with_material) {
-  std::string out = absl::StrCat("{\"primary_key_id\": ", keyset.primary_key_id(), ", \"keys\": [");
+  const std::vector<KeyInfo> keys = keyset.ListKeys();
+  std::string out;
+  // Reserved up front, so that no reallocation leaves key material behind unwiped.
+  out.reserve(64 + keys.size() * 192);
+  absl::StrAppend(&out, "{\"primary_key_id\": ", keyset.primary_key_id(), ", \"keys\": [");
   bool first = true;
-  for (const KeyInfo& key : keyset.ListKeys()) {
+  for (const KeyInfo& key : keys) {
     absl::StrAppend(&out, first ? "" : ", ", "{\"id\": ", key.id, ", \"status\": \"",
                     KeyStatusName(key.status), "\", \"created\": \"",
                     Rfc3339(key.created_unix_seconds), "\"");
