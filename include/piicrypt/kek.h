@@ -49,6 +49,8 @@ struct KekCiphertext {
   std::string ciphertext;
 };
 
+// The two kinds above are the only ones: a keyset file records which kind wrapped it, so
+// implementations of this interface outside piicrypt are not supported.
 class Kek {
  public:
   // Opens the KEK named by `uri` (checks that the key exists and is usable).

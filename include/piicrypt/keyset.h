@@ -96,9 +96,10 @@ class Keyset {
   [[nodiscard]] static absl::Status Rewrap(const std::string& path, const Kek& old_kek,
                                            const Kek& new_kek);
 
-  // The encrypted form (a serialized EncryptedKeyset, docs/KEYS.md) and back.
-  absl::StatusOr<std::string> Encrypt(const Kek& kek) const;
-  static absl::StatusOr<Keyset> Decrypt(absl::string_view encrypted, const Kek& kek);
+  // The stored form, without a file: a serialized EncryptedKeyset (docs/KEYS.md) under
+  // `kek`, and back. FromEncryptedBytes fails as Read does (kDataLoss, kInvalidArgument).
+  absl::StatusOr<std::string> ToEncryptedBytes(const Kek& kek) const;
+  static absl::StatusOr<Keyset> FromEncryptedBytes(absl::string_view encrypted, const Kek& kek);
 
   Keyset(Keyset&&) noexcept;
   Keyset& operator=(Keyset&&) noexcept;

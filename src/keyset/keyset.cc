@@ -118,7 +118,7 @@ absl::StatusOr<Keyset> Keyset::Generate() {
   return Keyset(std::move(rep));
 }
 
-absl::StatusOr<std::string> Keyset::Encrypt(const Kek& kek) const {
+absl::StatusOr<std::string> Keyset::ToEncryptedBytes(const Kek& kek) const {
   PIICRYPT_ASSIGN_OR_RETURN(SecretData serialized, internal::SerializeKeyset(rep_->data));
   internal::EncryptedKeysetParts parts;
   parts.kek_kind = kek.kind();
@@ -127,7 +127,7 @@ absl::StatusOr<std::string> Keyset::Encrypt(const Kek& kek) const {
   return internal::SerializeEncryptedKeyset(parts);
 }
 
-absl::StatusOr<Keyset> Keyset::Decrypt(absl::string_view encrypted, const Kek& kek) {
+absl::StatusOr<Keyset> Keyset::FromEncryptedBytes(absl::string_view encrypted, const Kek& kek) {
   PIICRYPT_ASSIGN_OR_RETURN(internal::EncryptedKeysetParts parts,
                             internal::ParseEncryptedKeyset(encrypted));
   if (parts.kek_kind != kek.kind()) {
@@ -152,7 +152,7 @@ absl::StatusOr<Keyset> Keyset::Read(const std::string& path, const Kek& kek) {
   PIICRYPT_ASSIGN_OR_RETURN(
       std::string encrypted,
       internal::ReadSmallFile(path, internal::kMaxKeysetFileSize, "keyset file"));
-  auto keyset = Decrypt(encrypted, kek);
+  auto keyset = FromEncryptedBytes(encrypted, kek);
   if (!keyset.ok()) {
     return absl::Status(keyset.status().code(),
                         absl::StrCat(path, ": ", keyset.status().message()));
@@ -161,7 +161,7 @@ absl::StatusOr<Keyset> Keyset::Read(const std::string& path, const Kek& kek) {
 }
 
 absl::Status Keyset::WriteNew(const std::string& path, const Kek& kek) const {
-  PIICRYPT_ASSIGN_OR_RETURN(std::string encrypted, Encrypt(kek));
+  PIICRYPT_ASSIGN_OR_RETURN(std::string encrypted, ToEncryptedBytes(kek));
   PIICRYPT_ASSIGN_OR_RETURN(internal::FileLock lock, internal::FileLock::Acquire(path));
   return internal::WriteFileAtomically(path, encrypted, internal::WriteMode::kCreateNew,
                                        "keyset file");
@@ -174,7 +174,7 @@ absl::Status LockedRewrite(const std::string& path, const Kek& read_kek, const K
   PIICRYPT_ASSIGN_OR_RETURN(internal::FileLock lock, internal::FileLock::Acquire(path));
   PIICRYPT_ASSIGN_OR_RETURN(Keyset keyset, Keyset::Read(path, read_kek));
   PIICRYPT_RETURN_IF_ERROR(change(keyset));
-  PIICRYPT_ASSIGN_OR_RETURN(std::string encrypted, keyset.Encrypt(write_kek));
+  PIICRYPT_ASSIGN_OR_RETURN(std::string encrypted, keyset.ToEncryptedBytes(write_kek));
   return internal::WriteFileAtomically(path, encrypted, internal::WriteMode::kReplace,
                                        "keyset file");
 }

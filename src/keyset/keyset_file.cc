@@ -77,7 +77,10 @@ absl::StatusOr<std::string> ReadSmallFile(const std::string& path, size_t max_si
     return absl::DataLossError(absl::StrCat(what, " ", path, " is too large"));
   }
   std::string data;
-  data.resize(max_size + 1);  // one more, to notice a file that grows while we read it
+  // One byte more than fstat said, to notice a file that grows while it is read (files are
+  // replaced by rename, so a growing file is not one of ours).
+  const size_t expected = static_cast<size_t>(st.st_size);
+  data.resize(expected + 1);
   size_t done = 0;
   while (done < data.size()) {
     const ssize_t n = ::read(fd, data.data() + done, data.size() - done);
@@ -88,7 +91,9 @@ absl::StatusOr<std::string> ReadSmallFile(const std::string& path, size_t max_si
     if (n == 0) break;
     done += static_cast<size_t>(n);
   }
-  if (done > max_size) return absl::DataLossError(absl::StrCat(what, " ", path, " is too large"));
+  if (done != expected) {
+    return absl::UnavailableError(absl::StrCat(what, " ", path, " changed while it was read"));
+  }
   data.resize(done);
   data.shrink_to_fit();
   return data;

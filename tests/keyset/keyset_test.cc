@@ -187,7 +187,7 @@ TEST(KeysetTest, DestroyedMaterialLeavesTheStoredKeyset) {
   ASSERT_THAT(material, IsOk());
   ASSERT_THAT(keyset.Disable(*added), IsOk());
   ASSERT_THAT(keyset.Destroy(*added), IsOk());
-  auto encrypted = keyset.Encrypt(*kek);
+  auto encrypted = keyset.ToEncryptedBytes(*kek);
   ASSERT_THAT(encrypted, IsOk());
   // Decrypt the outer layer by hand and look for the material in the inner keyset.
   auto parts = internal::ParseEncryptedKeyset(*encrypted);
@@ -409,6 +409,47 @@ TEST(KeysetFileTest, AFailedUpdateChangesNothing) {
               StatusIs(absl::StatusCode::kNotFound));
 }
 
+// A change whose new file cannot be written (here: the directory is not writable for the
+// process) fails cleanly and leaves the old file as it was.
+TEST(KeysetFileTest, AWriteFailureLeavesTheOldFile) {
+  TempDir dir;
+  auto kek = MakeFileKek(dir);
+  const std::string path = dir.File("ks");
+  ASSERT_THAT(MustGenerate().WriteNew(path, *kek), IsOk());
+  const std::string original = ReadFile(path);
+  // root writes anywhere, so the change runs in a child that has given up root; it may
+  // read the KEK and the keyset and take the lock, but not create files in the directory.
+  const bool root = ::geteuid() == 0;
+  if (root) {
+    ASSERT_EQ(::chown(dir.File("kek.key").c_str(), 65534, 65534), 0);
+    ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+    ASSERT_EQ(::chmod((path + ".lock").c_str(), 0666), 0);
+  }
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0555), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (root && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(3);
+    auto child_kek = Kek::Open("file:" + dir.File("kek.key"));
+    if (!child_kek.ok()) ::_exit(4);
+    if (!Keyset::Read(path, **child_kek).ok()) ::_exit(5);
+    absl::Status s =
+        Keyset::Update(path, **child_kek, [](Keyset& ks) { return ks.Rotate().status(); });
+    ::_exit(s.code() == absl::StatusCode::kPermissionDenied ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0700), 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(ReadFile(path), original);
+  std::set<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    names.insert(entry.path().filename().string());
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"kek.key", "ks", "ks.lock"}));
+}
+
 TEST(KeysetFileTest, MissingEmptyOversizedAndNonRegularFiles) {
   TempDir dir;
   auto kek = MakeFileKek(dir);
@@ -420,6 +461,8 @@ TEST(KeysetFileTest, MissingEmptyOversizedAndNonRegularFiles) {
   WriteFile(dir.File("big"), std::string(internal::kMaxKeysetFileSize + 1, 'x'));
   EXPECT_THAT(Keyset::Read(dir.File("big"), *kek), StatusIs(absl::StatusCode::kDataLoss));
   EXPECT_THAT(Keyset::Read(dir.path(), *kek), StatusIs(absl::StatusCode::kFailedPrecondition));
+  // A file whose size is not what fstat said (procfs reports 0): never half read.
+  EXPECT_THAT(Keyset::Read("/proc/self/status", *kek), StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_THAT(Keyset::Read("", *kek), StatusIs(absl::StatusCode::kInvalidArgument));
   WriteFile(dir.File("text"), "this is not a keyset\n");
   EXPECT_THAT(Keyset::Read(dir.File("text"), *kek), StatusIs(absl::StatusCode::kDataLoss));
@@ -459,12 +502,12 @@ TEST(KeysetFileTest, WrongKekAndWrongKekKind) {
   EXPECT_THAT(Keyset::Read(path, *kek), IsOk());
 
   // A keyset file that claims a PKCS#11 KEK is refused before any decryption.
-  auto encrypted = MustGenerate().Encrypt(*kek);
+  auto encrypted = MustGenerate().ToEncryptedBytes(*kek);
   ASSERT_THAT(encrypted, IsOk());
   auto parts = internal::ParseEncryptedKeyset(*encrypted);
   ASSERT_THAT(parts, IsOk());
   parts->kek_kind = KekKind::kPkcs11;
-  auto wrong_kind = Keyset::Decrypt(internal::SerializeEncryptedKeyset(*parts), *kek);
+  auto wrong_kind = Keyset::FromEncryptedBytes(internal::SerializeEncryptedKeyset(*parts), *kek);
   EXPECT_THAT(wrong_kind, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(wrong_kind.status().message(), HasSubstr("PKCS#11"));
 }
@@ -514,7 +557,7 @@ TEST(KeysetFileTest, EveryFlippedByteAndEveryTruncationIsACleanError) {
       WriteFile(path, bytes);
       read = Keyset::Read(path, *kek);
     } else {
-      read = Keyset::Decrypt(bytes, *kek);
+      read = Keyset::FromEncryptedBytes(bytes, *kek);
     }
     ASSERT_FALSE(read.ok()) << what;
     const auto code = read.status().code();
@@ -569,7 +612,7 @@ TEST(KeysetFileTest, InvalidInnerKeysetsAreDataLoss) {
     return m;
   };
   {
-    auto ok = Keyset::Decrypt(seal(valid()), *kek);
+    auto ok = Keyset::FromEncryptedBytes(seal(valid()), *kek);
     ASSERT_THAT(ok, IsOk());
     EXPECT_EQ(ok->primary_key_id(), 7u);
   }
@@ -615,7 +658,7 @@ TEST(KeysetFileTest, InvalidInnerKeysetsAreDataLoss) {
   for (const Case& c : cases) {
     storage::Keyset m = valid();
     c.mutate(m);
-    auto read = Keyset::Decrypt(seal(m), *kek);
+    auto read = Keyset::FromEncryptedBytes(seal(m), *kek);
     EXPECT_THAT(read, StatusIs(absl::StatusCode::kDataLoss)) << c.name;
   }
   // Bytes that are not a Keyset at all.
@@ -624,14 +667,14 @@ TEST(KeysetFileTest, InvalidInnerKeysetsAreDataLoss) {
       kek->Encrypt(testing::Bytes("\xff\xff\xff"), internal::KeysetAssociatedData(KekKind::kFile));
   ASSERT_THAT(ct, IsOk());
   parts.ciphertext = *ct;
-  EXPECT_THAT(Keyset::Decrypt(internal::SerializeEncryptedKeyset(parts), *kek),
+  EXPECT_THAT(Keyset::FromEncryptedBytes(internal::SerializeEncryptedKeyset(parts), *kek),
               StatusIs(absl::StatusCode::kDataLoss));
 }
 
 TEST(KeysetFileTest, EncryptedKeysetEnvelopeIsStrict) {
   TempDir dir;
   auto kek = MakeFileKek(dir);
-  auto encrypted = MustGenerate().Encrypt(*kek);
+  auto encrypted = MustGenerate().ToEncryptedBytes(*kek);
   ASSERT_THAT(encrypted, IsOk());
   storage::EncryptedKeyset good;
   ASSERT_TRUE(good.ParseFromString(*encrypted));
@@ -642,7 +685,8 @@ TEST(KeysetFileTest, EncryptedKeysetEnvelopeIsStrict) {
   auto check = [&](storage::EncryptedKeyset m, const char* what) {
     std::string bytes;
     ASSERT_TRUE(m.SerializeToString(&bytes));
-    EXPECT_THAT(Keyset::Decrypt(bytes, *kek), StatusIs(absl::StatusCode::kDataLoss)) << what;
+    EXPECT_THAT(Keyset::FromEncryptedBytes(bytes, *kek), StatusIs(absl::StatusCode::kDataLoss))
+        << what;
   };
   storage::EncryptedKeyset m = good;
   m.set_format_version(2);
@@ -666,7 +710,7 @@ TEST(KeysetFileTest, EncryptedKeysetEnvelopeIsStrict) {
   std::string padded = *encrypted;
   ASSERT_EQ(padded.substr(0, 2), std::string("\x08\x01", 2));
   padded.replace(0, 2, std::string("\x08\x81\x00", 3));
-  EXPECT_THAT(Keyset::Decrypt(padded, *kek), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(Keyset::FromEncryptedBytes(padded, *kek), StatusIs(absl::StatusCode::kDataLoss));
 }
 
 // Two processes rotating one keyset at once, many times: no update lost, and the file

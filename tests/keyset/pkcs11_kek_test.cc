@@ -268,24 +268,24 @@ TEST_F(SoftHsmTest, WrongKeyAndTamperingAreCleanErrors) {
   ASSERT_NE(b, nullptr);
   auto keyset = Keyset::Generate();
   ASSERT_THAT(keyset, IsOk());
-  auto encrypted = keyset->Encrypt(*a);
+  auto encrypted = keyset->ToEncryptedBytes(*a);
   ASSERT_THAT(encrypted, IsOk());
-  EXPECT_THAT(Keyset::Decrypt(*encrypted, *a), IsOk());
-  auto wrong = Keyset::Decrypt(*encrypted, *b);
+  EXPECT_THAT(Keyset::FromEncryptedBytes(*encrypted, *a), IsOk());
+  auto wrong = Keyset::FromEncryptedBytes(*encrypted, *b);
   EXPECT_THAT(wrong, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(wrong.status().message(), HasSubstr("kek-b"));
   // Every byte of the HSM-wrapped keyset flipped: always a clean error.
   for (size_t i = 0; i < encrypted->size(); ++i) {
     std::string bytes = *encrypted;
     bytes[i] = static_cast<char>(bytes[i] ^ 0x01);
-    auto read = Keyset::Decrypt(bytes, *a);
+    auto read = Keyset::FromEncryptedBytes(bytes, *a);
     ASSERT_FALSE(read.ok()) << i;
     EXPECT_TRUE(read.status().code() == absl::StatusCode::kDataLoss ||
                 read.status().code() == absl::StatusCode::kInvalidArgument)
         << i << ": " << read.status();
   }
   // The session is still usable after failed decryptions.
-  EXPECT_THAT(Keyset::Decrypt(*encrypted, *a), IsOk());
+  EXPECT_THAT(Keyset::FromEncryptedBytes(*encrypted, *a), IsOk());
   // Raw KEK operations reject a bad IV size and short ciphertexts.
   auto ct = a->Encrypt(testing::Bytes("x"), "ad");
   ASSERT_THAT(ct, IsOk());
