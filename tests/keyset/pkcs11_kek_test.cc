@@ -40,6 +40,36 @@ std::string SoftHsmModule() {
   return "/usr/lib/softhsm/libsofthsm2.so";
 }
 
+TEST(Pkcs11ErrorTest, ReturnValuesMapToCanonicalCodes) {
+  const struct {
+    CK_RV rv;
+    absl::StatusCode code;
+  } kCases[] = {
+      {CKR_PIN_INCORRECT, absl::StatusCode::kPermissionDenied},
+      {CKR_PIN_LEN_RANGE, absl::StatusCode::kPermissionDenied},
+      {CKR_PIN_LOCKED, absl::StatusCode::kFailedPrecondition},
+      {CKR_PIN_EXPIRED, absl::StatusCode::kFailedPrecondition},
+      {CKR_USER_PIN_NOT_INITIALIZED, absl::StatusCode::kFailedPrecondition},
+      {CKR_DEVICE_REMOVED, absl::StatusCode::kUnavailable},
+      {CKR_DEVICE_ERROR, absl::StatusCode::kUnavailable},
+      {CKR_TOKEN_NOT_PRESENT, absl::StatusCode::kUnavailable},
+      {CKR_SESSION_HANDLE_INVALID, absl::StatusCode::kUnavailable},
+      {CKR_CRYPTOKI_NOT_INITIALIZED, absl::StatusCode::kUnavailable},
+      {CKR_MECHANISM_INVALID, absl::StatusCode::kFailedPrecondition},
+      {CKR_KEY_FUNCTION_NOT_PERMITTED, absl::StatusCode::kFailedPrecondition},
+      {CKR_TOKEN_WRITE_PROTECTED, absl::StatusCode::kFailedPrecondition},
+      {CKR_HOST_MEMORY, absl::StatusCode::kInternal},
+      {CKR_ARGUMENTS_BAD, absl::StatusCode::kInternal},
+  };
+  for (const auto& c : kCases) {
+    absl::Status s = internal::Pkcs11Error("C_Something", c.rv);
+    EXPECT_EQ(s.code(), c.code) << c.rv;
+    EXPECT_THAT(s.message(), HasSubstr("PKCS#11")) << c.rv;
+  }
+  EXPECT_THAT(internal::Pkcs11Error("C_Encrypt", CKR_HOST_MEMORY).message(),
+              HasSubstr("C_Encrypt failed (CKR 0x00000002)"));
+}
+
 class SoftHsmTest : public ::testing::Test {
  protected:
   void SetUp() override {
