@@ -45,6 +45,7 @@ class ContextPool {
     }
     explicit operator bool() const { return get() != nullptr; }
     Ctx* operator->() const { return get(); }
+    Ctx& operator*() const { return *get(); }
 
    private:
     friend class ContextPool;

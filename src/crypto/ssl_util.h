@@ -6,6 +6,7 @@
 #define PIICRYPT_SRC_CRYPTO_SSL_UTIL_H_
 
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 
 #include <cstddef>
 #include <memory>

@@ -1,0 +1,245 @@
+#include "piicrypt/field_cipher.h"
+
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "src/crypto/aes_gcm.h"
+#include "src/crypto/aes_siv.h"
+#include "src/crypto/field_format.h"
+#include "src/crypto/hmac.h"
+
+namespace piicrypt {
+namespace {
+
+using internal::AesGcm;
+using internal::AesSiv;
+using internal::CiphertextView;
+
+// The associated data header || lp(context) || lp(record), assembled on the stack for
+// the usual short record ids.
+class AdBuffer {
+ public:
+  AdBuffer(absl::string_view prefix, absl::string_view record) {
+    const size_t size = prefix.size() + 4 + record.size();
+    char* p = stack_;
+    if (size > sizeof(stack_)) {
+      heap_.resize(size);
+      p = heap_.data();
+    }
+    std::memcpy(p, prefix.data(), prefix.size());
+    const uint32_t n = static_cast<uint32_t>(record.size());
+    p[prefix.size()] = static_cast<char>(n >> 24);
+    p[prefix.size() + 1] = static_cast<char>(n >> 16);
+    p[prefix.size() + 2] = static_cast<char>(n >> 8);
+    p[prefix.size() + 3] = static_cast<char>(n);
+    if (!record.empty()) std::memcpy(p + prefix.size() + 4, record.data(), record.size());
+    view_ = absl::string_view(p, size);
+  }
+  absl::string_view view() const { return view_; }
+
+ private:
+  char stack_[512];
+  std::string heap_;
+  absl::string_view view_;
+};
+
+uint8_t* Mutable(std::string& s) { return reinterpret_cast<uint8_t*>(s.data()); }
+
+class FieldCipherImpl : public FieldCipher {
+ public:
+  FieldCipherImpl(uint32_t key_id, std::string context, FieldMode mode)
+      : key_id_(key_id), context_(std::move(context)), mode_(mode) {
+    internal::WriteHeader(format(), key_id_, header_);
+    ad_prefix_.assign(reinterpret_cast<const char*>(header_), internal::kHeaderSize);
+    internal::AppendLengthPrefixed(context_, ad_prefix_);
+    decrypt_failed_ = absl::StrCat(context_, ": decryption failed");
+  }
+
+  uint8_t format() const {
+    return mode_ == FieldMode::kRandomized ? internal::kRandomizedFormat
+                                           : internal::kDeterministicFormat;
+  }
+
+  absl::Status InitRandomized(const SecretData& key) {
+    auto gcm = AesGcm::Create(key);
+    if (!gcm.ok()) return gcm.status();
+    gcm_ = *std::move(gcm);
+    return absl::OkStatus();
+  }
+
+  absl::Status InitDeterministic(const SecretData& key) {
+    auto siv = AesSiv::Create(key);
+    if (!siv.ok()) return siv.status();
+    siv_ = *std::move(siv);
+    // Unbound values all share one associated data: absorb it into S2V once.
+    AdBuffer ad(ad_prefix_, "");
+    const absl::string_view components[] = {ad.view()};
+    auto prefix = siv_->S2VPrefix(components);
+    if (!prefix.ok()) return prefix.status();
+    unbound_prefix_ = *prefix;
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::string> Encrypt(absl::string_view plaintext,
+                                      absl::string_view record) const override {
+    std::string out;
+    if (mode_ == FieldMode::kRandomized) {
+      out.resize(internal::kRandomizedOverhead + plaintext.size());
+      std::memcpy(out.data(), header_, internal::kHeaderSize);
+      AdBuffer ad(ad_prefix_, record);
+      absl::Status s = gcm_->EncryptRandomNonce(
+          plaintext, ad.view(), absl::MakeSpan(Mutable(out) + internal::kHeaderSize,
+                                               out.size() - internal::kHeaderSize));
+      if (!s.ok()) return s;
+      return out;
+    }
+    out.resize(internal::kDeterministicOverhead + plaintext.size());
+    std::memcpy(out.data(), header_, internal::kHeaderSize);
+    const auto body = absl::MakeSpan(Mutable(out) + internal::kHeaderSize,
+                                     out.size() - internal::kHeaderSize);
+    absl::Status s;
+    if (record.empty()) {
+      s = siv_->EncryptWithPrefix(unbound_prefix_, plaintext, body);
+    } else {
+      AdBuffer ad(ad_prefix_, record);
+      const absl::string_view components[] = {ad.view()};
+      s = siv_->Encrypt(components, plaintext, body);
+    }
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  absl::StatusOr<std::string> Decrypt(absl::string_view ciphertext,
+                                      absl::string_view record) const override {
+    auto view = internal::ParseCiphertext(ciphertext);
+    if (!view.ok() || view->format != format()) {
+      return absl::InvalidArgumentError(decrypt_failed_);
+    }
+    if (view->key_id != key_id_) {
+      return absl::NotFoundError(absl::StrCat(context_, ": ciphertext is under key ",
+                                              view->key_id, ", not key ", key_id_));
+    }
+    std::string out;
+    absl::Status s;
+    if (mode_ == FieldMode::kRandomized) {
+      out.resize(view->body.size() - AesGcm::kOverhead);
+      AdBuffer ad(ad_prefix_, record);
+      s = gcm_->DecryptWithNonce(view->body, ad.view(), absl::MakeSpan(Mutable(out), out.size()));
+    } else {
+      out.resize(view->body.size() - AesSiv::kSivSize);
+      const auto plain = absl::MakeSpan(Mutable(out), out.size());
+      if (record.empty()) {
+        s = siv_->DecryptWithPrefix(unbound_prefix_, view->body, plain);
+      } else {
+        AdBuffer ad(ad_prefix_, record);
+        const absl::string_view components[] = {ad.view()};
+        s = siv_->Decrypt(components, view->body, plain);
+      }
+    }
+    if (!s.ok()) {
+      if (s.code() == absl::StatusCode::kInvalidArgument) {
+        return absl::InvalidArgumentError(decrypt_failed_);
+      }
+      return s;
+    }
+    return out;
+  }
+
+  absl::StatusOr<std::string> EncryptText(absl::string_view plaintext,
+                                          absl::string_view record) const override {
+    auto binary = Encrypt(plaintext, record);
+    if (!binary.ok()) return binary.status();
+    return internal::Base64UrlEncode(*binary);
+  }
+
+  absl::StatusOr<std::string> DecryptText(absl::string_view text,
+                                          absl::string_view record) const override {
+    auto binary = internal::Base64UrlDecode(text);
+    if (!binary.ok()) return absl::InvalidArgumentError(decrypt_failed_);
+    return Decrypt(*binary, record);
+  }
+
+  uint32_t key_id() const override { return key_id_; }
+  FieldMode mode() const override { return mode_; }
+  absl::string_view context() const override { return context_; }
+
+ private:
+  const uint32_t key_id_;
+  const std::string context_;
+  const FieldMode mode_;
+  uint8_t header_[internal::kHeaderSize];
+  std::string ad_prefix_;  // header || lp(context)
+  std::string decrypt_failed_;
+  std::unique_ptr<AesGcm> gcm_;
+  std::unique_ptr<AesSiv> siv_;
+  AesSiv::Block unbound_prefix_{};
+};
+
+class BlindIndexerImpl : public BlindIndexer {
+ public:
+  BlindIndexerImpl(std::unique_ptr<internal::HmacSha256> hmac, int bits)
+      : hmac_(std::move(hmac)), bits_(bits) {}
+
+  absl::StatusOr<std::string> Compute(absl::string_view normalized_value) const override {
+    internal::HmacSha256::Tag tag;
+    absl::Status s = hmac_->Compute(normalized_value, tag);
+    if (!s.ok()) return s;
+    std::string hex = internal::TruncatedHex(tag, bits_);
+    internal::SecureWipe(tag.data(), tag.size());
+    return hex;
+  }
+  int bits() const override { return bits_; }
+
+ private:
+  std::unique_ptr<internal::HmacSha256> hmac_;
+  int bits_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<FieldCipher>> FieldCipher::Create(uint32_t key_id,
+                                                                 const SecretData& root_material,
+                                                                 absl::string_view context,
+                                                                 FieldMode mode) {
+  if (key_id == 0) return absl::InvalidArgumentError("key id must not be 0");
+  const internal::FieldPurpose purpose = mode == FieldMode::kRandomized
+                                             ? internal::FieldPurpose::kAead
+                                             : internal::FieldPurpose::kDaead;
+  auto key = internal::DeriveFieldKey(root_material, purpose, context);
+  if (!key.ok()) return key.status();
+  auto cipher = std::make_unique<FieldCipherImpl>(key_id, std::string(context), mode);
+  absl::Status s = mode == FieldMode::kRandomized ? cipher->InitRandomized(*key)
+                                                  : cipher->InitDeterministic(*key);
+  if (!s.ok()) return s;
+  return cipher;
+}
+
+absl::StatusOr<uint32_t> FieldCipher::KeyIdOf(absl::string_view ciphertext) {
+  auto view = internal::ParseCiphertext(ciphertext);
+  if (!view.ok()) return view.status();
+  return view->key_id;
+}
+
+absl::StatusOr<uint32_t> FieldCipher::KeyIdOfText(absl::string_view text) {
+  auto binary = internal::Base64UrlDecode(text);
+  if (!binary.ok()) {
+    return absl::InvalidArgumentError("not a piicrypt field ciphertext (bad base64url)");
+  }
+  return KeyIdOf(*binary);
+}
+
+absl::StatusOr<std::unique_ptr<BlindIndexer>> BlindIndexer::Create(
+    const SecretData& root_material, absl::string_view context, int bits) {
+  if (bits < 1 || bits > 256) {
+    return absl::InvalidArgumentError("blind index bits must be 1 to 256");
+  }
+  auto key = internal::DeriveFieldKey(root_material, internal::FieldPurpose::kBlindIndex, context);
+  if (!key.ok()) return key.status();
+  auto hmac = internal::HmacSha256::Create(*key);
+  if (!hmac.ok()) return hmac.status();
+  return std::make_unique<BlindIndexerImpl>(*std::move(hmac), bits);
+}
+
+}  // namespace piicrypt
