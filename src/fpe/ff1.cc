@@ -1,7 +1,6 @@
 #include "src/fpe/ff1.h"
 
 #include <openssl/bn.h>
-#include <openssl/kdf.h>  // for ssl_util.h
 
 #include <algorithm>
 #include <array>
