@@ -48,20 +48,21 @@ class TempDir {
   std::string path_;
 };
 
+inline const absl::Status& GetStatus(const absl::Status& s) { return s; }
+template <typename T>
+const absl::Status& GetStatus(const absl::StatusOr<T>& s) {
+  return s.status();
+}
+
 MATCHER_P(StatusIs, code, "") {
-  const absl::Status& s = internal_status(arg);
+  const absl::Status& s = ::piicrypt::testing::GetStatus(arg);
   *result_listener << "status: " << s;
   return s.code() == code;
 }
 MATCHER(IsOk, "") {
-  const absl::Status& s = internal_status(arg);
+  const absl::Status& s = ::piicrypt::testing::GetStatus(arg);
   *result_listener << "status: " << s;
   return s.ok();
-}
-inline const absl::Status& internal_status(const absl::Status& s) { return s; }
-template <typename T>
-const absl::Status& internal_status(const absl::StatusOr<T>& s) {
-  return s.status();
 }
 
 }  // namespace piicrypt::testing

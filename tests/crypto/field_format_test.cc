@@ -1,0 +1,120 @@
+// The wire format of DESIGN.md: parsing bounds, associated data, base64url, blind-index
+// truncation, and field-key derivation.
+#include "src/crypto/field_format.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+#include "tests/test_util.h"
+
+namespace piicrypt::internal {
+namespace {
+
+using ::piicrypt::testing::HexDecode;
+using ::piicrypt::testing::HexEncode;
+using ::piicrypt::testing::IsOk;
+using ::piicrypt::testing::StatusIs;
+
+TEST(FieldFormatTest, ParsesBothFormatsAndRoundTrips) {
+  const std::string rnd = HexDecode("01a1b2c3d4") + std::string(12 + 16, 'x');
+  auto view = ParseCiphertext(rnd);
+  ASSERT_THAT(view, IsOk());
+  EXPECT_EQ(view->format, kRandomizedFormat);
+  EXPECT_EQ(view->key_id, 0xa1b2c3d4u);
+  EXPECT_EQ(view->body.size(), 28u);
+  EXPECT_EQ(SerializeCiphertext(*view), rnd);
+
+  const std::string det = HexDecode("0200000001") + std::string(16, 'y') + "ct";
+  view = ParseCiphertext(det);
+  ASSERT_THAT(view, IsOk());
+  EXPECT_EQ(view->format, kDeterministicFormat);
+  EXPECT_EQ(view->key_id, 1u);
+  EXPECT_EQ(SerializeCiphertext(*view), det);
+}
+
+TEST(FieldFormatTest, RejectsEveryTruncationUnknownFormatAndKeyIdZero) {
+  const std::string rnd = HexDecode("0100000007") + std::string(28, 'x');
+  for (size_t n = 0; n < rnd.size(); ++n) {
+    EXPECT_THAT(ParseCiphertext(rnd.substr(0, n)), StatusIs(absl::StatusCode::kInvalidArgument))
+        << n;
+  }
+  const std::string det = HexDecode("0200000007") + std::string(16, 'x');
+  for (size_t n = 0; n < det.size(); ++n) {
+    EXPECT_THAT(ParseCiphertext(det.substr(0, n)), StatusIs(absl::StatusCode::kInvalidArgument))
+        << n;
+  }
+  EXPECT_THAT(ParseCiphertext(det), IsOk());
+  for (int format : {0x00, 0x03, 0x7f, 0xff}) {
+    std::string bad = rnd;
+    bad[0] = static_cast<char>(format);
+    EXPECT_THAT(ParseCiphertext(bad), StatusIs(absl::StatusCode::kInvalidArgument));
+  }
+  EXPECT_THAT(ParseCiphertext(HexDecode("0100000000") + std::string(28, 'x')),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(FieldFormatTest, AssociatedDataLayout) {
+  const std::string ad = AssociatedData(HexDecode("0100000007"), "orders.email", "42");
+  EXPECT_EQ(HexEncode(ad), "0100000007" "0000000c" + HexEncode("orders.email") + "00000002" +
+                               HexEncode("42"));
+  EXPECT_EQ(HexEncode(AssociatedData(HexDecode("0200000001"), "c", "")),
+            "0200000001" "00000001" "63" "00000000");
+}
+
+TEST(FieldFormatTest, Base64UrlMatchesRfc4648AndIsStrict) {
+  // RFC 4648 section 10 vectors, padding removed.
+  const std::pair<std::string, std::string> kVectors[] = {
+      {"", ""},         {"f", "Zg"},         {"fo", "Zm8"},        {"foo", "Zm9v"},
+      {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"},
+  };
+  for (const auto& [raw, text] : kVectors) {
+    EXPECT_EQ(Base64UrlEncode(raw), text);
+    auto back = Base64UrlDecode(text);
+    ASSERT_THAT(back, IsOk());
+    EXPECT_EQ(*back, raw);
+  }
+  EXPECT_EQ(Base64UrlEncode("\xfb\xff\xbf"), "-_-_");
+  for (const char* bad : {"Zg==", "Zm8=", "Z", "Zm9vY", "Zh", "Zm9", "Zm+v", "Zm/v", "Zm9v\n",
+                          " Zm9v", "Zm\x80v"}) {
+    EXPECT_THAT(Base64UrlDecode(bad), StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
+  }
+}
+
+TEST(FieldFormatTest, TruncatedHexClearsUnusedLowBits) {
+  const std::string mac = HexDecode("ffffffffff");
+  const auto span = ::piicrypt::testing::Bytes(mac);
+  EXPECT_EQ(TruncatedHex(span, 8), "ff");
+  EXPECT_EQ(TruncatedHex(span, 1), "80");
+  EXPECT_EQ(TruncatedHex(span, 12), "fff0");
+  EXPECT_EQ(TruncatedHex(span, 20), "fffff0");
+  EXPECT_EQ(TruncatedHex(span, 39), "fffffffffe");
+}
+
+TEST(FieldFormatTest, DerivationMatchesHkdfAndValidatesInputs) {
+  const std::string root = HexDecode(
+      "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
+  const auto r = ::piicrypt::testing::Bytes(root);
+  auto aead = DeriveFieldKey(r, FieldPurpose::kAead, "orders.email");
+  auto daead = DeriveFieldKey(r, FieldPurpose::kDaead, "orders.email");
+  auto bidx = DeriveFieldKey(r, FieldPurpose::kBlindIndex, "orders.email");
+  auto ff1 = DeriveFieldKey(r, FieldPurpose::kFf1, "orders.email");
+  auto token = DeriveFieldKey(r, FieldPurpose::kToken, "orders.email");
+  ASSERT_THAT(aead, IsOk());
+  EXPECT_EQ(aead->size(), 32u);
+  EXPECT_EQ(daead->size(), 64u);
+  EXPECT_EQ(bidx->size(), 32u);
+  EXPECT_EQ(ff1->size(), 32u);
+  EXPECT_EQ(token->size(), 32u);
+  // Purposes and contexts separate keys.
+  EXPECT_FALSE(SecretEquals(*aead, *bidx));
+  EXPECT_FALSE(SecretEquals(*aead, *DeriveFieldKey(r, FieldPurpose::kAead, "orders.phone")));
+  EXPECT_THAT(DeriveFieldKey(r.subspan(0, 31), FieldPurpose::kAead, "x"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(DeriveFieldKey(r, FieldPurpose::kAead, ""),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(DeriveFieldKey(r, FieldPurpose::kAead, std::string(kMaxContextSize + 1, 'c')),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+}  // namespace
+}  // namespace piicrypt::internal
