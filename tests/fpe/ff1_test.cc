@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <ostream>
 #include <random>
 #include <string>
 #include <thread>
@@ -184,6 +185,8 @@ constexpr WycheproofFf1File kWycheproofFiles[] = {
     {"aes_ff1_base36_test.json", true},   {"aes_ff1_base62_test.json", true},
 };
 
+void PrintTo(const WycheproofFf1File& file, std::ostream* os) { *os << file.name; }
+
 class Ff1WycheproofTest : public ::testing::TestWithParam<WycheproofFf1File> {};
 
 // Numerals of a case: lists as they are (values outside uint16 wrap around and so stay
@@ -212,7 +215,9 @@ TEST_P(Ff1WycheproofTest, EveryCase) {
   for (const auto& group : doc["testGroups"]) {
     const uint32_t radix = group["radix"].get<uint32_t>();
     const std::string alphabet = group.value("alphabet", std::string());
-    if (GetParam().strings) ASSERT_EQ(alphabet.size(), radix);
+    if (GetParam().strings) {
+      ASSERT_EQ(alphabet.size(), radix);
+    }
     for (const auto& test : group["tests"]) {
       ++checked;
       const int tc_id = test["tcId"].get<int>();
@@ -258,8 +263,8 @@ TEST_P(Ff1WycheproofTest, EveryCase) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllFiles, Ff1WycheproofTest, ::testing::ValuesIn(kWycheproofFiles),
-                         [](const auto& info) {
-                           std::string name = info.param.name;
+                         [](const auto& param_info) {
+                           std::string name = param_info.param.name;
                            return name.substr(0, name.find('.'));
                          });
 

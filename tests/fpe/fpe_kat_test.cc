@@ -36,7 +36,7 @@ int CountFlag(const nlohmann::json& doc, const std::string& flag) {
   return count;
 }
 
-FileResult Run(const nlohmann::json& doc) {
+FileResult RunDoc(const nlohmann::json& doc) {
   FileResult result;
   if (doc["schema"] == "fpe_str_test_schema.json") {
     RunFpeStrFile(doc, result);
@@ -51,7 +51,7 @@ class FpeKatFileTest : public ::testing::TestWithParam<const char*> {};
 TEST_P(FpeKatFileTest, EveryCasePasses) {
   const nlohmann::json doc = LoadWycheproof(GetParam());
   ASSERT_TRUE(doc.is_object());
-  const FileResult result = Run(doc);
+  const FileResult result = RunDoc(doc);
   EXPECT_EQ(result.failed, 0);
   for (const auto& f : result.failures) ADD_FAILURE() << "tcId " << f.tc_id << ": " << f.reason;
   EXPECT_EQ(result.passed, doc["numberOfTests"].get<int>());
@@ -69,8 +69,8 @@ INSTANTIATE_TEST_SUITE_P(
                       "aes_ff1_radix62_test.json", "aes_ff1_radix64_test.json",
                       "aes_ff1_base10_test.json", "aes_ff1_base26_test.json",
                       "aes_ff1_base36_test.json", "aes_ff1_base62_test.json"),
-    [](const auto& info) {
-      std::string name = info.param;
+    [](const auto& param_info) {
+      std::string name = param_info.param;
       return name.substr(0, name.find('.'));
     });
 
@@ -103,7 +103,7 @@ TEST(FpeKatTest, NonAsciiAlphabet) {
       test["ct"] = rewrite(test["ct"].get<std::string>());
     }
   }
-  const FileResult result = Run(doc);
+  const FileResult result = RunDoc(doc);
   EXPECT_EQ(result.failed, 0);
   EXPECT_EQ(result.passed, doc["numberOfTests"].get<int>());
 }
@@ -128,7 +128,7 @@ TEST(FpeKatTest, DetectsWrongCiphertextsAndAcceptedInvalidCases) {
   }
   ASSERT_EQ(changed_valid, 1);
   ASSERT_EQ(changed_invalid, 1);
-  const FileResult result = Run(doc);
+  const FileResult result = RunDoc(doc);
   EXPECT_EQ(result.failed, 2);
   ASSERT_THAT(result.failures, SizeIs(2));
   EXPECT_EQ(result.failures[0].tc_id, 19);
@@ -147,7 +147,7 @@ TEST(FpeKatTest, SmallCasesCountOnlyWhenRejectedForTheirDomain) {
        "result": "valid"},
       {"tcId": 2, "flags": ["SmallMessageSize"], "key": "2b7e151628aed2a6abf7158809cf4f3c",
        "tweak": "", "msg": [0,1,2,3,4], "ct": [0,0,0,0,0], "result": "valid"}]}]})");
-  const FileResult result = Run(doc);
+  const FileResult result = RunDoc(doc);
   EXPECT_EQ(result.passed, 1);
   EXPECT_EQ(result.failed, 1);
   ASSERT_THAT(result.failures, SizeIs(1));
@@ -169,7 +169,7 @@ TEST(FpeKatTest, MalformedGroupsFailEveryCase) {
        "ct": "2433477484", "result": "invalid"},
       {"tcId": 4, "flags": [], "key": "2b7e151628aed2a6abf7158809cf4f3c",
        "tweak": "", "msg": "0123456789", "ct": "2433477484", "result": "valid"}]}]})");
-  const FileResult result = Run(doc);
+  const FileResult result = RunDoc(doc);
   EXPECT_EQ(result.passed, 1);  // tcId 4, NIST sample 1
   EXPECT_EQ(result.failed, 3);
   ASSERT_THAT(result.failures, SizeIs(3));
