@@ -154,18 +154,38 @@ Uint128 NumRadix(absl::Span<const uint16_t> digits, uint32_t radix) {
   return x;
 }
 
-// STR^m_radix(x) into out (m = out.size()), most significant numeral first.
-void StrRadix(Uint128 x, uint32_t radix, absl::Span<uint16_t> out) {
+// STR^m_radix(x) into out (m = out.size()), most significant numeral first. Word-sized
+// divisions once x fits in 64 bits; `Radix` is a compile-time radix (so that the compiler
+// divides by multiplication) or 0 for `radix`.
+template <uint32_t Radix>
+void StrRadixImpl(Uint128 x, uint32_t radix, absl::Span<uint16_t> out) {
+  const uint32_t r = Radix != 0 ? Radix : radix;
   size_t k = out.size();
   while (k > 0 && (x >> 64) != 0) {
-    out[--k] = static_cast<uint16_t>(x % radix);
-    x /= radix;
+    out[--k] = static_cast<uint16_t>(x % r);
+    x /= r;
   }
   uint64_t x64 = static_cast<uint64_t>(x);
   while (k > 0) {
-    out[--k] = static_cast<uint16_t>(x64 % radix);
-    x64 /= radix;
+    out[--k] = static_cast<uint16_t>(x64 % r);
+    x64 /= r;
   }
+}
+
+void StrRadix(Uint128 x, uint32_t radix, absl::Span<uint16_t> out) {
+  if (radix == 10) {
+    StrRadixImpl<10>(x, radix, out);
+  } else {
+    StrRadixImpl<0>(x, radix, out);
+  }
+}
+
+// x mod m, with a word-sized division when both fit in 64 bits (the common case).
+Uint128 Mod(Uint128 x, Uint128 m) {
+  if ((x >> 64) == 0 && (m >> 64) == 0) {
+    return static_cast<uint64_t>(x) % static_cast<uint64_t>(m);
+  }
+  return x % m;
 }
 
 // The last `b` bytes of the round block: [NUM(value)]^b, big-endian.
@@ -176,9 +196,33 @@ void XorNumBytes(Uint128 value, size_t b, uint8_t* dst) {
   }
 }
 
+uint64_t LoadBigEndian64(const uint8_t* p) {
+  uint64_t x;
+  std::memcpy(&x, p, sizeof(x));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  x = __builtin_bswap64(x);
+#endif
+  return x;
+}
+
+uint32_t LoadBigEndian32(const uint8_t* p) {
+  uint32_t x;
+  std::memcpy(&x, p, sizeof(x));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  x = __builtin_bswap32(x);
+#endif
+  return x;
+}
+
+// NUM(S) for the d <= 16 bytes of S; d is always a multiple of 4 (d = 4 ceil(b/4) + 4).
 Uint128 LoadBigEndian(const uint8_t* p, size_t size) {
   Uint128 x = 0;
-  for (size_t k = 0; k < size; ++k) x = (x << 8) | p[k];
+  size_t k = 0;
+  if (size % 8 != 0) {
+    x = LoadBigEndian32(p);
+    k = 4;
+  }
+  for (; k < size; k += 8) x = (x << 64) | LoadBigEndian64(p + k);
   return x;
 }
 
@@ -389,7 +433,7 @@ absl::Status Ff1::Run(bool encrypt, uint32_t radix, absl::Span<const uint8_t> tw
       XorNumBytes(encrypt ? bb : a, b, block + kBlock - b);
       if (!AesBlocks(aes, block, block, 1)) return OpenSslError("EVP_EncryptUpdate");
       const Uint128 m = (i % 2 == 0) ? pow_u : pow_v;
-      const Uint128 y = LoadBigEndian(block, d) % m;
+      const Uint128 y = Mod(LoadBigEndian(block, d), m);
       if (encrypt) {
         Uint128 c = a + y;
         if (c >= m) c -= m;
