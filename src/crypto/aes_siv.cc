@@ -4,7 +4,6 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
-#include <climits>
 #include <cstring>
 #include <utility>
 
@@ -13,18 +12,17 @@
 
 namespace piicrypt::internal {
 
+// Both halves run on AES-ECB contexts keyed once: CMAC chains blocks itself (no IV
+// re-initialisation per message), and CTR encrypts a run of counter blocks in one call.
 struct AesSiv::Contexts {
-  SslPtr<EVP_CIPHER_CTX> cbc;  // K1, AES-CBC without padding: the CBC-MAC of CMAC
-  SslPtr<EVP_CIPHER_CTX> ctr;  // K2, AES-CTR
+  SslPtr<EVP_CIPHER_CTX> k1;  // S2V (CMAC)
+  SslPtr<EVP_CIPHER_CTX> k2;  // CTR keystream
 };
 
 namespace {
 
 using Block = AesSiv::Block;
 constexpr size_t kBlock = 16;
-constexpr uint8_t kZeroIv[kBlock] = {};
-// CBC output is discarded in CMAC; it goes through this much stack at a time.
-constexpr size_t kScratch = 512;
 
 // Doubling in GF(2^128) (RFC 5297 section 2.3), in constant time.
 Block Dbl(const Block& in) {
@@ -41,30 +39,29 @@ void XorInto(Block& a, const Block& b) {
   for (size_t i = 0; i < kBlock; ++i) a[i] ^= b[i];
 }
 
-SslPtr<EVP_CIPHER_CTX> NewContext(const EVP_CIPHER* cipher, const uint8_t* key, bool pad_off) {
+SslPtr<EVP_CIPHER_CTX> NewEcbContext(size_t key_size, const uint8_t* key) {
   SslPtr<EVP_CIPHER_CTX> ctx(EVP_CIPHER_CTX_new());
   if (ctx == nullptr) return nullptr;
-  if (EVP_EncryptInit_ex(ctx.get(), cipher, nullptr, key, kZeroIv) != 1) return nullptr;
-  if (pad_off && EVP_CIPHER_CTX_set_padding(ctx.get(), 0) != 1) return nullptr;
+  if (EVP_EncryptInit_ex(ctx.get(), AesCipher(AesMode::kEcb, key_size), nullptr, key, nullptr) !=
+          1 ||
+      EVP_CIPHER_CTX_set_padding(ctx.get(), 0) != 1) {
+    return nullptr;
+  }
   return ctx;
 }
 
-// CBC-encrypts `in` (a multiple of 16 bytes) and discards the output, except that the
-// final output block is written to `last` when `in` is non-empty.
-bool CbcAbsorb(EVP_CIPHER_CTX* ctx, absl::string_view in, uint8_t* last) {
-  uint8_t scratch[kScratch];
-  const auto* p = reinterpret_cast<const uint8_t*>(in.data());
-  size_t left = in.size();
-  while (left > 0) {
-    const size_t n = std::min(left, kScratch);
-    int written = 0;
-    if (EVP_EncryptUpdate(ctx, scratch, &written, p, static_cast<int>(n)) != 1 ||
-        written != static_cast<int>(n)) {
-      return false;
-    }
-    if (left == n && last != nullptr) std::memcpy(last, scratch + n - kBlock, kBlock);
-    p += n;
-    left -= n;
+// block = AES(block), in place.
+bool EncryptBlock(EVP_CIPHER_CTX* ecb, Block& block) {
+  int written = 0;
+  return EVP_EncryptUpdate(ecb, block.data(), &written, block.data(), kBlock) == 1 &&
+         written == static_cast<int>(kBlock);
+}
+
+// CBC-MAC chaining: state = AES(state ^ block) for each whole block of `in`.
+bool Chain(EVP_CIPHER_CTX* ecb, Block& state, const uint8_t* in, size_t blocks) {
+  for (size_t b = 0; b < blocks; ++b, in += kBlock) {
+    for (size_t i = 0; i < kBlock; ++i) state[i] ^= in[i];
+    if (!EncryptBlock(ecb, state)) return false;
   }
   return true;
 }
@@ -89,10 +86,7 @@ absl::StatusOr<std::unique_ptr<AesSiv>> AesSiv::Create(absl::Span<const uint8_t>
   if (!ctx) return OpenSslError("AES-SIV key setup");
   // CMAC subkeys (RFC 4493): L = AES-K1(0^128), K1' = dbl(L), K2' = dbl(K1').
   Block l{};
-  if (!CbcAbsorb(ctx->cbc.get(), absl::string_view(reinterpret_cast<const char*>(kZeroIv), kBlock),
-                 l.data())) {
-    return OpenSslError("AES-SIV subkeys");
-  }
+  if (!EncryptBlock(ctx->k1.get(), l)) return OpenSslError("AES-SIV subkeys");
   siv->k1_sub1_ = Dbl(l);
   siv->k1_sub2_ = Dbl(siv->k1_sub1_);
   SecureWipe(l.data(), kBlock);
@@ -106,34 +100,31 @@ absl::StatusOr<std::unique_ptr<AesSiv>> AesSiv::Create(absl::Span<const uint8_t>
 std::unique_ptr<AesSiv::Contexts> AesSiv::NewContexts() const {
   const size_t half = key_.size() / 2;
   auto ctxs = std::make_unique<Contexts>();
-  ctxs->cbc = NewContext(AesCipher(AesMode::kCbc, half), key_.data(), /*pad_off=*/true);
-  ctxs->ctr = NewContext(AesCipher(AesMode::kCtr, half), key_.data() + half, /*pad_off=*/false);
-  if (ctxs->cbc == nullptr || ctxs->ctr == nullptr) return nullptr;
+  ctxs->k1 = NewEcbContext(half, key_.data());
+  ctxs->k2 = NewEcbContext(half, key_.data() + half);
+  if (ctxs->k1 == nullptr || ctxs->k2 == nullptr) return nullptr;
   return ctxs;
 }
 
 // AES-CMAC (RFC 4493) of `msg` under K1.
 absl::Status AesSiv::Cmac(Contexts& ctx, absl::string_view msg, Block& mac) const {
-  EVP_CIPHER_CTX* cbc = ctx.cbc.get();
-  if (EVP_EncryptInit_ex(cbc, nullptr, nullptr, nullptr, kZeroIv) != 1) {
+  const size_t last_len =
+      msg.empty() ? 0 : (msg.size() % kBlock == 0 ? kBlock : msg.size() % kBlock);
+  const size_t full_blocks = (msg.size() - last_len) / kBlock;
+  Block state{};
+  if (!Chain(ctx.k1.get(), state, reinterpret_cast<const uint8_t*>(msg.data()), full_blocks)) {
     return OpenSslError("AES-CMAC");
   }
-  const size_t last_len = msg.empty() ? 0 : (msg.size() % kBlock == 0 ? kBlock : msg.size() % kBlock);
-  const absl::string_view body = msg.substr(0, msg.size() - last_len);
-  const absl::string_view tail = msg.substr(msg.size() - last_len);
-  if (!CbcAbsorb(cbc, body, nullptr)) return OpenSslError("AES-CMAC");
-  Block last{};
-  std::memcpy(last.data(), tail.data(), tail.size());
-  if (tail.size() == kBlock) {
-    XorInto(last, k1_sub1_);
+  const char* tail = msg.data() + full_blocks * kBlock;
+  for (size_t i = 0; i < last_len; ++i) state[i] ^= static_cast<uint8_t>(tail[i]);
+  if (last_len == kBlock) {
+    XorInto(state, k1_sub1_);
   } else {
-    last[tail.size()] = 0x80;
-    XorInto(last, k1_sub2_);
+    state[last_len] ^= 0x80;
+    XorInto(state, k1_sub2_);
   }
-  const bool ok = CbcAbsorb(
-      cbc, absl::string_view(reinterpret_cast<const char*>(last.data()), kBlock), mac.data());
-  SecureWipe(last.data(), kBlock);
-  if (!ok) return OpenSslError("AES-CMAC");
+  if (!EncryptBlock(ctx.k1.get(), state)) return OpenSslError("AES-CMAC");
+  mac = state;
   return absl::OkStatus();
 }
 
@@ -159,66 +150,71 @@ absl::StatusOr<AesSiv::Block> AesSiv::S2VPrefix(
 // T = dbl(D) xor pad(P).
 absl::Status AesSiv::S2VFinal(Contexts& ctx, const Block& d, absl::string_view plaintext,
                               Block& v) const {
-  if (plaintext.size() >= kBlock) {
-    // Blocks before the 16..31-byte tail are untouched by the xorend; copy only the tail.
-    const size_t boundary = ((plaintext.size() - kBlock) / kBlock) * kBlock;
-    EVP_CIPHER_CTX* cbc = ctx.cbc.get();
-    if (EVP_EncryptInit_ex(cbc, nullptr, nullptr, nullptr, kZeroIv) != 1 ||
-        !CbcAbsorb(cbc, plaintext.substr(0, boundary), nullptr)) {
-      return OpenSslError("AES-SIV S2V");
+  const auto* p = reinterpret_cast<const uint8_t*>(plaintext.data());
+  const size_t n = plaintext.size();
+  Block state{};
+  absl::Cleanup wipe = [&] { SecureWipe(state.data(), kBlock); };
+  if (n >= kBlock) {
+    // T differs from P only in its last 16 bytes, which may straddle two CMAC blocks.
+    const size_t last_len = n % kBlock == 0 ? kBlock : n % kBlock;
+    const size_t full_blocks = (n - last_len) / kBlock;
+    const size_t xor_from = n - kBlock;  // T[i] = P[i] ^ D[i - xor_from] for i >= xor_from
+    auto t_byte = [&](size_t i) -> uint8_t {
+      return i >= xor_from ? static_cast<uint8_t>(p[i] ^ d[i - xor_from]) : p[i];
+    };
+    const size_t plain_blocks = xor_from / kBlock;  // blocks untouched by the xorend
+    if (!Chain(ctx.k1.get(), state, p, plain_blocks)) return OpenSslError("AES-SIV S2V");
+    for (size_t b = plain_blocks; b < full_blocks; ++b) {
+      for (size_t i = 0; i < kBlock; ++i) state[i] ^= t_byte(b * kBlock + i);
+      if (!EncryptBlock(ctx.k1.get(), state)) return OpenSslError("AES-SIV S2V");
     }
-    uint8_t tail[2 * kBlock];
-    const size_t tail_len = plaintext.size() - boundary;  // 16..31
-    std::memcpy(tail, plaintext.data() + boundary, tail_len);
-    for (size_t i = 0; i < kBlock; ++i) tail[tail_len - kBlock + i] ^= d[i];
-    // Finish CMAC over tail, continuing the CBC chain: full block first if there are two.
-    absl::Cleanup wipe = [&] { SecureWipe(tail, sizeof(tail)); };
-    Block last{};
-    const size_t last_len = tail_len == kBlock ? kBlock : tail_len - kBlock;
-    if (tail_len > kBlock &&
-        !CbcAbsorb(cbc, absl::string_view(reinterpret_cast<const char*>(tail), kBlock), nullptr)) {
-      return OpenSslError("AES-SIV S2V");
-    }
-    std::memcpy(last.data(), tail + tail_len - last_len, last_len);
+    const size_t last = full_blocks * kBlock;
+    for (size_t i = 0; i < last_len; ++i) state[i] ^= t_byte(last + i);
     if (last_len == kBlock) {
-      XorInto(last, k1_sub1_);
+      XorInto(state, k1_sub1_);
     } else {
-      last[last_len] = 0x80;
-      XorInto(last, k1_sub2_);
+      state[last_len] ^= 0x80;
+      XorInto(state, k1_sub2_);
     }
-    const bool ok = CbcAbsorb(
-        cbc, absl::string_view(reinterpret_cast<const char*>(last.data()), kBlock), v.data());
-    SecureWipe(last.data(), kBlock);
-    if (!ok) return OpenSslError("AES-SIV S2V");
-    return absl::OkStatus();
+  } else {
+    state = Dbl(d);
+    for (size_t i = 0; i < n; ++i) state[i] ^= p[i];
+    state[n] ^= 0x80;
+    XorInto(state, k1_sub1_);  // T is exactly one block: CMAC uses the first subkey
   }
-  Block t = Dbl(d);
-  for (size_t i = 0; i < plaintext.size(); ++i) t[i] ^= static_cast<uint8_t>(plaintext[i]);
-  t[plaintext.size()] ^= 0x80;
-  absl::Status s = Cmac(ctx, absl::string_view(reinterpret_cast<const char*>(t.data()), kBlock), v);
-  SecureWipe(t.data(), kBlock);
-  return s;
+  if (!EncryptBlock(ctx.k1.get(), state)) return OpenSslError("AES-SIV S2V");
+  v = state;
+  return absl::OkStatus();
 }
 
+// CTR with the 128-bit big-endian counter Q = V with bits 31 and 63 cleared (RFC 5297
+// section 2.5), incremented modulo 2^128; keystream made a run of blocks at a time.
 absl::Status AesSiv::Ctr(Contexts& ctx, const Block& v, absl::string_view in, uint8_t* out) const {
-  if (in.empty()) return absl::OkStatus();
+  constexpr size_t kRun = 16;  // blocks of keystream per AES call
+  uint8_t counters[kRun * kBlock];
+  uint8_t stream[kRun * kBlock];
+  absl::Cleanup wipe = [&] { SecureWipe(stream, sizeof(stream)); };
   Block q = v;
   q[8] &= 0x7f;
   q[12] &= 0x7f;
-  EVP_CIPHER_CTX* ctr = ctx.ctr.get();
-  if (EVP_EncryptInit_ex(ctr, nullptr, nullptr, nullptr, q.data()) != 1) {
-    return OpenSslError("AES-SIV CTR");
-  }
-  const auto* p = reinterpret_cast<const uint8_t*>(in.data());
+  const auto* src = reinterpret_cast<const uint8_t*>(in.data());
   size_t left = in.size();
   while (left > 0) {
-    const size_t n = std::min<size_t>(left, INT_MAX / 2);
+    const size_t blocks = std::min(kRun, (left + kBlock - 1) / kBlock);
+    for (size_t b = 0; b < blocks; ++b) {
+      std::memcpy(counters + b * kBlock, q.data(), kBlock);
+      for (int i = kBlock - 1; i >= 0 && ++q[i] == 0; --i) {
+      }
+    }
     int written = 0;
-    if (EVP_EncryptUpdate(ctr, out, &written, p, static_cast<int>(n)) != 1) {
+    if (EVP_EncryptUpdate(ctx.k2.get(), stream, &written, counters,
+                          static_cast<int>(blocks * kBlock)) != 1) {
       return OpenSslError("AES-SIV CTR");
     }
-    out += written;
-    p += n;
+    const size_t n = std::min(left, blocks * kBlock);
+    for (size_t i = 0; i < n; ++i) out[i] = src[i] ^ stream[i];
+    src += n;
+    out += n;
     left -= n;
   }
   return absl::OkStatus();

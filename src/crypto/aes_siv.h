@@ -4,7 +4,7 @@
 //   std::vector<uint8_t> out(plaintext.size() + AesSiv::kSivSize);
 //   PIICRYPT_RETURN_IF_ERROR(siv->Encrypt({aad}, plaintext, absl::MakeSpan(out)));
 //
-// Built on reusable keyed AES-CBC (for the CMAC of S2V) and AES-CTR contexts: OpenSSL
+// Built on reusable keyed AES-ECB contexts (CMAC chaining and CTR done here): OpenSSL
 // 3.0's own AES-SIV mishandles empty plaintext and cannot be reused across messages.
 // The first half of the key (K1) keys S2V, the second half (K2) keys CTR.
 // Correct for empty plaintext and empty associated-data components; any number of

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstring>
 
+#include "absl/base/optimization.h"
 #include "src/crypto/context_pool.h"
 #include "src/crypto/ssl_util.h"
 
@@ -36,13 +37,21 @@ uint32_t ThisThreadIndex() {
 }
 
 absl::Status RandomNonce(absl::Span<uint8_t> out) {
-  static const bool registered = RegisterForkHandler();
-  if (!registered) return absl::InternalError("cannot register the fork handler");
   thread_local NoncePool pool;
   const uint64_t generation = g_fork_generation.load(std::memory_order_relaxed);
+  if (ABSL_PREDICT_TRUE(pool.generation == generation &&
+                        out.size() <= kNoncePoolBytes - pool.used)) {
+    // The common case: bytes this thread has not handed out yet, no lock, no syscall.
+    // (Nonces are public, so the pool is not wiped per draw: it is wiped at thread exit.)
+    std::memcpy(out.data(), pool.bytes + pool.used, out.size());
+    pool.used += out.size();
+    return absl::OkStatus();
+  }
   if (pool.generation != generation) {  // first use on this thread, or we are a fork child
+    static const bool registered = RegisterForkHandler();
+    if (!registered) return absl::InternalError("cannot register the fork handler");
     pool.used = kNoncePoolBytes;
-    pool.generation = generation;
+    pool.generation = g_fork_generation.load(std::memory_order_relaxed);
   }
   uint8_t* dst = out.data();
   size_t need = out.size();
@@ -53,7 +62,6 @@ absl::Status RandomNonce(absl::Span<uint8_t> out) {
     }
     const size_t take = std::min(need, kNoncePoolBytes - pool.used);
     std::memcpy(dst, pool.bytes + pool.used, take);
-    SecureWipe(pool.bytes + pool.used, take);  // a drawn nonce is never handed out twice
     pool.used += take;
     dst += take;
     need -= take;
