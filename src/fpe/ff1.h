@@ -23,7 +23,7 @@
 //
 // Implementation: integer arithmetic only. The byte length b of NUM_radix of the longer
 // half is the exact byte length of radix^v - 1; no logarithms, no floating point.
-// When radix^v <= 2^96 (for example up to 28 decimal digits per half, so up to 57
+// When radix^v <= 2^96 (for example up to 28 decimal digits per half, so up to 56
 // decimal digits in all) the halves live in 128-bit integers and the call allocates
 // nothing; longer messages and large radices use OpenSSL BIGNUMs. AES runs on a keyed
 // ECB context leased from a per-object pool, and the CBC-MAC of the fixed block P, of
