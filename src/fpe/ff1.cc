@@ -148,9 +148,15 @@ int BitLength(Uint128 x) {
   return bits;
 }
 
+// NUM_radix(digits) for a value below 2^96: word-sized steps while the value fits.
 Uint128 NumRadix(absl::Span<const uint16_t> digits, uint32_t radix) {
-  Uint128 x = 0;
-  for (uint16_t d : digits) x = x * radix + d;
+  uint64_t x64 = 0;
+  size_t k = 0;
+  for (; k < digits.size() && x64 <= (UINT64_MAX - 0xffff) / kFf1MaxRadix; ++k) {
+    x64 = x64 * radix + digits[k];
+  }
+  Uint128 x = x64;
+  for (; k < digits.size(); ++k) x = x * radix + digits[k];
   return x;
 }
 
@@ -188,14 +194,6 @@ Uint128 Mod(Uint128 x, Uint128 m) {
   return x % m;
 }
 
-// The last `b` bytes of the round block: [NUM(value)]^b, big-endian.
-void XorNumBytes(Uint128 value, size_t b, uint8_t* dst) {
-  for (size_t k = 0; k < b; ++k) {
-    dst[b - 1 - k] ^= static_cast<uint8_t>(value);
-    value >>= 8;
-  }
-}
-
 uint64_t LoadBigEndian64(const uint8_t* p) {
   uint64_t x;
   std::memcpy(&x, p, sizeof(x));
@@ -212,6 +210,17 @@ uint32_t LoadBigEndian32(const uint8_t* p) {
   x = __builtin_bswap32(x);
 #endif
   return x;
+}
+
+void StoreBigEndian128(Uint128 x, uint8_t* p) {
+  uint64_t hi = static_cast<uint64_t>(x >> 64);
+  uint64_t lo = static_cast<uint64_t>(x);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  hi = __builtin_bswap64(hi);
+  lo = __builtin_bswap64(lo);
+#endif
+  std::memcpy(p, &hi, sizeof(hi));
+  std::memcpy(p + 8, &lo, sizeof(lo));
 }
 
 // NUM(S) for the d <= 16 bytes of S; d is always a multiple of 4 (d = 4 ceil(b/4) + 4).
@@ -426,11 +435,13 @@ absl::Status Ff1::Run(bool encrypt, uint32_t radix, absl::Span<const uint8_t> tw
     }
     Uint128 a = NumRadix(in.subspan(0, u), radix);
     Uint128 bb = NumRadix(in.subspan(u), radix);
+    // The round's block, as a big-endian 128-bit integer: the prefix state XOR
+    // ([i]^1 || [NUM(B)]^b), which occupy its last 1 + b bytes.
+    const Uint128 prefix_block = LoadBigEndian(prefix.x, kBlock);
     for (size_t r = 0; r < kRounds; ++r) {
       const size_t i = encrypt ? r : kRounds - 1 - r;
-      std::memcpy(block, prefix.x, kBlock);
-      block[kBlock - 1 - b] ^= static_cast<uint8_t>(i);
-      XorNumBytes(encrypt ? bb : a, b, block + kBlock - b);
+      StoreBigEndian128(prefix_block ^ (static_cast<Uint128>(i) << (8 * b)) ^ (encrypt ? bb : a),
+                        block);
       if (!AesBlocks(aes, block, block, 1)) return OpenSslError("EVP_EncryptUpdate");
       const Uint128 m = (i % 2 == 0) ? pow_u : pow_v;
       const Uint128 y = Mod(LoadBigEndian(block, d), m);
