@@ -51,8 +51,7 @@ bool NaiveFf1Encrypt(const uint16_t* in, size_t n, uint16_t* out) {
 
   EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
   const uint8_t zero_iv[16] = {};
-  if (ctx == nullptr ||
-      EVP_EncryptInit_ex(ctx, EVP_aes_256_cbc(), nullptr, kKey, zero_iv) != 1 ||
+  if (ctx == nullptr || EVP_EncryptInit_ex(ctx, EVP_aes_256_cbc(), nullptr, kKey, zero_iv) != 1 ||
       EVP_CIPHER_CTX_set_padding(ctx, 0) != 1) {
     EVP_CIPHER_CTX_free(ctx);
     return false;
@@ -133,8 +132,8 @@ void BM_Ff1EncryptCard16(benchmark::State& state) {
   FpeFieldOptions options;
   options.context = "orders.card";
   options.codec = FpeCodec::kCard;
-  auto field = FormatPreservingField::CreateWithKey(
-      options, SecretDataFromBytes(absl::MakeConstSpan(kKey)));
+  auto field =
+      FormatPreservingField::CreateWithKey(options, SecretDataFromBytes(absl::MakeConstSpan(kKey)));
   if (!field.ok()) {
     state.SkipWithError("setup failed");
     return;
@@ -186,8 +185,7 @@ void BM_NaiveFf1Encrypt10(benchmark::State& state) {
   auto ff1 = MakeFf1();
   std::array<uint16_t, 10> expected, out;
   if (ff1 == nullptr ||
-      !ff1->Encrypt(10, absl::MakeConstSpan(kTweak), kTenDigits, absl::MakeSpan(expected))
-           .ok() ||
+      !ff1->Encrypt(10, absl::MakeConstSpan(kTweak), kTenDigits, absl::MakeSpan(expected)).ok() ||
       !NaiveFf1Encrypt(kTenDigits.data(), kTenDigits.size(), out.data()) || out != expected) {
     state.SkipWithError("the naive FF1 disagrees with piicrypt's");
     return;

@@ -51,14 +51,13 @@ const piicrypt::FormatPreservingField* Field(piicrypt::FpeCodec codec, bool vari
       options.alphabet = v ? "ABCDEFGHIJ\xCE\xB1\xCE\xB2\xE2\x82\xAC" : "0123456789ABCDEF";
       options.keep_characters = " -";
     }
-    return piicrypt::FormatPreservingField::CreateWithKey(
-               options, piicrypt::SecretData(32, 0x44))
+    return piicrypt::FormatPreservingField::CreateWithKey(options, piicrypt::SecretData(32, 0x44))
         .value()
         .release();
   };
   static const piicrypt::FormatPreservingField* const kFields[6] = {
-      make(piicrypt::FpeCodec::kPhone, false),   make(piicrypt::FpeCodec::kPhone, true),
-      make(piicrypt::FpeCodec::kCard, false),    make(piicrypt::FpeCodec::kCard, true),
+      make(piicrypt::FpeCodec::kPhone, false),    make(piicrypt::FpeCodec::kPhone, true),
+      make(piicrypt::FpeCodec::kCard, false),     make(piicrypt::FpeCodec::kCard, true),
       make(piicrypt::FpeCodec::kAlphabet, false), make(piicrypt::FpeCodec::kAlphabet, true),
   };
   const int index = codec == piicrypt::FpeCodec::kPhone  ? 0

@@ -143,9 +143,8 @@ class FpeFieldImpl final : public FormatPreservingField {
                           std::vector<uint16_t>& numerals) const {
     const absl::Span<const uint8_t> tweak(reinterpret_cast<const uint8_t*>(record.data()),
                                           record.size());
-    absl::Status status =
-        encrypt ? ff1_->Encrypt(radix, tweak, numerals, absl::MakeSpan(numerals))
-                : ff1_->Decrypt(radix, tweak, numerals, absl::MakeSpan(numerals));
+    absl::Status status = encrypt ? ff1_->Encrypt(radix, tweak, numerals, absl::MakeSpan(numerals))
+                                  : ff1_->Decrypt(radix, tweak, numerals, absl::MakeSpan(numerals));
     return status.ok() ? status : Wrap(status);
   }
 
@@ -299,11 +298,10 @@ class FpeFieldImpl final : public FormatPreservingField {
   const std::vector<char32_t> keep_;
 };
 
-absl::StatusOr<std::unique_ptr<FormatPreservingField>> CreateField(
-    const FpeFieldOptions& options, absl::Span<const uint8_t> key) {
+absl::StatusOr<std::unique_ptr<FormatPreservingField>> CreateField(const FpeFieldOptions& options,
+                                                                   absl::Span<const uint8_t> key) {
   if (options.context.empty() || options.context.size() > kMaxContextSize) {
-    return absl::InvalidArgumentError(
-        "format-preserving field: context must be 1 to 1024 bytes");
+    return absl::InvalidArgumentError("format-preserving field: context must be 1 to 1024 bytes");
   }
   auto error = [&options](absl::string_view reason) {
     return absl::InvalidArgumentError(absl::StrCat(options.context, ": ", reason));
@@ -312,8 +310,7 @@ absl::StatusOr<std::unique_ptr<FormatPreservingField>> CreateField(
   if (!ff1.ok()) return error(ff1.status().message());
   // Phone and card fields use the digits; their options.alphabet is not used.
   absl::StatusOr<Alphabet> alphabet = Alphabet::Create(
-      options.codec == FpeCodec::kAlphabet ? absl::string_view(options.alphabet)
-                                           : kDigitAlphabet);
+      options.codec == FpeCodec::kAlphabet ? absl::string_view(options.alphabet) : kDigitAlphabet);
   if (!alphabet.ok()) return error(alphabet.status().message());
   std::vector<char32_t> keep;
   if (options.codec == FpeCodec::kAlphabet) {
@@ -341,12 +338,10 @@ absl::StatusOr<std::unique_ptr<FormatPreservingField>> FormatPreservingField::Cr
 absl::StatusOr<std::unique_ptr<FormatPreservingField>> FormatPreservingField::CreateFromRoot(
     const FpeFieldOptions& options, const SecretData& root_material) {
   if (root_material.size() != internal::kRootKeySize) {
-    return absl::InvalidArgumentError(
-        "format-preserving field: root material must be 32 bytes");
+    return absl::InvalidArgumentError("format-preserving field: root material must be 32 bytes");
   }
   if (options.context.empty() || options.context.size() > internal::kMaxContextSize) {
-    return absl::InvalidArgumentError(
-        "format-preserving field: context must be 1 to 1024 bytes");
+    return absl::InvalidArgumentError("format-preserving field: context must be 1 to 1024 bytes");
   }
   absl::StatusOr<SecretData> key =
       internal::DeriveFieldKey(root_material, internal::FieldPurpose::kFf1, options.context);

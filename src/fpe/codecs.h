@@ -34,8 +34,7 @@ class Alphabet {
 
   // Text (UTF-8) to numerals, replacing the contents of `out`. kInvalidArgument
   // ("invalid UTF-8" or "character outside the alphabet"); never quotes the text.
-  [[nodiscard]] absl::Status ToNumerals(absl::string_view text,
-                                        std::vector<uint16_t>& out) const;
+  [[nodiscard]] absl::Status ToNumerals(absl::string_view text, std::vector<uint16_t>& out) const;
   // Numerals to text (UTF-8). REQUIRES: every numeral < radix().
   std::string FromNumerals(absl::Span<const uint16_t> numerals) const;
 

@@ -367,8 +367,7 @@ absl::Status Ff1::Decrypt(uint32_t radix, absl::Span<const uint8_t> tweak,
   return Run(false, radix, tweak, in, out);
 }
 
-absl::StatusOr<std::vector<uint16_t>> Ff1::Encrypt(uint32_t radix,
-                                                   absl::Span<const uint8_t> tweak,
+absl::StatusOr<std::vector<uint16_t>> Ff1::Encrypt(uint32_t radix, absl::Span<const uint8_t> tweak,
                                                    absl::Span<const uint16_t> in) const {
   std::vector<uint16_t> out(in.size());
   absl::Status status = Run(true, radix, tweak, in, absl::MakeSpan(out));
@@ -376,8 +375,7 @@ absl::StatusOr<std::vector<uint16_t>> Ff1::Encrypt(uint32_t radix,
   return out;
 }
 
-absl::StatusOr<std::vector<uint16_t>> Ff1::Decrypt(uint32_t radix,
-                                                   absl::Span<const uint8_t> tweak,
+absl::StatusOr<std::vector<uint16_t>> Ff1::Decrypt(uint32_t radix, absl::Span<const uint8_t> tweak,
                                                    absl::Span<const uint16_t> in) const {
   std::vector<uint16_t> out(in.size());
   absl::Status status = Run(false, radix, tweak, in, absl::MakeSpan(out));

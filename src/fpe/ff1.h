@@ -67,8 +67,7 @@ bool Ff1DomainIsLargeEnough(uint32_t radix, size_t length);
 
 // Checks the parameters of a call without looking at the numerals: radix range, domain,
 // maximum length and tweak size. kInvalidArgument names the parameter at fault.
-[[nodiscard]] absl::Status CheckFf1Parameters(uint32_t radix, size_t length,
-                                              size_t tweak_size);
+[[nodiscard]] absl::Status CheckFf1Parameters(uint32_t radix, size_t length, size_t tweak_size);
 
 // The keyed AES context of one thread's calls, and the cache of the encrypted P blocks.
 struct Ff1Context;
@@ -83,13 +82,12 @@ class Ff1 {
   ~Ff1();
 
   // Encrypts the numerals `in` into `out` (same size; `out` may be `in` itself).
-  // On error `out` is left zeroed if it has the right size.
+  // `out` is written only once every round has succeeded; after a bad-input error it is
+  // untouched.
   [[nodiscard]] absl::Status Encrypt(uint32_t radix, absl::Span<const uint8_t> tweak,
-                                     absl::Span<const uint16_t> in,
-                                     absl::Span<uint16_t> out) const;
+                                     absl::Span<const uint16_t> in, absl::Span<uint16_t> out) const;
   [[nodiscard]] absl::Status Decrypt(uint32_t radix, absl::Span<const uint8_t> tweak,
-                                     absl::Span<const uint16_t> in,
-                                     absl::Span<uint16_t> out) const;
+                                     absl::Span<const uint16_t> in, absl::Span<uint16_t> out) const;
 
   // Allocating conveniences.
   absl::StatusOr<std::vector<uint16_t>> Encrypt(uint32_t radix, absl::Span<const uint8_t> tweak,

@@ -23,9 +23,7 @@ absl::StatusOr<std::vector<char32_t>> DecodeUtf8(absl::string_view text);
 void AppendUtf8(char32_t cp, std::string& out);
 
 // True iff `cp` is a Unicode scalar value (encodable in UTF-8).
-inline bool IsScalarValue(char32_t cp) {
-  return cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF);
-}
+inline bool IsScalarValue(char32_t cp) { return cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF); }
 
 }  // namespace piicrypt::internal
 

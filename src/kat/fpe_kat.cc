@@ -193,9 +193,8 @@ void RunFpeFile(const nlohmann::json& doc, FileResult& result, GroupSetup setup,
       }
       std::string detail;
       bool small_rejected = false;
-      const bool succeeded =
-          RunCase(radix, c, expected->get<std::string>(), HasFlag(test, "SmallMessageSize"),
-                  detail, small_rejected);
+      const bool succeeded = RunCase(radix, c, expected->get<std::string>(),
+                                     HasFlag(test, "SmallMessageSize"), detail, small_rejected);
       if (small_rejected) ++small_counted;
       Record(result, test, succeeded, detail);
     }
@@ -251,8 +250,8 @@ void RunFpeStrFile(const nlohmann::json& doc, FileResult& result) {
     }
     return alphabet;
   };
-  auto parse = [](const absl::StatusOr<Alphabet>& alphabet, const nlohmann::json& test,
-                  FpeCase& c, std::string& why) {
+  auto parse = [](const absl::StatusOr<Alphabet>& alphabet, const nlohmann::json& test, FpeCase& c,
+                  std::string& why) {
     const nlohmann::json* msg = Member(test, "msg");
     const nlohmann::json* ct = Member(test, "ct");
     if (msg == nullptr || ct == nullptr || !msg->is_string() || !ct->is_string()) {

@@ -41,8 +41,8 @@ TEST(Utf8Test, DecodesAndEncodesEveryLength) {
   for (char32_t cp : *cps) AppendUtf8(cp, back);
   EXPECT_EQ(back, text);
   // The boundaries of each length.
-  for (char32_t cp : {0x0u, 0x7Fu, 0x80u, 0x7FFu, 0x800u, 0xD7FFu, 0xE000u, 0xFFFFu, 0x10000u,
-                      0x10FFFFu}) {
+  for (char32_t cp :
+       {0x0u, 0x7Fu, 0x80u, 0x7FFu, 0x800u, 0xD7FFu, 0xE000u, 0xFFFFu, 0x10000u, 0x10FFFFu}) {
     std::string s;
     AppendUtf8(cp, s);
     auto decoded = DecodeUtf8(s);
@@ -53,20 +53,20 @@ TEST(Utf8Test, DecodesAndEncodesEveryLength) {
 
 TEST(Utf8Test, RejectsMalformedInput) {
   const std::vector<std::string> bad = {
-      std::string("\x80"),                  // stray continuation byte
-      std::string("\xC0\x80"),              // overlong NUL
-      std::string("\xC1\xBF"),              // overlong
-      std::string("\xE0\x80\x80"),          // overlong
-      std::string("\xE0\x9F\xBF"),          // overlong (U+07FF)
-      std::string("\xF0\x8F\xBF\xBF"),      // overlong (U+FFFF)
-      std::string("\xED\xA0\x80"),          // surrogate U+D800
-      std::string("\xED\xBF\xBF"),          // surrogate U+DFFF
-      std::string("\xF4\x90\x80\x80"),      // U+110000
-      std::string("\xF5\x80\x80\x80"),      // bad lead byte
-      std::string("\xFF"),                  // bad lead byte
-      std::string("\xE2\x82"),              // truncated
-      std::string("abc\xF0\x9F\x98"),       // truncated at the end
-      std::string("\xC3\x28"),              // bad continuation
+      std::string("\x80"),              // stray continuation byte
+      std::string("\xC0\x80"),          // overlong NUL
+      std::string("\xC1\xBF"),          // overlong
+      std::string("\xE0\x80\x80"),      // overlong
+      std::string("\xE0\x9F\xBF"),      // overlong (U+07FF)
+      std::string("\xF0\x8F\xBF\xBF"),  // overlong (U+FFFF)
+      std::string("\xED\xA0\x80"),      // surrogate U+D800
+      std::string("\xED\xBF\xBF"),      // surrogate U+DFFF
+      std::string("\xF4\x90\x80\x80"),  // U+110000
+      std::string("\xF5\x80\x80\x80"),  // bad lead byte
+      std::string("\xFF"),              // bad lead byte
+      std::string("\xE2\x82"),          // truncated
+      std::string("abc\xF0\x9F\x98"),   // truncated at the end
+      std::string("\xC3\x28"),          // bad continuation
   };
   for (const std::string& s : bad) {
     EXPECT_THAT(DecodeUtf8(s), StatusIs(absl::StatusCode::kInvalidArgument))
@@ -101,8 +101,7 @@ TEST(AlphabetTest, AsciiAndNonAscii) {
   EXPECT_EQ(numerals, (std::vector<uint16_t>{11, 1, 20}));
   EXPECT_EQ(alphabet->FromNumerals(numerals), "\xCE\xB2\xE0\xA5\xA7\xF0\x9F\x98\x80");
   EXPECT_THAT(alphabet->ToNumerals("1", numerals), StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(alphabet->ToNumerals("\xCE", numerals),
-              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(alphabet->ToNumerals("\xCE", numerals), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(AlphabetTest, RejectsBadAlphabets) {
@@ -209,9 +208,10 @@ TEST(PhoneFieldTest, ErrorsNameTheFieldNotTheValue) {
     const char* value;
     const char* reason;
   };
-  for (const Bad& bad : {Bad{"55501", "too few digits"}, Bad{"+61 2 5550 0199 ext 12", "phone codec"},
-                         Bad{"61+2 5550 0199", "phone codec"}, Bad{"", "too few digits"},
-                         Bad{"+61\t2555500199", "phone codec"}}) {
+  for (const Bad& bad :
+       {Bad{"55501", "too few digits"}, Bad{"+61 2 5550 0199 ext 12", "phone codec"},
+        Bad{"61+2 5550 0199", "phone codec"}, Bad{"", "too few digits"},
+        Bad{"+61\t2555500199", "phone codec"}}) {
     SCOPED_TRACE(bad.value);
     for (bool encrypt : {true, false}) {
       auto result = encrypt ? field->Encrypt(bad.value) : field->Decrypt(bad.value);
@@ -419,8 +419,8 @@ TEST(FieldCreateTest, RejectsBadOptionsAndKeys) {
                                                     SecretDataFromString(std::string(16, 'r'))),
               StatusIs(absl::StatusCode::kInvalidArgument));
   for (size_t size : {16, 24, 32}) {
-    EXPECT_THAT(FormatPreservingField::CreateWithKey(
-                    PhoneOptions(), SecretDataFromString(std::string(size, 'k'))),
+    EXPECT_THAT(FormatPreservingField::CreateWithKey(PhoneOptions(),
+                                                     SecretDataFromString(std::string(size, 'k'))),
                 IsOk());
   }
 }
@@ -436,13 +436,12 @@ TEST(FieldCreateTest, CreateFromRootDerivesTheFf1FieldKey) {
   ASSERT_NE(kdf, nullptr);
   EVP_KDF_CTX* kctx = EVP_KDF_CTX_new(kdf);
   char digest[] = "SHA256";
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, const_cast<uint8_t*>(root.data()),
-                                        root.size()),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, const_cast<char*>(info.data()),
-                                        info.size()),
-      OSSL_PARAM_construct_end()};
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
+                         OSSL_PARAM_construct_octet_string(
+                             OSSL_KDF_PARAM_KEY, const_cast<uint8_t*>(root.data()), root.size()),
+                         OSSL_PARAM_construct_octet_string(
+                             OSSL_KDF_PARAM_INFO, const_cast<char*>(info.data()), info.size()),
+                         OSSL_PARAM_construct_end()};
   ASSERT_EQ(EVP_KDF_derive(kctx, key.data(), key.size(), params), 1);
   EVP_KDF_CTX_free(kctx);
   EVP_KDF_free(kdf);

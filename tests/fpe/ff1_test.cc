@@ -227,9 +227,8 @@ TEST_P(Ff1WycheproofTest, EveryCase) {
       const std::vector<uint16_t> msg = CaseNumerals(test["msg"], alphabet, radix);
       const std::vector<uint16_t> ct = CaseNumerals(test["ct"], alphabet, radix);
       const std::string result = test["result"].get<std::string>();
-      const bool small_flag =
-          std::find(test["flags"].begin(), test["flags"].end(), "SmallMessageSize") !=
-          test["flags"].end();
+      const bool small_flag = std::find(test["flags"].begin(), test["flags"].end(),
+                                        "SmallMessageSize") != test["flags"].end();
       auto ff1 = Ff1::Create(U8(key));
       if (result == "invalid") {
         if (!ff1.ok()) {
@@ -285,8 +284,8 @@ TEST(Ff1Test, RejectsBadKeySizes) {
 TEST(Ff1Test, DomainIsExact) {
   EXPECT_FALSE(Ff1DomainIsLargeEnough(10, 5));
   EXPECT_TRUE(Ff1DomainIsLargeEnough(10, 6));
-  EXPECT_FALSE(Ff1DomainIsLargeEnough(2, 19));  // 524288
-  EXPECT_TRUE(Ff1DomainIsLargeEnough(2, 20));   // 1048576
+  EXPECT_FALSE(Ff1DomainIsLargeEnough(2, 19));   // 524288
+  EXPECT_TRUE(Ff1DomainIsLargeEnough(2, 20));    // 1048576
   EXPECT_FALSE(Ff1DomainIsLargeEnough(999, 2));  // 998001
   EXPECT_TRUE(Ff1DomainIsLargeEnough(1000, 2));  // exactly 1000000
   EXPECT_FALSE(Ff1DomainIsLargeEnough(65536, 1));
@@ -395,8 +394,8 @@ TEST(Ff1Test, TweakAndKeyChangeTheOutput) {
 
 TEST(Ff1Test, MatchesReferenceAcrossRadicesAndLengths) {
   std::mt19937 rng(20240601);
-  const uint32_t radices[] = {2, 3, 7, 10, 16, 26, 36, 62, 64, 100, 255, 256, 1000, 4096,
-                              65535, 65536};
+  const uint32_t radices[] = {2,  3,   7,   10,  16,   26,   36,    62,
+                              64, 100, 255, 256, 1000, 4096, 65535, 65536};
   const std::string keys[] = {std::string(16, '\x11'), std::string(24, '\x22'), kKey256};
   int fast = 0, general = 0;
   for (uint32_t radix : radices) {

@@ -62,17 +62,16 @@ TEST_P(FpeKatFileTest, EveryCasePasses) {
   EXPECT_THAT(result.notes[0], HasSubstr(absl::StrCat(small, " valid SmallMessageSize cases")));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllFiles, FpeKatFileTest,
-    ::testing::Values("aes_ff1_radix10_test.json", "aes_ff1_radix16_test.json",
-                      "aes_ff1_radix26_test.json", "aes_ff1_radix36_test.json",
-                      "aes_ff1_radix62_test.json", "aes_ff1_radix64_test.json",
-                      "aes_ff1_base10_test.json", "aes_ff1_base26_test.json",
-                      "aes_ff1_base36_test.json", "aes_ff1_base62_test.json"),
-    [](const auto& param_info) {
-      std::string name = param_info.param;
-      return name.substr(0, name.find('.'));
-    });
+INSTANTIATE_TEST_SUITE_P(AllFiles, FpeKatFileTest,
+                         ::testing::Values("aes_ff1_radix10_test.json", "aes_ff1_radix16_test.json",
+                                           "aes_ff1_radix26_test.json", "aes_ff1_radix36_test.json",
+                                           "aes_ff1_radix62_test.json", "aes_ff1_radix64_test.json",
+                                           "aes_ff1_base10_test.json", "aes_ff1_base26_test.json",
+                                           "aes_ff1_base36_test.json", "aes_ff1_base62_test.json"),
+                         [](const auto& param_info) {
+                           std::string name = param_info.param;
+                           return name.substr(0, name.find('.'));
+                         });
 
 // The string runner takes any alphabet: the base-10 file rewritten over the Devanagari
 // digits (U+0966..U+096F, three bytes each in UTF-8) passes exactly as the original.
