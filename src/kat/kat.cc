@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "src/kat/fpe_kat.h"
 #include "src/kat/kat_internal.h"
 
 namespace piicrypt::kat {
@@ -66,6 +67,8 @@ constexpr SchemaEntry kSchemas[] = {
     {"daead_test_schema_v1.json", "AES-SIV-CMAC", internal::RunDaeadFile},
     {"mac_test_schema_v1.json", "HMACSHA256", internal::RunMacFile},
     {"hkdf_test_schema_v1.json", "HKDF-SHA-256", internal::RunHkdfFile},
+    {"fpe_list_test_schema.json", "AES-FF1", internal::RunFpeListFile},
+    {"fpe_str_test_schema.json", "AES-FF1", internal::RunFpeStrFile},
 };
 
 }  // namespace

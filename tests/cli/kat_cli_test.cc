@@ -29,6 +29,22 @@ TEST(KatCliTest, AllCoreFilesPass) {
   EXPECT_THAT(r.out, HasSubstr("aes_gcm_test.json (AES-GCM): 316 cases, 0 failed"));
 }
 
+TEST(KatCliTest, AllFf1FilesPassWithTheSmallDomainNote) {
+  std::string cmd = Quote(CliPath()) + " kat";
+  for (const char* f : {"aes_ff1_radix10_test.json", "aes_ff1_radix16_test.json",
+                        "aes_ff1_radix26_test.json", "aes_ff1_radix36_test.json",
+                        "aes_ff1_radix62_test.json", "aes_ff1_radix64_test.json",
+                        "aes_ff1_base10_test.json", "aes_ff1_base26_test.json",
+                        "aes_ff1_base36_test.json", "aes_ff1_base62_test.json"}) {
+    cmd += " " + Quote(WycheproofFile(f));
+  }
+  auto r = RunCommand(cmd);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\n30787 passed, 0 failed\n"));
+  EXPECT_THAT(r.out, HasSubstr("SmallMessageSize cases (radix^len < 1000000) rejected by the "
+                               "minimum domain of SP 800-38G Rev. 1 and counted as passed"));
+}
+
 TEST(KatCliTest, AFailedCaseExitsOne) {
   testing::TempDir dir;
   std::ofstream(dir.File("bad.json")) << R"({"schema": "hkdf_test_schema_v1.json",
