@@ -1,0 +1,263 @@
+// Interoperability: piicrypt's ciphertexts and blind indexes, checked by an independent
+// implementation of DESIGN.md's formats (tests/interop/verify.py on Debian's
+// python3-cryptography), with the key material that `piicrypt keyset export-cleartext`
+// prints. What ships is exactly what the format document says.
+#include <cstdint>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "piicrypt/field_cipher.h"
+#include "piicrypt/field_cryptor.h"
+#include "piicrypt/kek.h"
+#include "piicrypt/keyset.h"
+#include "piicrypt/policy.h"
+#include "tests/test_util.h"
+
+namespace piicrypt {
+namespace {
+
+using ::piicrypt::testing::CliPath;
+using ::piicrypt::testing::CommandResult;
+using ::piicrypt::testing::HexEncode;
+using ::piicrypt::testing::IsOk;
+using ::piicrypt::testing::RunCommand;
+using ::piicrypt::testing::TempDir;
+using ::testing::HasSubstr;
+
+// Debian's interpreter: `python3` on PATH may be another one without python3-cryptography.
+constexpr char kPython[] = "/usr/bin/python3";
+
+std::string Quote(const std::string& s) { return "'" + s + "'"; }
+
+std::string VerifierPath() { return std::string(PIICRYPT_SOURCE_DIR) + "/tests/interop/verify.py"; }
+
+void WriteFile(const std::string& path, const std::string& contents) {
+  std::ofstream f(path, std::ios::binary);
+  f << contents;
+  ASSERT_TRUE(f.good()) << path;
+}
+
+// Values worth a second opinion: empty, one byte, around the AES block size (SIV pads
+// below 16 bytes and xors the last block from 16 on), Unicode in several scripts, a NUL
+// byte, bytes that are not UTF-8, and long values.
+std::vector<std::string> Values() {
+  return {"",
+          "a",
+          std::string(15, 'x'),
+          std::string(16, 'x'),
+          std::string(17, 'x'),
+          std::string(32, 'y'),
+          std::string(33, 'y'),
+          "jane.doe@example.com",
+          "+61 2 5550 0199",
+          "Zoë Ångström-Núñez",
+          "佐藤 美咲",
+          "Δημήτρης Παπαδόπουλος 🙂",
+          std::string("nul\0inside", 10),
+          "\xff\xfe not UTF-8 \x80",
+          std::string(1000, 'L'),
+          std::string(5000, 'M')};
+}
+
+class InteropTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    kek_uri_ = "file:" + dir_.File("kek.key");
+    keyset_path_ = dir_.File("orders.keyset");
+    ASSERT_THAT(Kek::Create(kek_uri_), IsOk());
+    auto kek = Kek::Open(kek_uri_);
+    ASSERT_THAT(kek, IsOk());
+    kek_ = *std::move(kek);
+    // Three keys after two rotations: values under each of them, the newest primary.
+    auto keyset = Keyset::Generate();
+    ASSERT_THAT(keyset, IsOk());
+    for (int i = 0; i < 2; ++i) ASSERT_THAT(keyset->Rotate(), IsOk());
+    ASSERT_THAT(keyset->WriteNew(keyset_path_, *kek_), IsOk());
+  }
+
+  // The key material, as the CLI exports it.
+  std::string ExportCleartext() {
+    CommandResult r = RunCommand(absl::StrCat(Quote(CliPath()), " keyset export-cleartext --kek ",
+                                              Quote(kek_uri_), " ", Quote(keyset_path_),
+                                              " --i-understand-this-reveals-keys"));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  }
+
+  // Runs the verifier; returns its exit status and output.
+  CommandResult Verify(const nlohmann::json& cases) {
+    const std::string keys_path = dir_.File("keys.json"), cases_path = dir_.File("cases.json");
+    WriteFile(keys_path, ExportCleartext());
+    WriteFile(cases_path, cases.dump());
+    return RunCommand(absl::StrCat(kPython, " ", Quote(VerifierPath()), " ", Quote(keys_path), " ",
+                                   Quote(cases_path)));
+  }
+
+  // Ciphertexts of every value under every key, both modes, bound and unbound, in the
+  // text form (and the binary form under the primary key); blind indexes of every value
+  // under every key at several lengths; lookup indexes through the public FieldCryptor.
+  nlohmann::json MakeCases() {
+    nlohmann::json cases;
+    auto keyset = Keyset::Read(keyset_path_, *kek_);
+    EXPECT_THAT(keyset, IsOk());
+    if (!keyset.ok()) return cases;
+    const std::vector<std::string> contexts = {"orders.customer_email", "bookings.kunde.straße",
+                                               std::string(1024, 'c')};
+    const std::vector<std::string> records = {"", "10042", "order-ü-7"};
+    cases["ciphertexts"] = nlohmann::json::array();
+    for (const KeyInfo& key : keyset->ListKeys()) {
+      for (FieldMode mode : {FieldMode::kRandomized, FieldMode::kDeterministic}) {
+        for (const std::string& context : contexts) {
+          auto cipher = keyset->FieldCipherForKey(key.id, context, mode);
+          EXPECT_THAT(cipher, IsOk());
+          if (!cipher.ok()) return cases;
+          for (const std::string& record : records) {
+            for (const std::string& value : Values()) {
+              nlohmann::json c = {
+                  {"mode", mode == FieldMode::kRandomized ? "randomized" : "deterministic"},
+                  {"key_id", key.id},
+                  {"context_hex", HexEncode(context)},
+                  {"record_hex", HexEncode(record)},
+                  {"plaintext_hex", HexEncode(value)}};
+              auto text = (*cipher)->EncryptText(value, record);
+              EXPECT_THAT(text, IsOk());
+              c["form"] = "text";
+              c["stored"] = text.value_or("");
+              cases["ciphertexts"].push_back(c);
+              if (key.primary && record == "10042") {
+                auto binary = (*cipher)->Encrypt(value, record);
+                EXPECT_THAT(binary, IsOk());
+                c["form"] = "binary";
+                c["stored"] = HexEncode(binary.value_or(""));
+                cases["ciphertexts"].push_back(c);
+              }
+            }
+          }
+        }
+      }
+    }
+
+    cases["blind_indexes"] = nlohmann::json::array();
+    for (int bits : {8, 12, 31, 32, 64, 129, 255, 256}) {
+      auto indexers = keyset->BlindIndexersFor("orders.phone", bits);
+      EXPECT_THAT(indexers, IsOk());
+      if (!indexers.ok()) return cases;
+      EXPECT_EQ(indexers->size(), 3u);
+      for (const auto& [key_id, indexer] : *indexers) {
+        for (const std::string& value : Values()) {
+          auto index = indexer->Compute(value);
+          EXPECT_THAT(index, IsOk());
+          cases["blind_indexes"].push_back({{"key_id", key_id},
+                                            {"context_hex", HexEncode("orders.phone")},
+                                            {"value_hex", HexEncode(value)},
+                                            {"bits", bits},
+                                            {"index", index.value_or("")}});
+        }
+      }
+    }
+
+    // Through the application's API: a policy, a cryptor, LookupIndexes during a rotation.
+    FieldRule email;
+    email.name = "orders.customer_email";
+    email.kind = FieldKind::kEmail;
+    email.bind_record = true;
+    BlindIndexRule index;
+    index.bits = 24;
+    email.blind_index = index;
+    auto policy = Policy::Create({email});
+    EXPECT_THAT(policy, IsOk());
+    auto cryptor = FieldCryptor::Create(*keyset, *policy);
+    EXPECT_THAT(cryptor, IsOk());
+    if (!policy.ok() || !cryptor.ok()) return cases;
+    cases["lookups"] = nlohmann::json::array();
+    for (const char* typed : {"jane.doe@example.com", "  Jane.Doe@Example.COM\t", "x@y"}) {
+      auto indexes = (*cryptor)->LookupIndexes("orders.customer_email", typed);
+      EXPECT_THAT(indexes, IsOk());
+      cases["lookups"].push_back({{"context_hex", HexEncode("orders.customer_email")},
+                                  {"typed", typed},
+                                  {"normalizer", "email"},
+                                  {"bits", 24},
+                                  {"indexes", indexes.value_or(std::vector<std::string>())}});
+      auto stored = (*cryptor)->Encrypt("orders.customer_email", typed, "10042");
+      EXPECT_THAT(stored, IsOk());
+      cases["ciphertexts"].push_back({{"mode", "randomized"},
+                                      {"form", "text"},
+                                      {"key_id", keyset->primary_key_id()},
+                                      {"context_hex", HexEncode("orders.customer_email")},
+                                      {"record_hex", HexEncode("10042")},
+                                      {"plaintext_hex", HexEncode(typed)},
+                                      {"stored", stored.ok() ? stored->value_or("") : ""}});
+    }
+    return cases;
+  }
+
+  static size_t CountCases(const nlohmann::json& cases) {
+    return cases["ciphertexts"].size() + cases["blind_indexes"].size() + cases["lookups"].size();
+  }
+
+  TempDir dir_;
+  std::string kek_uri_;
+  std::string keyset_path_;
+  std::unique_ptr<Kek> kek_;
+};
+
+TEST_F(InteropTest, PythonCryptographyVerifiesEveryCiphertextAndIndex) {
+  const nlohmann::json cases = MakeCases();
+  ASSERT_FALSE(HasFailure());
+  const size_t n = CountCases(cases);
+  ASSERT_GT(n, 1000u);
+  CommandResult r = Verify(cases);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat("interop: ", n, " cases verified, 0 failed"))) << r.err;
+}
+
+// The verifier is not a rubber stamp: one altered byte of a randomized ciphertext, of a
+// deterministic one, a wrong blind index, a wrong plaintext and a ciphertext attributed to
+// another record each fail, and nothing else does.
+TEST_F(InteropTest, VerifierRejectsEveryAlteration) {
+  nlohmann::json cases = MakeCases();
+  ASSERT_FALSE(HasFailure());
+  const size_t n = CountCases(cases);
+  auto& ct = cases["ciphertexts"];
+  auto find = [&](const std::string& mode, size_t min_plaintext_hex) -> nlohmann::json& {
+    for (auto& c : ct) {
+      if (c["mode"] == mode && c["form"] == "text" &&
+          c["plaintext_hex"].get<std::string>().size() >= min_plaintext_hex) {
+        return c;
+      }
+    }
+    ADD_FAILURE() << "no " << mode << " case";
+    return ct[0];
+  };
+  auto alter = [](nlohmann::json& c) {
+    std::string s = c["stored"].get<std::string>();
+    char& middle = s[s.size() / 2];  // every bit of a middle character is data
+    middle = middle == 'A' ? 'B' : 'A';
+    c["stored"] = s;
+  };
+  alter(find("randomized", 20));
+  alter(find("deterministic", 20));
+  std::string index = cases["blind_indexes"][5]["index"].get<std::string>();
+  index[0] = index[0] == '0' ? '1' : '0';
+  cases["blind_indexes"][5]["index"] = index;
+  find("deterministic", 2)["plaintext_hex"] = HexEncode("not what was encrypted");
+  find("randomized", 2)["record_hex"] = HexEncode("another-order");
+
+  CommandResult r = Verify(cases);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat("interop: ", n, " cases verified, 5 failed"))) << r.err;
+  const std::vector<std::string> lines = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+  size_t fail_lines = 0;
+  for (const std::string& line : lines) fail_lines += line.rfind("FAIL ", 0) == 0;
+  EXPECT_EQ(fail_lines, 5u) << r.out;
+}
+
+}  // namespace
+}  // namespace piicrypt

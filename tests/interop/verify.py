@@ -1,0 +1,211 @@
+#!/usr/bin/python3
+"""Checks piicrypt's field ciphertexts and blind indexes with an independent implementation
+of DESIGN.md's formats: Debian's python3-cryptography (AESGCM, HKDF, HMAC, CMAC, AES-CTR;
+RFC 5297 S2V written out, since OpenSSL's AES-SIV behind AESSIV rejects an empty plaintext).
+
+    /usr/bin/python3 tests/interop/verify.py KEYS.json CASES.json
+
+KEYS.json is the output of `piicrypt keyset export-cleartext`. CASES.json, written by
+tests/interop/interop_test.cc, holds:
+  "ciphertexts":    {mode, form ("text"|"binary"), key_id, context_hex, record_hex,
+                     plaintext_hex, stored}   -- stored: base64url text, or hex for binary
+  "blind_indexes":  {key_id, context_hex, value_hex, bits, index}
+  "lookups":        {context_hex, typed, normalizer ("email"), bits, indexes}
+                     -- indexes under every enabled key, the primary's first
+
+Every case is verified; each failure is printed on its own line. The last line is
+"interop: N cases verified, M failed". Exit status 0 if all passed, 1 if any failed (or
+there were none), 2 on bad input.
+"""
+import base64
+import hashlib
+import hmac
+import json
+import struct
+import sys
+
+from cryptography.hazmat.primitives import cmac, hashes
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESSIV
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+HEADER_SIZE = 5
+NONCE_SIZE = 12
+TAG_SIZE = 16
+SIV_SIZE = 16
+
+
+class Keys:
+    def __init__(self, export):
+        self.primary = export["primary_key_id"]
+        self.material = {}
+        self.enabled = []
+        for key in export["keys"]:
+            if "material_hex" in key:
+                self.material[key["id"]] = bytes.fromhex(key["material_hex"])
+            if key["status"] == "ENABLED":
+                self.enabled.append(key["id"])
+        self._cache = {}
+
+    def field_key(self, key_id, purpose, context):
+        """HKDF-SHA256(salt = empty, ikm = root, info = "piicrypt/v1/" PURPOSE "/" CONTEXT)."""
+        cache_key = (key_id, purpose, context)
+        if cache_key not in self._cache:
+            size = 64 if purpose == "daead" else 32
+            info = b"piicrypt/v1/" + purpose.encode() + b"/" + context
+            self._cache[cache_key] = HKDF(algorithm=hashes.SHA256(), length=size, salt=None,
+                                          info=info).derive(self.material[key_id])
+        return self._cache[cache_key]
+
+
+def lp(b):
+    return struct.pack(">I", len(b)) + b
+
+
+def b64url_decode(text):
+    if any(c in text for c in "=+/"):
+        raise ValueError("not base64url without padding")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _dbl(block):
+    v = int.from_bytes(block, "big") << 1
+    if v >> 128:
+        v ^= 0x87
+    return (v & ((1 << 128) - 1)).to_bytes(16, "big")
+
+
+def _cmac(key, msg):
+    c = cmac.CMAC(algorithms.AES(key))
+    c.update(msg)
+    return c.finalize()
+
+
+def _xor(a, b):
+    return bytes(x ^ y for x, y in zip(a, b))
+
+
+def aes_siv_encrypt(key, plaintext, ads):
+    """RFC 5297: S2V on CMAC under K1, then AES-CTR under K2 from the SIV (bits cleared)."""
+    k1, k2 = key[: len(key) // 2], key[len(key) // 2:]
+    d = _cmac(k1, bytes(16))
+    for ad in ads:
+        d = _xor(_dbl(d), _cmac(k1, ad))
+    if len(plaintext) >= 16:
+        t = plaintext[:-16] + _xor(plaintext[-16:], d)
+    else:
+        t = _xor(_dbl(d), plaintext + b"\x80" + bytes(15 - len(plaintext)))
+    v = _cmac(k1, t)
+    q = bytearray(v)
+    q[8] &= 0x7F
+    q[12] &= 0x7F
+    enc = Cipher(algorithms.AES(k2), modes.CTR(bytes(q))).encryptor()
+    out = v + enc.update(plaintext) + enc.finalize()
+    if plaintext:  # the library's AES-SIV agrees where it works
+        if out != AESSIV(key).encrypt(plaintext, list(ads)):
+            raise AssertionError("hand-written S2V disagrees with AESSIV")
+    return out
+
+
+def blind_index(keys, key_id, context, value, bits):
+    """HMAC-SHA256(field key bidx, value), first ceil(bits/8) bytes, low bits cleared, hex."""
+    mac = hmac.new(keys.field_key(key_id, "bidx", context), value, hashlib.sha256).digest()
+    cut = bytearray(mac[: (bits + 7) // 8])
+    if bits % 8:
+        cut[-1] &= (0xFF << (8 - bits % 8)) & 0xFF
+    return cut.hex()
+
+
+def verify_ciphertext(keys, case, nonces):
+    """Returns None if the case verifies, else what is wrong."""
+    context = bytes.fromhex(case["context_hex"])
+    record = bytes.fromhex(case["record_hex"])
+    plaintext = bytes.fromhex(case["plaintext_hex"])
+    if case["form"] == "text":
+        blob = b64url_decode(case["stored"])
+    else:
+        blob = bytes.fromhex(case["stored"])
+    version = {"randomized": 1, "deterministic": 2}[case["mode"]]
+    if len(blob) < HEADER_SIZE or blob[0] != version:
+        return "wrong version byte"
+    key_id = struct.unpack(">I", blob[1:HEADER_SIZE])[0]
+    if key_id != case["key_id"]:
+        return "header names key %d, expected %d" % (key_id, case["key_id"])
+    if key_id not in keys.material:
+        return "key %d is not in the exported keyset" % key_id
+    header = blob[:HEADER_SIZE]
+    ad = header + lp(context) + lp(record)
+    if version == 1:
+        if len(blob) != HEADER_SIZE + NONCE_SIZE + len(plaintext) + TAG_SIZE:
+            return "wrong length"
+        nonce = blob[HEADER_SIZE:HEADER_SIZE + NONCE_SIZE]
+        if (key_id, context, nonce) in nonces:
+            return "nonce reused under one field key"
+        nonces.add((key_id, context, nonce))
+        aead = AESGCM(keys.field_key(key_id, "aead", context))
+        try:
+            got = aead.decrypt(nonce, blob[HEADER_SIZE + NONCE_SIZE:], ad)
+        except Exception:  # InvalidTag
+            return "does not decrypt"
+        return None if got == plaintext else "decrypts to another value"
+    expected = header + aes_siv_encrypt(keys.field_key(key_id, "daead", context), plaintext, [ad])
+    return None if blob == expected else "differs from the independent AES-SIV"
+
+
+def main(argv):
+    if len(argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    try:
+        with open(argv[1], encoding="utf-8") as f:
+            keys = Keys(json.load(f))
+        with open(argv[2], encoding="utf-8") as f:
+            cases = json.load(f)
+    except (OSError, ValueError, KeyError) as e:
+        print("interop: cannot read input: %s" % e, file=sys.stderr)
+        return 2
+
+    checked = failed = 0
+    nonces = set()
+
+    def report(what, problem):
+        nonlocal checked, failed
+        checked += 1
+        if problem is not None:
+            failed += 1
+            print("FAIL %s: %s" % (what, problem))
+
+    for i, case in enumerate(cases.get("ciphertexts", [])):
+        what = "ciphertext %d (%s, %s, key %d)" % (i, case["mode"], case["form"], case["key_id"])
+        try:
+            problem = verify_ciphertext(keys, case, nonces)
+        except Exception as e:  # malformed base64, unknown mode, ...
+            problem = "%s: %s" % (type(e).__name__, e)
+        report(what, problem)
+
+    for i, case in enumerate(cases.get("blind_indexes", [])):
+        context = bytes.fromhex(case["context_hex"])
+        value = bytes.fromhex(case["value_hex"])
+        got = blind_index(keys, case["key_id"], context, value, case["bits"])
+        report("blind index %d (%d bits, key %d)" % (i, case["bits"], case["key_id"]),
+               None if got == case["index"] else "expected %s" % got)
+
+    for i, case in enumerate(cases.get("lookups", [])):
+        if case["normalizer"] != "email":
+            report("lookup %d" % i, "unsupported normalizer %s" % case["normalizer"])
+            continue
+        context = bytes.fromhex(case["context_hex"])
+        normalized = case["typed"].strip().lower().encode()  # e-mail: trim, lower case
+        order = [keys.primary] + [k for k in keys.enabled if k != keys.primary]
+        want = [blind_index(keys, k, context, normalized, case["bits"]) for k in order]
+        got = case["indexes"]
+        ok = len(got) == len(want) and got[0] == want[0] and sorted(got) == sorted(want)
+        report("lookup %d (%d keys)" % (i, len(want)),
+               None if ok else "expected %s" % want)
+
+    print("interop: %d cases verified, %d failed" % (checked, failed))
+    return 0 if checked > 0 and failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
