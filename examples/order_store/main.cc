@@ -236,7 +236,7 @@ absl::StatusOr<LookupResult> FindOrdersByPhone(const ShopCrypto& crypto, OrderDb
     for (const StoredOrder& row : rows) {
       PIICRYPT_ASSIGN_OR_RETURN(
           std::optional<std::string> plain,
-          crypto.cryptor().Decrypt("orders.phone", row.phone, std::to_string(row.id)));
+          crypto.cryptor().Decrypt("orders.customer_phone", row.phone, std::to_string(row.id)));
       PIICRYPT_ASSIGN_OR_RETURN(std::string got, crypto.NormalizePhone(plain.value_or("")));
       if (got != wanted) {
         ++r.false_positives;
@@ -525,7 +525,7 @@ absl::StatusOr<int> RunDemo(const Options& options, const WorkDir& work, Checks&
     absl::PrintF("    and masked, for logs: %s  %s  %s\n",
                  crypto->Mask("orders.customer_name", o.customer_name),
                  crypto->Mask("orders.customer_email", o.email),
-                 crypto->Mask("orders.phone", o.phone));
+                 crypto->Mask("orders.customer_phone", o.phone));
   }
 
   // 3. Lookups.

@@ -61,13 +61,14 @@ absl::StatusOr<StoredOrder> ShopCrypto::Protect(const Order& order) const {
                             Seal(c, "orders.customer_name", order.customer_name, record));
   PIICRYPT_ASSIGN_OR_RETURN(row.email, Seal(c, "orders.customer_email", order.email, record));
   PIICRYPT_ASSIGN_OR_RETURN(row.email_bidx, Index(c, "orders.customer_email", order.email));
-  PIICRYPT_ASSIGN_OR_RETURN(row.phone, Seal(c, "orders.phone", order.phone, record));
-  PIICRYPT_ASSIGN_OR_RETURN(row.phone_bidx, Index(c, "orders.phone", order.phone));
+  PIICRYPT_ASSIGN_OR_RETURN(row.phone, Seal(c, "orders.customer_phone", order.phone, record));
+  PIICRYPT_ASSIGN_OR_RETURN(row.phone_bidx, Index(c, "orders.customer_phone", order.phone));
   PIICRYPT_ASSIGN_OR_RETURN(row.delivery_address,
                             Seal(c, "orders.delivery_address", order.delivery_address, record));
   PIICRYPT_ASSIGN_OR_RETURN(row.billing_address,
                             Seal(c, "orders.billing_address", order.billing_address, record));
-  PIICRYPT_ASSIGN_OR_RETURN(row.items, Seal(c, "orders.items", FormatItems(order.items), record));
+  PIICRYPT_ASSIGN_OR_RETURN(row.items,
+                            Seal(c, "orders.purchase_details", FormatItems(order.items), record));
   return row;
 }
 
@@ -78,12 +79,12 @@ absl::StatusOr<OpenedOrder> ShopCrypto::Open(const StoredOrder& row) const {
   PIICRYPT_ASSIGN_OR_RETURN(out.customer_name,
                             Unseal(c, "orders.customer_name", row.customer_name, record));
   PIICRYPT_ASSIGN_OR_RETURN(out.email, Unseal(c, "orders.customer_email", row.email, record));
-  PIICRYPT_ASSIGN_OR_RETURN(out.phone, Unseal(c, "orders.phone", row.phone, record));
+  PIICRYPT_ASSIGN_OR_RETURN(out.phone, Unseal(c, "orders.customer_phone", row.phone, record));
   PIICRYPT_ASSIGN_OR_RETURN(out.delivery_address,
                             Unseal(c, "orders.delivery_address", row.delivery_address, record));
   PIICRYPT_ASSIGN_OR_RETURN(out.billing_address,
                             Unseal(c, "orders.billing_address", row.billing_address, record));
-  PIICRYPT_ASSIGN_OR_RETURN(out.items, Unseal(c, "orders.items", row.items, record));
+  PIICRYPT_ASSIGN_OR_RETURN(out.items, Unseal(c, "orders.purchase_details", row.items, record));
   return out;
 }
 
@@ -98,8 +99,8 @@ absl::StatusOr<StoredBooking> ShopCrypto::Protect(const Booking& booking) const 
                             Seal(c, "bookings.customer_name", booking.customer_name, record));
   PIICRYPT_ASSIGN_OR_RETURN(row.email, Seal(c, "bookings.customer_email", booking.email, record));
   PIICRYPT_ASSIGN_OR_RETURN(row.email_bidx, Index(c, "bookings.customer_email", booking.email));
-  PIICRYPT_ASSIGN_OR_RETURN(row.phone, Seal(c, "bookings.phone", booking.phone, record));
-  PIICRYPT_ASSIGN_OR_RETURN(row.phone_bidx, Index(c, "bookings.phone", booking.phone));
+  PIICRYPT_ASSIGN_OR_RETURN(row.phone, Seal(c, "bookings.customer_phone", booking.phone, record));
+  PIICRYPT_ASSIGN_OR_RETURN(row.phone_bidx, Index(c, "bookings.customer_phone", booking.phone));
   PIICRYPT_ASSIGN_OR_RETURN(row.card_token,
                             Seal(c, "bookings.card_number", booking.card_number, record));
   PIICRYPT_ASSIGN_OR_RETURN(row.card_key_id, c.WriteKeyId("bookings.card_number"));
@@ -113,7 +114,7 @@ absl::StatusOr<OpenedBooking> ShopCrypto::Open(const StoredBooking& row) const {
   PIICRYPT_ASSIGN_OR_RETURN(out.customer_name,
                             Unseal(c, "bookings.customer_name", row.customer_name, record));
   PIICRYPT_ASSIGN_OR_RETURN(out.email, Unseal(c, "bookings.customer_email", row.email, record));
-  PIICRYPT_ASSIGN_OR_RETURN(out.phone, Unseal(c, "bookings.phone", row.phone, record));
+  PIICRYPT_ASSIGN_OR_RETURN(out.phone, Unseal(c, "bookings.customer_phone", row.phone, record));
   // An FF1 token names no key: the row's key-version column does (docs/FPE.md).
   PIICRYPT_ASSIGN_OR_RETURN(
       std::optional<std::string> card,
@@ -129,7 +130,7 @@ absl::StatusOr<std::vector<std::string>> ShopCrypto::OrderEmailIndexes(
 }
 absl::StatusOr<std::vector<std::string>> ShopCrypto::OrderPhoneIndexes(
     absl::string_view phone) const {
-  return cryptor_->LookupIndexes("orders.phone", phone);
+  return cryptor_->LookupIndexes("orders.customer_phone", phone);
 }
 absl::StatusOr<std::vector<std::string>> ShopCrypto::BookingEmailIndexes(
     absl::string_view email) const {
@@ -139,7 +140,7 @@ absl::StatusOr<std::string> ShopCrypto::NormalizeEmail(absl::string_view email) 
   return cryptor_->Normalize("orders.customer_email", email);
 }
 absl::StatusOr<std::string> ShopCrypto::NormalizePhone(absl::string_view phone) const {
-  return cryptor_->Normalize("orders.phone", phone);
+  return cryptor_->Normalize("orders.customer_phone", phone);
 }
 
 std::string ShopCrypto::Mask(absl::string_view field, absl::string_view value) const {
