@@ -1,5 +1,6 @@
 #include "piicrypt/field_cryptor.h"
 
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,6 +53,33 @@ struct FieldState {
   }
 };
 
+// Field names are few, chosen by the application, and looked up on every call: a hash of
+// the length and the first and last 8 bytes is enough to tell them apart and costs a few
+// cycles (absl's string hash is several times that). Collisions only cost a comparison.
+struct FieldNameHash {
+  using is_transparent = void;
+  static uint64_t Load8(const char* p) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  }
+  size_t operator()(absl::string_view s) const {
+    constexpr uint64_t kMul = 0x9E3779B97F4A7C15ull;
+    uint64_t h = (s.size() + 1) * kMul;
+    if (s.size() >= 8) {
+      h = (h ^ Load8(s.data())) * kMul;
+      h = (h ^ Load8(s.data() + s.size() - 8)) * kMul;
+    } else {
+      for (char c : s) h = (h ^ static_cast<uint8_t>(c)) * kMul;
+    }
+    return static_cast<size_t>(h ^ (h >> 32));
+  }
+};
+struct FieldNameEq {
+  using is_transparent = void;
+  bool operator()(absl::string_view a, absl::string_view b) const { return a == b; }
+};
+
 absl::Status FieldStatus(absl::string_view field, const absl::Status& s) {
   return absl::Status(s.code(), absl::StrCat(field, ": ", s.message()));
 }
@@ -61,7 +89,7 @@ absl::Status FieldStatus(absl::string_view field, const absl::Status& s) {
 struct FieldCryptor::Rep {
   explicit Rep(Policy p) : policy(std::move(p)) {}
   Policy policy;
-  absl::flat_hash_map<std::string, FieldState> fields;
+  absl::flat_hash_map<std::string, FieldState, FieldNameHash, FieldNameEq> fields;
   absl::flat_hash_map<uint32_t, KeyStatus> key_status;
 
   absl::StatusOr<const FieldState*> Find(absl::string_view field) const {
