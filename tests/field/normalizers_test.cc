@@ -73,6 +73,27 @@ TEST(NormalizeNameTest, FoldsCaseAndCompatibilityFormsAndCollapsesSpace) {
   }
 }
 
+// The ASCII fast paths give exactly what ICU gives: every printable ASCII character and
+// the ASCII white space, in names and e-mail addresses (the non-ASCII suffix forces ICU).
+TEST(NormalizeAsciiTest, FastPathMatchesIcu) {
+  std::string all;
+  for (char c = 0x20; c < 0x7f; ++c) all.push_back(c);
+  const std::string spaced = " \t\n\v\f\rJane \x1c Doe\t\t" + all;
+  const std::string forced_icu = "\xC3\xA9";  // é, lower-case already, kept by both paths
+  auto fast = NormalizeName(spaced + " \t ");
+  auto icu = NormalizeName(spaced + forced_icu + " \t ");
+  ASSERT_THAT(fast, IsOk());
+  ASSERT_THAT(icu, IsOk());
+  EXPECT_EQ(*fast + forced_icu, *icu);
+
+  const std::string email = " \tJane.Doe+Tag_1{x}@Example.COM\r\n";
+  auto fast_email = NormalizeEmail(email);
+  auto icu_email = NormalizeEmail(" \tJane.Doe+Tag_1{x}@Example.COM" + forced_icu + "\r\n");
+  ASSERT_THAT(fast_email, IsOk());
+  ASSERT_THAT(icu_email, IsOk());
+  EXPECT_EQ(*fast_email + forced_icu, *icu_email);
+}
+
 TEST(PhoneNormalizerTest, GivesE164) {
   auto au = PhoneNormalizer::Create("AU");
   ASSERT_THAT(au, IsOk());
