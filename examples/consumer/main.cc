@@ -23,17 +23,29 @@ absl::Status Run() {
   if (cipher->DecryptText(ct, "order-2").ok()) {
     return absl::InternalError("a ciphertext moved to another row decrypted");
   }
-  std::printf("consumer: encrypted and decrypted a field through the installed package (%zu "
-              "characters of ciphertext)\n", ct.size());
+  std::printf(
+      "consumer: encrypted and decrypted a field through the installed package (%zu "
+      "characters of ciphertext)\n",
+      ct.size());
 
   // The field API with a policy: ICU (e-mail normalizer) and libphonenumber (phone) linked.
   PIICRYPT_ASSIGN_OR_RETURN(piicrypt::Keyset keyset, piicrypt::Keyset::Generate());
   PIICRYPT_ASSIGN_OR_RETURN(piicrypt::Policy policy, piicrypt::Policy::ParseTextProto(R"pb(
-    field { name: "orders.customer_email" kind: KIND_EMAIL mode: MODE_RANDOMIZED
-            bind_record: true blind_index { bits: 32 } }
-    field { name: "orders.customer_phone" kind: KIND_PHONE mode: MODE_RANDOMIZED
-            bind_record: true blind_index { bits: 32 default_region: "AU" } }
-  )pb"));
+                              field {
+                                name: "orders.customer_email"
+                                kind: KIND_EMAIL
+                                mode: MODE_RANDOMIZED
+                                bind_record: true
+                                blind_index { bits: 32 }
+                              }
+                              field {
+                                name: "orders.customer_phone"
+                                kind: KIND_PHONE
+                                mode: MODE_RANDOMIZED
+                                bind_record: true
+                                blind_index { bits: 32 default_region: "AU" }
+                              }
+                            )pb"));
   PIICRYPT_ASSIGN_OR_RETURN(auto cryptor, piicrypt::FieldCryptor::Create(keyset, policy));
   PIICRYPT_ASSIGN_OR_RETURN(auto stored,
                             cryptor->Encrypt("orders.customer_email", "jane@example.com", "o-1"));

@@ -10,18 +10,21 @@ namespace piicrypt::internal {
 
 absl::string_view PurposeName(FieldPurpose purpose) {
   switch (purpose) {
-    case FieldPurpose::kAead: return "aead";
-    case FieldPurpose::kDaead: return "daead";
-    case FieldPurpose::kBlindIndex: return "bidx";
-    case FieldPurpose::kFf1: return "ff1";
-    case FieldPurpose::kToken: return "token";
+    case FieldPurpose::kAead:
+      return "aead";
+    case FieldPurpose::kDaead:
+      return "daead";
+    case FieldPurpose::kBlindIndex:
+      return "bidx";
+    case FieldPurpose::kFf1:
+      return "ff1";
+    case FieldPurpose::kToken:
+      return "token";
   }
   return "";
 }
 
-size_t PurposeKeySize(FieldPurpose purpose) {
-  return purpose == FieldPurpose::kDaead ? 64 : 32;
-}
+size_t PurposeKeySize(FieldPurpose purpose) { return purpose == FieldPurpose::kDaead ? 64 : 32; }
 
 absl::StatusOr<SecretData> DeriveFieldKey(absl::Span<const uint8_t> root, FieldPurpose purpose,
                                           absl::string_view context) {
@@ -137,10 +140,9 @@ size_t Base64UrlEncodeTo(absl::string_view bytes, char* out) {
     uint64_t v;
     std::memcpy(&v, in, 8);
     v = __builtin_bswap64(v);
-    const uint64_t chars = uint64_t{kPairs[(v >> 52) & 4095]} |
-                           (uint64_t{kPairs[(v >> 40) & 4095]} << 16) |
-                           (uint64_t{kPairs[(v >> 28) & 4095]} << 32) |
-                           (uint64_t{kPairs[(v >> 16) & 4095]} << 48);
+    const uint64_t chars =
+        uint64_t{kPairs[(v >> 52) & 4095]} | (uint64_t{kPairs[(v >> 40) & 4095]} << 16) |
+        (uint64_t{kPairs[(v >> 28) & 4095]} << 32) | (uint64_t{kPairs[(v >> 16) & 4095]} << 48);
     std::memcpy(o, &chars, 8);
   }
 #endif
@@ -185,8 +187,8 @@ absl::StatusOr<std::string> Base64UrlDecode(absl::string_view text) {
   };
   int bad = 0;
   for (; i + 4 <= text.size(); i += 4) {
-    const uint32_t v = (val(i, bad) << 18) | (val(i + 1, bad) << 12) | (val(i + 2, bad) << 6) |
-                       val(i + 3, bad);
+    const uint32_t v =
+        (val(i, bad) << 18) | (val(i + 1, bad) << 12) | (val(i + 2, bad) << 6) | val(i + 3, bad);
     out[o++] = static_cast<char>(v >> 16);
     out[o++] = static_cast<char>(v >> 8);
     out[o++] = static_cast<char>(v);

@@ -33,7 +33,9 @@ const T* FindKey(const KeyedList<T>& list, uint32_t key_id) {
 // Everything one field needs, built once in Create.
 struct FieldState {
   FieldState(const FieldRule& r, internal::ValueNormalizer n)
-      : rule(r), normalizer(std::move(n)), decrypt_failed(absl::StrCat(r.name, ": decryption failed")) {}
+      : rule(r),
+        normalizer(std::move(n)),
+        decrypt_failed(absl::StrCat(r.name, ": decryption failed")) {}
 
   FieldRule rule;
   // Randomized and deterministic fields: the primary's cipher, and every enabled key's.
@@ -104,8 +106,8 @@ struct FieldCryptor::Rep {
   absl::Status KeyError(const FieldState& f, uint32_t key_id) const {
     auto it = key_status.find(key_id);
     if (it == key_status.end()) {
-      return absl::NotFoundError(
-          absl::StrCat(f.rule.name, ": value is under key ", key_id, ", which is not in the keyset"));
+      return absl::NotFoundError(absl::StrCat(f.rule.name, ": value is under key ", key_id,
+                                              ", which is not in the keyset"));
     }
     if (it->second == KeyStatus::kDisabled) {
       return absl::FailedPreconditionError(
@@ -191,18 +193,19 @@ absl::StatusOr<std::unique_ptr<FieldCryptor>> FieldCryptor::Create(const Keyset&
           rule.format_preserving->key_id != 0 ? rule.format_preserving->key_id : primary;
       auto status = rep->key_status.find(key_id);
       if (status == rep->key_status.end() || status->second == KeyStatus::kDestroyed) {
-        return absl::NotFoundError(absl::StrCat(name, ": FF1 key ", key_id,
-                                                status == rep->key_status.end()
-                                                    ? " is not in the keyset"
-                                                    : " was destroyed"));
+        return absl::NotFoundError(absl::StrCat(
+            name, ": FF1 key ", key_id,
+            status == rep->key_status.end() ? " is not in the keyset" : " was destroyed"));
       }
       if (status->second != KeyStatus::kEnabled) {
-        return absl::FailedPreconditionError(absl::StrCat(name, ": FF1 key ", key_id, " is disabled"));
+        return absl::FailedPreconditionError(
+            absl::StrCat(name, ": FF1 key ", key_id, " is disabled"));
       }
       for (uint32_t id : enabled) {
         auto material = keyset.KeyMaterial(id, InsecureSecretKeyAccess::Get());
         if (!material.ok()) return FieldStatus(name, material.status());
-        auto codec = FormatPreservingField::CreateFromRoot(rule.format_preserving->codec, *material);
+        auto codec =
+            FormatPreservingField::CreateFromRoot(rule.format_preserving->codec, *material);
         if (!codec.ok()) return codec.status();
         std::shared_ptr<const FormatPreservingField> shared = *std::move(codec);
         if (id == key_id) f.ff1_writer = shared;
@@ -289,7 +292,8 @@ Nullable FieldCryptor::DecryptWithKey(absl::string_view field, uint32_t key_id,
   PIICRYPT_ASSIGN_OR_RETURN(const FieldState* f, rep_->Find(field));
   if (f->rule.protection != FieldProtection::kFormatPreserving) {
     return absl::FailedPreconditionError(absl::StrCat(
-        f->rule.name, ": DecryptWithKey is for format-preserving fields; other values name their key"));
+        f->rule.name,
+        ": DecryptWithKey is for format-preserving fields; other values name their key"));
   }
   if (!stored.has_value()) return std::nullopt;
   PIICRYPT_RETURN_IF_ERROR(rep_->CheckRecord(*f, record));
@@ -310,7 +314,8 @@ absl::StatusOr<std::string> FieldCryptor::Normalize(absl::string_view field,
                                                     absl::string_view value) const {
   PIICRYPT_ASSIGN_OR_RETURN(const FieldState* f, rep_->Find(field));
   if (!f->rule.blind_index.has_value()) {
-    return absl::FailedPreconditionError(absl::StrCat(f->rule.name, ": the field has no blind index"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(f->rule.name, ": the field has no blind index"));
   }
   auto normalized = f->normalizer.Normalize(value);
   if (!normalized.ok()) return FieldStatus(f->rule.name, normalized.status());
@@ -320,7 +325,8 @@ absl::StatusOr<std::string> FieldCryptor::Normalize(absl::string_view field,
 Nullable FieldCryptor::BlindIndex(absl::string_view field, NullableValue value) const {
   PIICRYPT_ASSIGN_OR_RETURN(const FieldState* f, rep_->Find(field));
   if (!f->rule.blind_index.has_value()) {
-    return absl::FailedPreconditionError(absl::StrCat(f->rule.name, ": the field has no blind index"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(f->rule.name, ": the field has no blind index"));
   }
   if (!value.has_value()) return std::nullopt;
   auto normalized = f->normalizer.Normalize(*value);
@@ -331,11 +337,12 @@ Nullable FieldCryptor::BlindIndex(absl::string_view field, NullableValue value) 
   return std::optional<std::string>(*std::move(index));
 }
 
-absl::StatusOr<std::vector<std::string>> FieldCryptor::LookupIndexes(absl::string_view field,
-                                                                     absl::string_view value) const {
+absl::StatusOr<std::vector<std::string>> FieldCryptor::LookupIndexes(
+    absl::string_view field, absl::string_view value) const {
   PIICRYPT_ASSIGN_OR_RETURN(const FieldState* f, rep_->Find(field));
   if (!f->rule.blind_index.has_value()) {
-    return absl::FailedPreconditionError(absl::StrCat(f->rule.name, ": the field has no blind index"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(f->rule.name, ": the field has no blind index"));
   }
   auto normalized = f->normalizer.Normalize(value);
   if (!normalized.ok()) return FieldStatus(f->rule.name, normalized.status());
@@ -362,8 +369,8 @@ template <typename Fn>
 absl::StatusOr<std::vector<std::optional<std::string>>> ForEachRow(
     size_t rows, absl::Span<const absl::string_view> records, Fn fn) {
   if (!records.empty() && records.size() != rows) {
-    return absl::InvalidArgumentError(absl::StrCat("batch of ", rows, " values with ",
-                                                   records.size(), " record ids"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("batch of ", rows, " values with ", records.size(), " record ids"));
   }
   std::vector<std::optional<std::string>> out;
   out.reserve(rows);
@@ -398,9 +405,8 @@ absl::StatusOr<std::vector<std::optional<std::string>>> FieldCryptor::DecryptBat
 
 absl::StatusOr<std::vector<std::optional<std::string>>> FieldCryptor::BlindIndexBatch(
     absl::string_view field, absl::Span<const NullableValue> values) const {
-  return ForEachRow(values.size(), {}, [&](size_t i, absl::string_view) {
-    return BlindIndex(field, values[i]);
-  });
+  return ForEachRow(values.size(), {},
+                    [&](size_t i, absl::string_view) { return BlindIndex(field, values[i]); });
 }
 
 }  // namespace piicrypt

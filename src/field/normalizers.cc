@@ -27,7 +27,8 @@ absl::StatusOr<icu::UnicodeString> ToUnicode(absl::string_view value) {
   // ICU would replace malformed sequences silently: check strictly first.
   auto decoded = DecodeUtf8(value);
   if (!decoded.ok()) return decoded.status();
-  return icu::UnicodeString::fromUTF8(icu::StringPiece(value.data(), static_cast<int32_t>(value.size())));
+  return icu::UnicodeString::fromUTF8(
+      icu::StringPiece(value.data(), static_cast<int32_t>(value.size())));
 }
 
 std::string ToUtf8(const icu::UnicodeString& s) {
@@ -176,8 +177,7 @@ absl::StatusOr<std::string> PhoneNormalizer::Normalize(absl::string_view value) 
   return e164;
 }
 
-absl::StatusOr<ValueNormalizer> ValueNormalizer::Create(Normalizer kind,
-                                                        absl::string_view region) {
+absl::StatusOr<ValueNormalizer> ValueNormalizer::Create(Normalizer kind, absl::string_view region) {
   auto phone = PhoneNormalizer::Create(kind == Normalizer::kPhone ? region : "");
   if (!phone.ok()) return phone.status();
   return ValueNormalizer(kind, *std::move(phone));

@@ -56,16 +56,18 @@ class FieldCliTest : public ::testing::Test {
 };
 
 TEST_F(FieldCliTest, EncryptDecryptRoundTripLineByLine) {
-  const std::string in = "jane@example.com\n\nJ\xC3\xB6rg M\xC3\xBCller\ncrlf\r\nlast-without-newline";
-  CommandResult enc = Run("encrypt --field orders.customer_email --mode randomized --record 1001", in);
+  const std::string in =
+      "jane@example.com\n\nJ\xC3\xB6rg M\xC3\xBCller\ncrlf\r\nlast-without-newline";
+  CommandResult enc =
+      Run("encrypt --field orders.customer_email --mode randomized --record 1001", in);
   ASSERT_EQ(enc.exit_code, 0) << enc.err;
   const std::vector<std::string> cts = Lines(enc.out);
   ASSERT_EQ(cts.size(), 5u);
   for (const std::string& ct : cts) EXPECT_THAT(ct, StartsWith("A"));  // 0x01 header
   EXPECT_THAT(enc.out, Not(HasSubstr("jane")));
 
-  CommandResult dec = Run("decrypt --field orders.customer_email --mode randomized --record 1001",
-                          enc.out);
+  CommandResult dec =
+      Run("decrypt --field orders.customer_email --mode randomized --record 1001", enc.out);
   ASSERT_EQ(dec.exit_code, 0) << dec.err;
   EXPECT_THAT(Lines(dec.out), ElementsAre("jane@example.com", "", "J\xC3\xB6rg M\xC3\xBCller",
                                           "crlf", "last-without-newline"));
@@ -73,7 +75,8 @@ TEST_F(FieldCliTest, EncryptDecryptRoundTripLineByLine) {
 }
 
 TEST_F(FieldCliTest, CliOutputIsWhatTheLibraryReads) {
-  CommandResult enc = Run("encrypt --field orders.loyalty_number --mode deterministic", "L-1\nL-1\n");
+  CommandResult enc =
+      Run("encrypt --field orders.loyalty_number --mode deterministic", "L-1\nL-1\n");
   ASSERT_EQ(enc.exit_code, 0) << enc.err;
   const auto cts = Lines(enc.out);
   ASSERT_EQ(cts.size(), 2u);
@@ -84,7 +87,8 @@ TEST_F(FieldCliTest, CliOutputIsWhatTheLibraryReads) {
 }
 
 TEST_F(FieldCliTest, FailedLineIsNamedNeverShownAndStopsTheRun) {
-  CommandResult enc = Run("encrypt --field orders.customer_email --mode randomized --record 1", "a\nb\n");
+  CommandResult enc =
+      Run("encrypt --field orders.customer_email --mode randomized --record 1", "a\nb\n");
   ASSERT_EQ(enc.exit_code, 0);
   const auto cts = Lines(enc.out);
   const std::string in = cts[0] + "\nnot-a-ciphertext-secret\n" + cts[1] + "\n";
@@ -94,24 +98,26 @@ TEST_F(FieldCliTest, FailedLineIsNamedNeverShownAndStopsTheRun) {
   EXPECT_EQ(dec.err, "piicrypt: line 2: orders.customer_email: decryption failed\n");
   EXPECT_THAT(dec.err, Not(HasSubstr("secret")));
   // Another record: every line fails, the first is reported.
-  CommandResult moved = Run("decrypt --field orders.customer_email --mode randomized --record 2", enc.out);
+  CommandResult moved =
+      Run("decrypt --field orders.customer_email --mode randomized --record 2", enc.out);
   EXPECT_EQ(moved.exit_code, 1);
   EXPECT_THAT(moved.err, HasSubstr("line 1: "));
 }
 
 TEST_F(FieldCliTest, PolicyDrivesModeBindingAndFormat) {
-  CommandResult enc = Run("encrypt --policy " + Policy() +
-                              " --field bookings.customer_phone --record B-1",
-                          "+61 2 5550 0199\n");
+  CommandResult enc =
+      Run("encrypt --policy " + Policy() + " --field bookings.customer_phone --record B-1",
+          "+61 2 5550 0199\n");
   ASSERT_EQ(enc.exit_code, 0) << enc.err;
   ASSERT_EQ(enc.out.size(), std::string("+61 2 5550 0199\n").size());
   EXPECT_EQ(enc.out[0], '+');
-  CommandResult dec = Run("decrypt --policy " + Policy() + " --field bookings.customer_phone --record B-1",
-                          enc.out);
+  CommandResult dec = Run(
+      "decrypt --policy " + Policy() + " --field bookings.customer_phone --record B-1", enc.out);
   ASSERT_EQ(dec.exit_code, 0) << dec.err;
   EXPECT_EQ(dec.out, "+61 2 5550 0199\n");
   // A bound field without --record: line 1 fails.
-  CommandResult unbound = Run("encrypt --policy " + Policy() + " --field orders.customer_email", "x@y.z\n");
+  CommandResult unbound =
+      Run("encrypt --policy " + Policy() + " --field orders.customer_email", "x@y.z\n");
   EXPECT_EQ(unbound.exit_code, 1);
   EXPECT_THAT(unbound.err, HasSubstr("line 1: orders.customer_email: the field is bound"));
 }
@@ -126,13 +132,14 @@ TEST_F(FieldCliTest, BlindIndexNormalizesAndCoversEveryKey) {
   EXPECT_EQ(lines[0].size(), 8u);
 
   // The same through the policy file, then under every key after a rotation.
-  CommandResult by_policy = Run("blind-index --policy " + Policy() + " --field orders.customer_email",
-                                "jane@example.com\n");
+  CommandResult by_policy = Run(
+      "blind-index --policy " + Policy() + " --field orders.customer_email", "jane@example.com\n");
   ASSERT_EQ(by_policy.exit_code, 0) << by_policy.err;
   EXPECT_EQ(by_policy.out, lines[0] + "\n");
   ASSERT_EQ(Run("keyset rotate " + Quote(keyset_), "", false).exit_code, 0);
-  CommandResult all = Run("blind-index --policy " + Policy() + " --field orders.customer_email --all-keys",
-                          "jane@example.com\n");
+  CommandResult all =
+      Run("blind-index --policy " + Policy() + " --field orders.customer_email --all-keys",
+          "jane@example.com\n");
   ASSERT_EQ(all.exit_code, 0) << all.err;
   const std::vector<std::string> both = absl::StrSplit(Lines(all.out)[0], ' ');
   ASSERT_EQ(both.size(), 2u);
@@ -162,11 +169,15 @@ const UsageCase kUsageCases[] = {
     {"NoBits", "blind-index --field f", "--bits"},
     {"TwoBits", "blind-index --field f --bits 2", "bits must be 8 to 256"},
     {"BadNormalizer", "blind-index --field f --bits 16 --normalize soundex", "unknown normalizer"},
-    {"BadRegion", "blind-index --field f --bits 16 --normalize phone --region XX", "unknown phone region"},
+    {"BadRegion", "blind-index --field f --bits 16 --normalize phone --region XX",
+     "unknown phone region"},
     {"BitsWithEncrypt", "encrypt --field f --mode randomized --bits 16", "not expected"},
-    {"BitsWithPolicy", "blind-index --field orders.customer_email --policy POLICY --bits 16", "do not combine"},
-    {"NoBlindIndexInPolicy", "blind-index --field orders.customer_name --policy POLICY", "no blind index"},
-    {"ModeWithBlindIndex", "blind-index --field f --bits 16 --mode randomized", "The following argument"},
+    {"BitsWithPolicy", "blind-index --field orders.customer_email --policy POLICY --bits 16",
+     "do not combine"},
+    {"NoBlindIndexInPolicy", "blind-index --field orders.customer_name --policy POLICY",
+     "no blind index"},
+    {"ModeWithBlindIndex", "blind-index --field f --bits 16 --mode randomized",
+     "The following argument"},
     {"BadKekUri", "encrypt --field f --mode randomized --kek nope:x", ""},
 };
 
@@ -188,10 +199,10 @@ INSTANTIATE_TEST_SUITE_P(AllCases, FieldCliUsageTest, ::testing::ValuesIn(kUsage
                          [](const auto& p) { return std::string(p.param.name); });
 
 TEST_F(FieldCliTest, KeysetProblemsAreFailedOperations) {
-  CommandResult r = RunCommand(CliPath() + " encrypt --kek " + Quote(kek_) + " --keyset " +
-                                   Quote(dir_.File("missing.keyset")) +
-                                   " --field f --mode randomized",
-                               "x\n");
+  CommandResult r =
+      RunCommand(CliPath() + " encrypt --kek " + Quote(kek_) + " --keyset " +
+                     Quote(dir_.File("missing.keyset")) + " --field f --mode randomized",
+                 "x\n");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, StartsWith("piicrypt: "));
 }
