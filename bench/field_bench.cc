@@ -30,8 +30,18 @@ constexpr char kPolicy[] = R"pb(
     bind_record: true
     blind_index { bits: 32 default_region: "AU" }
   }
-  field { name: "orders.delivery_address" kind: KIND_ADDRESS mode: MODE_RANDOMIZED bind_record: true }
-  field { name: "orders.billing_address" kind: KIND_ADDRESS mode: MODE_RANDOMIZED bind_record: true }
+  field {
+    name: "orders.delivery_address"
+    kind: KIND_ADDRESS
+    mode: MODE_RANDOMIZED
+    bind_record: true
+  }
+  field {
+    name: "orders.billing_address"
+    kind: KIND_ADDRESS
+    mode: MODE_RANDOMIZED
+    bind_record: true
+  }
   field { name: "orders.purchase_details" mode: MODE_RANDOMIZED bind_record: true }
   field { name: "orders.loyalty_number" kind: KIND_IDENTIFIER mode: MODE_DETERMINISTIC }
 )pb";

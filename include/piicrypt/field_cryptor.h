@@ -82,11 +82,9 @@ class FieldCryptor {
 
   // ---- one value ----------------------------------------------------------------------
   // Text form. kVaultToken fields are kFailedPrecondition (they go through the token vault).
-  absl::StatusOr<std::optional<std::string>> Encrypt(absl::string_view field,
-                                                     NullableValue value,
+  absl::StatusOr<std::optional<std::string>> Encrypt(absl::string_view field, NullableValue value,
                                                      absl::string_view record = {}) const;
-  absl::StatusOr<std::optional<std::string>> Decrypt(absl::string_view field,
-                                                     NullableValue stored,
+  absl::StatusOr<std::optional<std::string>> Decrypt(absl::string_view field, NullableValue stored,
                                                      absl::string_view record = {}) const;
   // Binary form; kFailedPrecondition for FF1 and token fields.
   absl::StatusOr<std::optional<std::string>> EncryptBinary(absl::string_view field,
@@ -99,8 +97,7 @@ class FieldCryptor {
   // FF1 fields only: decrypts under key `key_id` (any ENABLED key), for a column whose
   // rows carry a key-version column during a rotation (docs/FPE.md).
   absl::StatusOr<std::optional<std::string>> DecryptWithKey(absl::string_view field,
-                                                            uint32_t key_id,
-                                                            NullableValue stored,
+                                                            uint32_t key_id, NullableValue stored,
                                                             absl::string_view record = {}) const;
   // The key new values of `field` are encrypted under (what a key-version column records).
   absl::StatusOr<uint32_t> WriteKeyId(absl::string_view field) const;

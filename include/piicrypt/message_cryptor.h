@@ -58,8 +58,7 @@ class MessageCryptor {
  public:
   // `descriptor` is the message type handled; messages passed later must be of it.
   static absl::StatusOr<std::unique_ptr<MessageCryptor>> Create(
-      const Keyset& keyset, const Policy& policy,
-      const google::protobuf::Descriptor* descriptor);
+      const Keyset& keyset, const Policy& policy, const google::protobuf::Descriptor* descriptor);
   ~MessageCryptor();
   MessageCryptor(const MessageCryptor&) = delete;
   MessageCryptor& operator=(const MessageCryptor&) = delete;

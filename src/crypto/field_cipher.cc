@@ -92,9 +92,8 @@ class FieldCipherImpl : public FieldCipher {
   absl::Status EncryptInto(absl::string_view plaintext, absl::string_view record,
                            uint8_t* out) const {
     std::memcpy(out, header_, internal::kHeaderSize);
-    const auto body =
-        absl::MakeSpan(out + internal::kHeaderSize, CiphertextSize(plaintext.size()) -
-                                                        internal::kHeaderSize);
+    const auto body = absl::MakeSpan(out + internal::kHeaderSize,
+                                     CiphertextSize(plaintext.size()) - internal::kHeaderSize);
     if (mode_ == FieldMode::kRandomized) {
       AdBuffer ad(ad_prefix_, record);
       return gcm_->EncryptRandomNonce(plaintext, ad.view(), body);
@@ -120,8 +119,8 @@ class FieldCipherImpl : public FieldCipher {
       return absl::InvalidArgumentError(decrypt_failed_);
     }
     if (view->key_id != key_id_) {
-      return absl::NotFoundError(absl::StrCat(context_, ": ciphertext is under key ",
-                                              view->key_id, ", not key ", key_id_));
+      return absl::NotFoundError(absl::StrCat(context_, ": ciphertext is under key ", view->key_id,
+                                              ", not key ", key_id_));
     }
     std::string out;
     absl::Status s;
@@ -244,8 +243,9 @@ absl::StatusOr<uint32_t> FieldCipher::KeyIdOfText(absl::string_view text) {
   return KeyIdOf(*binary);
 }
 
-absl::StatusOr<std::unique_ptr<BlindIndexer>> BlindIndexer::Create(
-    const SecretData& root_material, absl::string_view context, int bits) {
+absl::StatusOr<std::unique_ptr<BlindIndexer>> BlindIndexer::Create(const SecretData& root_material,
+                                                                   absl::string_view context,
+                                                                   int bits) {
   if (bits < 1 || bits > 256) {
     return absl::InvalidArgumentError("blind index bits must be 1 to 256");
   }

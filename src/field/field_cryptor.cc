@@ -1,5 +1,6 @@
 #include "piicrypt/field_cryptor.h"
 
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,7 +33,9 @@ const T* FindKey(const KeyedList<T>& list, uint32_t key_id) {
 // Everything one field needs, built once in Create.
 struct FieldState {
   FieldState(const FieldRule& r, internal::ValueNormalizer n)
-      : rule(r), normalizer(std::move(n)), decrypt_failed(absl::StrCat(r.name, ": decryption failed")) {}
+      : rule(r),
+        normalizer(std::move(n)),
+        decrypt_failed(absl::StrCat(r.name, ": decryption failed")) {}
 
   FieldRule rule;
   // Randomized and deterministic fields: the primary's cipher, and every enabled key's.
@@ -52,6 +55,33 @@ struct FieldState {
   }
 };
 
+// Field names are few, chosen by the application, and looked up on every call: a hash of
+// the length and the first and last 8 bytes is enough to tell them apart and costs a few
+// cycles (absl's string hash is several times that). Collisions only cost a comparison.
+struct FieldNameHash {
+  using is_transparent = void;
+  static uint64_t Load8(const char* p) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  }
+  size_t operator()(absl::string_view s) const {
+    constexpr uint64_t kMul = 0x9E3779B97F4A7C15ull;
+    uint64_t h = (s.size() + 1) * kMul;
+    if (s.size() >= 8) {
+      h = (h ^ Load8(s.data())) * kMul;
+      h = (h ^ Load8(s.data() + s.size() - 8)) * kMul;
+    } else {
+      for (char c : s) h = (h ^ static_cast<uint8_t>(c)) * kMul;
+    }
+    return static_cast<size_t>(h ^ (h >> 32));
+  }
+};
+struct FieldNameEq {
+  using is_transparent = void;
+  bool operator()(absl::string_view a, absl::string_view b) const { return a == b; }
+};
+
 absl::Status FieldStatus(absl::string_view field, const absl::Status& s) {
   return absl::Status(s.code(), absl::StrCat(field, ": ", s.message()));
 }
@@ -61,7 +91,7 @@ absl::Status FieldStatus(absl::string_view field, const absl::Status& s) {
 struct FieldCryptor::Rep {
   explicit Rep(Policy p) : policy(std::move(p)) {}
   Policy policy;
-  absl::flat_hash_map<std::string, FieldState> fields;
+  absl::flat_hash_map<std::string, FieldState, FieldNameHash, FieldNameEq> fields;
   absl::flat_hash_map<uint32_t, KeyStatus> key_status;
 
   absl::StatusOr<const FieldState*> Find(absl::string_view field) const {
@@ -76,8 +106,8 @@ struct FieldCryptor::Rep {
   absl::Status KeyError(const FieldState& f, uint32_t key_id) const {
     auto it = key_status.find(key_id);
     if (it == key_status.end()) {
-      return absl::NotFoundError(
-          absl::StrCat(f.rule.name, ": value is under key ", key_id, ", which is not in the keyset"));
+      return absl::NotFoundError(absl::StrCat(f.rule.name, ": value is under key ", key_id,
+                                              ", which is not in the keyset"));
     }
     if (it->second == KeyStatus::kDisabled) {
       return absl::FailedPreconditionError(
@@ -163,18 +193,19 @@ absl::StatusOr<std::unique_ptr<FieldCryptor>> FieldCryptor::Create(const Keyset&
           rule.format_preserving->key_id != 0 ? rule.format_preserving->key_id : primary;
       auto status = rep->key_status.find(key_id);
       if (status == rep->key_status.end() || status->second == KeyStatus::kDestroyed) {
-        return absl::NotFoundError(absl::StrCat(name, ": FF1 key ", key_id,
-                                                status == rep->key_status.end()
-                                                    ? " is not in the keyset"
-                                                    : " was destroyed"));
+        return absl::NotFoundError(absl::StrCat(
+            name, ": FF1 key ", key_id,
+            status == rep->key_status.end() ? " is not in the keyset" : " was destroyed"));
       }
       if (status->second != KeyStatus::kEnabled) {
-        return absl::FailedPreconditionError(absl::StrCat(name, ": FF1 key ", key_id, " is disabled"));
+        return absl::FailedPreconditionError(
+            absl::StrCat(name, ": FF1 key ", key_id, " is disabled"));
       }
       for (uint32_t id : enabled) {
         auto material = keyset.KeyMaterial(id, InsecureSecretKeyAccess::Get());
         if (!material.ok()) return FieldStatus(name, material.status());
-        auto codec = FormatPreservingField::CreateFromRoot(rule.format_preserving->codec, *material);
+        auto codec =
+            FormatPreservingField::CreateFromRoot(rule.format_preserving->codec, *material);
         if (!codec.ok()) return codec.status();
         std::shared_ptr<const FormatPreservingField> shared = *std::move(codec);
         if (id == key_id) f.ff1_writer = shared;
@@ -261,7 +292,8 @@ Nullable FieldCryptor::DecryptWithKey(absl::string_view field, uint32_t key_id,
   PIICRYPT_ASSIGN_OR_RETURN(const FieldState* f, rep_->Find(field));
   if (f->rule.protection != FieldProtection::kFormatPreserving) {
     return absl::FailedPreconditionError(absl::StrCat(
-        f->rule.name, ": DecryptWithKey is for format-preserving fields; other values name their key"));
+        f->rule.name,
+        ": DecryptWithKey is for format-preserving fields; other values name their key"));
   }
   if (!stored.has_value()) return std::nullopt;
   PIICRYPT_RETURN_IF_ERROR(rep_->CheckRecord(*f, record));
@@ -282,7 +314,8 @@ absl::StatusOr<std::string> FieldCryptor::Normalize(absl::string_view field,
                                                     absl::string_view value) const {
   PIICRYPT_ASSIGN_OR_RETURN(const FieldState* f, rep_->Find(field));
   if (!f->rule.blind_index.has_value()) {
-    return absl::FailedPreconditionError(absl::StrCat(f->rule.name, ": the field has no blind index"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(f->rule.name, ": the field has no blind index"));
   }
   auto normalized = f->normalizer.Normalize(value);
   if (!normalized.ok()) return FieldStatus(f->rule.name, normalized.status());
@@ -292,7 +325,8 @@ absl::StatusOr<std::string> FieldCryptor::Normalize(absl::string_view field,
 Nullable FieldCryptor::BlindIndex(absl::string_view field, NullableValue value) const {
   PIICRYPT_ASSIGN_OR_RETURN(const FieldState* f, rep_->Find(field));
   if (!f->rule.blind_index.has_value()) {
-    return absl::FailedPreconditionError(absl::StrCat(f->rule.name, ": the field has no blind index"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(f->rule.name, ": the field has no blind index"));
   }
   if (!value.has_value()) return std::nullopt;
   auto normalized = f->normalizer.Normalize(*value);
@@ -303,11 +337,12 @@ Nullable FieldCryptor::BlindIndex(absl::string_view field, NullableValue value) 
   return std::optional<std::string>(*std::move(index));
 }
 
-absl::StatusOr<std::vector<std::string>> FieldCryptor::LookupIndexes(absl::string_view field,
-                                                                     absl::string_view value) const {
+absl::StatusOr<std::vector<std::string>> FieldCryptor::LookupIndexes(
+    absl::string_view field, absl::string_view value) const {
   PIICRYPT_ASSIGN_OR_RETURN(const FieldState* f, rep_->Find(field));
   if (!f->rule.blind_index.has_value()) {
-    return absl::FailedPreconditionError(absl::StrCat(f->rule.name, ": the field has no blind index"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(f->rule.name, ": the field has no blind index"));
   }
   auto normalized = f->normalizer.Normalize(value);
   if (!normalized.ok()) return FieldStatus(f->rule.name, normalized.status());
@@ -334,8 +369,8 @@ template <typename Fn>
 absl::StatusOr<std::vector<std::optional<std::string>>> ForEachRow(
     size_t rows, absl::Span<const absl::string_view> records, Fn fn) {
   if (!records.empty() && records.size() != rows) {
-    return absl::InvalidArgumentError(absl::StrCat("batch of ", rows, " values with ",
-                                                   records.size(), " record ids"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("batch of ", rows, " values with ", records.size(), " record ids"));
   }
   std::vector<std::optional<std::string>> out;
   out.reserve(rows);
@@ -370,9 +405,8 @@ absl::StatusOr<std::vector<std::optional<std::string>>> FieldCryptor::DecryptBat
 
 absl::StatusOr<std::vector<std::optional<std::string>>> FieldCryptor::BlindIndexBatch(
     absl::string_view field, absl::Span<const NullableValue> values) const {
-  return ForEachRow(values.size(), {}, [&](size_t i, absl::string_view) {
-    return BlindIndex(field, values[i]);
-  });
+  return ForEachRow(values.size(), {},
+                    [&](size_t i, absl::string_view) { return BlindIndex(field, values[i]); });
 }
 
 }  // namespace piicrypt

@@ -53,10 +53,9 @@ std::string MaskInitials(absl::string_view value) {
     at_word_start = false;
     if (!out.empty()) out += ' ';
     const UChar32 upper = u_toupper(static_cast<UChar32>(cp));
-    internal::AppendUtf8(internal::IsScalarValue(static_cast<char32_t>(upper))
-                             ? static_cast<char32_t>(upper)
-                             : cp,
-                         out);
+    internal::AppendUtf8(
+        internal::IsScalarValue(static_cast<char32_t>(upper)) ? static_cast<char32_t>(upper) : cp,
+        out);
     out += '.';
   }
   return out.empty() ? std::string(kFullMask) : out;

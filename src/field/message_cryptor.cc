@@ -36,7 +36,8 @@ struct TypePlan {
 };
 
 absl::Status PlanError(const FieldDescriptor* field, absl::string_view problem) {
-  return absl::InvalidArgumentError(absl::StrCat("message field ", field->full_name(), ": ", problem));
+  return absl::InvalidArgumentError(
+      absl::StrCat("message field ", field->full_name(), ": ", problem));
 }
 
 // A pending change: applied only once every field succeeded.

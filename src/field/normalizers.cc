@@ -27,7 +27,8 @@ absl::StatusOr<icu::UnicodeString> ToUnicode(absl::string_view value) {
   // ICU would replace malformed sequences silently: check strictly first.
   auto decoded = DecodeUtf8(value);
   if (!decoded.ok()) return decoded.status();
-  return icu::UnicodeString::fromUTF8(icu::StringPiece(value.data(), static_cast<int32_t>(value.size())));
+  return icu::UnicodeString::fromUTF8(
+      icu::StringPiece(value.data(), static_cast<int32_t>(value.size())));
 }
 
 std::string ToUtf8(const icu::UnicodeString& s) {
@@ -48,21 +49,76 @@ icu::UnicodeString Trim(const icu::UnicodeString& s) {
   return icu::UnicodeString(s, begin, end - begin);
 }
 
+bool IsAscii(absl::string_view value) {
+  for (char c : value) {
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  }
+  return true;
+}
+
+// The ASCII characters with the Unicode White_Space property (what u_isUWhiteSpace says).
+bool IsAsciiSpace(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
+char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+
+// For ASCII input, ICU's lower-casing and NFKC case folding are plain ASCII lower-casing
+// (no ASCII character decomposes or is default-ignorable): this fast path gives the same
+// bytes as the ICU path without converting to UTF-16 and back.
+std::string AsciiLowerTrimmed(absl::string_view value, bool collapse_spaces) {
+  std::string out;
+  out.reserve(value.size());
+  bool pending_space = false;
+  for (char c : value) {
+    if (collapse_spaces && IsAsciiSpace(c)) {
+      pending_space = !out.empty();
+      continue;
+    }
+    if (pending_space) out.push_back(' ');
+    pending_space = false;
+    out.push_back(AsciiLower(c));
+  }
+  return out;
+}
+
+absl::string_view TrimAsciiSpace(absl::string_view s) {
+  while (!s.empty() && IsAsciiSpace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsAsciiSpace(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+absl::Status CheckEmailShape(absl::string_view s) {
+  const size_t at = s.find('@');
+  if (at == absl::string_view::npos || at == 0 || at != s.rfind('@') || at + 1 == s.size()) {
+    return absl::InvalidArgumentError("not an e-mail address (one '@' between two parts)");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> NormalizeEmail(absl::string_view value) {
+  if (IsAscii(value)) {
+    std::string out = AsciiLowerTrimmed(TrimAsciiSpace(value), /*collapse_spaces=*/false);
+    absl::Status shape = CheckEmailShape(out);
+    if (!shape.ok()) return shape;
+    return out;
+  }
   auto unicode = ToUnicode(value);
   if (!unicode.ok()) return unicode.status();
   icu::UnicodeString s = Trim(*unicode);
   s.toLower(icu::Locale::getRoot());
-  const int32_t at = s.indexOf(static_cast<char16_t>(u'@'));
-  if (at <= 0 || at != s.lastIndexOf(static_cast<char16_t>(u'@')) || at == s.length() - 1) {
-    return absl::InvalidArgumentError("not an e-mail address (one '@' between two parts)");
-  }
-  return ToUtf8(s);
+  std::string out = ToUtf8(s);
+  absl::Status shape = CheckEmailShape(out);
+  if (!shape.ok()) return shape;
+  return out;
 }
 
 absl::StatusOr<std::string> NormalizeName(absl::string_view value) {
+  if (IsAscii(value)) {
+    std::string out = AsciiLowerTrimmed(value, /*collapse_spaces=*/true);
+    if (out.empty()) return absl::InvalidArgumentError("a name needs some text");
+    return out;
+  }
   auto unicode = ToUnicode(value);
   if (!unicode.ok()) return unicode.status();
   UErrorCode status = U_ZERO_ERROR;
@@ -121,8 +177,7 @@ absl::StatusOr<std::string> PhoneNormalizer::Normalize(absl::string_view value) 
   return e164;
 }
 
-absl::StatusOr<ValueNormalizer> ValueNormalizer::Create(Normalizer kind,
-                                                        absl::string_view region) {
+absl::StatusOr<ValueNormalizer> ValueNormalizer::Create(Normalizer kind, absl::string_view region) {
   auto phone = PhoneNormalizer::Create(kind == Normalizer::kPhone ? region : "");
   if (!phone.ok()) return phone.status();
   return ValueNormalizer(kind, *std::move(phone));

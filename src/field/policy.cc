@@ -114,7 +114,8 @@ class FirstError : public google::protobuf::io::ErrorCollector {
  public:
   void AddError(int line, google::protobuf::io::ColumnNumber column,
                 const std::string& message) override {
-    if (error_.empty()) error_ = absl::StrCat("line ", line + 1, " column ", column + 1, ": ", message);
+    if (error_.empty())
+      error_ = absl::StrCat("line ", line + 1, " column ", column + 1, ": ", message);
   }
   void AddWarning(int, google::protobuf::io::ColumnNumber, const std::string&) override {}
   const std::string& error() const { return error_; }
@@ -146,8 +147,8 @@ absl::StatusOr<Normalizer> ParseNormalizer(absl::string_view name) {
        {Normalizer::kExact, Normalizer::kEmail, Normalizer::kPhone, Normalizer::kName}) {
     if (name == NormalizerName(n)) return n;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown normalizer \"", name, "\" (known: exact, email, phone, name)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown normalizer \"", name, "\" (known: exact, email, phone, name)"));
 }
 
 namespace internal {
@@ -162,14 +163,16 @@ absl::Status ValidateAndResolve(FieldRule& rule) {
   // Kind, and the format-preserving codec that must fit it.
   if (rule.protection == FieldProtection::kFormatPreserving) {
     if (!rule.format_preserving.has_value()) {
-      return FieldError(name, "MODE_FORMAT_PRESERVING needs format_preserving { phone|card|alphabet }");
+      return FieldError(name,
+                        "MODE_FORMAT_PRESERVING needs format_preserving { phone|card|alphabet }");
     }
     const FpeCodec codec = rule.format_preserving->codec.codec;
     if (rule.kind == FieldKind::kUnspecified) rule.kind = KindOfCodec(codec);
     if (IsFreeText(rule.kind)) {
-      return FieldError(name, absl::StrCat("an FF1 codec on a free-text field (", KindName(rule.kind),
-                                           ") makes no sense: FF1 keeps a fixed format; use "
-                                           "MODE_RANDOMIZED"));
+      return FieldError(name,
+                        absl::StrCat("an FF1 codec on a free-text field (", KindName(rule.kind),
+                                     ") makes no sense: FF1 keeps a fixed format; use "
+                                     "MODE_RANDOMIZED"));
     }
     if (rule.kind != KindOfCodec(codec)) {
       return FieldError(name, absl::StrCat("the FF1 codec does not fit a ", KindName(rule.kind),
@@ -238,31 +241,61 @@ absl::StatusOr<FieldRule> RuleFromProto(const policy::FieldRule& proto,
       rule.protection = FieldProtection::kVaultToken;
       break;
     default:
-      return FieldError(name, "mode is required (MODE_RANDOMIZED, MODE_DETERMINISTIC, "
-                              "MODE_FORMAT_PRESERVING or MODE_VAULT_TOKEN)");
+      return FieldError(name,
+                        "mode is required (MODE_RANDOMIZED, MODE_DETERMINISTIC, "
+                        "MODE_FORMAT_PRESERVING or MODE_VAULT_TOKEN)");
   }
   switch (proto.kind()) {
-    case policy::KIND_TEXT: rule.kind = FieldKind::kText; break;
-    case policy::KIND_EMAIL: rule.kind = FieldKind::kEmail; break;
-    case policy::KIND_PHONE: rule.kind = FieldKind::kPhone; break;
-    case policy::KIND_NAME: rule.kind = FieldKind::kName; break;
-    case policy::KIND_ADDRESS: rule.kind = FieldKind::kAddress; break;
-    case policy::KIND_CARD: rule.kind = FieldKind::kCard; break;
-    case policy::KIND_IDENTIFIER: rule.kind = FieldKind::kIdentifier; break;
-    default: rule.kind = FieldKind::kUnspecified; break;
+    case policy::KIND_TEXT:
+      rule.kind = FieldKind::kText;
+      break;
+    case policy::KIND_EMAIL:
+      rule.kind = FieldKind::kEmail;
+      break;
+    case policy::KIND_PHONE:
+      rule.kind = FieldKind::kPhone;
+      break;
+    case policy::KIND_NAME:
+      rule.kind = FieldKind::kName;
+      break;
+    case policy::KIND_ADDRESS:
+      rule.kind = FieldKind::kAddress;
+      break;
+    case policy::KIND_CARD:
+      rule.kind = FieldKind::kCard;
+      break;
+    case policy::KIND_IDENTIFIER:
+      rule.kind = FieldKind::kIdentifier;
+      break;
+    default:
+      rule.kind = FieldKind::kUnspecified;
+      break;
   }
   switch (proto.mask()) {
-    case policy::MASK_FULL: rule.mask = MaskStyle::kFull; break;
-    case policy::MASK_EMAIL: rule.mask = MaskStyle::kEmail; break;
-    case policy::MASK_PHONE: rule.mask = MaskStyle::kPhone; break;
-    case policy::MASK_INITIALS: rule.mask = MaskStyle::kInitials; break;
-    case policy::MASK_LAST4: rule.mask = MaskStyle::kLast4; break;
-    default: rule.mask = MaskStyle::kDefault; break;
+    case policy::MASK_FULL:
+      rule.mask = MaskStyle::kFull;
+      break;
+    case policy::MASK_EMAIL:
+      rule.mask = MaskStyle::kEmail;
+      break;
+    case policy::MASK_PHONE:
+      rule.mask = MaskStyle::kPhone;
+      break;
+    case policy::MASK_INITIALS:
+      rule.mask = MaskStyle::kInitials;
+      break;
+    case policy::MASK_LAST4:
+      rule.mask = MaskStyle::kLast4;
+      break;
+    default:
+      rule.mask = MaskStyle::kDefault;
+      break;
   }
   rule.bind_record = proto.bind_record();
   if (proto.has_blind_index()) {
     BlindIndexRule bidx;
-    bidx.bits = proto.blind_index().bits() > 1024 ? 1024 : static_cast<int>(proto.blind_index().bits());
+    bidx.bits =
+        proto.blind_index().bits() > 1024 ? 1024 : static_cast<int>(proto.blind_index().bits());
     if (!proto.blind_index().normalizer().empty()) {
       auto normalizer = ParseNormalizer(proto.blind_index().normalizer());
       if (!normalizer.ok()) return FieldError(name, normalizer.status().message());
@@ -291,7 +324,8 @@ absl::StatusOr<FieldRule> RuleFromProto(const policy::FieldRule& proto,
         fpe.codec.keep_characters = fp.alphabet().keep_characters();
         break;
       default:
-        return FieldError(name, "format_preserving needs a codec: phone {}, card {} or alphabet {}");
+        return FieldError(name,
+                          "format_preserving needs a codec: phone {}, card {} or alphabet {}");
     }
     rule.format_preserving = std::move(fpe);
   }
@@ -336,7 +370,8 @@ absl::StatusOr<Policy> Policy::ReadFile(const std::string& path) {
   if (!in) {
     const int err = errno;
     if (err == ENOENT) return absl::NotFoundError(absl::StrCat(path, ": no such policy file"));
-    if (err == EACCES) return absl::PermissionDeniedError(absl::StrCat(path, ": permission denied"));
+    if (err == EACCES)
+      return absl::PermissionDeniedError(absl::StrCat(path, ": permission denied"));
     return absl::UnavailableError(absl::StrCat(path, ": cannot be read"));
   }
   std::ostringstream text;
@@ -344,7 +379,8 @@ absl::StatusOr<Policy> Policy::ReadFile(const std::string& path) {
   if (in.bad()) return absl::UnavailableError(absl::StrCat(path, ": cannot be read"));
   auto policy = ParseTextProto(text.str());
   if (!policy.ok()) {
-    return absl::Status(policy.status().code(), absl::StrCat(path, ": ", policy.status().message()));
+    return absl::Status(policy.status().code(),
+                        absl::StrCat(path, ": ", policy.status().message()));
   }
   return policy;
 }

@@ -53,9 +53,11 @@ struct RoundTrip {
 
 const RoundTrip kRoundTrips[] = {
     {"Randomized", "orders.customer_email", "jane.doe@example.com"},
-    {"RandomizedUnicode", "orders.customer_name", "\xE5\xB1\xB1\xE7\x94\xB0 \xE5\xA4\xAA\xE9\x83\x8E"},
+    {"RandomizedUnicode", "orders.customer_name",
+     "\xE5\xB1\xB1\xE7\x94\xB0 \xE5\xA4\xAA\xE9\x83\x8E"},
     {"RandomizedEmpty", "orders.purchase_details", ""},
-    {"RandomizedLong", "orders.delivery_address", "1 Long Street, " /* ... */ "Sydney NSW 2000"},
+    {"RandomizedLong", "orders.delivery_address",
+     "1 Long Street, " /* ... */ "Sydney NSW 2000"},
     {"Deterministic", "orders.loyalty_number", "LOYAL-000123"},
     {"DeterministicEmpty", "orders.loyalty_number", ""},
     {"FormatPreservingPhone", "bookings.customer_phone", "+61 2 5550 0199"},
@@ -95,7 +97,8 @@ TEST_F(FieldCryptorTest, TextFormIsTheWireFormatUnderThePrimary) {
 TEST_F(FieldCryptorTest, RandomizedDiffersDeterministicRepeats) {
   EXPECT_NE(Enc("orders.customer_email", "a@b.c", "r"), Enc("orders.customer_email", "a@b.c", "r"));
   // Unbound deterministic field: the record is ignored, equality survives across rows.
-  EXPECT_EQ(Enc("orders.loyalty_number", "L1", "order-1"), Enc("orders.loyalty_number", "L1", "order-2"));
+  EXPECT_EQ(Enc("orders.loyalty_number", "L1", "order-1"),
+            Enc("orders.loyalty_number", "L1", "order-2"));
   EXPECT_EQ(Enc("orders.loyalty_number", "L1", ""), Enc("orders.loyalty_number", "L1", "x"));
 }
 
@@ -130,8 +133,8 @@ TEST_F(FieldCryptorTest, TamperedTruncatedAndGarbageFailAlike) {
   const std::string ct = Enc("orders.customer_email", "jane@example.com", "order-1");
   std::string flipped = ct;
   flipped[flipped.size() / 2] = flipped[flipped.size() / 2] == 'A' ? 'B' : 'A';
-  const std::string bad[] = {flipped, ct.substr(0, ct.size() - 4), ct.substr(0, 8), "",
-                             "not base64!", ct + "=", "AQ"};
+  const std::string bad[] = {
+      flipped, ct.substr(0, ct.size() - 4), ct.substr(0, 8), "", "not base64!", ct + "=", "AQ"};
   for (const std::string& stored : bad) {
     auto out = cryptor_->Decrypt("orders.customer_email", stored, "order-1");
     ASSERT_THAT(out, StatusIs(absl::StatusCode::kInvalidArgument)) << stored;
@@ -149,8 +152,10 @@ TEST_F(FieldCryptorTest, BinaryForm) {
               Optional(std::string("jane@example.com")));
   EXPECT_THAT(cryptor_->DecryptBinary("orders.customer_email", "\x01garbage", "order-1"),
               StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_EQ(cryptor_->EncryptBinary("orders.customer_email", std::nullopt, "r").value(), std::nullopt);
-  EXPECT_EQ(cryptor_->DecryptBinary("orders.customer_email", std::nullopt, "r").value(), std::nullopt);
+  EXPECT_EQ(cryptor_->EncryptBinary("orders.customer_email", std::nullopt, "r").value(),
+            std::nullopt);
+  EXPECT_EQ(cryptor_->DecryptBinary("orders.customer_email", std::nullopt, "r").value(),
+            std::nullopt);
   // FF1 values are text only.
   EXPECT_THAT(cryptor_->EncryptBinary("bookings.customer_phone", "+61 2 5550 0199", "r"),
               StatusIs(absl::StatusCode::kFailedPrecondition));
@@ -159,16 +164,16 @@ TEST_F(FieldCryptorTest, BinaryForm) {
 }
 
 TEST_F(FieldCryptorTest, UnknownFieldIsNotFound) {
-  for (auto s : {cryptor_->Encrypt("orders.nope", "x", "r").status(),
-                 cryptor_->Decrypt("orders.nope", "x", "r").status(),
-                 cryptor_->EncryptBinary("orders.nope", "x", "r").status(),
-                 cryptor_->DecryptBinary("orders.nope", "x", "r").status(),
-                 cryptor_->BlindIndex("orders.nope", "x").status(),
-                 cryptor_->LookupIndexes("orders.nope", "x").status(),
-                 cryptor_->Normalize("orders.nope", "x").status(),
-                 cryptor_->Mask("orders.nope", "x").status(),
-                 cryptor_->WriteKeyId("orders.nope").status(),
-                 cryptor_->DecryptWithKey("orders.nope", 1, "x", "r").status()}) {
+  for (auto s :
+       {cryptor_->Encrypt("orders.nope", "x", "r").status(),
+        cryptor_->Decrypt("orders.nope", "x", "r").status(),
+        cryptor_->EncryptBinary("orders.nope", "x", "r").status(),
+        cryptor_->DecryptBinary("orders.nope", "x", "r").status(),
+        cryptor_->BlindIndex("orders.nope", "x").status(),
+        cryptor_->LookupIndexes("orders.nope", "x").status(),
+        cryptor_->Normalize("orders.nope", "x").status(),
+        cryptor_->Mask("orders.nope", "x").status(), cryptor_->WriteKeyId("orders.nope").status(),
+        cryptor_->DecryptWithKey("orders.nope", 1, "x", "r").status()}) {
     EXPECT_THAT(s, StatusIs(absl::StatusCode::kNotFound));
     EXPECT_THAT(s.message(), HasSubstr("orders.nope"));
   }
@@ -244,8 +249,8 @@ TEST_F(FieldCryptorTest, RotationKeepsOldValuesReadableAndFindable) {
   auto destroyed = cryptor_->Decrypt("orders.customer_email", old_ct, "order-1");
   ASSERT_THAT(destroyed, StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(destroyed.status().message(), HasSubstr("destroyed"));
-  auto destroyed_binary = cryptor_->DecryptBinary(
-      "orders.customer_email", *internal::Base64UrlDecode(old_ct), "order-1");
+  auto destroyed_binary = cryptor_->DecryptBinary("orders.customer_email",
+                                                  *internal::Base64UrlDecode(old_ct), "order-1");
   EXPECT_THAT(destroyed_binary, StatusIs(absl::StatusCode::kNotFound));
 
   // A value under a key of another keyset.
@@ -366,7 +371,8 @@ TEST_F(FieldCryptorTest, BatchesKeepOrderAndNulls) {
   // Unbound field, no records.
   EXPECT_THAT(cryptor_->EncryptBatch("orders.loyalty_number", values), IsOk());
 
-  auto indexes = cryptor_->BlindIndexBatch("orders.customer_email", {"A@example.com", std::nullopt});
+  auto indexes =
+      cryptor_->BlindIndexBatch("orders.customer_email", {"A@example.com", std::nullopt});
   ASSERT_THAT(indexes, IsOk());
   EXPECT_EQ((*indexes)[0], cryptor_->BlindIndex("orders.customer_email", "a@example.com").value());
   EXPECT_EQ((*indexes)[1], std::nullopt);

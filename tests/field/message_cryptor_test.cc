@@ -13,9 +13,9 @@ namespace {
 
 using ::piicrypt::testing::IsOk;
 using ::piicrypt::testing::StatusIs;
-using ::testing::HasSubstr;
 using test::Booking;
 using test::Order;
+using ::testing::HasSubstr;
 
 Policy ExamplePolicy() {
   return Policy::ReadFile(std::string(PIICRYPT_SOURCE_DIR) + "/examples/policies/orders.textproto")
@@ -157,8 +157,8 @@ TEST_F(MessageCryptorTest, InnerRecordIdsBindTheirSubtree) {
   booking.set_booking_ref("B-77");
   booking.mutable_card()->set_last4("9876");
   ASSERT_THAT((*bookings)->EncryptInPlace(booking), IsOk());
-  auto direct = (*bookings)->field_cryptor().Decrypt("bookings.card_last4", booking.card().last4(),
-                                                     "B-77");
+  auto direct =
+      (*bookings)->field_cryptor().Decrypt("bookings.card_last4", booking.card().last4(), "B-77");
   ASSERT_THAT(direct, IsOk());
   EXPECT_EQ(**direct, "9876");
   // Another message type is refused.
@@ -197,17 +197,17 @@ TEST(MessageCryptorCreateTest, RejectsStructuresThatMakeNoSense) {
   EXPECT_THAT(MessageCryptor::Create(keyset, policy, nullptr),
               StatusIs(absl::StatusCode::kInvalidArgument));
   // An inline rule that clashes with a policy rule of the same name.
-  Policy clash = Policy::ParseTextProto(
-                     R"(field { name: "orders.address_postcode" mode: MODE_RANDOMIZED })")
-                     .value();
+  Policy clash =
+      Policy::ParseTextProto(R"(field { name: "orders.address_postcode" mode: MODE_RANDOMIZED })")
+          .value();
   auto merged = MessageCryptor::Create(keyset, clash, test::Address::descriptor());
   ASSERT_THAT(merged, StatusIs(absl::StatusCode::kNotFound));  // street's rule is missing first
 }
 
 TEST(MessageCryptorCreateTest, RecursiveTypes) {
   Keyset keyset = Keyset::Generate().value();
-  auto cryptor = MessageCryptor::Create(keyset, Policy::Create({}).value(),
-                                        test::Recursive::descriptor());
+  auto cryptor =
+      MessageCryptor::Create(keyset, Policy::Create({}).value(), test::Recursive::descriptor());
   ASSERT_THAT(cryptor, IsOk());
   test::Recursive m;
   m.set_secret("outer");

@@ -24,7 +24,10 @@ TEST(NormalizeEmailTest, TrimsAndLowerCases) {
       {"Jane.Doe@Example.COM", "jane.doe@example.com"},
       {"  jane@example.com \t\n", "jane@example.com"},
       {"\xE2\x80\x83jane@example.com\xC2\xA0", "jane@example.com"},  // em space, no-break space
-      {"J\xC3\x96RG@B\xC3\x9C" "CHER.DE", "j\xC3\xB6rg@b\xC3\xBC" "cher.de"},  // JÖRG@BÜCHER.DE
+      {"J\xC3\x96RG@B\xC3\x9C"
+       "CHER.DE",
+       "j\xC3\xB6rg@b\xC3\xBC"
+       "cher.de"},  // JÖRG@BÜCHER.DE
       {"", nullptr},
       {"   ", nullptr},
       {"jane.example.com", nullptr},
@@ -51,16 +54,23 @@ TEST(NormalizeNameTest, FoldsCaseAndCompatibilityFormsAndCollapsesSpace) {
   const Case cases[] = {
       {"Jane  Doe", "jane doe"},
       {"  JANE\t\nDOE  ", "jane doe"},
-      {"Stra\xC3\x9F" "e", "strasse"},                  // ß folds to ss
+      {"Stra\xC3\x9F"
+       "e",
+       "strasse"},                                                   // ß folds to ss
       {"\xEF\xBC\xAA\xEF\xBD\x81\xEF\xBD\x8E\xEF\xBD\x85", "jane"},  // fullwidth Ｊａｎｅ
-      {"Zo\xC3\xAB", "zo\xC3\xAB"},                     // precomposed ë
-      {"Zoe\xCC\x88", "zo\xC3\xAB"},                    // e + combining diaeresis: same
-      {"\xCE\xA3\xCE\x9F\xCE\xA6\xCE\x99\xCE\x91", "\xCF\x83\xCE\xBF\xCF\x86\xCE\xB9\xCE\xB1"},  // ΣΟΦΙΑ
-      {"Jane\xE3\x80\x80" "Doe", "jane doe"},           // ideographic space
-      {"Jo\xC2\xAD" "hn", "john"},                      // soft hyphen is ignorable
+      {"Zo\xC3\xAB", "zo\xC3\xAB"},                                  // precomposed ë
+      {"Zoe\xCC\x88", "zo\xC3\xAB"},  // e + combining diaeresis: same
+      {"\xCE\xA3\xCE\x9F\xCE\xA6\xCE\x99\xCE\x91",
+       "\xCF\x83\xCE\xBF\xCF\x86\xCE\xB9\xCE\xB1"},  // ΣΟΦΙΑ
+      {"Jane\xE3\x80\x80"
+       "Doe",
+       "jane doe"},  // ideographic space
+      {"Jo\xC2\xAD"
+       "hn",
+       "john"},  // soft hyphen is ignorable
       {"", nullptr},
       {" \t ", nullptr},
-      {"Ja\xC0\xAFne", nullptr},                        // overlong '/'
+      {"Ja\xC0\xAFne", nullptr},  // overlong '/'
   };
   for (const Case& c : cases) {
     auto out = NormalizeName(c.in);
@@ -73,6 +83,27 @@ TEST(NormalizeNameTest, FoldsCaseAndCompatibilityFormsAndCollapsesSpace) {
   }
 }
 
+// The ASCII fast paths give exactly what ICU gives: every printable ASCII character and
+// the ASCII white space, in names and e-mail addresses (the non-ASCII suffix forces ICU).
+TEST(NormalizeAsciiTest, FastPathMatchesIcu) {
+  std::string all;
+  for (char c = 0x20; c < 0x7f; ++c) all.push_back(c);
+  const std::string spaced = " \t\n\v\f\rJane \x1c Doe\t\t" + all;
+  const std::string forced_icu = "\xC3\xA9";  // é, lower-case already, kept by both paths
+  auto fast = NormalizeName(spaced + " \t ");
+  auto icu = NormalizeName(spaced + forced_icu + " \t ");
+  ASSERT_THAT(fast, IsOk());
+  ASSERT_THAT(icu, IsOk());
+  EXPECT_EQ(*fast + forced_icu, *icu);
+
+  const std::string email = " \tJane.Doe+Tag_1{x}@Example.COM\r\n";
+  auto fast_email = NormalizeEmail(email);
+  auto icu_email = NormalizeEmail(" \tJane.Doe+Tag_1{x}@Example.COM" + forced_icu + "\r\n");
+  ASSERT_THAT(fast_email, IsOk());
+  ASSERT_THAT(icu_email, IsOk());
+  EXPECT_EQ(*fast_email + forced_icu, *icu_email);
+}
+
 TEST(PhoneNormalizerTest, GivesE164) {
   auto au = PhoneNormalizer::Create("AU");
   ASSERT_THAT(au, IsOk());
@@ -81,7 +112,7 @@ TEST(PhoneNormalizerTest, GivesE164) {
       {"(02) 5550 0199", "+61255500199"},
       {"02-5550-0199", "+61255500199"},
       {"0412 345 678", "+61412345678"},
-      {"+44 20 7946 0958", "+442079460958"},   // an international number despite the region
+      {"+44 20 7946 0958", "+442079460958"},  // an international number despite the region
       {"+1 (650) 253-0000", "+16502530000"},
       {"0011 44 20 7946 0958", "+442079460958"},  // Australian international prefix
       {"\xEF\xBC\x8B\xEF\xBC\x96\xEF\xBC\x91 2 5550 0199", "+61255500199"},  // fullwidth +61

@@ -70,8 +70,8 @@ struct BadPolicy {
 };
 
 const BadPolicy kBadPolicies[] = {
-    {"TwoBitBlindIndex",
-     R"(field { name: "f.x" mode: MODE_RANDOMIZED blind_index { bits: 2 } })", "bits must be 8 to 256"},
+    {"TwoBitBlindIndex", R"(field { name: "f.x" mode: MODE_RANDOMIZED blind_index { bits: 2 } })",
+     "bits must be 8 to 256"},
     {"ZeroBitBlindIndex", R"(field { name: "f.x" mode: MODE_RANDOMIZED blind_index {} })",
      "bits must be 8 to 256"},
     {"TooManyBits", R"(field { name: "f.x" mode: MODE_RANDOMIZED blind_index { bits: 257 } })",
@@ -178,7 +178,8 @@ TEST(PolicyTest, EmptyPolicyIsValid) {
 }
 
 TEST(NormalizerNameTest, RoundTripsAndRejectsUnknown) {
-  for (Normalizer n : {Normalizer::kExact, Normalizer::kEmail, Normalizer::kPhone, Normalizer::kName}) {
+  for (Normalizer n :
+       {Normalizer::kExact, Normalizer::kEmail, Normalizer::kPhone, Normalizer::kName}) {
     auto parsed = ParseNormalizer(NormalizerName(n));
     ASSERT_THAT(parsed, IsOk());
     EXPECT_EQ(*parsed, n);

@@ -43,7 +43,7 @@ inline constexpr char kKekFooter[] =
 bool OpenKek(const std::string& uri, std::unique_ptr<Kek>& kek, int& exit_code);
 
 void AddKatCommand(CLI::App& app, int& exit_code);
-void AddKeyCommands(CLI::App& app, int& exit_code);  // kek ..., keyset ...
+void AddKeyCommands(CLI::App& app, int& exit_code);    // kek ..., keyset ...
 void AddFieldCommands(CLI::App& app, int& exit_code);  // encrypt, decrypt, blind-index
 
 }  // namespace piicrypt::cli

@@ -54,9 +54,10 @@ void Usage(const std::string& message, int& exit_code) {
 std::optional<Policy> LoadPolicy(Op op, const FieldArgs& args, int& exit_code) {
   if (!args.policy.empty()) {
     if (!args.mode.empty() || args.bits != 0 || !args.normalize.empty() || !args.region.empty()) {
-      Usage("--policy takes the field's mode, bits and normalizer from the policy file; "
-            "do not combine it with --mode, --bits, --normalize or --region",
-            exit_code);
+      Usage(
+          "--policy takes the field's mode, bits and normalizer from the policy file; "
+          "do not combine it with --mode, --bits, --normalize or --region",
+          exit_code);
       return std::nullopt;
     }
     auto policy = Policy::ReadFile(args.policy);
@@ -106,10 +107,6 @@ std::optional<Policy> LoadPolicy(Op op, const FieldArgs& args, int& exit_code) {
   } else {
     if (args.mode.empty()) {
       Usage("give --mode randomized|deterministic or --policy FILE", exit_code);
-      return std::nullopt;
-    }
-    if (args.bits != 0 || !args.normalize.empty() || !args.region.empty()) {
-      Usage("--bits, --normalize and --region are options of blind-index", exit_code);
       return std::nullopt;
     }
     rule.protection = args.mode == "deterministic" ? FieldProtection::kDeterministic
@@ -218,8 +215,7 @@ CLI::App* AddCommon(CLI::App& app, const std::string& name, const std::string& d
                     FieldArgs& args) {
   CLI::App* sub = app.add_subcommand(name, description);
   sub->add_option("--kek", args.kek, kKekHelp)->required();
-  sub->add_option("--keyset", args.keyset, "The keyset file (piicrypt keyset create)")
-      ->required();
+  sub->add_option("--keyset", args.keyset, "The keyset file (piicrypt keyset create)")->required();
   sub->add_option("--field", args.field,
                   "The field's CONTEXT, such as orders.customer_email: bound into every "
                   "ciphertext and selects the derived keys")
