@@ -4,10 +4,12 @@
 #ifndef PIICRYPT_TOOLS_PIICRYPT_COMMANDS_H_
 #define PIICRYPT_TOOLS_PIICRYPT_COMMANDS_H_
 
+#include <memory>
 #include <string>
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
+#include "piicrypt/kek.h"
 
 namespace piicrypt::cli {
 
@@ -21,8 +23,16 @@ void PrintError(const std::string& message);
 // for usage problems is the caller's choice; anything else here is kExitFailed.
 int ReportFailure(const absl::Status& status);
 
+// Help text for a --kek option, and a footer that explains KEK URIs.
+extern const char kKekHelp[];
+extern const char kKekFooter[];
+// Checks a KEK URI's syntax (bad usage: exit 2) and opens it (failed operation: exit 1);
+// on failure prints the error, sets `exit_code` and returns false.
+bool OpenKek(const std::string& uri, std::unique_ptr<Kek>& kek, int& exit_code);
+
 void AddKatCommand(CLI::App& app, int& exit_code);
-void AddKeyCommands(CLI::App& app, int& exit_code);  // kek ..., keyset ...
+void AddKeyCommands(CLI::App& app, int& exit_code);    // kek ..., keyset ...
+void AddTokenCommands(CLI::App& app, int& exit_code);  // tokenize, detokenize
 
 }  // namespace piicrypt::cli
 

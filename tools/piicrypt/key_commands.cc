@@ -15,14 +15,13 @@
 #include "tools/piicrypt/commands.h"
 
 namespace piicrypt::cli {
-namespace {
 
-constexpr char kKekHelp[] =
+extern const char kKekHelp[] =
     "KEK URI: file:PATH (a 32-byte key file of mode 0600) or "
     "pkcs11:token=T;object=O?module-path=/path/module.so[&pin-source=file:PATH] "
     "(PIN from pin-value, pin-source or $PIICRYPT_PKCS11_PIN)";
 
-constexpr char kKekFooter[] =
+extern const char kKekFooter[] =
     "KEK URIs:\n"
     "  file:/etc/piicrypt/kek.key\n"
     "      32 random bytes, mode 0600; refused if group or others may access it.\n"
@@ -30,6 +29,8 @@ constexpr char kKekFooter[] =
     "      a non-extractable AES-256 key inside an HSM (RFC 7512 URI). PIN: pin-value=...,\n"
     "      pin-source=file:/run/secrets/pin, or the PIICRYPT_PKCS11_PIN environment variable\n"
     "      (prefer the last two: command lines are visible to other users).\n";
+
+namespace {
 
 constexpr char kExitFooter[] =
     "Exit status: 0 success, 1 failed operation (wrong KEK, corrupt file, forbidden state "
@@ -66,22 +67,6 @@ std::string Rfc3339(int64_t unix_seconds) {
     return "1970-01-01T00:00:00Z";
   }
   return buf;
-}
-
-// Checks a KEK URI's syntax (bad usage, exit 2) and opens it (failed operation, exit 1).
-bool OpenKek(const std::string& uri, std::unique_ptr<Kek>& kek, int& exit_code) {
-  if (absl::Status s = Kek::ValidateUri(uri); !s.ok()) {
-    PrintError(std::string(s.message()));
-    exit_code = kExitUsage;
-    return false;
-  }
-  auto opened = Kek::Open(uri);
-  if (!opened.ok()) {
-    exit_code = ReportFailure(opened.status());
-    return false;
-  }
-  kek = std::move(*opened);
-  return true;
 }
 
 CLI::App* AddKeysetSubcommand(CLI::App* keyset, const std::string& name,
@@ -154,6 +139,22 @@ void AddStateCommand(CLI::App* keyset, const std::string& name, const std::strin
 }
 
 }  // namespace
+
+// Checks a KEK URI's syntax (bad usage, exit 2) and opens it (failed operation, exit 1).
+bool OpenKek(const std::string& uri, std::unique_ptr<Kek>& kek, int& exit_code) {
+  if (absl::Status s = Kek::ValidateUri(uri); !s.ok()) {
+    PrintError(std::string(s.message()));
+    exit_code = kExitUsage;
+    return false;
+  }
+  auto opened = Kek::Open(uri);
+  if (!opened.ok()) {
+    exit_code = ReportFailure(opened.status());
+    return false;
+  }
+  kek = std::move(*opened);
+  return true;
+}
 
 void AddKeyCommands(CLI::App& app, int& exit_code) {
   // ---- piicrypt kek create URI ----
