@@ -82,31 +82,33 @@ class FieldCipherImpl : public FieldCipher {
     return absl::OkStatus();
   }
 
+  size_t CiphertextSize(size_t plaintext_size) const {
+    return (mode_ == FieldMode::kRandomized ? internal::kRandomizedOverhead
+                                            : internal::kDeterministicOverhead) +
+           plaintext_size;
+  }
+
+  // Writes the binary form into `out`, of exactly CiphertextSize(plaintext.size()) bytes.
+  absl::Status EncryptInto(absl::string_view plaintext, absl::string_view record,
+                           uint8_t* out) const {
+    std::memcpy(out, header_, internal::kHeaderSize);
+    const auto body =
+        absl::MakeSpan(out + internal::kHeaderSize, CiphertextSize(plaintext.size()) -
+                                                        internal::kHeaderSize);
+    if (mode_ == FieldMode::kRandomized) {
+      AdBuffer ad(ad_prefix_, record);
+      return gcm_->EncryptRandomNonce(plaintext, ad.view(), body);
+    }
+    if (record.empty()) return siv_->EncryptWithPrefix(unbound_prefix_, plaintext, body);
+    AdBuffer ad(ad_prefix_, record);
+    const absl::string_view components[] = {ad.view()};
+    return siv_->Encrypt(components, plaintext, body);
+  }
+
   absl::StatusOr<std::string> Encrypt(absl::string_view plaintext,
                                       absl::string_view record) const override {
-    std::string out;
-    if (mode_ == FieldMode::kRandomized) {
-      out.resize(internal::kRandomizedOverhead + plaintext.size());
-      std::memcpy(out.data(), header_, internal::kHeaderSize);
-      AdBuffer ad(ad_prefix_, record);
-      absl::Status s = gcm_->EncryptRandomNonce(
-          plaintext, ad.view(), absl::MakeSpan(Mutable(out) + internal::kHeaderSize,
-                                               out.size() - internal::kHeaderSize));
-      if (!s.ok()) return s;
-      return out;
-    }
-    out.resize(internal::kDeterministicOverhead + plaintext.size());
-    std::memcpy(out.data(), header_, internal::kHeaderSize);
-    const auto body = absl::MakeSpan(Mutable(out) + internal::kHeaderSize,
-                                     out.size() - internal::kHeaderSize);
-    absl::Status s;
-    if (record.empty()) {
-      s = siv_->EncryptWithPrefix(unbound_prefix_, plaintext, body);
-    } else {
-      AdBuffer ad(ad_prefix_, record);
-      const absl::string_view components[] = {ad.view()};
-      s = siv_->Encrypt(components, plaintext, body);
-    }
+    std::string out(CiphertextSize(plaintext.size()), '\0');
+    absl::Status s = EncryptInto(plaintext, record, Mutable(out));
     if (!s.ok()) return s;
     return out;
   }
@@ -149,9 +151,21 @@ class FieldCipherImpl : public FieldCipher {
 
   absl::StatusOr<std::string> EncryptText(absl::string_view plaintext,
                                           absl::string_view record) const override {
-    auto binary = Encrypt(plaintext, record);
-    if (!binary.ok()) return binary.status();
-    return internal::Base64UrlEncode(*binary);
+    // The binary form on the stack for field-sized values: one allocation, the result.
+    const size_t size = CiphertextSize(plaintext.size());
+    uint8_t stack[512];
+    std::string heap;
+    uint8_t* binary = stack;
+    if (size > sizeof(stack)) {
+      heap.resize(size);
+      binary = Mutable(heap);
+    }
+    absl::Status s = EncryptInto(plaintext, record, binary);
+    if (!s.ok()) return s;
+    const absl::string_view bytes(reinterpret_cast<const char*>(binary), size);
+    char text[internal::Base64UrlEncodedSize(sizeof(stack))];
+    if (size > sizeof(stack)) return internal::Base64UrlEncode(bytes);
+    return std::string(text, internal::Base64UrlEncodeTo(bytes, text));
   }
 
   absl::StatusOr<std::string> DecryptText(absl::string_view text,

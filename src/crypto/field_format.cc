@@ -111,29 +111,62 @@ constexpr std::array<int8_t, 256> MakeDecodeTable() {
 constexpr std::array<int8_t, 256> kDecode = MakeDecodeTable();
 }  // namespace
 
+// Two output characters per lookup: the characters of every 12-bit value (first one in
+// the low byte).
+constexpr std::array<uint16_t, 4096> MakePairTable() {
+  std::array<uint16_t, 4096> t{};
+  for (int i = 0; i < 4096; ++i) {
+    t[i] = static_cast<uint16_t>(static_cast<uint8_t>(kAlphabet[i >> 6]) |
+                                 (static_cast<uint8_t>(kAlphabet[i & 63]) << 8));
+  }
+  return t;
+}
+constexpr std::array<uint16_t, 4096> kPairs = MakePairTable();
+
+size_t Base64UrlEncodeTo(absl::string_view bytes, char* out) {
+  // Local pointers: stores through char* could alias `in`, which would make the compiler
+  // reload it after every byte.
+  const auto* in = reinterpret_cast<const uint8_t*>(bytes.data());
+  const uint8_t* const end = in + bytes.size();
+  char* o = out;
+  // Six bytes (eight characters) per step, reading 8 bytes (the compiler makes this one
+  // byte-swapping load), while 8 remain.
+  for (; end - in >= 8; in += 6, o += 8) {
+    uint64_t v = 0;
+    for (int k = 0; k < 8; ++k) v = (v << 8) | in[k];
+    const uint16_t p[4] = {kPairs[(v >> 52) & 4095], kPairs[(v >> 40) & 4095],
+                           kPairs[(v >> 28) & 4095], kPairs[(v >> 16) & 4095]};
+    for (int k = 0; k < 4; ++k) {
+      o[2 * k] = static_cast<char>(p[k] & 0xff);
+      o[2 * k + 1] = static_cast<char>(p[k] >> 8);
+    }
+  }
+  for (; end - in >= 3; in += 3, o += 4) {
+    const uint32_t v = (uint32_t{in[0]} << 16) | (uint32_t{in[1]} << 8) | in[2];
+    const uint16_t hi = kPairs[v >> 12], lo = kPairs[v & 4095];
+    o[0] = static_cast<char>(hi & 0xff);
+    o[1] = static_cast<char>(hi >> 8);
+    o[2] = static_cast<char>(lo & 0xff);
+    o[3] = static_cast<char>(lo >> 8);
+  }
+  const size_t rest = static_cast<size_t>(end - in);
+  if (rest == 1) {
+    const uint32_t v = uint32_t{in[0]} << 16;
+    *o++ = kAlphabet[(v >> 18) & 63];
+    *o++ = kAlphabet[(v >> 12) & 63];
+  } else if (rest == 2) {
+    const uint32_t v = (uint32_t{in[0]} << 16) | (uint32_t{in[1]} << 8);
+    *o++ = kAlphabet[(v >> 18) & 63];
+    *o++ = kAlphabet[(v >> 12) & 63];
+    *o++ = kAlphabet[(v >> 6) & 63];
+  }
+  return static_cast<size_t>(o - out);
+}
+
 std::string Base64UrlEncode(absl::string_view bytes) {
   std::string out;
-  out.resize((bytes.size() * 4 + 2) / 3);
-  const auto* in = reinterpret_cast<const uint8_t*>(bytes.data());
-  size_t i = 0, o = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    const uint32_t v = (uint32_t{in[i]} << 16) | (uint32_t{in[i + 1]} << 8) | in[i + 2];
-    out[o++] = kAlphabet[(v >> 18) & 63];
-    out[o++] = kAlphabet[(v >> 12) & 63];
-    out[o++] = kAlphabet[(v >> 6) & 63];
-    out[o++] = kAlphabet[v & 63];
-  }
-  const size_t rest = bytes.size() - i;
-  if (rest == 1) {
-    const uint32_t v = uint32_t{in[i]} << 16;
-    out[o++] = kAlphabet[(v >> 18) & 63];
-    out[o++] = kAlphabet[(v >> 12) & 63];
-  } else if (rest == 2) {
-    const uint32_t v = (uint32_t{in[i]} << 16) | (uint32_t{in[i + 1]} << 8);
-    out[o++] = kAlphabet[(v >> 18) & 63];
-    out[o++] = kAlphabet[(v >> 12) & 63];
-    out[o++] = kAlphabet[(v >> 6) & 63];
-  }
+  out.resize(Base64UrlEncodedSize(bytes.size()));
+  Base64UrlEncodeTo(bytes, out.data());
   return out;
 }
 

@@ -67,6 +67,10 @@ std::string AssociatedData(absl::string_view header, absl::string_view context,
 // the URL-safe alphabet, a length of 1 mod 4 and non-zero unused trailing bits, so every
 // ciphertext has exactly one text form.
 std::string Base64UrlEncode(absl::string_view bytes);
+// The length of the base64url form of `size` bytes, and the encoder behind Base64UrlEncode
+// writing exactly that many characters to `out` (the hot path encodes into the stack).
+inline constexpr size_t Base64UrlEncodedSize(size_t size) { return (size * 4 + 2) / 3; }
+size_t Base64UrlEncodeTo(absl::string_view bytes, char* out);
 absl::StatusOr<std::string> Base64UrlDecode(absl::string_view text);
 
 // Lower-case hex of the first ceil(bits/8) bytes of `mac`, with the unused low bits of the

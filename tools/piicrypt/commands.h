@@ -23,15 +23,28 @@ void PrintError(const std::string& message);
 // for usage problems is the caller's choice; anything else here is kExitFailed.
 int ReportFailure(const absl::Status& status);
 
-// Help text for a --kek option, and a footer that explains KEK URIs.
-extern const char kKekHelp[];
-extern const char kKekFooter[];
-// Checks a KEK URI's syntax (bad usage: exit 2) and opens it (failed operation: exit 1);
-// on failure prints the error, sets `exit_code` and returns false.
+// Help texts of the --kek option, shared by every subcommand that takes it.
+inline constexpr char kKekHelp[] =
+    "KEK URI: file:PATH (a 32-byte key file of mode 0600) or "
+    "pkcs11:token=T;object=O?module-path=/path/module.so[&pin-source=file:PATH] "
+    "(PIN from pin-value, pin-source or $PIICRYPT_PKCS11_PIN)";
+
+inline constexpr char kKekFooter[] =
+    "KEK URIs:\n"
+    "  file:/etc/piicrypt/kek.key\n"
+    "      32 random bytes, mode 0600; refused if group or others may access it.\n"
+    "  pkcs11:token=prod;object=piicrypt-kek?module-path=/usr/lib/softhsm/libsofthsm2.so\n"
+    "      a non-extractable AES-256 key inside an HSM (RFC 7512 URI). PIN: pin-value=...,\n"
+    "      pin-source=file:/run/secrets/pin, or the PIICRYPT_PKCS11_PIN environment variable\n"
+    "      (prefer the last two: command lines are visible to other users).\n";
+
+// Checks a KEK URI's syntax (bad usage: prints the error, sets exit_code 2) and opens it
+// (failed operation: exit_code 1). Shared by every subcommand that takes --kek.
 bool OpenKek(const std::string& uri, std::unique_ptr<Kek>& kek, int& exit_code);
 
 void AddKatCommand(CLI::App& app, int& exit_code);
-void AddKeyCommands(CLI::App& app, int& exit_code);    // kek ..., keyset ...
+void AddKeyCommands(CLI::App& app, int& exit_code);  // kek ..., keyset ...
+void AddFieldCommands(CLI::App& app, int& exit_code);  // encrypt, decrypt, blind-index
 void AddTokenCommands(CLI::App& app, int& exit_code);  // tokenize, detokenize
 
 }  // namespace piicrypt::cli

@@ -15,21 +15,6 @@
 #include "tools/piicrypt/commands.h"
 
 namespace piicrypt::cli {
-
-extern const char kKekHelp[] =
-    "KEK URI: file:PATH (a 32-byte key file of mode 0600) or "
-    "pkcs11:token=T;object=O?module-path=/path/module.so[&pin-source=file:PATH] "
-    "(PIN from pin-value, pin-source or $PIICRYPT_PKCS11_PIN)";
-
-extern const char kKekFooter[] =
-    "KEK URIs:\n"
-    "  file:/etc/piicrypt/kek.key\n"
-    "      32 random bytes, mode 0600; refused if group or others may access it.\n"
-    "  pkcs11:token=prod;object=piicrypt-kek?module-path=/usr/lib/softhsm/libsofthsm2.so\n"
-    "      a non-extractable AES-256 key inside an HSM (RFC 7512 URI). PIN: pin-value=...,\n"
-    "      pin-source=file:/run/secrets/pin, or the PIICRYPT_PKCS11_PIN environment variable\n"
-    "      (prefer the last two: command lines are visible to other users).\n";
-
 namespace {
 
 constexpr char kExitFooter[] =

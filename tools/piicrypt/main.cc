@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   int exit_code = kExitOk;
   AddKatCommand(app, exit_code);
   AddKeyCommands(app, exit_code);
+  AddFieldCommands(app, exit_code);
   AddTokenCommands(app, exit_code);
   try {
     app.parse(argc, argv);

@@ -1,0 +1,156 @@
+// policy.h: how each personal field of an application is protected.
+//
+// A Policy holds one FieldRule per field, named by the field's CONTEXT (for example
+// "orders.customer_email"; the name is bound into every ciphertext and selects the derived
+// keys). It is usually loaded from a textproto file (proto/piicrypt/policy.proto; a full
+// example is examples/policies/orders.textproto, explained in docs/FIELDS.md):
+//
+//   field {
+//     name: "orders.customer_email"
+//     kind: KIND_EMAIL
+//     mode: MODE_RANDOMIZED
+//     bind_record: true
+//     blind_index { bits: 32 normalizer: "email" }
+//     mask: MASK_EMAIL
+//   }
+//
+//   PIICRYPT_ASSIGN_OR_RETURN(piicrypt::Policy policy,
+//                             piicrypt::Policy::ReadFile("/etc/piicrypt/orders.textproto"));
+//
+// or built in code, validated the same way:
+//
+//   piicrypt::FieldRule email;
+//   email.name = "orders.customer_email";
+//   email.kind = piicrypt::FieldKind::kEmail;
+//   email.blind_index = piicrypt::BlindIndexRule{/*bits=*/32};
+//   PIICRYPT_ASSIGN_OR_RETURN(piicrypt::Policy policy, piicrypt::Policy::Create({email}));
+//
+// Validation happens once, when a policy is created or loaded: a rule that makes no sense
+// (a blind index of fewer than 8 bits, an FF1 codec on a free-text field, an unknown
+// normalizer, an unknown phone region, two rules for one field, ...) is rejected with
+// kInvalidArgument, and the message names the field. Defaults that depend on the field's
+// kind (normalizer, mask) are resolved then, so rules() shows what will be applied.
+//
+// Thread safety: a Policy is an immutable value once created; copy it freely.
+#ifndef PIICRYPT_POLICY_H_
+#define PIICRYPT_POLICY_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "piicrypt/format_preserving.h"
+
+namespace piicrypt {
+
+// How a field's values are stored (docs/FIELDS.md, "What each mode reveals").
+enum class FieldProtection {
+  kRandomized,        // AES-256-GCM, random nonce: reveals the length only
+  kDeterministic,     // AES-SIV: reveals equality of values (and length)
+  kFormatPreserving,  // FF1 through a codec: reveals format, length and equality
+  kVaultToken,        // reserved for vault tokenization; FieldCryptor refuses to encrypt it
+};
+
+// What a field holds. It selects the default normalizer and mask, and which FF1 codec (if
+// any) makes sense. kUnspecified becomes the kind of the FF1 codec, or kText.
+enum class FieldKind {
+  kUnspecified,
+  kText,        // free text: no FF1
+  kEmail,       // default normalizer email, mask kEmail; no FF1
+  kPhone,       // default normalizer phone, mask kPhone; FF1 codec kPhone
+  kName,        // default normalizer name, mask kInitials; no FF1
+  kAddress,     // free text; no FF1
+  kCard,        // card numbers or their last digits: mask kLast4; FF1 codec kCard
+  kIdentifier,  // postcodes, customer numbers: FF1 codec kAlphabet
+};
+
+// How a value is normalized before its blind index is computed, so that equal values
+// written differently find each other.
+enum class Normalizer {
+  kDefault,  // the kind's default (in rules() after validation: never kDefault)
+  kExact,    // the bytes as given
+  kEmail,    // white space trimmed, lower-cased (ASCII and Unicode)
+  kPhone,    // E.164 ("+61255500199") through libphonenumber; invalid numbers are errors
+  kName,     // Unicode NFKC case folding, white space collapsed to one space and trimmed
+};
+// "exact", "email", "phone", "name" (the policy file's and the CLI's spelling).
+absl::string_view NormalizerName(Normalizer normalizer);
+// The inverse of NormalizerName; kInvalidArgument naming the known normalizers otherwise.
+absl::StatusOr<Normalizer> ParseNormalizer(absl::string_view name);
+
+// How a plaintext value is shown in logs and on screens (FieldCryptor::Mask, Redact).
+enum class MaskStyle {
+  kDefault,   // the kind's default (in rules() after validation: never kDefault)
+  kFull,      // "***" whatever the value
+  kEmail,     // "j***@example.com": first character of the local part, the domain
+  kPhone,     // "*** *** 0199": the last four digits only
+  kInitials,  // "J. D.": the upper-cased first letter of each word
+  kLast4,     // "**** 1234": the last four digits only
+};
+
+// A blind index (an HMAC of the normalized value, cut to `bits`) stored beside a
+// randomized field, for equality lookups.
+struct BlindIndexRule {
+  // 8 to 256. Fewer bits mean more rows share each index value (a lookup returns a few
+  // false positives to filter after decryption) and less is revealed about equality;
+  // below 8 bits an index no longer narrows a lookup at all. docs/FIELDS.md: choosing bits.
+  int bits = 32;
+  Normalizer normalizer = Normalizer::kDefault;
+  // Phone normalizer only: the region (ISO 3166 alpha-2, such as "AU") assumed for
+  // numbers written without a leading '+'. Empty: such numbers are errors.
+  std::string default_region;
+};
+
+// Format-preserving (FF1) encryption of a field.
+struct FormatPreservingRule {
+  // The codec and its options; `codec.context` is ignored (the rule's name is used).
+  FpeFieldOptions codec;
+  // The data key whose material derives the FF1 key. An FF1 value carries no key id, so
+  // the key must be known from outside the value (docs/FPE.md). 0: the keyset's primary
+  // key when the FieldCryptor is created; pin the id here before the first rotation.
+  uint32_t key_id = 0;
+};
+
+struct FieldRule {
+  // The field's CONTEXT: non-empty, at most 1024 bytes, unique within a policy.
+  std::string name;
+  FieldKind kind = FieldKind::kUnspecified;
+  FieldProtection protection = FieldProtection::kRandomized;
+  // Bind values to their record (row) id: a value moved to another row fails to decrypt
+  // (or, for FF1, decrypts to a wrong value). Encrypting then requires a record id.
+  bool bind_record = false;
+  std::optional<BlindIndexRule> blind_index;
+  // REQUIRED for kFormatPreserving, forbidden otherwise.
+  std::optional<FormatPreservingRule> format_preserving;
+  MaskStyle mask = MaskStyle::kDefault;
+};
+
+class Policy {
+ public:
+  // Validates `rules` and resolves their defaults.
+  static absl::StatusOr<Policy> Create(std::vector<FieldRule> rules);
+  // Parses a textproto of piicrypt.Policy (proto/piicrypt/policy.proto). Syntax errors
+  // name the line and column.
+  static absl::StatusOr<Policy> ParseTextProto(absl::string_view text);
+  // Reads and parses a textproto file: kNotFound if it does not exist, kPermissionDenied
+  // if it cannot be read; errors start with the path.
+  static absl::StatusOr<Policy> ReadFile(const std::string& path);
+
+  // The rule of field `name`, or nullptr.
+  const FieldRule* Find(absl::string_view name) const;
+  // Every rule, in the order given.
+  absl::Span<const FieldRule> rules() const { return rules_; }
+
+ private:
+  explicit Policy(std::vector<FieldRule> rules) : rules_(std::move(rules)) {}
+  std::vector<FieldRule> rules_;
+};
+
+}  // namespace piicrypt
+
+#endif  // PIICRYPT_POLICY_H_

@@ -1,0 +1,378 @@
+#include "piicrypt/field_cryptor.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "piicrypt/format_preserving.h"
+#include "piicrypt/secret_data.h"
+#include "piicrypt/status_macros.h"
+#include "src/crypto/field_format.h"
+#include "src/field/normalizers.h"
+
+namespace piicrypt {
+namespace {
+
+using Nullable = absl::StatusOr<std::optional<std::string>>;
+
+template <typename T>
+using KeyedList = std::vector<std::pair<uint32_t, std::shared_ptr<const T>>>;
+
+template <typename T>
+const T* FindKey(const KeyedList<T>& list, uint32_t key_id) {
+  for (const auto& [id, item] : list) {
+    if (id == key_id) return item.get();
+  }
+  return nullptr;
+}
+
+// Everything one field needs, built once in Create.
+struct FieldState {
+  FieldState(const FieldRule& r, internal::ValueNormalizer n)
+      : rule(r), normalizer(std::move(n)), decrypt_failed(absl::StrCat(r.name, ": decryption failed")) {}
+
+  FieldRule rule;
+  // Randomized and deterministic fields: the primary's cipher, and every enabled key's.
+  std::shared_ptr<const FieldCipher> writer;
+  KeyedList<FieldCipher> readers;
+  // Format-preserving fields: the write key's codec, and every enabled key's.
+  uint32_t write_key_id = 0;
+  std::shared_ptr<const FormatPreservingField> ff1_writer;
+  KeyedList<FormatPreservingField> ff1;
+  // Blind index: indexers under every enabled key, the primary's first.
+  KeyedList<BlindIndexer> indexers;
+  internal::ValueNormalizer normalizer;
+  std::string decrypt_failed;
+
+  absl::string_view Record(absl::string_view record) const {
+    return rule.bind_record ? record : absl::string_view();
+  }
+};
+
+absl::Status FieldStatus(absl::string_view field, const absl::Status& s) {
+  return absl::Status(s.code(), absl::StrCat(field, ": ", s.message()));
+}
+
+}  // namespace
+
+struct FieldCryptor::Rep {
+  explicit Rep(Policy p) : policy(std::move(p)) {}
+  Policy policy;
+  absl::flat_hash_map<std::string, FieldState> fields;
+  absl::flat_hash_map<uint32_t, KeyStatus> key_status;
+
+  absl::StatusOr<const FieldState*> Find(absl::string_view field) const {
+    auto it = fields.find(field);
+    if (it == fields.end()) {
+      return absl::NotFoundError(absl::StrCat("field \"", field, "\" is not in the policy"));
+    }
+    return &it->second;
+  }
+
+  // The error for a value under a key that has no cipher here.
+  absl::Status KeyError(const FieldState& f, uint32_t key_id) const {
+    auto it = key_status.find(key_id);
+    if (it == key_status.end()) {
+      return absl::NotFoundError(
+          absl::StrCat(f.rule.name, ": value is under key ", key_id, ", which is not in the keyset"));
+    }
+    if (it->second == KeyStatus::kDisabled) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(f.rule.name, ": value is under key ", key_id, ", which is disabled"));
+    }
+    return absl::NotFoundError(
+        absl::StrCat(f.rule.name, ": value is under key ", key_id, ", which was destroyed"));
+  }
+
+  absl::Status RequireCipher(const FieldState& f) const {
+    if (f.rule.protection == FieldProtection::kVaultToken) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(f.rule.name, ": a vault-token field is tokenized, not encrypted"));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status CheckRecord(const FieldState& f, absl::string_view record) const {
+    if (f.rule.bind_record && record.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(f.rule.name, ": the field is bound to its record; a record id is required"));
+    }
+    return absl::OkStatus();
+  }
+
+  Nullable DecryptBinaryValue(const FieldState& f, absl::string_view binary,
+                              absl::string_view record) const {
+    auto key_id = FieldCipher::KeyIdOf(binary);
+    if (!key_id.ok()) return absl::InvalidArgumentError(f.decrypt_failed);
+    const FieldCipher* reader = FindKey(f.readers, *key_id);
+    if (reader == nullptr) return KeyError(f, *key_id);
+    auto plain = reader->Decrypt(binary, f.Record(record));
+    if (!plain.ok()) return plain.status();
+    return std::optional<std::string>(*std::move(plain));
+  }
+};
+
+FieldCryptor::FieldCryptor(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
+FieldCryptor::~FieldCryptor() = default;
+
+const Policy& FieldCryptor::policy() const { return rep_->policy; }
+
+absl::StatusOr<std::unique_ptr<FieldCryptor>> FieldCryptor::Create(const Keyset& keyset,
+                                                                   const Policy& policy) {
+  auto rep = std::make_unique<Rep>(policy);
+  std::vector<uint32_t> enabled;
+  for (const KeyInfo& key : keyset.ListKeys()) {
+    rep->key_status[key.id] = key.status;
+    if (key.status == KeyStatus::kEnabled) enabled.push_back(key.id);
+  }
+  const uint32_t primary = keyset.primary_key_id();
+  PIICRYPT_ASSIGN_OR_RETURN(KeyInfo primary_info, keyset.GetKey(primary));
+  if (primary_info.status != KeyStatus::kEnabled) {
+    return absl::FailedPreconditionError("the keyset has no enabled primary key");
+  }
+
+  for (const FieldRule& rule : rep->policy.rules()) {
+    const std::string& name = rule.name;
+    internal::ValueNormalizer normalizer =
+        internal::ValueNormalizer::Create(Normalizer::kExact, "").value();
+    if (rule.blind_index.has_value()) {
+      auto n = internal::ValueNormalizer::Create(rule.blind_index->normalizer,
+                                                 rule.blind_index->default_region);
+      if (!n.ok()) return FieldStatus(name, n.status());
+      normalizer = *std::move(n);
+    }
+    FieldState f(rule, std::move(normalizer));
+
+    if (rule.protection == FieldProtection::kRandomized ||
+        rule.protection == FieldProtection::kDeterministic) {
+      const FieldMode mode = rule.protection == FieldProtection::kRandomized
+                                 ? FieldMode::kRandomized
+                                 : FieldMode::kDeterministic;
+      for (uint32_t id : enabled) {
+        auto cipher = keyset.FieldCipherForKey(id, name, mode);
+        if (!cipher.ok()) return FieldStatus(name, cipher.status());
+        if (id == primary) f.writer = *cipher;
+        f.readers.emplace_back(id, *std::move(cipher));
+      }
+      f.write_key_id = primary;
+    } else if (rule.protection == FieldProtection::kFormatPreserving) {
+      const uint32_t key_id =
+          rule.format_preserving->key_id != 0 ? rule.format_preserving->key_id : primary;
+      auto status = rep->key_status.find(key_id);
+      if (status == rep->key_status.end() || status->second == KeyStatus::kDestroyed) {
+        return absl::NotFoundError(absl::StrCat(name, ": FF1 key ", key_id,
+                                                status == rep->key_status.end()
+                                                    ? " is not in the keyset"
+                                                    : " was destroyed"));
+      }
+      if (status->second != KeyStatus::kEnabled) {
+        return absl::FailedPreconditionError(absl::StrCat(name, ": FF1 key ", key_id, " is disabled"));
+      }
+      for (uint32_t id : enabled) {
+        auto material = keyset.KeyMaterial(id, InsecureSecretKeyAccess::Get());
+        if (!material.ok()) return FieldStatus(name, material.status());
+        auto codec = FormatPreservingField::CreateFromRoot(rule.format_preserving->codec, *material);
+        if (!codec.ok()) return codec.status();
+        std::shared_ptr<const FormatPreservingField> shared = *std::move(codec);
+        if (id == key_id) f.ff1_writer = shared;
+        f.ff1.emplace_back(id, std::move(shared));
+      }
+      f.write_key_id = key_id;
+    }
+    if (rule.blind_index.has_value()) {
+      auto indexers = keyset.BlindIndexersFor(name, rule.blind_index->bits);
+      if (!indexers.ok()) return FieldStatus(name, indexers.status());
+      for (auto& [id, indexer] : *indexers) f.indexers.emplace_back(id, std::move(indexer));
+    }
+    rep->fields.emplace(name, std::move(f));
+  }
+  return std::unique_ptr<FieldCryptor>(new FieldCryptor(std::move(rep)));
+}
+
+Nullable FieldCryptor::Encrypt(absl::string_view field, NullableValue value,
+                               absl::string_view record) const {
+  PIICRYPT_ASSIGN_OR_RETURN(const FieldState* f, rep_->Find(field));
+  if (!value.has_value()) return std::nullopt;
+  PIICRYPT_RETURN_IF_ERROR(rep_->CheckRecord(*f, record));
+  if (f->writer != nullptr) {
+    auto text = f->writer->EncryptText(*value, f->Record(record));
+    if (!text.ok()) return text.status();
+    return std::optional<std::string>(*std::move(text));
+  }
+  if (f->ff1_writer != nullptr) {
+    auto out = f->ff1_writer->Encrypt(*value, f->Record(record));
+    if (!out.ok()) return out.status();
+    return std::optional<std::string>(*std::move(out));
+  }
+  return rep_->RequireCipher(*f);
+}
+
+Nullable FieldCryptor::Decrypt(absl::string_view field, NullableValue stored,
+                               absl::string_view record) const {
+  PIICRYPT_ASSIGN_OR_RETURN(const FieldState* f, rep_->Find(field));
+  if (!stored.has_value()) return std::nullopt;
+  PIICRYPT_RETURN_IF_ERROR(rep_->CheckRecord(*f, record));
+  if (f->writer != nullptr) {
+    auto binary = internal::Base64UrlDecode(*stored);
+    if (!binary.ok()) return absl::InvalidArgumentError(f->decrypt_failed);
+    return rep_->DecryptBinaryValue(*f, *binary, record);
+  }
+  if (f->ff1_writer != nullptr) {
+    auto out = f->ff1_writer->Decrypt(*stored, f->Record(record));
+    if (!out.ok()) return out.status();
+    return std::optional<std::string>(*std::move(out));
+  }
+  return rep_->RequireCipher(*f);
+}
+
+Nullable FieldCryptor::EncryptBinary(absl::string_view field, NullableValue value,
+                                     absl::string_view record) const {
+  PIICRYPT_ASSIGN_OR_RETURN(const FieldState* f, rep_->Find(field));
+  if (!value.has_value()) return std::nullopt;
+  PIICRYPT_RETURN_IF_ERROR(rep_->CheckRecord(*f, record));
+  if (f->writer == nullptr) {
+    PIICRYPT_RETURN_IF_ERROR(rep_->RequireCipher(*f));
+    return absl::FailedPreconditionError(
+        absl::StrCat(f->rule.name, ": a format-preserving field has no binary form"));
+  }
+  auto binary = f->writer->Encrypt(*value, f->Record(record));
+  if (!binary.ok()) return binary.status();
+  return std::optional<std::string>(*std::move(binary));
+}
+
+Nullable FieldCryptor::DecryptBinary(absl::string_view field, NullableValue stored,
+                                     absl::string_view record) const {
+  PIICRYPT_ASSIGN_OR_RETURN(const FieldState* f, rep_->Find(field));
+  if (!stored.has_value()) return std::nullopt;
+  PIICRYPT_RETURN_IF_ERROR(rep_->CheckRecord(*f, record));
+  if (f->writer == nullptr) {
+    PIICRYPT_RETURN_IF_ERROR(rep_->RequireCipher(*f));
+    return absl::FailedPreconditionError(
+        absl::StrCat(f->rule.name, ": a format-preserving field has no binary form"));
+  }
+  return rep_->DecryptBinaryValue(*f, *stored, record);
+}
+
+Nullable FieldCryptor::DecryptWithKey(absl::string_view field, uint32_t key_id,
+                                      NullableValue stored, absl::string_view record) const {
+  PIICRYPT_ASSIGN_OR_RETURN(const FieldState* f, rep_->Find(field));
+  if (f->rule.protection != FieldProtection::kFormatPreserving) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        f->rule.name, ": DecryptWithKey is for format-preserving fields; other values name their key"));
+  }
+  if (!stored.has_value()) return std::nullopt;
+  PIICRYPT_RETURN_IF_ERROR(rep_->CheckRecord(*f, record));
+  const FormatPreservingField* codec = FindKey(f->ff1, key_id);
+  if (codec == nullptr) return rep_->KeyError(*f, key_id);
+  auto out = codec->Decrypt(*stored, f->Record(record));
+  if (!out.ok()) return out.status();
+  return std::optional<std::string>(*std::move(out));
+}
+
+absl::StatusOr<uint32_t> FieldCryptor::WriteKeyId(absl::string_view field) const {
+  PIICRYPT_ASSIGN_OR_RETURN(const FieldState* f, rep_->Find(field));
+  PIICRYPT_RETURN_IF_ERROR(rep_->RequireCipher(*f));
+  return f->write_key_id;
+}
+
+absl::StatusOr<std::string> FieldCryptor::Normalize(absl::string_view field,
+                                                    absl::string_view value) const {
+  PIICRYPT_ASSIGN_OR_RETURN(const FieldState* f, rep_->Find(field));
+  if (!f->rule.blind_index.has_value()) {
+    return absl::FailedPreconditionError(absl::StrCat(f->rule.name, ": the field has no blind index"));
+  }
+  auto normalized = f->normalizer.Normalize(value);
+  if (!normalized.ok()) return FieldStatus(f->rule.name, normalized.status());
+  return normalized;
+}
+
+Nullable FieldCryptor::BlindIndex(absl::string_view field, NullableValue value) const {
+  PIICRYPT_ASSIGN_OR_RETURN(const FieldState* f, rep_->Find(field));
+  if (!f->rule.blind_index.has_value()) {
+    return absl::FailedPreconditionError(absl::StrCat(f->rule.name, ": the field has no blind index"));
+  }
+  if (!value.has_value()) return std::nullopt;
+  auto normalized = f->normalizer.Normalize(*value);
+  if (!normalized.ok()) return FieldStatus(f->rule.name, normalized.status());
+  absl::Cleanup wipe = [&] { internal::SecureWipe(normalized->data(), normalized->size()); };
+  auto index = f->indexers.front().second->Compute(*normalized);
+  if (!index.ok()) return index.status();
+  return std::optional<std::string>(*std::move(index));
+}
+
+absl::StatusOr<std::vector<std::string>> FieldCryptor::LookupIndexes(absl::string_view field,
+                                                                     absl::string_view value) const {
+  PIICRYPT_ASSIGN_OR_RETURN(const FieldState* f, rep_->Find(field));
+  if (!f->rule.blind_index.has_value()) {
+    return absl::FailedPreconditionError(absl::StrCat(f->rule.name, ": the field has no blind index"));
+  }
+  auto normalized = f->normalizer.Normalize(value);
+  if (!normalized.ok()) return FieldStatus(f->rule.name, normalized.status());
+  absl::Cleanup wipe = [&] { internal::SecureWipe(normalized->data(), normalized->size()); };
+  std::vector<std::string> out;
+  out.reserve(f->indexers.size());
+  for (const auto& [id, indexer] : f->indexers) {
+    auto index = indexer->Compute(*normalized);
+    if (!index.ok()) return index.status();
+    out.push_back(*std::move(index));
+  }
+  return out;
+}
+
+Nullable FieldCryptor::Mask(absl::string_view field, NullableValue value) const {
+  PIICRYPT_ASSIGN_OR_RETURN(const FieldState* f, rep_->Find(field));
+  if (!value.has_value()) return std::nullopt;
+  return std::optional<std::string>(MaskValue(f->rule.mask, *value));
+}
+
+namespace {
+
+template <typename Fn>
+absl::StatusOr<std::vector<std::optional<std::string>>> ForEachRow(
+    size_t rows, absl::Span<const absl::string_view> records, Fn fn) {
+  if (!records.empty() && records.size() != rows) {
+    return absl::InvalidArgumentError(absl::StrCat("batch of ", rows, " values with ",
+                                                   records.size(), " record ids"));
+  }
+  std::vector<std::optional<std::string>> out;
+  out.reserve(rows);
+  for (size_t i = 0; i < rows; ++i) {
+    auto result = fn(i, records.empty() ? absl::string_view() : records[i]);
+    if (!result.ok()) {
+      return absl::Status(result.status().code(),
+                          absl::StrCat("row ", i, ": ", result.status().message()));
+    }
+    out.push_back(*std::move(result));
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::optional<std::string>>> FieldCryptor::EncryptBatch(
+    absl::string_view field, absl::Span<const NullableValue> values,
+    absl::Span<const absl::string_view> records) const {
+  return ForEachRow(values.size(), records, [&](size_t i, absl::string_view record) {
+    return Encrypt(field, values[i], record);
+  });
+}
+
+absl::StatusOr<std::vector<std::optional<std::string>>> FieldCryptor::DecryptBatch(
+    absl::string_view field, absl::Span<const NullableValue> stored,
+    absl::Span<const absl::string_view> records) const {
+  return ForEachRow(stored.size(), records, [&](size_t i, absl::string_view record) {
+    return Decrypt(field, stored[i], record);
+  });
+}
+
+absl::StatusOr<std::vector<std::optional<std::string>>> FieldCryptor::BlindIndexBatch(
+    absl::string_view field, absl::Span<const NullableValue> values) const {
+  return ForEachRow(values.size(), {}, [&](size_t i, absl::string_view) {
+    return BlindIndex(field, values[i]);
+  });
+}
+
+}  // namespace piicrypt
