@@ -86,6 +86,8 @@
 
 namespace piicrypt {
 
+class Policy;  // policy.h
+
 enum class TokenFormat { kPreserve, kCard, kAlphanumeric };
 enum class TokenMode { kDeterministic, kRandom };
 
@@ -143,6 +145,12 @@ class Tokenizer {
   static absl::StatusOr<std::unique_ptr<Tokenizer>> Create(const Keyset& keyset,
                                                            const TokenizerOptions& options,
                                                            std::shared_ptr<const TokenStore> store);
+  // The tokenizer of field `field` of `policy` (a MODE_VAULT_TOKEN rule, whose token { }
+  // holds the settings): kNotFound if the policy has no such field, kInvalidArgument if the
+  // field is not tokenized; otherwise as Create.
+  static absl::StatusOr<std::unique_ptr<Tokenizer>> CreateForField(
+      const Keyset& keyset, const Policy& policy, absl::string_view field,
+      std::shared_ptr<const TokenStore> store);
 
   virtual ~Tokenizer() = default;
 

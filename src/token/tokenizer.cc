@@ -20,6 +20,7 @@
 #include "piicrypt/field_cipher.h"
 #include "piicrypt/format_preserving.h"
 #include "piicrypt/keyset.h"
+#include "piicrypt/policy.h"
 #include "piicrypt/secret_data.h"
 #include "piicrypt/status_macros.h"
 #include "piicrypt/token_store.h"
@@ -375,6 +376,18 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Create(
   }
   return std::make_unique<VaultTokenizer>(options, std::move(store), std::move(primary),
                                           std::move(ciphers), std::move(lookups));
+}
+
+absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::CreateForField(
+    const Keyset& keyset, const Policy& policy, absl::string_view field,
+    std::shared_ptr<const TokenStore> store) {
+  const FieldRule* rule = policy.Find(field);
+  if (rule == nullptr) return absl::NotFoundError(absl::StrCat(field, ": not in the policy"));
+  if (rule->protection != FieldProtection::kVaultToken || !rule->token.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": not a tokenized field (MODE_VAULT_TOKEN) in the policy"));
+  }
+  return Create(keyset, *rule->token, std::move(store));
 }
 
 }  // namespace piicrypt

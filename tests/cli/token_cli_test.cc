@@ -1,4 +1,5 @@
 // `piicrypt tokenize` and `piicrypt detokenize`: the command-line contract of DESIGN.md.
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -106,13 +107,42 @@ TEST_F(TokenCliTest, FailuresAndUsageHaveTheirExitCodes) {
   EXPECT_THAT(down.err, HasSubstr("token store"));
 }
 
+TEST_F(TokenCliTest, TokenSettingsFromThePolicy) {
+  const std::string policy = dir_.File("policy.textproto");
+  {
+    std::ofstream f(policy);
+    f << "field { name: \"orders.card\" mode: MODE_VAULT_TOKEN\n"
+         "        token { format: TOKEN_FORMAT_CARD prefix: \"C\" } }\n"
+         "field { name: \"orders.name\" mode: MODE_RANDOMIZED }\n";
+  }
+  const std::string args = "--field orders.card --policy '" + policy + "' --store '" + store_ + "'";
+  CommandResult t = Run("tokenize", args, "4111 1111 1111 1111\n");
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_THAT(t.out, ::testing::StartsWith("C"));
+  EXPECT_THAT(t.out, ::testing::EndsWith("1111\n"));
+  CommandResult d = Run("detokenize", args, t.out);
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  EXPECT_EQ(d.out, "4111 1111 1111 1111\n");
+  // The policy's settings and format options exclude each other; a field not tokenized by
+  // the policy is bad usage.
+  EXPECT_EQ(Run("tokenize", args + " --format card", "x\n").exit_code, 2);
+  EXPECT_EQ(Run("tokenize",
+                "--field orders.name --policy '" + policy + "' --store '" + store_ + "'", "x\n")
+                .exit_code,
+            2);
+  EXPECT_EQ(Run("tokenize", "--field f --policy /nonexistent.textproto --store '" + store_ + "'",
+                "x\n")
+                .exit_code,
+            2);
+}
+
 TEST_F(TokenCliTest, HelpTeaches) {
   for (const char* command : {"tokenize", "detokenize"}) {
     CommandResult h = RunCommand(absl::StrCat(CliPath(), " ", command, " --help"));
     EXPECT_EQ(h.exit_code, 0);
     for (const char* text : {"--store", "--vaultless", "--format", "preserve", "card",
                              "alphanumeric", "sqlite:PATH", "postgresql://", "Exit status",
-                             "Luhn", "--ttl", "Examples"}) {
+                             "Luhn", "--ttl", "--policy", "Examples"}) {
       EXPECT_THAT(h.out, HasSubstr(text)) << command;
     }
   }

@@ -4,12 +4,15 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "piicrypt/kek.h"
 #include "piicrypt/keyset.h"
+#include "piicrypt/policy.h"
 #include "piicrypt/secret_data.h"
 #include "piicrypt/token_store.h"
 #include "piicrypt/tokenizer.h"
@@ -33,6 +36,7 @@ struct TokenArgs {
   int64_t ttl_seconds = 0;
   double timeout_seconds = 5;
   uint32_t vaultless_key_id = 0;
+  std::string policy;
 };
 
 constexpr char kTokenFooter[] =
@@ -49,6 +53,8 @@ constexpr char kTokenFooter[] =
     "                6) kept, the token fails the Luhn check unless --luhn valid\n"
     "  alphanumeric  vault: --length random [0-9A-Za-z]; vaultless: an alphanumeric value\n"
     "                encrypted over [0-9A-Za-z], same length\n"
+    "With --policy FILE the field's token settings come from its MODE_VAULT_TOKEN rule\n"
+    "(token { format: TOKEN_FORMAT_CARD ... } in the policy textproto) instead of the options.\n"
     "Modes (vault): deterministic (the same value always gets the same token in a field, so\n"
     "tokens can be joined on) or random (a new token every time).\n"
     "\n"
@@ -79,38 +85,48 @@ CLI::App* AddTokenSubcommand(CLI::App& app, const std::string& name, const std::
   CLI::Option* vaultless =
       sub->add_flag("--vaultless", args.vaultless, "FF1 tokens without a store");
   store->excludes(vaultless);
-  sub->add_option("--format", args.format, "preserve (default), card or alphanumeric")
+  CLI::Option* policy = sub->add_option(
+      "--policy", args.policy,
+      "A policy textproto: the token settings of --field come from its MODE_VAULT_TOKEN rule");
+  policy->excludes(vaultless);
+  std::vector<CLI::Option*> format_options;
+  format_options.push_back(sub->add_option("--format", args.format, "preserve (default), card or alphanumeric")
       ->transform(CLI::CheckedTransformer(
           std::map<std::string, TokenFormat>{{"preserve", TokenFormat::kPreserve},
                                              {"card", TokenFormat::kCard},
                                              {"alphanumeric", TokenFormat::kAlphanumeric}},
-          CLI::ignore_case));
-  sub->add_option("--mode", args.mode, "deterministic (default) or random; vault tokens only")
+          CLI::ignore_case)));
+  format_options.push_back(sub->add_option("--mode", args.mode, "deterministic (default) or random; vault tokens only")
       ->transform(CLI::CheckedTransformer(
           std::map<std::string, TokenMode>{{"deterministic", TokenMode::kDeterministic},
                                            {"random", TokenMode::kRandom}},
-          CLI::ignore_case));
-  sub->add_flag("--keep-first-six", args.keep_first_six,
-                "card: keep the first 6 digits (issuer) as well as the last 4");
-  sub->add_option("--luhn", args.luhn, "card: invalid (default) or valid Luhn check digit")
+          CLI::ignore_case)));
+  format_options.push_back(sub->add_flag("--keep-first-six", args.keep_first_six,
+                "card: keep the first 6 digits (issuer) as well as the last 4"));
+  format_options.push_back(sub->add_option("--luhn", args.luhn, "card: invalid (default) or valid Luhn check digit")
       ->transform(CLI::CheckedTransformer(
           std::map<std::string, LuhnOutput>{{"invalid", LuhnOutput::kInvalid},
                                             {"valid", LuhnOutput::kValid}},
-          CLI::ignore_case));
-  sub->add_option("--length", args.length,
-                  "alphanumeric vault tokens: random characters per token (4-256, default 16)");
-  sub->add_option("--prefix", args.prefix,
-                  "A fixed prefix marking tokens as tokens, e.g. tok_ (printable ASCII, "
-                  "at most 32 bytes)");
-  sub->add_option("--ttl", args.ttl_seconds,
-                  "Vault tokens: seconds until a new token stops detokenizing (default: never)")
-      ->check(CLI::NonNegativeNumber);
+          CLI::ignore_case)));
+  format_options.push_back(sub->add_option(
+      "--length", args.length,
+      "alphanumeric vault tokens: random characters per token (4-256, default 16)"));
+  format_options.push_back(sub->add_option("--prefix", args.prefix,
+                                           "A fixed prefix marking tokens as tokens, e.g. tok_ "
+                                           "(printable ASCII, at most 32 bytes)"));
+  format_options.push_back(
+      sub->add_option("--ttl", args.ttl_seconds,
+                      "Vault tokens: seconds until a new token stops detokenizing (default: "
+                      "never)")
+          ->check(CLI::NonNegativeNumber));
   sub->add_option("--timeout", args.timeout_seconds,
                   "Seconds to wait for the store before failing (default 5)")
       ->check(CLI::PositiveNumber);
-  sub->add_option("--vaultless-key-id", args.vaultless_key_id,
-                  "Vaultless: the key whose FF1 key makes the tokens (default: the primary; "
-                  "pin it, since FF1 tokens carry no key id)");
+  format_options.push_back(
+      sub->add_option("--vaultless-key-id", args.vaultless_key_id,
+                      "Vaultless: the key whose FF1 key makes the tokens (default: the "
+                      "primary; pin it, since FF1 tokens carry no key id)"));
+  for (CLI::Option* option : format_options) policy->excludes(option);
   sub->footer(std::string(kTokenFooter) + "\n\n" + kKekFooter);
   return sub;
 }
@@ -123,7 +139,26 @@ bool ReadLine(std::string& line) {
 }
 
 void Run(const TokenArgs& args, bool tokenize, int& exit_code) {
-  if (!args.vaultless && args.store.empty()) {
+  std::optional<Policy> policy;
+  bool vaultless = args.vaultless;
+  if (!args.policy.empty()) {
+    absl::StatusOr<Policy> read = Policy::ReadFile(args.policy);
+    if (!read.ok()) {
+      PrintError(std::string(read.status().message()));
+      exit_code = kExitUsage;
+      return;
+    }
+    const FieldRule* rule = read->Find(args.field);
+    if (rule == nullptr || !rule->token.has_value()) {
+      PrintError(absl::StrCat(args.field, ": not a tokenized field (MODE_VAULT_TOKEN) of ",
+                              args.policy));
+      exit_code = kExitUsage;
+      return;
+    }
+    vaultless = rule->token->vaultless;
+    policy = *std::move(read);
+  }
+  if (!vaultless && args.store.empty()) {
     PrintError("vault tokens need --store URL (or use --vaultless)");
     exit_code = kExitUsage;
     return;
@@ -147,7 +182,7 @@ void Run(const TokenArgs& args, bool tokenize, int& exit_code) {
   options.ttl = absl::Seconds(args.ttl_seconds);
   options.vaultless_key_id = args.vaultless_key_id;
   std::shared_ptr<TokenStore> store;
-  if (!args.vaultless) {
+  if (!vaultless) {
     TokenStoreOptions store_options;
     store_options.timeout = absl::Seconds(args.timeout_seconds);
     store_options.max_connections = 1;
@@ -161,7 +196,8 @@ void Run(const TokenArgs& args, bool tokenize, int& exit_code) {
     store = std::move(*opened);
   }
   absl::StatusOr<std::unique_ptr<Tokenizer>> tokenizer =
-      Tokenizer::Create(*keyset, options, store);
+      policy.has_value() ? Tokenizer::CreateForField(*keyset, *policy, args.field, store)
+                         : Tokenizer::Create(*keyset, options, store);
   if (!tokenizer.ok()) {
     PrintError(std::string(tokenizer.status().message()));
     exit_code = tokenizer.status().code() == absl::StatusCode::kInvalidArgument ? kExitUsage
