@@ -22,12 +22,14 @@
 // carries its rule inline (`inline`; its name defaults to the field's full name, such as
 // "shop.Order.note"). Marked fields must be string or bytes, singular or repeated, in
 // oneofs or not: strings take the text form, bytes the binary form (FieldCryptor). Unset
-// fields (proto3 optional, oneof members) stay unset, like NULL; set empty strings are
-// encrypted like any value.
+// fields stay unset, like NULL. A proto3 singular field without `optional` cannot tell
+// unset from empty, so its empty value is left empty; declare the field `optional` (or
+// use a repeated element) to have an empty string encrypted like any value.
 //
 // Record id: the field marked (piicrypt.record_id) (string, or an integer written in
 // decimal) is the record of every bound field of the message and of the messages inside
-// it; an inner message with its own record id field uses that one for its subtree.
+// it; an inner message with its own record id field uses that one for its subtree. An
+// unset record id (for proto3 integers: 0) is missing, and bound fields then fail.
 //
 // All of the message's structure is checked in Create: a marked field of another type, a
 // rule missing from the policy, FF1 on a bytes field are errors there, naming the field.

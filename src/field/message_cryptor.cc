@@ -122,8 +122,15 @@ struct MessageCryptor::Rep {
     return absl::OkStatus();
   }
 
+  // The record id, or "" when unset: proto3 cannot tell an unset integer from 0, so an
+  // integer id of 0 counts as missing too.
   static std::string RecordOf(const Message& m, const FieldDescriptor* fd) {
     const Reflection* r = m.GetReflection();
+    if (fd->has_presence() && !r->HasField(m, fd)) return std::string();
+    if (fd->cpp_type() != FieldDescriptor::CPPTYPE_STRING && !fd->has_presence() &&
+        !r->HasField(m, fd)) {
+      return std::string();
+    }
     switch (fd->cpp_type()) {
       case FieldDescriptor::CPPTYPE_STRING:
         return r->GetString(m, fd);
@@ -177,7 +184,9 @@ struct MessageCryptor::Rep {
           PIICRYPT_ASSIGN_OR_RETURN(std::string out, Apply(op, p, value, record));
           writes.push_back(Write{&m, p.field, i, std::move(out)});
         }
-      } else if (!p.field->has_presence() || r->HasField(m, p.field)) {
+      } else if (p.field->has_presence() ? r->HasField(m, p.field)
+                                         : !r->GetStringReference(m, p.field, &scratch).empty()) {
+        // Without presence (proto3 singular), unset and empty are one state: left as is.
         const std::string& value = r->GetStringReference(m, p.field, &scratch);
         PIICRYPT_ASSIGN_OR_RETURN(std::string out, Apply(op, p, value, record));
         writes.push_back(Write{&m, p.field, -1, std::move(out)});

@@ -108,10 +108,6 @@ std::optional<Policy> LoadPolicy(Op op, const FieldArgs& args, int& exit_code) {
       Usage("give --mode randomized|deterministic or --policy FILE", exit_code);
       return std::nullopt;
     }
-    if (args.bits != 0 || !args.normalize.empty() || !args.region.empty()) {
-      Usage("--bits, --normalize and --region are options of blind-index", exit_code);
-      return std::nullopt;
-    }
     rule.protection = args.mode == "deterministic" ? FieldProtection::kDeterministic
                                                    : FieldProtection::kRandomized;
   }

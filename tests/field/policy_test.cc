@@ -1,0 +1,191 @@
+// Policy loading and validation: the example policy, and every rule that makes no sense.
+#include "piicrypt/policy.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/test_util.h"
+
+namespace piicrypt {
+namespace {
+
+using ::piicrypt::testing::IsOk;
+using ::piicrypt::testing::StatusIs;
+using ::testing::HasSubstr;
+
+std::string ExamplePolicyPath() {
+  return std::string(PIICRYPT_SOURCE_DIR) + "/examples/policies/orders.textproto";
+}
+
+TEST(PolicyTest, LoadsTheExamplePolicyWithDefaultsResolved) {
+  auto policy = Policy::ReadFile(ExamplePolicyPath());
+  ASSERT_THAT(policy, IsOk());
+  EXPECT_EQ(policy->rules().size(), 12u);
+
+  const FieldRule* email = policy->Find("orders.customer_email");
+  ASSERT_NE(email, nullptr);
+  EXPECT_EQ(email->kind, FieldKind::kEmail);
+  EXPECT_EQ(email->protection, FieldProtection::kRandomized);
+  EXPECT_TRUE(email->bind_record);
+  ASSERT_TRUE(email->blind_index.has_value());
+  EXPECT_EQ(email->blind_index->bits, 32);
+  EXPECT_EQ(email->blind_index->normalizer, Normalizer::kEmail);
+  EXPECT_EQ(email->mask, MaskStyle::kEmail);
+
+  // Defaults from the kind: normalizer of bookings.customer_email, mask of addresses.
+  EXPECT_EQ(policy->Find("bookings.customer_email")->blind_index->normalizer, Normalizer::kEmail);
+  EXPECT_EQ(policy->Find("orders.delivery_address")->mask, MaskStyle::kFull);
+  EXPECT_EQ(policy->Find("bookings.customer_name")->mask, MaskStyle::kInitials);
+
+  const FieldRule* phone = policy->Find("bookings.customer_phone");
+  ASSERT_NE(phone, nullptr);
+  ASSERT_TRUE(phone->format_preserving.has_value());
+  EXPECT_EQ(phone->format_preserving->codec.codec, FpeCodec::kPhone);
+  EXPECT_EQ(phone->format_preserving->codec.context, "bookings.customer_phone");
+  EXPECT_EQ(phone->blind_index->default_region, "AU");
+
+  EXPECT_EQ(policy->Find("orders.no_such_field"), nullptr);
+}
+
+TEST(PolicyTest, CreateInCodeMatchesTheTextForm) {
+  FieldRule rule;
+  rule.name = "orders.customer_email";
+  rule.kind = FieldKind::kEmail;
+  rule.blind_index = BlindIndexRule{};
+  auto policy = Policy::Create({rule});
+  ASSERT_THAT(policy, IsOk());
+  EXPECT_EQ(policy->rules()[0].blind_index->normalizer, Normalizer::kEmail);
+  EXPECT_EQ(policy->rules()[0].mask, MaskStyle::kEmail);
+  // Resolved rules validate again unchanged.
+  auto again = Policy::Create({policy->rules().begin(), policy->rules().end()});
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(again->rules()[0].mask, MaskStyle::kEmail);
+}
+
+struct BadPolicy {
+  const char* name;
+  const char* text;
+  const char* expected;  // a part of the message; the field name is checked too
+};
+
+const BadPolicy kBadPolicies[] = {
+    {"TwoBitBlindIndex",
+     R"(field { name: "f.x" mode: MODE_RANDOMIZED blind_index { bits: 2 } })", "bits must be 8 to 256"},
+    {"ZeroBitBlindIndex", R"(field { name: "f.x" mode: MODE_RANDOMIZED blind_index {} })",
+     "bits must be 8 to 256"},
+    {"TooManyBits", R"(field { name: "f.x" mode: MODE_RANDOMIZED blind_index { bits: 257 } })",
+     "bits must be 8 to 256"},
+    {"HugeBits", R"(field { name: "f.x" mode: MODE_RANDOMIZED blind_index { bits: 4000000000 } })",
+     "bits must be 8 to 256"},
+    {"UnknownNormalizer",
+     R"(field { name: "f.x" mode: MODE_RANDOMIZED blind_index { bits: 16 normalizer: "soundex" } })",
+     "unknown normalizer \"soundex\""},
+    {"NormalizerOfAnotherKind",
+     R"(field { name: "f.x" kind: KIND_EMAIL mode: MODE_RANDOMIZED blind_index { bits: 16 normalizer: "phone" } })",
+     "does not fit a KIND_EMAIL field"},
+    {"RegionWithoutPhone",
+     R"(field { name: "f.x" kind: KIND_EMAIL mode: MODE_RANDOMIZED blind_index { bits: 16 default_region: "AU" } })",
+     "default_region is only for the phone normalizer"},
+    {"UnknownRegion",
+     R"(field { name: "f.x" kind: KIND_PHONE mode: MODE_RANDOMIZED blind_index { bits: 16 default_region: "XX" } })",
+     "unknown phone region"},
+    {"Ff1OnFreeText",
+     R"(field { name: "f.x" kind: KIND_ADDRESS mode: MODE_FORMAT_PRESERVING format_preserving { phone {} } })",
+     "FF1 codec on a free-text field"},
+    {"Ff1OnName",
+     R"(field { name: "f.x" kind: KIND_NAME mode: MODE_FORMAT_PRESERVING format_preserving { alphabet {} } })",
+     "FF1 codec on a free-text field"},
+    {"Ff1CodecOfAnotherKind",
+     R"(field { name: "f.x" kind: KIND_PHONE mode: MODE_FORMAT_PRESERVING format_preserving { card {} } })",
+     "does not fit a KIND_PHONE field"},
+    {"Ff1WithoutOptions", R"(field { name: "f.x" kind: KIND_PHONE mode: MODE_FORMAT_PRESERVING })",
+     "needs format_preserving"},
+    {"Ff1WithoutCodec",
+     R"(field { name: "f.x" mode: MODE_FORMAT_PRESERVING format_preserving { key_id: 7 } })",
+     "needs a codec"},
+    {"Ff1BadAlphabet",
+     R"(field { name: "f.x" mode: MODE_FORMAT_PRESERVING format_preserving { alphabet { alphabet: "AAB" } } })",
+     "f.x"},
+    {"Ff1OptionsOnRandomized",
+     R"(field { name: "f.x" mode: MODE_RANDOMIZED format_preserving { phone {} } })",
+     "only for MODE_FORMAT_PRESERVING"},
+    {"PointlessBlindIndexOnDeterministic",
+     R"(field { name: "f.x" mode: MODE_DETERMINISTIC blind_index { bits: 32 } })", "adds nothing"},
+    {"PointlessBlindIndexOnUnboundFf1",
+     R"(field { name: "f.x" mode: MODE_FORMAT_PRESERVING format_preserving { phone {} } blind_index { bits: 32 normalizer: "exact" } })",
+     "adds nothing"},
+    {"BlindIndexOnToken",
+     R"(field { name: "f.x" mode: MODE_VAULT_TOKEN blind_index { bits: 32 } })", "reserved"},
+    {"NoMode", R"(field { name: "f.x" })", "mode is required"},
+    {"Duplicate",
+     R"(field { name: "f.x" mode: MODE_RANDOMIZED } field { name: "f.x" mode: MODE_DETERMINISTIC })",
+     "appears twice"},
+};
+
+class BadPolicyTest : public ::testing::TestWithParam<BadPolicy> {};
+
+TEST_P(BadPolicyTest, IsRejectedNamingTheField) {
+  auto policy = Policy::ParseTextProto(GetParam().text);
+  ASSERT_THAT(policy, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(policy.status().message(), HasSubstr("\"f.x\""));
+  EXPECT_THAT(policy.status().message(), HasSubstr(GetParam().expected));
+}
+
+INSTANTIATE_TEST_SUITE_P(AllChecks, BadPolicyTest, ::testing::ValuesIn(kBadPolicies),
+                         [](const auto& p) { return std::string(p.param.name); });
+
+TEST(PolicyTest, RejectsNamelessAndOverlongFields) {
+  EXPECT_THAT(Policy::ParseTextProto(R"(field { mode: MODE_RANDOMIZED })"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  FieldRule rule;
+  rule.name = std::string(1025, 'n');
+  auto policy = Policy::Create({rule});
+  ASSERT_THAT(policy, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(policy.status().message(), HasSubstr("longer than 1024"));
+}
+
+TEST(PolicyTest, SyntaxErrorsNameLineAndColumn) {
+  auto policy = Policy::ParseTextProto("field {\n  name: \"f.x\"\n  mode: MODE_SHUFFLED\n}\n");
+  ASSERT_THAT(policy, StatusIs(absl::StatusCode::kInvalidArgument));
+  // Protobuf places an unknown enum value's error at the token after it.
+  EXPECT_THAT(std::string(policy.status().message()), ::testing::ContainsRegex("line [34] column"));
+  EXPECT_THAT(std::string(policy.status().message()), HasSubstr("MODE_SHUFFLED"));
+  EXPECT_THAT(Policy::ParseTextProto("field { colour: 1 }"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(PolicyTest, ReadFileErrorsNameThePath) {
+  testing::TempDir dir;
+  auto missing = Policy::ReadFile(dir.File("nope.textproto"));
+  ASSERT_THAT(missing, StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(missing.status().message(), HasSubstr("nope.textproto"));
+
+  const std::string bad = dir.File("bad.textproto");
+  FILE* f = std::fopen(bad.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs("field { name: \"f.x\" mode: MODE_RANDOMIZED blind_index { bits: 2 } }\n", f);
+  std::fclose(f);
+  auto invalid = Policy::ReadFile(bad);
+  ASSERT_THAT(invalid, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(invalid.status().message(), HasSubstr("bad.textproto: policy field \"f.x\""));
+}
+
+TEST(PolicyTest, EmptyPolicyIsValid) {
+  auto policy = Policy::ParseTextProto("");
+  ASSERT_THAT(policy, IsOk());
+  EXPECT_TRUE(policy->rules().empty());
+}
+
+TEST(NormalizerNameTest, RoundTripsAndRejectsUnknown) {
+  for (Normalizer n : {Normalizer::kExact, Normalizer::kEmail, Normalizer::kPhone, Normalizer::kName}) {
+    auto parsed = ParseNormalizer(NormalizerName(n));
+    ASSERT_THAT(parsed, IsOk());
+    EXPECT_EQ(*parsed, n);
+  }
+  EXPECT_THAT(ParseNormalizer("Email"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseNormalizer("default"), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+}  // namespace
+}  // namespace piicrypt
