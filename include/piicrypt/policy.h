@@ -45,6 +45,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "piicrypt/format_preserving.h"
+#include "piicrypt/tokenizer.h"
 
 namespace piicrypt {
 
@@ -53,7 +54,7 @@ enum class FieldProtection {
   kRandomized,        // AES-256-GCM, random nonce: reveals the length only
   kDeterministic,     // AES-SIV: reveals equality of values (and length)
   kFormatPreserving,  // FF1 through a codec: reveals format, length and equality
-  kVaultToken,        // reserved for vault tokenization; FieldCryptor refuses to encrypt it
+  kVaultToken,        // tokens through a Tokenizer (tokenizer.h); FieldCryptor refuses it
 };
 
 // What a field holds. It selects the default normalizer and mask, and which FF1 codec (if
@@ -128,6 +129,10 @@ struct FieldRule {
   // REQUIRED for kFormatPreserving, forbidden otherwise.
   std::optional<FormatPreservingRule> format_preserving;
   MaskStyle mask = MaskStyle::kDefault;
+  // kVaultToken only: the field's token settings (`field` is set to `name`; `clock` is not
+  // part of a policy). Absent for kVaultToken: TokenizerOptions' defaults. Create the
+  // field's tokenizer with Tokenizer::CreateForField.
+  std::optional<TokenizerOptions> token;
 };
 
 class Policy {

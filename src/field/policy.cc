@@ -4,6 +4,7 @@
 #include <google/protobuf/text_format.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -12,10 +13,13 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
 #include "piicrypt/secret_data.h"
 #include "src/crypto/field_format.h"
 #include "src/field/normalizers.h"
 #include "src/field/policy_internal.h"
+#include "src/token/token_format.h"
 
 namespace piicrypt {
 namespace {
@@ -189,6 +193,18 @@ absl::Status ValidateAndResolve(FieldRule& rule) {
   }
   if (rule.kind == FieldKind::kUnspecified) rule.kind = FieldKind::kText;
 
+  if (rule.protection == FieldProtection::kVaultToken) {
+    if (!rule.token.has_value()) rule.token.emplace();
+    rule.token->field = name;
+    rule.token->clock = nullptr;
+    absl::Status token = internal::ValidateTokenOptions(*rule.token);
+    if (!token.ok()) {
+      return FieldError(name, absl::StripPrefix(token.message(), absl::StrCat(name, ": ")));
+    }
+  } else if (rule.token.has_value()) {
+    return FieldError(name, "token is only for MODE_VAULT_TOKEN");
+  }
+
   if (rule.protection == FieldProtection::kVaultToken && rule.blind_index.has_value()) {
     return FieldError(name, "MODE_VAULT_TOKEN is reserved for the token vault; no blind_index");
   }
@@ -328,6 +344,27 @@ absl::StatusOr<FieldRule> RuleFromProto(const policy::FieldRule& proto,
                           "format_preserving needs a codec: phone {}, card {} or alphabet {}");
     }
     rule.format_preserving = std::move(fpe);
+  }
+  if (proto.has_token()) {
+    const policy::Token& t = proto.token();
+    TokenizerOptions token;
+    switch (t.format()) {
+      case policy::TOKEN_FORMAT_CARD: token.format = TokenFormat::kCard; break;
+      case policy::TOKEN_FORMAT_ALPHANUMERIC: token.format = TokenFormat::kAlphanumeric; break;
+      default: token.format = TokenFormat::kPreserve; break;
+    }
+    token.mode = t.random() ? TokenMode::kRandom : TokenMode::kDeterministic;
+    token.vaultless = t.vaultless();
+    token.card_keep_first_six = t.keep_first_six();
+    token.card_luhn = t.luhn() == policy::LUHN_VALID ? LuhnOutput::kValid : LuhnOutput::kInvalid;
+    if (t.length() != 0) token.alphanumeric_length = t.length();
+    token.prefix = t.prefix();
+    if (t.ttl_seconds() > static_cast<uint64_t>(INT32_MAX) * 366) {
+      return FieldError(name, "token ttl_seconds is too large");
+    }
+    token.ttl = absl::Seconds(static_cast<int64_t>(t.ttl_seconds()));
+    token.vaultless_key_id = t.key_id();
+    rule.token = std::move(token);
   }
   return rule;
 }

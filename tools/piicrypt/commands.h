@@ -45,6 +45,7 @@ bool OpenKek(const std::string& uri, std::unique_ptr<Kek>& kek, int& exit_code);
 void AddKatCommand(CLI::App& app, int& exit_code);
 void AddKeyCommands(CLI::App& app, int& exit_code);    // kek ..., keyset ...
 void AddFieldCommands(CLI::App& app, int& exit_code);  // encrypt, decrypt, blind-index
+void AddTokenCommands(CLI::App& app, int& exit_code);  // tokenize, detokenize
 
 }  // namespace piicrypt::cli
 

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   AddKatCommand(app, exit_code);
   AddKeyCommands(app, exit_code);
   AddFieldCommands(app, exit_code);
+  AddTokenCommands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

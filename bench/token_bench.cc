@@ -1,0 +1,257 @@
+// Token benchmarks: vault tokens on SQLite and on PostgreSQL (a throw-away server started
+// through tests/pg/pg_server.h), 1 and 2 threads, with vaultless FF1 tokens beside them.
+//
+//   Tokenize/<store>/random            a new token and row every time (one INSERT)
+//   Tokenize/<store>/deterministic_hit a value tokenized before (one indexed SELECT)
+//   Tokenize/<store>/deterministic_new a new value (SELECT, then INSERT)
+//   Detokenize/<store>                 SELECT by token, AES-GCM decrypt
+//   Tokenize|Detokenize/vaultless/...  FF1 only, no store: the floor under the others
+//
+// SQLite runs with synchronous=FULL (an fsync per new token, as in production); the
+// PostgreSQL test server runs with fsync=off, so its figures show the protocol and
+// query costs, not a disk's.
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "benchmark/benchmark.h"
+#include "piicrypt/keyset.h"
+#include "piicrypt/token_store.h"
+#include "piicrypt/tokenizer.h"
+#include "tests/pg/pg_server.h"
+
+namespace piicrypt {
+namespace {
+
+constexpr int kPreparedValues = 1000;
+
+std::string Email(int i) { return absl::StrCat("customer", i, "@example.com"); }
+
+struct Fixture {
+  std::string error;  // set if the fixture could not be built
+  std::unique_ptr<Keyset> keyset;
+  std::shared_ptr<TokenStore> store;
+  std::unique_ptr<Tokenizer> det, rand;
+  std::vector<std::string> tokens;  // det tokens of Email(0..kPreparedValues)
+  std::atomic<int64_t> next{0};
+};
+
+// A temporary directory for the SQLite file, removed at exit.
+const std::string& SqliteDir() {
+  static const std::string* dir = [] {
+    char templ[] = "/tmp/piicrypt-bench-XXXXXX";
+    auto* d = new std::string(mkdtemp(templ) != nullptr ? templ : "");
+    atexit([] {
+      std::error_code ec;
+      if (!SqliteDir().empty()) std::filesystem::remove_all(SqliteDir(), ec);
+    });
+    return d;
+  }();
+  return *dir;
+}
+
+std::unique_ptr<Fixture> Build(const std::string& url) {
+  auto f = std::make_unique<Fixture>();
+  auto keyset = Keyset::Generate();
+  if (!keyset.ok()) {
+    f->error = "keyset";
+    return f;
+  }
+  f->keyset = std::make_unique<Keyset>(*std::move(keyset));
+  auto store = TokenStore::Open(url);
+  if (!store.ok()) {
+    f->error = std::string(store.status().message());
+    return f;
+  }
+  f->store = *std::move(store);
+  TokenizerOptions o;
+  o.field = "orders.email";
+  auto det = Tokenizer::Create(*f->keyset, o, f->store);
+  o.mode = TokenMode::kRandom;
+  o.field = "orders.email_random";
+  auto rand = Tokenizer::Create(*f->keyset, o, f->store);
+  if (!det.ok() || !rand.ok()) {
+    f->error = "tokenizer";
+    return f;
+  }
+  f->det = *std::move(det);
+  f->rand = *std::move(rand);
+  for (int i = 0; i < kPreparedValues; ++i) {
+    auto token = f->det->Tokenize(Email(i));
+    if (!token.ok()) {
+      f->error = std::string(token.status().message());
+      return f;
+    }
+    f->tokens.push_back(*token);
+  }
+  return f;
+}
+
+Fixture& SqliteFixture() {
+  static Fixture* f = Build("sqlite:" + SqliteDir() + "/tokens.db").release();
+  return *f;
+}
+
+Fixture& PostgresFixture() {
+  static Fixture* f = [] {
+    std::string error;
+    testing::PgServer* server = testing::SharedPgServer(&error);
+    if (server == nullptr) {
+      auto failed = std::make_unique<Fixture>();
+      failed->error = "cannot start a PostgreSQL server: " + error;
+      return failed.release();
+    }
+    return Build(server->Url()).release();
+  }();
+  return *f;
+}
+
+using FixtureFn = Fixture& (*)();
+
+// Setup (server start, 1000 tokens) happens once per process, outside the timed loops
+// (function-local statics: a second thread waits for the first to finish it).
+bool Ready(benchmark::State& state, Fixture& f) {
+  if (!f.error.empty()) {
+    state.SkipWithError(f.error.c_str());
+    return false;
+  }
+  return true;
+}
+
+void TokenizeRandom(benchmark::State& state, FixtureFn fixture) {
+  Fixture& f = fixture();
+  if (!Ready(state, f)) return;
+  for (auto _ : state) {
+    auto token = f.rand->Tokenize("jane.doe@example.com");
+    if (!token.ok()) {
+      state.SkipWithError(std::string(token.status().message()).c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(token);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void TokenizeDeterministicHit(benchmark::State& state, FixtureFn fixture) {
+  Fixture& f = fixture();
+  if (!Ready(state, f)) return;
+  int i = state.thread_index() * 7;
+  for (auto _ : state) {
+    auto token = f.det->Tokenize(Email(i++ % kPreparedValues));
+    if (!token.ok()) {
+      state.SkipWithError(std::string(token.status().message()).c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(token);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void TokenizeDeterministicNew(benchmark::State& state, FixtureFn fixture) {
+  Fixture& f = fixture();
+  if (!Ready(state, f)) return;
+  for (auto _ : state) {
+    auto token = f.det->Tokenize(absl::StrCat("new", f.next++, "@example.com"));
+    if (!token.ok()) {
+      state.SkipWithError(std::string(token.status().message()).c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(token);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void Detokenize(benchmark::State& state, FixtureFn fixture) {
+  Fixture& f = fixture();
+  if (!Ready(state, f)) return;
+  int i = state.thread_index() * 7;
+  for (auto _ : state) {
+    auto value = f.det->Detokenize(f.tokens[i++ % kPreparedValues]);
+    if (!value.ok()) {
+      state.SkipWithError(std::string(value.status().message()).c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(value);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+std::unique_ptr<Tokenizer> Vaultless(TokenFormat format) {
+  static Keyset* keyset = [] {
+    auto k = Keyset::Generate();
+    return k.ok() ? new Keyset(*std::move(k)) : nullptr;
+  }();
+  if (keyset == nullptr) return nullptr;
+  TokenizerOptions o;
+  o.field = "orders.card";
+  o.vaultless = true;
+  o.format = format;
+  auto t = Tokenizer::Create(*keyset, o, nullptr);
+  return t.ok() ? *std::move(t) : nullptr;
+}
+
+void VaultlessTokenize(benchmark::State& state, TokenFormat format, const char* value) {
+  static std::unique_ptr<Tokenizer> card = Vaultless(TokenFormat::kCard);
+  static std::unique_ptr<Tokenizer> preserve = Vaultless(TokenFormat::kPreserve);
+  Tokenizer* t = format == TokenFormat::kCard ? card.get() : preserve.get();
+  if (t == nullptr) {
+    state.SkipWithError("setup failed");
+    return;
+  }
+  for (auto _ : state) benchmark::DoNotOptimize(t->Tokenize(value));
+  state.SetItemsProcessed(state.iterations());
+}
+
+void VaultlessDetokenize(benchmark::State& state) {
+  static std::unique_ptr<Tokenizer> card = Vaultless(TokenFormat::kCard);
+  if (card == nullptr) {
+    state.SkipWithError("setup failed");
+    return;
+  }
+  const auto token = card->Tokenize("4111 1111 1111 1111");
+  if (!token.ok()) {
+    state.SkipWithError("tokenize failed");
+    return;
+  }
+  for (auto _ : state) benchmark::DoNotOptimize(card->Detokenize(*token));
+  state.SetItemsProcessed(state.iterations());
+}
+
+const bool registered = [] {
+  struct Store {
+    const char* name;
+    FixtureFn fixture;
+  };
+  for (const Store& s : {Store{"sqlite", &SqliteFixture}, Store{"postgresql", &PostgresFixture}}) {
+    const FixtureFn fn = s.fixture;
+    benchmark::RegisterBenchmark(absl::StrCat("Tokenize/", s.name, "/random").c_str(),
+                                 [fn](benchmark::State& st) { TokenizeRandom(st, fn); })
+        ->Threads(1)->Threads(2)->UseRealTime();
+    benchmark::RegisterBenchmark(absl::StrCat("Tokenize/", s.name, "/deterministic_hit").c_str(),
+                                 [fn](benchmark::State& st) { TokenizeDeterministicHit(st, fn); })
+        ->Threads(1)->Threads(2)->UseRealTime();
+    benchmark::RegisterBenchmark(absl::StrCat("Tokenize/", s.name, "/deterministic_new").c_str(),
+                                 [fn](benchmark::State& st) { TokenizeDeterministicNew(st, fn); })
+        ->Threads(1)->Threads(2)->UseRealTime();
+    benchmark::RegisterBenchmark(absl::StrCat("Detokenize/", s.name).c_str(),
+                                 [fn](benchmark::State& st) { Detokenize(st, fn); })
+        ->Threads(1)->Threads(2)->UseRealTime();
+  }
+  benchmark::RegisterBenchmark("Tokenize/vaultless/card", [](benchmark::State& st) {
+    VaultlessTokenize(st, TokenFormat::kCard, "4111 1111 1111 1111");
+  })->Threads(1)->Threads(2)->UseRealTime();
+  benchmark::RegisterBenchmark("Tokenize/vaultless/preserve", [](benchmark::State& st) {
+    VaultlessTokenize(st, TokenFormat::kPreserve, "+61 2 5550 0199");
+  })->Threads(1)->Threads(2)->UseRealTime();
+  benchmark::RegisterBenchmark("Detokenize/vaultless/card", VaultlessDetokenize)
+      ->Threads(1)->Threads(2)->UseRealTime();
+  return true;
+}();
+
+}  // namespace
+}  // namespace piicrypt

@@ -1,0 +1,177 @@
+// tokenizer.h: replaces field values with tokens, and tokens with values again.
+//
+// A token stands in for a value in systems that should never hold the value (analytics,
+// support tools, partners): they store and join on the token; only the token service,
+// holding the keys, turns it back. Two kinds:
+//
+//   vault tokens      random, kept in a TokenStore (token_store.h) beside the value's
+//                     randomized ciphertext. Can expire, be deleted, be erased per value.
+//   vaultless tokens  FF1 (NIST SP 800-38G) of the value under the field's "ff1" key: no
+//                     store, always deterministic, never expire (format_preserving.h).
+//
+//   PIICRYPT_ASSIGN_OR_RETURN(std::shared_ptr<piicrypt::TokenStore> store,
+//                             piicrypt::TokenStore::Open("sqlite:/var/lib/app/tokens.db"));
+//   piicrypt::TokenizerOptions card;
+//   card.field = "orders.card_number";
+//   card.format = piicrypt::TokenFormat::kCard;         // keep last 4, Luhn-invalid
+//   PIICRYPT_ASSIGN_OR_RETURN(auto tokenizer,
+//                             piicrypt::Tokenizer::Create(keyset, card, store));
+//   PIICRYPT_ASSIGN_OR_RETURN(std::string token,
+//                             tokenizer->Tokenize("4111 1111 1111 1111"));
+//   // token is, say, "7302 9958 1046 1111": same shape, last 4 kept, fails the Luhn check.
+//   PIICRYPT_ASSIGN_OR_RETURN(std::string card_number, tokenizer->Detokenize(token));
+//
+// Formats (what a token looks like):
+//   kPreserve      Same length and character classes as the value: each ASCII digit becomes
+//                  a random digit, each ASCII letter a random letter of the same case; every
+//                  other byte (spaces, punctuation, '@', non-ASCII characters) stays in
+//                  place. The value needs at least one digit or letter. Vaultless: the
+//                  digits and the letters are each encrypted with FF1 (case kept), so each
+//                  class that occurs needs 6 digits or 5 letters (FF1's minimum domain).
+//   kCard          A card number of 12 to 19 digits, optionally grouped by spaces or '-'.
+//                  The last 4 digits (and, with card_keep_first_six, the first 6) stay,
+//                  the others are replaced; at least 6 are replaced. The token fails the
+//                  Luhn check by default (card_luhn), so it is never mistaken for a card.
+//   kAlphanumeric  Vault: `alphanumeric_length` random characters of [0-9A-Za-z], whatever
+//                  the value. Vaultless: the value must be alphanumeric and is encrypted
+//                  over that 62-character alphabet, keeping its length.
+// Every format may carry a fixed `prefix` ("tok_") that marks tokens as tokens. A token is
+// never equal to its value.
+//
+// Modes (vault tokens):
+//   kDeterministic  the same value always gets the same token within the field, so
+//                   tokens can be joined on; the store finds it by the value's lookup
+//                   (HMAC-SHA256 under the field's "token" key, under every enabled key
+//                   during a key rotation). Concurrent writers of one value agree on one
+//                   token: the store's unique constraint decides.
+//   kRandom         a new token every time.
+// Tokens of one value differ between fields (other keys, other random draws).
+//
+// Collisions: a new random token that another value of the field already holds is
+// detected by the store's unique constraint and drawn again, at most `max_attempts`
+// times; then Tokenize fails with kResourceExhausted, naming the format's space as too
+// small for the field.
+//
+// Keys: new values are encrypted (and looked up first) under the keyset's primary key; a
+// value stored under an older key still detokenizes while that key is enabled. The
+// tokenizer derives what it needs at Create; build a new one after changing the keyset.
+// Vaultless tokens carry no key id: they use `vaultless_key_id` (default: the primary at
+// Create), which must therefore be fixed in the field's configuration (docs/TOKENS.md).
+//
+// Errors (messages name the field, never the value or the token's value):
+//   kInvalidArgument     a value that does not fit the format; bad options
+//   kNotFound            an unknown token (Detokenize, DeleteToken)
+//   kFailedPrecondition  an expired token; a token under a disabled key; vault-only
+//                        operations on a vaultless tokenizer
+//   kResourceExhausted   no free token after max_attempts draws (see Collisions)
+//   kUnavailable         the store is down, locked or slow (token_store.h)
+//
+// Thread safety: every method is const and safe to call from many threads.
+#ifndef PIICRYPT_TOKENIZER_H_
+#define PIICRYPT_TOKENIZER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "piicrypt/format_preserving.h"
+#include "piicrypt/keyset.h"
+#include "piicrypt/token_store.h"
+
+namespace piicrypt {
+
+class Policy;  // policy.h
+
+enum class TokenFormat { kPreserve, kCard, kAlphanumeric };
+enum class TokenMode { kDeterministic, kRandom };
+
+// Longest value accepted by Tokenize, in bytes.
+inline constexpr size_t kMaxTokenValueSize = 4096;
+// Longest token prefix, in bytes.
+inline constexpr size_t kMaxTokenPrefixSize = 32;
+
+// The token settings of one field.
+struct TokenizerOptions {
+  // The field's CONTEXT, e.g. "orders.card_number": selects the derived keys and the
+  // store's partition. REQUIRED: non-empty, at most 1024 bytes.
+  std::string field;
+
+  // Default: kPreserve.
+  TokenFormat format = TokenFormat::kPreserve;
+  // Default: kDeterministic. Vaultless tokens are always deterministic (kRandom is refused).
+  TokenMode mode = TokenMode::kDeterministic;
+  // FF1 tokens without a store. Default: false (vault tokens).
+  bool vaultless = false;
+
+  // kCard only: keep the first six digits (issuer) as well. Default: false.
+  bool card_keep_first_six = false;
+  // kCard only: Luhn state of the token. Default: kInvalid.
+  LuhnOutput card_luhn = LuhnOutput::kInvalid;
+  // kAlphanumeric vault tokens only: length of the random part. Default: 16.
+  // REQUIRES: 4..256.
+  size_t alphanumeric_length = 16;
+
+  // Put in front of every token, e.g. "tok_". Printable ASCII without spaces, at most
+  // kMaxTokenPrefixSize bytes. Default: none.
+  std::string prefix;
+
+  // Vault tokens only: how long a new token detokenizes; zero for ever. A deterministic
+  // field gives an expired value a new token. Whole seconds. Default: zero.
+  absl::Duration ttl = absl::ZeroDuration();
+
+  // Draws of a new token before Tokenize gives up with kResourceExhausted. Default: 16.
+  // REQUIRES: 1..1000.
+  int max_attempts = 16;
+
+  // Vaultless only: the id of the key whose FF1 key makes the tokens. Default: 0, the
+  // primary key at Create.
+  uint32_t vaultless_key_id = 0;
+
+  // The clock for expiry. Default (empty): absl::Now.
+  std::function<absl::Time()> clock;
+};
+
+class Tokenizer {
+ public:
+  // Derives the field's keys from `keyset` (which need not outlive the tokenizer).
+  // `store` is REQUIRED for vault tokens and ignored for vaultless ones.
+  // kInvalidArgument for bad options; keyset errors as Keyset::FieldCipherFor.
+  static absl::StatusOr<std::unique_ptr<Tokenizer>> Create(const Keyset& keyset,
+                                                           const TokenizerOptions& options,
+                                                           std::shared_ptr<const TokenStore> store);
+  // The tokenizer of field `field` of `policy` (a MODE_VAULT_TOKEN rule, whose token { }
+  // holds the settings): kNotFound if the policy has no such field, kInvalidArgument if the
+  // field is not tokenized; otherwise as Create.
+  static absl::StatusOr<std::unique_ptr<Tokenizer>> CreateForField(
+      const Keyset& keyset, const Policy& policy, absl::string_view field,
+      std::shared_ptr<const TokenStore> store);
+
+  virtual ~Tokenizer() = default;
+
+  // The token of `value`: found (deterministic) or made and stored.
+  virtual absl::StatusOr<std::string> Tokenize(absl::string_view value) const = 0;
+  // The value of `token`: kNotFound if unknown, kFailedPrecondition if expired.
+  virtual absl::StatusOr<std::string> Detokenize(absl::string_view token) const = 0;
+
+  // Vault tokens only. Deletes one token: it no longer detokenizes. kNotFound if unknown.
+  [[nodiscard]] virtual absl::Status DeleteToken(absl::string_view token) const = 0;
+  // Vault tokens only. Deletes every token of `value` in the field (erasure of a person's
+  // data) and returns how many there were. Deterministic fields find them by lookup;
+  // random fields are scanned and every token's value decrypted, so erasure there costs
+  // time proportional to the field's size.
+  virtual absl::StatusOr<int64_t> EraseValue(absl::string_view value) const = 0;
+  // Vault tokens only. Deletes the field's expired tokens; returns how many.
+  virtual absl::StatusOr<int64_t> DeleteExpired() const = 0;
+
+  virtual const TokenizerOptions& options() const = 0;
+};
+
+}  // namespace piicrypt
+
+#endif  // PIICRYPT_TOKENIZER_H_

@@ -1,0 +1,441 @@
+// The PostgreSQL token store: libpq, a pool of connections, statements prepared once per
+// connection, and a deadline on every answer so that a server that is down or stalled
+// gives kUnavailable instead of a hang.
+#include <errno.h>
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "piicrypt/status_macros.h"
+#include "piicrypt/token_store.h"
+#include "src/token/stores.h"
+
+namespace piicrypt::internal {
+namespace {
+
+constexpr char kSchema[] =
+    "CREATE TABLE IF NOT EXISTS piicrypt_schema_version (version INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS piicrypt_tokens ("
+    "  field TEXT NOT NULL,"
+    "  token TEXT COLLATE \"C\" NOT NULL,"
+    "  ciphertext TEXT NOT NULL,"
+    "  lookup TEXT,"
+    "  expires_at BIGINT,"
+    "  PRIMARY KEY (field, token));"
+    "CREATE UNIQUE INDEX IF NOT EXISTS piicrypt_tokens_lookup"
+    "  ON piicrypt_tokens (field, lookup) WHERE lookup IS NOT NULL;";
+
+// Serializes schema creation between processes: pg_advisory_xact_lock on "piicrypt".
+constexpr char kSchemaLock[] = "SELECT pg_advisory_xact_lock(8100112548009865332)";
+
+struct Prepared {
+  const char* name;
+  const char* sql;
+  int params;
+};
+enum Statement { kInsert, kFind, kFindByLookup, kDelete, kList, kDeleteExpired, kStatementCount };
+constexpr Prepared kStatements[kStatementCount] = {
+    {"piicrypt_insert",
+     "INSERT INTO piicrypt_tokens (field, token, ciphertext, lookup, expires_at) "
+     "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+     5},
+    {"piicrypt_find",
+     "SELECT token, ciphertext, expires_at FROM piicrypt_tokens WHERE field = $1 AND token = $2",
+     2},
+    {"piicrypt_find_lookup",
+     "SELECT token, ciphertext, expires_at FROM piicrypt_tokens WHERE field = $1 AND lookup = $2",
+     2},
+    {"piicrypt_delete", "DELETE FROM piicrypt_tokens WHERE field = $1 AND token = $2", 2},
+    {"piicrypt_list",
+     "SELECT token, ciphertext, expires_at FROM piicrypt_tokens WHERE field = $1 AND token > $2 "
+     "ORDER BY token LIMIT $3",
+     3},
+    {"piicrypt_delete_expired",
+     "DELETE FROM piicrypt_tokens WHERE field = $1 AND expires_at IS NOT NULL AND "
+     "expires_at <= $2",
+     2},
+};
+
+constexpr char kPrefix[] = "token store (postgresql): ";
+
+struct ResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
+
+struct Connection {
+  ~Connection() { PQfinish(conn); }
+  PGconn* conn = nullptr;
+  bool broken = false;  // the connection failed; never reuse it
+};
+
+// An error of one call: its status, and whether the connection itself failed (then the
+// call may be retried once on a fresh connection).
+struct CallError {
+  absl::Status status;
+  bool connection_failed = false;
+};
+
+absl::Status StatusFromSqlState(absl::string_view state, absl::string_view what) {
+  const std::string message = absl::StrCat(kPrefix, what, " (SQLSTATE ", state, ")");
+  if (absl::StartsWith(state, "08") || absl::StartsWith(state, "53") ||
+      absl::StartsWith(state, "57") || state == "40001" || state == "40P01" ||
+      state == "55P03" || state == "25006") {
+    return absl::UnavailableError(message);
+  }
+  if (absl::StartsWith(state, "28") || state == "42501") {
+    return absl::PermissionDeniedError(message);
+  }
+  return absl::InternalError(message);
+}
+
+// The first line of libpq's message for a failed connection (no password is ever in it).
+std::string ConnectionMessage(PGconn* conn) {
+  std::string message = conn != nullptr ? PQerrorMessage(conn) : "out of memory";
+  const size_t newline = message.find('\n');
+  if (newline != std::string::npos) message.resize(newline);
+  return message;
+}
+
+class PostgresTokenStore;
+
+// Waits until the answer to what was sent on `c` is complete, or the deadline passes.
+bool WaitForAnswer(Connection& c, absl::Time deadline, CallError& error) {
+  while (PQisBusy(c.conn)) {
+    const int64_t remaining = absl::ToInt64Milliseconds(deadline - absl::Now());
+    if (remaining <= 0) {
+      c.broken = true;  // the answer may still come: this connection is out of step
+      error = {absl::UnavailableError(absl::StrCat(kPrefix, "no answer in time")), false};
+      return false;
+    }
+    pollfd fd{PQsocket(c.conn), POLLIN, 0};
+    const int rc = poll(&fd, 1, static_cast<int>(std::min<int64_t>(remaining, 1 << 30)));
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc < 0 || (rc > 0 && !PQconsumeInput(c.conn))) {
+      c.broken = true;
+      error = {absl::UnavailableError(absl::StrCat(kPrefix, "connection lost")), true};
+      return false;
+    }
+  }
+  return true;
+}
+
+// Collects every result of a sent command; returns the last, or an error if any failed.
+absl::StatusOr<ResultPtr> CollectResults(Connection& c, absl::string_view what,
+                                         CallError& error) {
+  ResultPtr last;
+  absl::Status failed;
+  while (PGresult* raw = PQgetResult(c.conn)) {
+    ResultPtr r(raw);
+    const ExecStatusType status = PQresultStatus(r.get());
+    if (failed.ok() && status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+      const char* state = PQresultErrorField(r.get(), PG_DIAG_SQLSTATE);
+      if (PQstatus(c.conn) != CONNECTION_OK || state == nullptr) {
+        c.broken = true;
+        error = {absl::UnavailableError(absl::StrCat(kPrefix, "connection lost")), true};
+        failed = error.status;
+      } else {
+        failed = StatusFromSqlState(state, what);
+        error = {failed, false};
+      }
+    }
+    last = std::move(r);
+  }
+  if (!failed.ok()) return failed;
+  if (PQstatus(c.conn) != CONNECTION_OK) {
+    c.broken = true;
+    error = {absl::UnavailableError(absl::StrCat(kPrefix, "connection lost")), true};
+    return error.status;
+  }
+  return last;
+}
+
+// Runs SQL text (possibly several statements) with a deadline.
+absl::StatusOr<ResultPtr> RunSql(Connection& c, const char* sql, absl::Time deadline,
+                                 absl::string_view what, CallError& error) {
+  if (!PQsendQuery(c.conn, sql)) {
+    c.broken = true;
+    error = {absl::UnavailableError(absl::StrCat(kPrefix, "connection lost")), true};
+    return error.status;
+  }
+  if (!WaitForAnswer(c, deadline, error)) return error.status;
+  return CollectResults(c, what, error);
+}
+
+absl::StatusOr<std::unique_ptr<Connection>> Connect(const std::string& uri,
+                                                    const TokenStoreOptions& options) {
+  const int64_t timeout_ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(options.timeout));
+  // libpq counts connect_timeout in whole seconds, at least 2.
+  const std::string connect_timeout = absl::StrCat(std::max<int64_t>(2, (timeout_ms + 999) / 1000));
+  // Keywords after "dbname" override the URI; those before it are defaults it may override.
+  const char* keywords[] = {"connect_timeout", "application_name", "dbname", "client_encoding",
+                            nullptr};
+  const char* values[] = {connect_timeout.c_str(), "piicrypt", uri.c_str(), "UTF8", nullptr};
+  auto c = std::make_unique<Connection>();
+  c->conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
+  if (c->conn == nullptr || PQstatus(c->conn) != CONNECTION_OK) {
+    return absl::UnavailableError(
+        absl::StrCat(kPrefix, "cannot connect: ", ConnectionMessage(c->conn)));
+  }
+  const absl::Time deadline = absl::Now() + options.timeout;
+  CallError error;
+  // The server gives up on a statement when the client would.
+  const std::string settings =
+      absl::StrCat("SET statement_timeout = ", timeout_ms, "; SET lock_timeout = ", timeout_ms,
+                   "; SET client_min_messages = warning");
+  PIICRYPT_RETURN_IF_ERROR(RunSql(*c, settings.c_str(), deadline, "cannot configure", error).status());
+  return c;
+}
+
+absl::Status PrepareAll(Connection& c, absl::Time deadline) {
+  for (const Prepared& p : kStatements) {
+    CallError error;
+    if (!PQsendPrepare(c.conn, p.name, p.sql, p.params, nullptr)) {
+      c.broken = true;
+      return absl::UnavailableError(absl::StrCat(kPrefix, "connection lost"));
+    }
+    if (!WaitForAnswer(c, deadline, error)) return error.status;
+    PIICRYPT_RETURN_IF_ERROR(CollectResults(c, "cannot prepare a statement", error).status());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status InitSchema(Connection& c, absl::Time deadline) {
+  CallError error;
+  PIICRYPT_RETURN_IF_ERROR(RunSql(c, "BEGIN", deadline, "cannot begin", error).status());
+  absl::Status status = [&]() -> absl::Status {
+    PIICRYPT_RETURN_IF_ERROR(
+        RunSql(c, kSchemaLock, deadline, "cannot lock the schema", error).status());
+    PIICRYPT_RETURN_IF_ERROR(RunSql(c, kSchema, deadline, "cannot create the schema", error).status());
+    PIICRYPT_ASSIGN_OR_RETURN(
+        ResultPtr r, RunSql(c, "SELECT max(version) FROM piicrypt_schema_version", deadline,
+                            "cannot read the schema version", error));
+    if (r == nullptr || PQntuples(r.get()) != 1) {
+      return absl::InternalError(absl::StrCat(kPrefix, "cannot read the schema version"));
+    }
+    if (PQgetisnull(r.get(), 0, 0)) {
+      const std::string insert = absl::StrCat(
+          "INSERT INTO piicrypt_schema_version (version) VALUES (", kTokenSchemaVersion, ")");
+      return RunSql(c, insert.c_str(), deadline, "cannot write the schema version", error)
+          .status();
+    }
+    int64_t version = 0;
+    if (!absl::SimpleAtoi(PQgetvalue(r.get(), 0, 0), &version)) {
+      return absl::DataLossError(absl::StrCat(kPrefix, "unreadable schema version"));
+    }
+    if (version > kTokenSchemaVersion) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(kPrefix, "schema version ", version, " is newer than this library's (",
+                       kTokenSchemaVersion, ")"));
+    }
+    return absl::OkStatus();
+  }();
+  if (!status.ok()) {
+    if (!c.broken) RunSql(c, "ROLLBACK", deadline, "cannot roll back", error).IgnoreError();
+    return status;
+  }
+  return RunSql(c, "COMMIT", deadline, "cannot commit the schema", error).status();
+}
+
+TokenEntry ReadEntry(const PGresult* r, int row) {
+  TokenEntry entry;
+  entry.token.assign(PQgetvalue(r, row, 0), PQgetlength(r, row, 0));
+  entry.ciphertext.assign(PQgetvalue(r, row, 1), PQgetlength(r, row, 1));
+  if (!PQgetisnull(r, row, 2) &&
+      !absl::SimpleAtoi(PQgetvalue(r, row, 2), &entry.expires_unix_seconds)) {
+    entry.expires_unix_seconds = 0;
+  }
+  return entry;
+}
+
+int64_t AffectedRows(const PGresult* r) {
+  int64_t n = 0;
+  return absl::SimpleAtoi(PQcmdTuples(const_cast<PGresult*>(r)), &n) ? n : 0;
+}
+
+class PostgresTokenStore : public TokenStore {
+ public:
+  PostgresTokenStore(std::string uri, const TokenStoreOptions& options,
+                     std::unique_ptr<Connection> first)
+      : uri_(std::move(uri)), options_(options) {
+    idle_.push_back(std::move(first));
+    open_ = 1;
+  }
+
+  absl::StatusOr<InsertOutcome> Insert(absl::string_view field, const TokenEntry& entry,
+                                       absl::string_view lookup) const override {
+    const std::string expires = absl::StrCat(entry.expires_unix_seconds);
+    const std::string lookup_text(lookup);
+    const std::string field_text(field);
+    PIICRYPT_ASSIGN_OR_RETURN(
+        ResultPtr r,
+        Run(kInsert,
+            {field_text.c_str(), entry.token.c_str(), entry.ciphertext.c_str(),
+             lookup.empty() ? nullptr : lookup_text.c_str(),
+             entry.expires_unix_seconds == 0 ? nullptr : expires.c_str()},
+            "cannot insert a token"));
+    if (AffectedRows(r.get()) == 1) return InsertOutcome::kInserted;
+    // A unique constraint held: the value's lookup, or else the token.
+    if (!lookup.empty()) {
+      PIICRYPT_ASSIGN_OR_RETURN(std::optional<TokenEntry> existing, FindByLookup(field, lookup));
+      if (existing.has_value()) return InsertOutcome::kLookupTaken;
+    }
+    return InsertOutcome::kTokenTaken;
+  }
+
+  absl::StatusOr<std::optional<TokenEntry>> Find(absl::string_view field,
+                                                 absl::string_view token) const override {
+    return QueryOne(kFind, field, token);
+  }
+
+  absl::StatusOr<std::optional<TokenEntry>> FindByLookup(
+      absl::string_view field, absl::string_view lookup) const override {
+    return QueryOne(kFindByLookup, field, lookup);
+  }
+
+  absl::StatusOr<bool> Delete(absl::string_view field, absl::string_view token) const override {
+    const std::string f(field), t(token);
+    PIICRYPT_ASSIGN_OR_RETURN(ResultPtr r,
+                              Run(kDelete, {f.c_str(), t.c_str()}, "cannot delete a token"));
+    return AffectedRows(r.get()) > 0;
+  }
+
+  absl::StatusOr<std::vector<TokenEntry>> List(absl::string_view field, absl::string_view after,
+                                               size_t limit) const override {
+    const std::string f(field), a(after), l = absl::StrCat(limit);
+    PIICRYPT_ASSIGN_OR_RETURN(ResultPtr r,
+                              Run(kList, {f.c_str(), a.c_str(), l.c_str()}, "cannot list tokens"));
+    std::vector<TokenEntry> out;
+    for (int i = 0; i < PQntuples(r.get()); ++i) out.push_back(ReadEntry(r.get(), i));
+    return out;
+  }
+
+  absl::StatusOr<int64_t> DeleteExpired(absl::string_view field,
+                                        int64_t now_unix_seconds) const override {
+    const std::string f(field), now = absl::StrCat(now_unix_seconds);
+    PIICRYPT_ASSIGN_OR_RETURN(
+        ResultPtr r, Run(kDeleteExpired, {f.c_str(), now.c_str()}, "cannot delete expired tokens"));
+    return AffectedRows(r.get());
+  }
+
+ private:
+  absl::StatusOr<std::optional<TokenEntry>> QueryOne(Statement which, absl::string_view field,
+                                                     absl::string_view key) const {
+    const std::string f(field), k(key);
+    PIICRYPT_ASSIGN_OR_RETURN(ResultPtr r, Run(which, {f.c_str(), k.c_str()}, "cannot read a token"));
+    if (PQntuples(r.get()) == 0) return std::optional<TokenEntry>();
+    return std::optional<TokenEntry>(ReadEntry(r.get(), 0));
+  }
+
+  // Runs a prepared statement. A connection that turns out dead (say, the server was
+  // restarted since it was pooled) is dropped with every idle one, and the statement is
+  // sent once more on a fresh connection.
+  absl::StatusOr<ResultPtr> Run(Statement which, std::vector<const char*> params,
+                                absl::string_view what) const {
+    const absl::Time deadline = absl::Now() + options_.timeout;
+    for (int round = 0; round < 2; ++round) {
+      PIICRYPT_ASSIGN_OR_RETURN(std::unique_ptr<Connection> c, Acquire(deadline));
+      CallError error;
+      absl::StatusOr<ResultPtr> result = [&]() -> absl::StatusOr<ResultPtr> {
+        if (!PQsendQueryPrepared(c->conn, kStatements[which].name,
+                                 static_cast<int>(params.size()), params.data(), nullptr, nullptr,
+                                 0)) {
+          c->broken = true;
+          error = {absl::UnavailableError(absl::StrCat(kPrefix, "connection lost")), true};
+          return error.status;
+        }
+        if (!WaitForAnswer(*c, deadline, error)) return error.status;
+        return CollectResults(*c, what, error);
+      }();
+      const bool retry = !result.ok() && error.connection_failed && round == 0;
+      Release(std::move(c));
+      if (!retry) return result;
+      DropIdle();
+    }
+    return absl::UnavailableError(absl::StrCat(kPrefix, "connection lost"));
+  }
+
+  absl::StatusOr<std::unique_ptr<Connection>> Acquire(absl::Time deadline) const {
+    {
+      absl::MutexLock lock(&mu_);
+      auto available = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+        return !idle_.empty() || open_ < options_.max_connections;
+      };
+      if (!mu_.AwaitWithDeadline(absl::Condition(&available), deadline)) {
+        return absl::UnavailableError(absl::StrCat(kPrefix, "no free connection in time"));
+      }
+      if (!idle_.empty()) {
+        std::unique_ptr<Connection> c = std::move(idle_.back());
+        idle_.pop_back();
+        return c;
+      }
+      ++open_;
+    }
+    absl::StatusOr<std::unique_ptr<Connection>> c = Connect(uri_, options_);
+    if (c.ok()) {
+      absl::Status prepared = PrepareAll(**c, deadline);
+      if (!prepared.ok()) c = prepared;
+    }
+    if (!c.ok()) {
+      absl::MutexLock lock(&mu_);
+      --open_;
+    }
+    return c;
+  }
+
+  void Release(std::unique_ptr<Connection> c) const {
+    const bool keep = !c->broken && PQstatus(c->conn) == CONNECTION_OK &&
+                      PQtransactionStatus(c->conn) == PQTRANS_IDLE;
+    if (!keep) c.reset();  // closes it, outside the lock
+    absl::MutexLock lock(&mu_);
+    if (keep) {
+      idle_.push_back(std::move(c));
+    } else {
+      --open_;
+    }
+  }
+
+  void DropIdle() const {
+    std::vector<std::unique_ptr<Connection>> dropped;
+    absl::MutexLock lock(&mu_);
+    open_ -= static_cast<int>(idle_.size());
+    dropped.swap(idle_);
+  }
+
+  const std::string uri_;
+  const TokenStoreOptions options_;
+  mutable absl::Mutex mu_;
+  mutable std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mu_);
+  mutable int open_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<TokenStore>> OpenPostgresTokenStore(
+    const std::string& uri, const TokenStoreOptions& options) {
+  const absl::Time deadline = absl::Now() + options.timeout;
+  PIICRYPT_ASSIGN_OR_RETURN(std::unique_ptr<Connection> c, Connect(uri, options));
+  PIICRYPT_RETURN_IF_ERROR(InitSchema(*c, deadline));
+  PIICRYPT_RETURN_IF_ERROR(PrepareAll(*c, deadline));
+  return std::make_unique<PostgresTokenStore>(uri, options, std::move(c));
+}
+
+}  // namespace piicrypt::internal

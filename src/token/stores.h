@@ -1,0 +1,26 @@
+// stores.h: the token store back-ends behind TokenStore::Open (include/piicrypt/token_store.h).
+#ifndef PIICRYPT_SRC_TOKEN_STORES_H_
+#define PIICRYPT_SRC_TOKEN_STORES_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "piicrypt/token_store.h"
+
+namespace piicrypt::internal {
+
+// The schema version this library writes and reads (table piicrypt_schema_version).
+inline constexpr int kTokenSchemaVersion = 1;
+
+// `path` is a file path (the part after "sqlite:").
+absl::StatusOr<std::unique_ptr<TokenStore>> OpenSqliteTokenStore(const std::string& path,
+                                                                 const TokenStoreOptions& options);
+// `uri` is a libpq connection URI.
+absl::StatusOr<std::unique_ptr<TokenStore>> OpenPostgresTokenStore(
+    const std::string& uri, const TokenStoreOptions& options);
+
+}  // namespace piicrypt::internal
+
+#endif  // PIICRYPT_SRC_TOKEN_STORES_H_

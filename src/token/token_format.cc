@@ -1,0 +1,234 @@
+#include "src/token/token_format.h"
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
+#include "piicrypt/secret_data.h"
+#include "piicrypt/status_macros.h"
+#include "src/crypto/field_format.h"
+#include "src/crypto/random.h"
+#include "src/fpe/codecs.h"
+
+namespace piicrypt::internal {
+namespace {
+
+constexpr char kDigits[] = "0123456789";
+constexpr char kLower[] = "abcdefghijklmnopqrstuvwxyz";
+constexpr char kUpper[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+constexpr char kAlnum[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+// Fewest digits a card token replaces (a space of 10^6 tokens, as FF1's minimum domain).
+constexpr size_t kMinReplacedCardDigits = 6;
+// Bound on redraws of one token for the Luhn class and for token != value: each draw
+// succeeds with probability at least 1/10, so the bound is never reached in practice.
+constexpr int kMaxRedraws = 1000;
+
+absl::Status Error(absl::string_view field, absl::string_view reason) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", reason));
+}
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsLower(char c) { return c >= 'a' && c <= 'z'; }
+bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
+
+// Uniform random characters from small alphabets, from the calling thread's random pool.
+class RandomChars {
+ public:
+  ~RandomChars() { SecureWipe(buf_, sizeof(buf_)); }
+  // A uniformly random character of `alphabet` (size 2..256), by rejection sampling.
+  absl::StatusOr<char> From(absl::string_view alphabet) {
+    const unsigned n = static_cast<unsigned>(alphabet.size());
+    const unsigned limit = 256 - 256 % n;
+    while (true) {
+      if (pos_ == sizeof(buf_)) {
+        PIICRYPT_RETURN_IF_ERROR(RandomNonce(absl::MakeSpan(buf_, sizeof(buf_))));
+        pos_ = 0;
+      }
+      const unsigned b = buf_[pos_++];
+      if (b < limit) return alphabet[b % n];
+    }
+  }
+
+ private:
+  uint8_t buf_[64] = {};
+  size_t pos_ = sizeof(buf_);
+};
+
+absl::StatusOr<std::string> DrawPreserve(absl::string_view value, RandomChars& rng) {
+  std::string out(value);
+  for (char& c : out) {
+    if (IsDigit(c)) {
+      PIICRYPT_ASSIGN_OR_RETURN(c, rng.From(kDigits));
+    } else if (IsLower(c)) {
+      PIICRYPT_ASSIGN_OR_RETURN(c, rng.From(kLower));
+    } else if (IsUpper(c)) {
+      PIICRYPT_ASSIGN_OR_RETURN(c, rng.From(kUpper));
+    }
+  }
+  return out;
+}
+
+// Positions of a card number's digits in `value`: which of them are replaced.
+std::vector<bool> ReplacedCardDigits(size_t digit_count, bool keep_first_six) {
+  std::vector<bool> replaced(digit_count, true);
+  for (size_t i = digit_count - 4; i < digit_count; ++i) replaced[i] = false;
+  if (keep_first_six) {
+    for (size_t i = 0; i < 6; ++i) replaced[i] = false;
+  }
+  return replaced;
+}
+
+absl::StatusOr<std::string> DrawCard(const TokenizerOptions& options, absl::string_view value,
+                                     RandomChars& rng) {
+  PIICRYPT_ASSIGN_OR_RETURN(std::string digits, CardDigits(options.field, value));
+  absl::Cleanup wipe = [&digits] { SecureWipe(digits.data(), digits.size()); };
+  const std::vector<bool> replaced = ReplacedCardDigits(digits.size(), options.card_keep_first_six);
+  std::vector<uint16_t> numerals(digits.size());
+  absl::Cleanup wipe_numerals = [&numerals] {
+    SecureWipe(numerals.data(), numerals.size() * sizeof(uint16_t));
+  };
+  for (int attempt = 0; attempt < kMaxRedraws; ++attempt) {
+    for (size_t i = 0; i < digits.size(); ++i) {
+      if (replaced[i]) {
+        PIICRYPT_ASSIGN_OR_RETURN(char c, rng.From(kDigits));
+        numerals[i] = static_cast<uint16_t>(c - '0');
+      } else {
+        numerals[i] = static_cast<uint16_t>(digits[i] - '0');
+      }
+    }
+    const bool luhn_valid = LuhnSum(numerals) == 0;
+    if (luhn_valid != (options.card_luhn == LuhnOutput::kValid)) continue;
+    std::string out(value);
+    size_t d = 0;
+    for (char& c : out) {
+      if (IsDigit(c)) c = static_cast<char>('0' + numerals[d++]);
+    }
+    return out;
+  }
+  return absl::InternalError(absl::StrCat(options.field, ": card token redraw bound reached"));
+}
+
+}  // namespace
+
+absl::Status ValidateTokenOptions(const TokenizerOptions& options) {
+  if (options.field.empty() || options.field.size() > kMaxContextSize) {
+    return absl::InvalidArgumentError("token field name must have 1 to 1024 bytes");
+  }
+  if (options.prefix.size() > kMaxTokenPrefixSize) {
+    return Error(options.field, "token prefix is longer than 32 bytes");
+  }
+  for (char c : options.prefix) {
+    if (c < 0x21 || c > 0x7e) {
+      return Error(options.field, "token prefix must be printable ASCII without spaces");
+    }
+  }
+  if (options.max_attempts < 1 || options.max_attempts > 1000) {
+    return Error(options.field, "max_attempts must be 1 to 1000");
+  }
+  if (options.ttl < absl::ZeroDuration()) return Error(options.field, "ttl must not be negative");
+  if (options.ttl != absl::ZeroDuration() && options.ttl < absl::Seconds(1)) {
+    return Error(options.field, "ttl must be zero (no expiry) or at least one second");
+  }
+  if (options.vaultless) {
+    if (options.mode == TokenMode::kRandom) {
+      return Error(options.field, "vaultless tokens are always deterministic");
+    }
+    if (options.ttl != absl::ZeroDuration()) {
+      return Error(options.field, "vaultless tokens cannot expire (no store)");
+    }
+  } else if (options.format == TokenFormat::kAlphanumeric &&
+             (options.alphanumeric_length < 4 || options.alphanumeric_length > 256)) {
+    return Error(options.field, "alphanumeric_length must be 4 to 256");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> CardDigits(absl::string_view field, absl::string_view value) {
+  std::string digits;
+  digits.reserve(value.size());
+  for (char c : value) {
+    if (IsDigit(c)) {
+      digits.push_back(c);
+    } else if (c != ' ' && c != '-') {
+      SecureWipe(digits.data(), digits.size());
+      return Error(field, "not a card number (digits, spaces and '-' only)");
+    }
+  }
+  if (digits.size() < 12 || digits.size() > 19) {
+    SecureWipe(digits.data(), digits.size());
+    return Error(field, "not a card number (12 to 19 digits)");
+  }
+  return digits;
+}
+
+absl::StatusOr<std::string> DrawVaultToken(const TokenizerOptions& options,
+                                           absl::string_view value) {
+  if (value.size() > kMaxTokenValueSize) {
+    return Error(options.field, "value is longer than 4096 bytes");
+  }
+  RandomChars rng;
+  if (options.format == TokenFormat::kAlphanumeric) {
+    std::string out = options.prefix;
+    for (size_t i = 0; i < options.alphanumeric_length; ++i) {
+      PIICRYPT_ASSIGN_OR_RETURN(char c, rng.From(kAlnum));
+      out.push_back(c);
+    }
+    // 62^4 or more tokens: equal to the value with probability below 1e-7, but never
+    // pass a value through.
+    if (out == value) return DrawVaultToken(options, value);
+    return out;
+  }
+  if (options.format == TokenFormat::kCard) {
+    PIICRYPT_ASSIGN_OR_RETURN(std::string digits, CardDigits(options.field, value));
+    const size_t kept = options.card_keep_first_six ? 10 : 4;
+    const size_t count = digits.size();
+    SecureWipe(digits.data(), digits.size());
+    if (count < kept + kMinReplacedCardDigits) {
+      return Error(options.field, options.card_keep_first_six
+                                      ? "card number too short to keep its first six digits "
+                                        "(16 digits needed)"
+                                      : "card number too short");
+    }
+  } else {
+    bool any = false;
+    for (char c : value) any = any || IsDigit(c) || IsLower(c) || IsUpper(c);
+    if (!any) return Error(options.field, "value has no digits or letters to replace");
+  }
+  for (int attempt = 0; attempt < kMaxRedraws; ++attempt) {
+    absl::StatusOr<std::string> body = options.format == TokenFormat::kCard
+                                           ? DrawCard(options, value, rng)
+                                           : DrawPreserve(value, rng);
+    if (!body.ok()) return body.status();
+    const bool same = SecretEquals(*body, value);
+    if (same) {
+      SecureWipe(body->data(), body->size());
+      continue;
+    }
+    return absl::StrCat(options.prefix, *body);
+  }
+  return Error(options.field, "the format allows no token other than the value itself");
+}
+
+double VaultTokenSpaceLog10(const TokenizerOptions& options, absl::string_view value) {
+  if (options.format == TokenFormat::kAlphanumeric) {
+    return static_cast<double>(options.alphanumeric_length) * std::log10(62.0);
+  }
+  double log10 = 0;
+  if (options.format == TokenFormat::kCard) {
+    size_t digits = 0;
+    for (char c : value) digits += IsDigit(c) ? 1 : 0;
+    const size_t kept = options.card_keep_first_six ? 10 : 4;
+    if (digits > kept) log10 = static_cast<double>(digits - kept) - 1;  // one Luhn class in 10
+    return log10;
+  }
+  for (char c : value) {
+    if (IsDigit(c)) log10 += 1;
+    if (IsLower(c) || IsUpper(c)) log10 += std::log10(26.0);
+  }
+  return log10;
+}
+
+}  // namespace piicrypt::internal

@@ -1,0 +1,33 @@
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/string_view.h"
+#include "piicrypt/token_store.h"
+#include "src/token/stores.h"
+
+namespace piicrypt {
+
+absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Open(absl::string_view url,
+                                                             const TokenStoreOptions& options) {
+  if (options.timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("token store: timeout must be positive");
+  }
+  if (options.max_connections < 1 || options.max_connections > 64) {
+    return absl::InvalidArgumentError("token store: max_connections must be 1 to 64");
+  }
+  if (absl::ConsumePrefix(&url, "sqlite:")) {
+    if (url.empty()) return absl::InvalidArgumentError("token store: sqlite: needs a file path");
+    return internal::OpenSqliteTokenStore(std::string(url), options);
+  }
+  if (absl::StartsWith(url, "postgresql://") || absl::StartsWith(url, "postgres://")) {
+    return internal::OpenPostgresTokenStore(std::string(url), options);
+  }
+  return absl::InvalidArgumentError(
+      "token store: unknown URL scheme (expected sqlite:PATH or postgresql://...)");
+}
+
+}  // namespace piicrypt

@@ -1,0 +1,393 @@
+#include "piicrypt/tokenizer.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "piicrypt/field_cipher.h"
+#include "piicrypt/format_preserving.h"
+#include "piicrypt/keyset.h"
+#include "piicrypt/policy.h"
+#include "piicrypt/secret_data.h"
+#include "piicrypt/status_macros.h"
+#include "piicrypt/token_store.h"
+#include "src/crypto/field_format.h"
+#include "src/crypto/hmac.h"
+#include "src/token/token_format.h"
+
+namespace piicrypt {
+namespace {
+
+using internal::HmacSha256;
+
+// Lookups are 128-bit HMAC-SHA256 prefixes, as 32 hex digits.
+constexpr int kLookupBits = 128;
+// Entries read per page when a random field is scanned for erasure.
+constexpr size_t kErasePageSize = 256;
+
+absl::Time Now(const TokenizerOptions& options) {
+  return options.clock ? options.clock() : absl::Now();
+}
+
+// The randomized cipher of the field under one key of the keyset, or why there is none
+// (a disabled or destroyed key).
+struct KeyCipher {
+  uint32_t key_id = 0;
+  std::shared_ptr<const FieldCipher> cipher;
+  absl::Status status;
+};
+
+class VaultTokenizer : public Tokenizer {
+ public:
+  VaultTokenizer(TokenizerOptions options, std::shared_ptr<const TokenStore> store,
+                 std::shared_ptr<const FieldCipher> primary,
+                 std::vector<KeyCipher> ciphers,
+                 std::vector<std::unique_ptr<HmacSha256>> lookups)
+      : options_(std::move(options)),
+        store_(std::move(store)),
+        primary_(std::move(primary)),
+        ciphers_(std::move(ciphers)),
+        lookups_(std::move(lookups)) {}
+
+  absl::StatusOr<std::string> Tokenize(absl::string_view value) const override {
+    const absl::string_view field = options_.field;
+    // The value's lookups, primary key first (deterministic fields only).
+    std::vector<std::string> lookups;
+    if (options_.mode == TokenMode::kDeterministic) {
+      PIICRYPT_ASSIGN_OR_RETURN(lookups, Lookups(value));
+    }
+    int collisions = 0;
+    for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
+      for (const std::string& lookup : lookups) {
+        PIICRYPT_ASSIGN_OR_RETURN(std::optional<TokenEntry> found,
+                                  store_->FindByLookup(field, lookup));
+        if (!found.has_value()) continue;
+        if (!Expired(*found)) return std::move(found->token);
+        // An expired token: retire it so that the value gets a new one.
+        PIICRYPT_RETURN_IF_ERROR(store_->Delete(field, found->token).status());
+      }
+      PIICRYPT_ASSIGN_OR_RETURN(std::string token, internal::DrawVaultToken(options_, value));
+      TokenEntry entry;
+      PIICRYPT_ASSIGN_OR_RETURN(entry.ciphertext, primary_->EncryptText(value, token));
+      entry.token = token;
+      if (options_.ttl != absl::ZeroDuration()) {
+        entry.expires_unix_seconds = absl::ToUnixSeconds(Now(options_) + options_.ttl);
+      }
+      PIICRYPT_ASSIGN_OR_RETURN(
+          InsertOutcome outcome,
+          store_->Insert(field, entry, lookups.empty() ? absl::string_view() : lookups[0]));
+      switch (outcome) {
+        case InsertOutcome::kInserted:
+          return token;
+        case InsertOutcome::kTokenTaken:
+          ++collisions;
+          break;
+        case InsertOutcome::kLookupTaken:
+          break;  // another writer tokenized the value first: find its token
+      }
+    }
+    if (collisions == 0) {
+      return absl::UnavailableError(absl::StrCat(
+          field, ": the store kept changing under concurrent writers; try again"));
+    }
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "%s: no free token after %d attempts: the token format's space (about 10^%.0f tokens "
+        "for this value) is too small for the field",
+        field, options_.max_attempts, internal::VaultTokenSpaceLog10(options_, value)));
+  }
+
+  absl::StatusOr<std::string> Detokenize(absl::string_view token) const override {
+    PIICRYPT_ASSIGN_OR_RETURN(std::optional<TokenEntry> found, store_->Find(options_.field, token));
+    if (!found.has_value()) return absl::NotFoundError(absl::StrCat(options_.field, ": unknown token"));
+    if (Expired(*found)) {
+      return absl::FailedPreconditionError(absl::StrCat(options_.field, ": token has expired"));
+    }
+    return Decrypt(*found);
+  }
+
+  absl::Status DeleteToken(absl::string_view token) const override {
+    PIICRYPT_ASSIGN_OR_RETURN(bool deleted, store_->Delete(options_.field, token));
+    if (!deleted) return absl::NotFoundError(absl::StrCat(options_.field, ": unknown token"));
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<int64_t> EraseValue(absl::string_view value) const override {
+    int64_t erased = 0;
+    if (options_.mode == TokenMode::kDeterministic) {
+      PIICRYPT_ASSIGN_OR_RETURN(std::vector<std::string> lookups, Lookups(value));
+      for (const std::string& lookup : lookups) {
+        PIICRYPT_ASSIGN_OR_RETURN(std::optional<TokenEntry> found,
+                                  store_->FindByLookup(options_.field, lookup));
+        if (!found.has_value()) continue;
+        PIICRYPT_ASSIGN_OR_RETURN(bool deleted, store_->Delete(options_.field, found->token));
+        erased += deleted ? 1 : 0;
+      }
+      return erased;
+    }
+    std::string after;
+    while (true) {
+      PIICRYPT_ASSIGN_OR_RETURN(std::vector<TokenEntry> page,
+                                store_->List(options_.field, after, kErasePageSize));
+      for (const TokenEntry& entry : page) {
+        PIICRYPT_ASSIGN_OR_RETURN(std::string plaintext, Decrypt(entry));
+        const bool match = SecretEquals(plaintext, value);
+        internal::SecureWipe(plaintext.data(), plaintext.size());
+        if (!match) continue;
+        PIICRYPT_ASSIGN_OR_RETURN(bool deleted, store_->Delete(options_.field, entry.token));
+        erased += deleted ? 1 : 0;
+      }
+      if (page.size() < kErasePageSize) return erased;
+      after = page.back().token;
+    }
+  }
+
+  absl::StatusOr<int64_t> DeleteExpired() const override {
+    return store_->DeleteExpired(options_.field, absl::ToUnixSeconds(Now(options_)));
+  }
+
+  const TokenizerOptions& options() const override { return options_; }
+
+ private:
+  bool Expired(const TokenEntry& entry) const {
+    return entry.expires_unix_seconds != 0 &&
+           absl::ToUnixSeconds(Now(options_)) >= entry.expires_unix_seconds;
+  }
+
+  absl::StatusOr<std::vector<std::string>> Lookups(absl::string_view value) const {
+    if (value.size() > kMaxTokenValueSize) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(options_.field, ": value is longer than 4096 bytes"));
+    }
+    std::vector<std::string> out;
+    out.reserve(lookups_.size());
+    HmacSha256::Tag tag;
+    absl::Cleanup wipe = [&tag] { internal::SecureWipe(tag.data(), tag.size()); };
+    for (const auto& hmac : lookups_) {
+      PIICRYPT_RETURN_IF_ERROR(hmac->Compute(value, tag));
+      out.push_back(internal::TruncatedHex(tag, kLookupBits));
+    }
+    return out;
+  }
+
+  absl::StatusOr<std::string> Decrypt(const TokenEntry& entry) const {
+    auto key_id = FieldCipher::KeyIdOfText(entry.ciphertext);
+    if (!key_id.ok()) {
+      return absl::DataLossError(absl::StrCat(options_.field, ": corrupt token store entry"));
+    }
+    for (const KeyCipher& k : ciphers_) {
+      if (k.key_id != *key_id) continue;
+      if (k.cipher == nullptr) return k.status;
+      return k.cipher->DecryptText(entry.ciphertext, entry.token);
+    }
+    return absl::NotFoundError(
+        absl::StrCat(options_.field, ": token under key ", *key_id, ", which is not in the keyset"));
+  }
+
+  const TokenizerOptions options_;
+  const std::shared_ptr<const TokenStore> store_;
+  const std::shared_ptr<const FieldCipher> primary_;
+  const std::vector<KeyCipher> ciphers_;
+  const std::vector<std::unique_ptr<HmacSha256>> lookups_;
+};
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsLower(char c) { return c >= 'a' && c <= 'z'; }
+bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
+
+// FF1 tokens: kCard and kAlphanumeric through one FormatPreservingField; kPreserve through
+// two (digits, and letters folded to lower case), tweaked "digits" and "letters".
+class VaultlessTokenizer : public Tokenizer {
+ public:
+  VaultlessTokenizer(TokenizerOptions options, std::unique_ptr<FormatPreservingField> main,
+                     std::unique_ptr<FormatPreservingField> letters)
+      : options_(std::move(options)), main_(std::move(main)), letters_(std::move(letters)) {}
+
+  absl::StatusOr<std::string> Tokenize(absl::string_view value) const override {
+    if (value.size() > kMaxTokenValueSize) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(options_.field, ": value is longer than 4096 bytes"));
+    }
+    PIICRYPT_ASSIGN_OR_RETURN(std::string body, Transform(value, /*encrypt=*/true));
+    return absl::StrCat(options_.prefix, body);
+  }
+
+  absl::StatusOr<std::string> Detokenize(absl::string_view token) const override {
+    if (!absl::ConsumePrefix(&token, options_.prefix)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(options_.field, ": not a token of this field (prefix missing)"));
+    }
+    return Transform(token, /*encrypt=*/false);
+  }
+
+  absl::Status DeleteToken(absl::string_view) const override { return VaultOnly(); }
+  absl::StatusOr<int64_t> EraseValue(absl::string_view) const override { return VaultOnly(); }
+  absl::StatusOr<int64_t> DeleteExpired() const override { return VaultOnly(); }
+  const TokenizerOptions& options() const override { return options_; }
+
+ private:
+  absl::Status VaultOnly() const {
+    return absl::FailedPreconditionError(absl::StrCat(
+        options_.field, ": vaultless tokens are not stored, so they cannot be deleted"));
+  }
+
+  absl::StatusOr<std::string> Transform(absl::string_view in, bool encrypt) const {
+    if (options_.format != TokenFormat::kPreserve) {
+      return encrypt ? main_->Encrypt(in) : main_->Decrypt(in);
+    }
+    std::string digits;
+    std::string letters;
+    absl::Cleanup wipe = [&] {
+      internal::SecureWipe(digits.data(), digits.size());
+      internal::SecureWipe(letters.data(), letters.size());
+    };
+    for (char c : in) {
+      if (IsDigit(c)) digits.push_back(c);
+      if (IsUpper(c)) letters.push_back(static_cast<char>(c - 'A' + 'a'));
+      if (IsLower(c)) letters.push_back(c);
+    }
+    if (digits.empty() && letters.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(options_.field, ": value has no digits or letters to replace"));
+    }
+    // FF1's minimum domain of 10^6: 6 digits, 5 letters (26^5).
+    if (!digits.empty() && digits.size() < 6) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          options_.field, ": too few digits for a vaultless token (6 or none needed)"));
+    }
+    if (!letters.empty() && letters.size() < 5) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          options_.field, ": too few letters for a vaultless token (5 or none needed)"));
+    }
+    if (!digits.empty()) {
+      PIICRYPT_ASSIGN_OR_RETURN(std::string out, encrypt ? main_->Encrypt(digits, "digits")
+                                                         : main_->Decrypt(digits, "digits"));
+      digits.swap(out);
+      internal::SecureWipe(out.data(), out.size());
+    }
+    if (!letters.empty()) {
+      PIICRYPT_ASSIGN_OR_RETURN(std::string out, encrypt ? letters_->Encrypt(letters, "letters")
+                                                         : letters_->Decrypt(letters, "letters"));
+      letters.swap(out);
+      internal::SecureWipe(out.data(), out.size());
+    }
+    std::string result(in);
+    size_t d = 0;
+    size_t l = 0;
+    for (char& c : result) {
+      if (IsDigit(c)) c = digits[d++];
+      if (IsLower(c)) c = letters[l++];
+      if (IsUpper(c)) c = static_cast<char>(letters[l++] - 'a' + 'A');
+    }
+    return result;
+  }
+
+  const TokenizerOptions options_;
+  const std::unique_ptr<FormatPreservingField> main_;
+  const std::unique_ptr<FormatPreservingField> letters_;  // kPreserve only
+};
+
+absl::StatusOr<std::unique_ptr<Tokenizer>> CreateVaultless(const Keyset& keyset,
+                                                           const TokenizerOptions& options) {
+  const uint32_t key_id =
+      options.vaultless_key_id != 0 ? options.vaultless_key_id : keyset.primary_key_id();
+  PIICRYPT_ASSIGN_OR_RETURN(KeyInfo key, keyset.GetKey(key_id));
+  if (key.status != KeyStatus::kEnabled) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(options.field, ": key ", key_id, " is not enabled"));
+  }
+  PIICRYPT_ASSIGN_OR_RETURN(SecretData root,
+                            keyset.KeyMaterial(key_id, InsecureSecretKeyAccess::Get()));
+  FpeFieldOptions fpe;
+  fpe.context = options.field;
+  std::unique_ptr<FormatPreservingField> letters;
+  switch (options.format) {
+    case TokenFormat::kCard:
+      fpe.codec = FpeCodec::kCard;
+      fpe.card_keep_first_six = options.card_keep_first_six;
+      fpe.card_luhn = options.card_luhn;
+      break;
+    case TokenFormat::kAlphanumeric:
+      fpe.codec = FpeCodec::kAlphabet;
+      fpe.alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+      break;
+    case TokenFormat::kPreserve: {
+      fpe.codec = FpeCodec::kAlphabet;
+      fpe.alphabet = std::string(kDigitAlphabet);
+      FpeFieldOptions letter_options = fpe;
+      letter_options.alphabet = "abcdefghijklmnopqrstuvwxyz";
+      PIICRYPT_ASSIGN_OR_RETURN(letters,
+                                FormatPreservingField::CreateFromRoot(letter_options, root));
+      break;
+    }
+  }
+  PIICRYPT_ASSIGN_OR_RETURN(auto main, FormatPreservingField::CreateFromRoot(fpe, root));
+  return std::make_unique<VaultlessTokenizer>(options, std::move(main), std::move(letters));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Create(
+    const Keyset& keyset, const TokenizerOptions& options,
+    std::shared_ptr<const TokenStore> store) {
+  PIICRYPT_RETURN_IF_ERROR(internal::ValidateTokenOptions(options));
+  if (options.vaultless) return CreateVaultless(keyset, options);
+  if (store == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(options.field, ": vault tokens need a token store"));
+  }
+  PIICRYPT_ASSIGN_OR_RETURN(std::shared_ptr<const FieldCipher> primary,
+                            keyset.FieldCipherFor(options.field, FieldMode::kRandomized));
+  std::vector<KeyCipher> ciphers;
+  std::vector<std::unique_ptr<HmacSha256>> lookups;
+  std::vector<KeyInfo> keys = keyset.ListKeys();
+  // The primary's lookup first: new values are inserted under it.
+  std::stable_partition(keys.begin(), keys.end(), [](const KeyInfo& k) { return k.primary; });
+  for (const KeyInfo& key : keys) {
+    KeyCipher k;
+    k.key_id = key.id;
+    auto cipher = keyset.FieldCipherForKey(key.id, options.field, FieldMode::kRandomized);
+    if (cipher.ok()) {
+      k.cipher = *std::move(cipher);
+    } else {
+      k.status = cipher.status();
+    }
+    ciphers.push_back(std::move(k));
+    if (key.status != KeyStatus::kEnabled || options.mode != TokenMode::kDeterministic) continue;
+    PIICRYPT_ASSIGN_OR_RETURN(SecretData root,
+                              keyset.KeyMaterial(key.id, InsecureSecretKeyAccess::Get()));
+    PIICRYPT_ASSIGN_OR_RETURN(
+        SecretData lookup_key,
+        internal::DeriveFieldKey(root, internal::FieldPurpose::kToken, options.field));
+    PIICRYPT_ASSIGN_OR_RETURN(std::unique_ptr<HmacSha256> hmac, HmacSha256::Create(lookup_key));
+    lookups.push_back(std::move(hmac));
+  }
+  return std::make_unique<VaultTokenizer>(options, std::move(store), std::move(primary),
+                                          std::move(ciphers), std::move(lookups));
+}
+
+absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::CreateForField(
+    const Keyset& keyset, const Policy& policy, absl::string_view field,
+    std::shared_ptr<const TokenStore> store) {
+  const FieldRule* rule = policy.Find(field);
+  if (rule == nullptr) return absl::NotFoundError(absl::StrCat(field, ": not in the policy"));
+  if (rule->protection != FieldProtection::kVaultToken || !rule->token.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": not a tokenized field (MODE_VAULT_TOKEN) in the policy"));
+  }
+  return Create(keyset, *rule->token, std::move(store));
+}
+
+}  // namespace piicrypt

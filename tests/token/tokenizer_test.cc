@@ -1,0 +1,507 @@
+// Tokenizer on both token stores: formats, modes, expiry, deletion, erasure, collisions,
+// restarts, key rotation and concurrent writers (threads and processes).
+#include "piicrypt/tokenizer.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "piicrypt/kek.h"
+#include "piicrypt/keyset.h"
+#include "piicrypt/token_store.h"
+#include "src/fpe/codecs.h"
+#include "tests/pg/pg_server.h"
+#include "tests/test_util.h"
+#include "tests/token/token_test_util.h"
+
+namespace piicrypt {
+namespace {
+
+using ::piicrypt::testing::CliPath;
+using ::piicrypt::testing::CommandResult;
+using ::piicrypt::testing::IsOk;
+using ::piicrypt::testing::RunCommand;
+using ::piicrypt::testing::StatusIs;
+using ::piicrypt::testing::StoreKind;
+using ::piicrypt::testing::TestStore;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsLower(char c) { return c >= 'a' && c <= 'z'; }
+bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
+
+std::vector<uint16_t> DigitsOf(const std::string& s) {
+  std::vector<uint16_t> out;
+  for (char c : s) {
+    if (IsDigit(c)) out.push_back(static_cast<uint16_t>(c - '0'));
+  }
+  return out;
+}
+
+// Checks that `token` has the shape the format promises for `value`.
+void ExpectShape(const TokenizerOptions& o, const std::string& value, const std::string& token) {
+  ASSERT_EQ(token.substr(0, o.prefix.size()), o.prefix);
+  const std::string body = token.substr(o.prefix.size());
+  EXPECT_NE(body, value);
+  if (o.format == TokenFormat::kAlphanumeric) {
+    EXPECT_EQ(body.size(), o.alphanumeric_length);
+    for (char c : body) EXPECT_TRUE(IsDigit(c) || IsLower(c) || IsUpper(c)) << token;
+    return;
+  }
+  ASSERT_EQ(body.size(), value.size()) << token;
+  for (size_t i = 0; i < value.size(); ++i) {
+    const char v = value[i], t = body[i];
+    if (IsDigit(v)) {
+      EXPECT_TRUE(IsDigit(t)) << token;
+    } else if (IsLower(v)) {
+      EXPECT_TRUE(IsLower(t)) << token;
+    } else if (IsUpper(v)) {
+      EXPECT_TRUE(IsUpper(t)) << token;
+    } else {
+      EXPECT_EQ(t, v) << "position " << i << " of " << token;
+    }
+  }
+  if (o.format == TokenFormat::kCard) {
+    const std::vector<uint16_t> vd = DigitsOf(value), td = DigitsOf(body);
+    ASSERT_EQ(vd.size(), td.size());
+    for (size_t i = vd.size() - 4; i < vd.size(); ++i) EXPECT_EQ(td[i], vd[i]) << token;
+    if (o.card_keep_first_six) {
+      for (size_t i = 0; i < 6; ++i) EXPECT_EQ(td[i], vd[i]) << token;
+    }
+    EXPECT_EQ(internal::LuhnSum(td) == 0, o.card_luhn == LuhnOutput::kValid) << token;
+  }
+}
+
+struct FormatCase {
+  std::string name;
+  TokenizerOptions options;
+  std::vector<std::string> values;
+};
+
+std::vector<FormatCase> FormatCases() {
+  std::vector<FormatCase> cases;
+  auto add = [&](std::string name, auto configure, std::vector<std::string> values) {
+    for (TokenMode mode : {TokenMode::kDeterministic, TokenMode::kRandom}) {
+      FormatCase c;
+      c.name = absl::StrCat(name, mode == TokenMode::kDeterministic ? "_det" : "_rand");
+      c.options.mode = mode;
+      configure(c.options);
+      c.values = values;
+      cases.push_back(c);
+    }
+  };
+  const std::vector<std::string> texts = {"jane.doe@example.com", "+61 2 5550 0199", "SW1A 1AA",
+                                          "Zoë Ünal-Smith 42", "7"};
+  const std::vector<std::string> cards = {"4111 1111 1111 1111", "5500-0000-0000-0004",
+                                          "378282246310005", "6011000990139424"};
+  add("preserve", [](TokenizerOptions&) {}, texts);
+  add("preserve_prefix", [](TokenizerOptions& o) { o.prefix = "tok_"; }, texts);
+  add("card", [](TokenizerOptions& o) { o.format = TokenFormat::kCard; }, cards);
+  add("card_first_six",
+      [](TokenizerOptions& o) {
+        o.format = TokenFormat::kCard;
+        o.card_keep_first_six = true;
+      },
+      {"4111 1111 1111 1111", "6011000990139424"});
+  add("card_luhn_valid",
+      [](TokenizerOptions& o) {
+        o.format = TokenFormat::kCard;
+        o.card_luhn = LuhnOutput::kValid;
+        o.prefix = "C";
+      },
+      cards);
+  add("alphanumeric", [](TokenizerOptions& o) { o.format = TokenFormat::kAlphanumeric; },
+      {"jane.doe@example.com", "", "x"});
+  add("alphanumeric_32",
+      [](TokenizerOptions& o) {
+        o.format = TokenFormat::kAlphanumeric;
+        o.alphanumeric_length = 32;
+        o.prefix = "tok_";
+      },
+      texts);
+  return cases;
+}
+
+class TokenizerTest : public ::testing::TestWithParam<StoreKind> {
+ protected:
+  void SetUp() override {
+    auto keyset = Keyset::Generate();
+    ASSERT_THAT(keyset, IsOk());
+    keyset_ = std::make_unique<Keyset>(*std::move(keyset));
+    std::string error;
+    url_ = store_loc_.Url(&error);
+    ASSERT_FALSE(url_.empty()) << error;
+    OpenStore();
+    // Fields are named after the test, so that tests sharing a PostgreSQL server never meet.
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    field_base_ = absl::StrCat(info->test_suite_name(), ".", info->name());
+  }
+
+  void OpenStore(TokenStoreOptions options = {}) {
+    auto store = TokenStore::Open(url_, options);
+    ASSERT_THAT(store, IsOk());
+    store_ = *std::move(store);
+  }
+
+  std::string Field(const std::string& name) { return absl::StrCat(field_base_, ".", name); }
+
+  std::unique_ptr<Tokenizer> Make(TokenizerOptions options, const std::string& field) {
+    options.field = Field(field);
+    auto tokenizer = Tokenizer::Create(*keyset_, options, store_);
+    EXPECT_THAT(tokenizer, IsOk());
+    return tokenizer.ok() ? *std::move(tokenizer) : nullptr;
+  }
+
+  TestStore store_loc_{GetParam()};
+  std::string url_;
+  std::unique_ptr<Keyset> keyset_;
+  std::shared_ptr<TokenStore> store_;
+  std::string field_base_;
+};
+
+TEST_P(TokenizerTest, EveryFormatRoundTripsWithItsShape) {
+  for (const FormatCase& c : FormatCases()) {
+    SCOPED_TRACE(c.name);
+    std::unique_ptr<Tokenizer> tokenizer = Make(c.options, c.name);
+    ASSERT_NE(tokenizer, nullptr);
+    std::set<std::string> tokens;
+    for (const std::string& value : c.values) {
+      SCOPED_TRACE(value);
+      auto token = tokenizer->Tokenize(value);
+      ASSERT_THAT(token, IsOk());
+      ExpectShape(tokenizer->options(), value, *token);
+      EXPECT_TRUE(tokens.insert(*token).second) << "token shared by two values";
+      auto back = tokenizer->Detokenize(*token);
+      ASSERT_THAT(back, IsOk());
+      EXPECT_EQ(*back, value);
+      // Same value again: same token if deterministic, a new one if random.
+      auto again = tokenizer->Tokenize(value);
+      ASSERT_THAT(again, IsOk());
+      if (c.options.mode == TokenMode::kDeterministic) {
+        EXPECT_EQ(*again, *token);
+      } else if (value != "7") {  // "7" has only 9 possible tokens
+        EXPECT_NE(*again, *token);
+        EXPECT_EQ(*tokenizer->Detokenize(*again), value);
+      }
+    }
+  }
+}
+
+TEST_P(TokenizerTest, TokensOfOneValueDifferBetweenFields) {
+  TokenizerOptions o;
+  o.format = TokenFormat::kAlphanumeric;
+  auto a = Make(o, "a"), b = Make(o, "b");
+  auto ta = a->Tokenize("jane@example.com"), tb = b->Tokenize("jane@example.com");
+  ASSERT_THAT(ta, IsOk());
+  ASSERT_THAT(tb, IsOk());
+  EXPECT_NE(*ta, *tb);
+  // A token of one field means nothing in another.
+  EXPECT_THAT(b->Detokenize(*ta), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_P(TokenizerTest, ValuesThatDoNotFitAreRejectedWithoutQuotingThem) {
+  TokenizerOptions card;
+  card.format = TokenFormat::kCard;
+  auto t = Make(card, "card");
+  for (const char* bad : {"4111", "4111 1111 1111 1111 1111", "4111/1111/1111/1111",
+                          "4111 1111 1111 111a"}) {
+    auto token = t->Tokenize(bad);
+    EXPECT_THAT(token, StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
+    EXPECT_THAT(std::string(token.status().message()), Not(HasSubstr(bad)));
+  }
+  card.card_keep_first_six = true;
+  EXPECT_THAT(Make(card, "six")->Tokenize("411111111111111"),  // 15 digits
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  auto preserve = Make(TokenizerOptions(), "preserve");
+  EXPECT_THAT(preserve->Tokenize("--- @ ---"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(preserve->Tokenize(""), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(preserve->Tokenize(std::string(kMaxTokenValueSize + 1, 'a')),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_P(TokenizerTest, UnknownTokenIsNotFound) {
+  auto t = Make(TokenizerOptions(), "f");
+  EXPECT_THAT(t->Detokenize("no-such-token"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(t->DeleteToken("no-such-token"), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_P(TokenizerTest, ExpiredTokensDoNotDetokenize) {
+  auto now = std::make_shared<std::atomic<int64_t>>(1700000000);
+  TokenizerOptions o;
+  o.ttl = absl::Seconds(60);
+  o.clock = [now] { return absl::FromUnixSeconds(now->load()); };
+  auto det = Make(o, "det");
+  o.mode = TokenMode::kRandom;
+  auto rand = Make(o, "rand");
+  auto token = det->Tokenize("+61 2 5550 0199");
+  auto r1 = rand->Tokenize("alice"), r2 = rand->Tokenize("bob");
+  ASSERT_THAT(token, IsOk());
+  ASSERT_THAT(r1, IsOk());
+  ASSERT_THAT(r2, IsOk());
+  *now += 59;
+  EXPECT_THAT(det->Detokenize(*token), IsOk());
+  EXPECT_EQ(*det->Tokenize("+61 2 5550 0199"), *token);
+  *now += 1;
+  EXPECT_THAT(det->Detokenize(*token), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(rand->Detokenize(*r1), StatusIs(absl::StatusCode::kFailedPrecondition));
+  // A deterministic field gives the value a new token, which lives its own 60 seconds.
+  auto fresh = det->Tokenize("+61 2 5550 0199");
+  ASSERT_THAT(fresh, IsOk());
+  EXPECT_NE(*fresh, *token);
+  EXPECT_EQ(*det->Detokenize(*fresh), "+61 2 5550 0199");
+  EXPECT_THAT(det->Detokenize(*token), StatusIs(absl::StatusCode::kNotFound));
+  // Purging removes exactly the expired rows.
+  auto purged = rand->DeleteExpired();
+  ASSERT_THAT(purged, IsOk());
+  EXPECT_EQ(*purged, 2);
+  EXPECT_THAT(rand->Detokenize(*r2), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(*det->DeleteExpired(), 0);
+  EXPECT_THAT(det->Detokenize(*fresh), IsOk());
+}
+
+TEST_P(TokenizerTest, DeletedTokensAreGone) {
+  auto t = Make(TokenizerOptions(), "f");
+  auto token = t->Tokenize("jane@example.com");
+  ASSERT_THAT(token, IsOk());
+  EXPECT_THAT(t->DeleteToken(*token), IsOk());
+  EXPECT_THAT(t->Detokenize(*token), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(t->DeleteToken(*token), StatusIs(absl::StatusCode::kNotFound));
+  auto again = t->Tokenize("jane@example.com");
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(*t->Detokenize(*again), "jane@example.com");
+}
+
+TEST_P(TokenizerTest, EraseValueDeletesEveryTokenOfTheValue) {
+  TokenizerOptions o;
+  o.mode = TokenMode::kRandom;
+  auto rand = Make(o, "rand");
+  std::vector<std::string> janes;
+  for (int i = 0; i < 3; ++i) janes.push_back(*rand->Tokenize("jane@example.com"));
+  const std::string bob = *rand->Tokenize("bob@example.com");
+  auto erased = rand->EraseValue("jane@example.com");
+  ASSERT_THAT(erased, IsOk());
+  EXPECT_EQ(*erased, 3);
+  for (const std::string& t : janes) {
+    EXPECT_THAT(rand->Detokenize(t), StatusIs(absl::StatusCode::kNotFound));
+  }
+  EXPECT_EQ(*rand->Detokenize(bob), "bob@example.com");
+
+  auto det = Make(TokenizerOptions(), "det");
+  const std::string jane = *det->Tokenize("jane@example.com");
+  EXPECT_EQ(*det->EraseValue("jane@example.com"), 1);
+  EXPECT_EQ(*det->EraseValue("jane@example.com"), 0);
+  EXPECT_THAT(det->Detokenize(jane), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_P(TokenizerTest, EraseScansPastOnePage) {
+  TokenizerOptions o;
+  o.mode = TokenMode::kRandom;
+  o.format = TokenFormat::kAlphanumeric;
+  auto t = Make(o, "f");
+  for (int i = 0; i < 300; ++i) ASSERT_THAT(t->Tokenize(i % 100 == 0 ? "x" : "y"), IsOk());
+  EXPECT_EQ(*t->EraseValue("x"), 3);
+  EXPECT_EQ(*t->EraseValue("y"), 297);
+}
+
+TEST_P(TokenizerTest, FullFormatSpaceGivesResourceExhausted) {
+  // A one-digit value has 9 possible tokens (never the value itself).
+  TokenizerOptions o;
+  o.mode = TokenMode::kRandom;
+  o.max_attempts = 200;
+  auto t = Make(o, "f");
+  std::set<std::string> tokens;
+  absl::Status last;
+  for (int i = 0; i < 20 && last.ok(); ++i) {
+    auto token = t->Tokenize("7");
+    if (token.ok()) {
+      EXPECT_TRUE(tokens.insert(*token).second);
+    } else {
+      last = token.status();
+    }
+  }
+  EXPECT_LE(tokens.size(), 9u);
+  EXPECT_THAT(last, StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_THAT(std::string(last.message()), HasSubstr("too small"));
+}
+
+TEST_P(TokenizerTest, TokensSurviveARestartOfTheProcess) {
+  const std::string kek_path = store_loc_.dir().File("kek.key");
+  ASSERT_THAT(Kek::Create("file:" + kek_path), IsOk());
+  auto kek = Kek::Open("file:" + kek_path);
+  ASSERT_THAT(kek, IsOk());
+  const std::string keyset_path = store_loc_.dir().File("keyset");
+  ASSERT_THAT(keyset_->WriteNew(keyset_path, **kek), IsOk());
+  TokenizerOptions o;
+  o.format = TokenFormat::kCard;
+  std::string token = *Make(o, "card")->Tokenize("4111 1111 1111 1111");
+  // Everything from scratch: keyset file, store, tokenizer.
+  store_.reset();
+  keyset_.reset();
+  auto keyset = Keyset::Read(keyset_path, **kek);
+  ASSERT_THAT(keyset, IsOk());
+  keyset_ = std::make_unique<Keyset>(*std::move(keyset));
+  OpenStore();
+  auto t = Make(o, "card");
+  EXPECT_EQ(*t->Detokenize(token), "4111 1111 1111 1111");
+  EXPECT_EQ(*t->Tokenize("4111 1111 1111 1111"), token);
+}
+
+TEST_P(TokenizerTest, KeyRotationKeepsTokensAndDeterminism) {
+  auto before = Make(TokenizerOptions(), "f");
+  const std::string token = *before->Tokenize("jane@example.com");
+  const uint32_t old_key = keyset_->primary_key_id();
+  ASSERT_THAT(keyset_->Rotate(), IsOk());
+  auto after = Make(TokenizerOptions(), "f");
+  EXPECT_EQ(*after->Tokenize("jane@example.com"), token);  // found under the old key
+  EXPECT_EQ(*after->Detokenize(token), "jane@example.com");
+  const std::string bob = *after->Tokenize("bob@example.com");
+  ASSERT_THAT(keyset_->Disable(old_key), IsOk());
+  auto disabled = Make(TokenizerOptions(), "f");
+  EXPECT_THAT(disabled->Detokenize(token), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(*disabled->Detokenize(bob), "bob@example.com");
+}
+
+TEST_P(TokenizerTest, CiphertextSwappedBetweenTokensFailsToDecrypt) {
+  auto t = Make(TokenizerOptions(), "f");
+  const std::string a = *t->Tokenize("alice"), b = *t->Tokenize("bobby");
+  auto ea = store_->Find(Field("f"), a), eb = store_->Find(Field("f"), b);
+  ASSERT_TRUE(ea.ok() && ea->has_value() && eb.ok() && eb->has_value());
+  ASSERT_TRUE(*store_->Delete(Field("f"), a));
+  TokenEntry swapped = **ea;
+  swapped.ciphertext = (*eb)->ciphertext;
+  ASSERT_EQ(*store_->Insert(Field("f"), swapped, ""), InsertOutcome::kInserted);
+  EXPECT_THAT(t->Detokenize(a), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(*t->Detokenize(b), "bobby");
+}
+
+TEST_P(TokenizerTest, StoreReportsWhichUniqueConstraintHeld) {
+  TokenEntry e{"tok1", "ciphertext-1", 0};
+  const std::string f = Field("f");
+  EXPECT_EQ(*store_->Insert(f, e, "lookup1"), InsertOutcome::kInserted);
+  EXPECT_EQ(*store_->Insert(f, TokenEntry{"tok2", "c", 0}, "lookup1"), InsertOutcome::kLookupTaken);
+  EXPECT_EQ(*store_->Insert(f, TokenEntry{"tok1", "c", 0}, "lookup2"), InsertOutcome::kTokenTaken);
+  EXPECT_EQ(*store_->Insert(f, TokenEntry{"tok1", "c", 0}, ""), InsertOutcome::kTokenTaken);
+  // Other fields are other partitions.
+  EXPECT_EQ(*store_->Insert(Field("g"), e, "lookup1"), InsertOutcome::kInserted);
+  auto found = store_->FindByLookup(f, "lookup1");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->token, "tok1");
+  EXPECT_EQ((*found)->ciphertext, "ciphertext-1");
+  EXPECT_EQ((*found)->expires_unix_seconds, 0);
+  auto page = store_->List(f, "", 10);
+  ASSERT_THAT(page, IsOk());
+  ASSERT_EQ(page->size(), 1u);
+}
+
+TEST_P(TokenizerTest, ADumpOfTheStoreRevealsNoValues) {
+  const std::vector<std::string> values = {"jane.doe@example.com", "4111111111111111",
+                                           "Unmistakable Name"};
+  TokenizerOptions o;
+  auto det = Make(o, "det");
+  o.mode = TokenMode::kRandom;
+  auto rand = Make(o, "rand");
+  for (const std::string& v : values) {
+    ASSERT_THAT(det->Tokenize(v), IsOk());
+    ASSERT_THAT(rand->Tokenize(v), IsOk());
+  }
+  auto dump = store_loc_.Dump();
+  ASSERT_THAT(dump, IsOk());
+  EXPECT_THAT(*dump, HasSubstr(Field("det")));  // the dump did read the rows
+  for (const std::string& v : values) EXPECT_THAT(*dump, Not(HasSubstr(v)));
+}
+
+// 8 threads of this process and 2 piicrypt processes tokenize the same 120 values of a
+// deterministic field in different orders: exactly one token per value, never shared.
+TEST_P(TokenizerTest, ConcurrentWritersAgreeOnOneTokenPerValue) {
+  const std::string kek = "file:" + store_loc_.dir().File("kek.key");
+  ASSERT_THAT(Kek::Create(kek), IsOk());
+  const std::string keyset_path = store_loc_.dir().File("keyset");
+  ASSERT_THAT(keyset_->WriteNew(keyset_path, **Kek::Open(kek)), IsOk());
+  TokenizerOptions o;
+  o.format = TokenFormat::kCard;
+  auto t = Make(o, "card");
+  std::vector<std::string> values;
+  for (int i = 0; i < 120; ++i) {
+    // 16-digit numbers sharing their last four digits: tokens differ only in the middle.
+    std::string v = absl::StrCat("4000", 10000000 + i * 7919, "0000");
+    values.push_back(v);
+  }
+  std::string input;
+  for (const std::string& v : values) absl::StrAppend(&input, v, "\n");
+  CommandResult processes[2];
+  std::vector<std::thread> threads;
+  for (int p = 0; p < 2; ++p) {
+    threads.emplace_back([&, p] {
+      processes[p] = RunCommand(
+          absl::StrCat(CliPath(), " tokenize --kek '", kek, "' --keyset '", keyset_path,
+                       "' --field '", Field("card"), "' --format card --store '", url_, "'"),
+          input);
+    });
+  }
+  std::vector<std::map<std::string, std::string>> seen(8);
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 8; ++w) {
+    workers.emplace_back([&, w] {
+      for (size_t i = 0; i < values.size(); ++i) {
+        const std::string& v = values[(i * (w + 1) + w * 13) % values.size()];
+        auto token = t->Tokenize(v);
+        if (!token.ok()) {
+          ADD_FAILURE() << token.status();
+          return;
+        }
+        seen[w][v] = *token;
+      }
+    });
+  }
+  for (auto& th : workers) th.join();
+  for (auto& th : threads) th.join();
+  std::map<std::string, std::string> token_of;
+  for (const auto& m : seen) {
+    for (const auto& [value, token] : m) {
+      auto [it, inserted] = token_of.emplace(value, token);
+      EXPECT_EQ(it->second, token) << "two tokens for one value";
+    }
+  }
+  for (int p = 0; p < 2; ++p) {
+    ASSERT_EQ(processes[p].exit_code, 0) << processes[p].err;
+    std::vector<std::string> lines = absl::StrSplit(processes[p].out, '\n', absl::SkipEmpty());
+    ASSERT_EQ(lines.size(), values.size());
+    for (size_t i = 0; i < values.size(); ++i) {
+      auto [it, inserted] = token_of.emplace(values[i], lines[i]);
+      EXPECT_EQ(it->second, lines[i]) << "process " << p << " got another token";
+    }
+  }
+  ASSERT_EQ(token_of.size(), values.size());
+  std::set<std::string> distinct;
+  for (const auto& [value, token] : token_of) {
+    EXPECT_TRUE(distinct.insert(token).second) << "token shared by two values";
+    EXPECT_EQ(*t->Detokenize(token), value);
+  }
+  auto all = store_->List(Field("card"), "", 1000);
+  ASSERT_THAT(all, IsOk());
+  EXPECT_EQ(all->size(), values.size()) << "one row per value";
+}
+
+std::string StoreName(const ::testing::TestParamInfo<StoreKind>& info) {
+  return info.param == StoreKind::kSqlite ? "sqlite" : "postgresql";
+}
+INSTANTIATE_TEST_SUITE_P(Sqlite, TokenizerTest, ::testing::Values(StoreKind::kSqlite), StoreName);
+// Named Postgres* so that ctest runs them in one process with one server (tests/CMakeLists).
+INSTANTIATE_TEST_SUITE_P(Postgres, TokenizerTest, ::testing::Values(StoreKind::kPostgres),
+                         StoreName);
+
+}  // namespace
+}  // namespace piicrypt
