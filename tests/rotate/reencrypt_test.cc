@@ -556,6 +556,19 @@ TEST_F(ReencryptTest, UsageErrorsExitTwoAndFailuresExitOne) {
   EXPECT_THAT(no_idx.err, HasSubstr("no such column: t2.email_idx"));
 }
 
+TEST_F(ReencryptTest, ProgressBarOnATerminal) {
+  Fill(300);
+  Rotate();
+  // script(1) gives the job a pseudo-terminal: the bar is redrawn in place with \r.
+  const std::string cmd = CliPath() + Args("--batch 10");
+  CommandResult r = RunCommand("script -qec " + Q(cmd) + " /dev/null");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("\rreencrypt [##############################] 100% 300/300 rows"));
+  EXPECT_THAT(r.out, HasSubstr("rows/s"));
+  EXPECT_THAT(r.out, HasSubstr("left"));
+  EXPECT_THAT(r.out, HasSubstr("re-encrypted:        858"));
+}
+
 TEST_F(ReencryptTest, HelpTeaches) {
   CommandResult r = RunCommand(CliPath() + " reencrypt --help");
   EXPECT_EQ(r.exit_code, 0);
