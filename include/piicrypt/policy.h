@@ -105,6 +105,10 @@ struct BlindIndexRule {
   // Phone normalizer only: the region (ISO 3166 alpha-2, such as "AU") assumed for
   // numbers written without a leading '+'. Empty: such numbers are errors.
   std::string default_region;
+  // The table column that stores the index, for `piicrypt reencrypt` (docs/ROTATION.md):
+  // an SQL identifier; empty: the field's column (the part of its name after the last
+  // '.') followed by "_idx".
+  std::string column;
 };
 
 // Format-preserving (FF1) encryption of a field.

@@ -318,6 +318,7 @@ absl::StatusOr<FieldRule> RuleFromProto(const policy::FieldRule& proto,
       bidx.normalizer = *normalizer;
     }
     bidx.default_region = proto.blind_index().default_region();
+    bidx.column = proto.blind_index().column();
     rule.blind_index = std::move(bidx);
   }
   if (proto.has_format_preserving()) {

@@ -46,6 +46,7 @@ void AddKatCommand(CLI::App& app, int& exit_code);
 void AddKeyCommands(CLI::App& app, int& exit_code);    // kek ..., keyset ...
 void AddFieldCommands(CLI::App& app, int& exit_code);  // encrypt, decrypt, blind-index
 void AddTokenCommands(CLI::App& app, int& exit_code);  // tokenize, detokenize
+void AddReencryptCommand(CLI::App& app, int& exit_code);  // reencrypt
 
 }  // namespace piicrypt::cli
 

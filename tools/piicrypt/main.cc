@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   AddKeyCommands(app, exit_code);
   AddFieldCommands(app, exit_code);
   AddTokenCommands(app, exit_code);
+  AddReencryptCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

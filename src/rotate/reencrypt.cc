@@ -1,0 +1,850 @@
+#include "src/rotate/reencrypt.h"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "piicrypt/field_cryptor.h"
+#include "piicrypt/secret_data.h"
+#include "piicrypt/status_macros.h"
+
+namespace piicrypt::internal {
+namespace {
+
+// ---- SQLite plumbing ---------------------------------------------------------------------
+
+absl::Status SqliteError(sqlite3* db, int code, absl::string_view what) {
+  // sqlite3_errmsg names tables and columns ("no such column: x"), never values.
+  const std::string message = absl::StrCat("reencrypt (sqlite): ", what, ": ",
+                                           db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code));
+  switch (code & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_CANTOPEN:
+    case SQLITE_IOERR:
+    case SQLITE_PROTOCOL:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+      return absl::UnavailableError(message);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return absl::DataLossError(message);
+    case SQLITE_FULL:
+      return absl::ResourceExhaustedError(message);
+    case SQLITE_ERROR:  // no such table / column: the caller's names
+      return absl::InvalidArgumentError(message);
+    default:
+      return absl::InternalError(message);
+  }
+}
+
+struct DbCloser {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+struct StmtDeleter {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
+
+class Db {
+ public:
+  static absl::StatusOr<Db> Open(const std::string& path, bool read_only) {
+    sqlite3* raw = nullptr;
+    const int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+                      SQLITE_OPEN_NOMUTEX;
+    const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+    std::unique_ptr<sqlite3, DbCloser> db(raw);
+    if (rc != SQLITE_OK) return SqliteError(nullptr, rc, "cannot open the database file");
+    sqlite3_extended_result_codes(raw, 1);
+    sqlite3_busy_timeout(raw, 30000);
+    return Db(std::move(db));
+  }
+
+  sqlite3* get() const { return db_.get(); }
+
+  absl::StatusOr<StmtPtr> Prepare(const std::string& sql) const {
+    sqlite3_stmt* s = nullptr;
+    const int rc = sqlite3_prepare_v2(db_.get(), sql.c_str(), static_cast<int>(sql.size()), &s,
+                                      nullptr);
+    if (rc != SQLITE_OK) return SqliteError(db_.get(), rc, "cannot prepare a statement");
+    return StmtPtr(s);
+  }
+
+  absl::Status Exec(const std::string& sql, absl::string_view what) const {
+    const int rc = sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, nullptr);
+    return rc == SQLITE_OK ? absl::OkStatus() : SqliteError(db_.get(), rc, what);
+  }
+
+  absl::Status Step(sqlite3_stmt* s, absl::string_view what) const {
+    const int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? absl::OkStatus() : SqliteError(db_.get(), rc, what);
+  }
+
+ private:
+  explicit Db(std::unique_ptr<sqlite3, DbCloser> db) : db_(std::move(db)) {}
+  std::unique_ptr<sqlite3, DbCloser> db_;
+};
+
+// A value of the key column, kept with its SQLite type so that ranges compare as the
+// table's index does.
+struct KeyValue {
+  int type = SQLITE_NULL;
+  int64_t integer = 0;
+  double real = 0;
+  std::string bytes;  // TEXT or BLOB
+
+  static KeyValue FromColumn(sqlite3_stmt* s, int i) {
+    KeyValue k;
+    k.type = sqlite3_column_type(s, i);
+    switch (k.type) {
+      case SQLITE_INTEGER:
+        k.integer = sqlite3_column_int64(s, i);
+        break;
+      case SQLITE_FLOAT:
+        k.real = sqlite3_column_double(s, i);
+        break;
+      case SQLITE_TEXT:
+      case SQLITE_BLOB: {
+        const void* p = k.type == SQLITE_TEXT ? static_cast<const void*>(sqlite3_column_text(s, i))
+                                              : sqlite3_column_blob(s, i);
+        const int n = sqlite3_column_bytes(s, i);
+        if (p != nullptr) k.bytes.assign(static_cast<const char*>(p), static_cast<size_t>(n));
+        break;
+      }
+      default:
+        break;
+    }
+    return k;
+  }
+
+  int Bind(sqlite3_stmt* s, int i) const {
+    switch (type) {
+      case SQLITE_INTEGER:
+        return sqlite3_bind_int64(s, i, integer);
+      case SQLITE_FLOAT:
+        return sqlite3_bind_double(s, i, real);
+      case SQLITE_TEXT:
+        return sqlite3_bind_text(s, i, bytes.data(), static_cast<int>(bytes.size()),
+                                 SQLITE_TRANSIENT);
+      case SQLITE_BLOB:
+        return sqlite3_bind_blob(s, i, bytes.data(), static_cast<int>(bytes.size()),
+                                 SQLITE_TRANSIENT);
+      default:
+        return sqlite3_bind_null(s, i);
+    }
+  }
+
+  // The record id bound into row-bound fields, and the name of the row in reports.
+  std::string Text() const {
+    switch (type) {
+      case SQLITE_INTEGER:
+        return absl::StrCat(integer);
+      case SQLITE_FLOAT:
+        return absl::StrCat(real);
+      case SQLITE_TEXT:
+      case SQLITE_BLOB:
+        return bytes;
+      default:
+        return "NULL";
+    }
+  }
+};
+
+int BindText(sqlite3_stmt* s, int i, const std::optional<std::string>& v) {
+  if (!v.has_value()) return sqlite3_bind_null(s, i);
+  return sqlite3_bind_text(s, i, v->data(), static_cast<int>(v->size()), SQLITE_TRANSIENT);
+}
+
+bool IsIdentifier(absl::string_view name) {
+  if (name.empty() || name.size() > 63) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+    const bool digit = c >= '0' && c <= '9';
+    if (!alpha && !(digit && i > 0)) return false;
+  }
+  return true;
+}
+
+std::string Quote(absl::string_view name) { return absl::StrCat("\"", name, "\""); }
+
+// ---- what to do with one value -------------------------------------------------------------
+
+struct Column {
+  std::string field;         // CONTEXT, TABLE.COLUMN
+  std::string name;          // COLUMN
+  std::string index_column;  // empty: no blind index
+};
+
+enum class Outcome { kNull, kCurrent, kReencrypted, kEncrypted, kFailed };
+
+struct Rewrite {
+  Outcome outcome = Outcome::kNull;
+  std::optional<std::string> value;  // the new value (kReencrypted, kEncrypted)
+  std::optional<std::string> index;  // its blind index, if the column has one
+  std::string reason;                // kFailed
+};
+
+class Rewriter {
+ public:
+  Rewriter(const FieldCryptor& cryptor, uint32_t primary, bool encrypt_plaintext)
+      : cryptor_(cryptor), primary_(primary), encrypt_plaintext_(encrypt_plaintext) {}
+
+  Rewrite Apply(const Column& c, const std::optional<std::string>& stored,
+                absl::string_view record) const {
+    Rewrite r;
+    if (!stored.has_value()) return r;
+    absl::StatusOr<uint32_t> key_id = FieldCipher::KeyIdOfText(*stored);
+    std::optional<std::string> plain;
+    if (key_id.ok()) {
+      if (*key_id == primary_) {
+        r.outcome = Outcome::kCurrent;
+        return r;
+      }
+      auto decrypted = cryptor_.Decrypt(c.field, *stored, record);
+      if (!decrypted.ok()) return Fail(std::string(decrypted.status().message()));
+      plain = *std::move(decrypted);
+      r.outcome = Outcome::kReencrypted;
+    } else if (encrypt_plaintext_) {
+      plain = *stored;
+      r.outcome = Outcome::kEncrypted;
+    } else {
+      return Fail(absl::StrCat(c.field,
+                               ": not a piicrypt ciphertext (plaintext? see --encrypt-plaintext)"));
+    }
+    absl::Cleanup wipe = [&] { SecureWipe(plain->data(), plain->size()); };
+    auto encrypted = cryptor_.Encrypt(c.field, *plain, record);
+    if (!encrypted.ok()) return Fail(std::string(encrypted.status().message()));
+    if (!c.index_column.empty()) {
+      auto index = cryptor_.BlindIndex(c.field, *plain);
+      if (!index.ok()) return Fail(std::string(index.status().message()));
+      r.index = *std::move(index);
+    }
+    r.value = *std::move(encrypted);
+    return r;
+  }
+
+  // The verification of one value: "" if it is under the primary, decrypts, and its blind
+  // index (if any) is current; the reason otherwise.
+  std::string Verify(const Column& c, const std::optional<std::string>& stored,
+                     const std::optional<std::string>& stored_index,
+                     absl::string_view record) const {
+    if (!stored.has_value()) return "";
+    absl::StatusOr<uint32_t> key_id = FieldCipher::KeyIdOfText(*stored);
+    if (!key_id.ok()) return absl::StrCat(c.field, ": not a piicrypt ciphertext");
+    auto plain = cryptor_.Decrypt(c.field, *stored, record);
+    if (!plain.ok()) return std::string(plain.status().message());
+    absl::Cleanup wipe = [&] { SecureWipe((*plain)->data(), (*plain)->size()); };
+    if (*key_id != primary_) {
+      return absl::StrCat(c.field, ": under key ", *key_id, ", not the primary ", primary_);
+    }
+    if (!c.index_column.empty()) {
+      auto index = cryptor_.BlindIndex(c.field, **plain);
+      if (!index.ok()) return std::string(index.status().message());
+      if (*index != stored_index) return absl::StrCat(c.field, ": blind index is not current");
+    }
+    return "";
+  }
+
+ private:
+  static Rewrite Fail(std::string reason) {
+    Rewrite r;
+    r.outcome = Outcome::kFailed;
+    r.reason = std::move(reason);
+    return r;
+  }
+
+  const FieldCryptor& cryptor_;
+  const uint32_t primary_;
+  const bool encrypt_plaintext_;
+};
+
+// ---- the job -------------------------------------------------------------------------------
+
+constexpr char kJobsSchema[] =
+    "CREATE TABLE IF NOT EXISTS piicrypt_jobs ("
+    " job_id TEXT PRIMARY KEY,"
+    " primary_key_id INTEGER NOT NULL,"
+    " encrypt_plaintext INTEGER NOT NULL,"
+    " state TEXT NOT NULL,"  // 'running' or 'done'
+    " last_key,"             // the last key of the last committed batch; NULL: none yet
+    " rows INTEGER NOT NULL, reencrypted INTEGER NOT NULL, encrypted INTEGER NOT NULL,"
+    " current_values INTEGER NOT NULL, null_values INTEGER NOT NULL,"
+    " conflicts INTEGER NOT NULL, failed INTEGER NOT NULL,"
+    " updated_at TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS piicrypt_job_failures ("
+    " job_id TEXT NOT NULL, row_key TEXT NOT NULL, reason TEXT NOT NULL);";
+
+using Clock = std::chrono::steady_clock;
+
+class Job {
+ public:
+  Job(Db db, const ReencryptOptions& options, std::vector<Column> columns,
+      const Rewriter& rewriter, uint32_t primary,
+      const std::function<void(const ReencryptProgress&)>& progress)
+      : db_(std::move(db)),
+        options_(options),
+        columns_(std::move(columns)),
+        rewriter_(rewriter),
+        primary_(primary),
+        progress_(progress),
+        job_id_(absl::StrCat("reencrypt:", options.table, ":", options.key_column)) {}
+
+  // Every name must be a column of the table. (A prepared SELECT is not enough: SQLite
+  // reads a double-quoted name that is no column as a string literal.)
+  absl::Status CheckSchema() {
+    PIICRYPT_ASSIGN_OR_RETURN(StmtPtr s, db_.Prepare("SELECT name FROM pragma_table_info(?)"));
+    sqlite3_bind_text(s.get(), 1, options_.table.data(), static_cast<int>(options_.table.size()),
+                      SQLITE_TRANSIENT);
+    std::vector<std::string> existing;
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+      existing.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 0)));
+    }
+    if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "cannot read the table's columns");
+    if (existing.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("no such table: ", options_.table));
+    }
+    std::vector<std::string> names = {options_.key_column};
+    for (const Column& c : columns_) {
+      names.push_back(c.name);
+      if (!c.index_column.empty()) names.push_back(c.index_column);
+    }
+    for (const std::string& name : names) {
+      bool found = false;
+      for (const std::string& e : existing) found = found || absl::EqualsIgnoreCase(e, name);
+      if (!found) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("no such column: ", options_.table, ".", name));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<int64_t> CountRows() {
+    PIICRYPT_ASSIGN_OR_RETURN(StmtPtr s,
+                              db_.Prepare(absl::StrCat("SELECT count(*) FROM ", Quote(options_.table))));
+    const int rc = sqlite3_step(s.get());
+    if (rc != SQLITE_ROW) return SqliteError(db_.get(), rc, "cannot count the rows");
+    return sqlite3_column_int64(s.get(), 0);
+  }
+
+  // The batch query: key, then each column (and its index column, for verification).
+  absl::Status PrepareSelects(bool with_indexes) {
+    std::vector<std::string> names = {Quote(options_.key_column)};
+    for (const Column& c : columns_) {
+      names.push_back(Quote(c.name));
+      if (with_indexes) {
+        names.push_back(c.index_column.empty() ? std::string("NULL") : Quote(c.index_column));
+      }
+    }
+    const std::string head =
+        absl::StrCat("SELECT ", absl::StrJoin(names, ", "), " FROM ", Quote(options_.table));
+    const std::string tail = absl::StrCat(" ORDER BY ", Quote(options_.key_column), " LIMIT ?");
+    PIICRYPT_ASSIGN_OR_RETURN(select_first_, db_.Prepare(head + tail));
+    PIICRYPT_ASSIGN_OR_RETURN(
+        select_after_,
+        db_.Prepare(absl::StrCat(head, " WHERE ", Quote(options_.key_column), " > ?", tail)));
+    PIICRYPT_ASSIGN_OR_RETURN(
+        select_one_, db_.Prepare(absl::StrCat(head, " WHERE ", Quote(options_.key_column), " = ?")));
+    return absl::OkStatus();
+  }
+
+  struct Row {
+    KeyValue key;
+    std::vector<std::optional<std::string>> values;   // per column
+    std::vector<std::optional<std::string>> indexes;  // per column (verification)
+    bool blob = false;
+  };
+
+  Row RowFrom(sqlite3_stmt* s, bool with_indexes) const {
+    Row row;
+    row.key = KeyValue::FromColumn(s, 0);
+    int i = 1;
+    for (size_t c = 0; c < columns_.size(); ++c) {
+      for (int part = 0; part < (with_indexes ? 2 : 1); ++part, ++i) {
+        std::optional<std::string> v;
+        const int type = sqlite3_column_type(s, i);
+        if (type == SQLITE_BLOB) row.blob = true;
+        if (type != SQLITE_NULL) {
+          const unsigned char* p = sqlite3_column_text(s, i);
+          v.emplace(reinterpret_cast<const char*>(p),
+                    static_cast<size_t>(sqlite3_column_bytes(s, i)));
+        }
+        (part == 0 ? row.values : row.indexes).push_back(std::move(v));
+      }
+    }
+    return row;
+  }
+
+  // Reads the next batch after `after` (none: from the start) in its own read transaction.
+  absl::StatusOr<std::vector<Row>> ReadBatch(const std::optional<KeyValue>& after, bool with_indexes) {
+    sqlite3_stmt* s = after.has_value() ? select_after_.get() : select_first_.get();
+    int param = 1;
+    if (after.has_value()) after->Bind(s, param++);
+    sqlite3_bind_int64(s, param, options_.batch);
+    std::vector<Row> rows;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      Row row = RowFrom(s, with_indexes);
+      rows.push_back(std::move(row));
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "cannot read a batch");
+    return rows;
+  }
+
+  absl::StatusOr<sqlite3_stmt*> UpdateFor(uint32_t mask) {
+    auto it = updates_.find(mask);
+    if (it != updates_.end()) return it->second.get();
+    std::vector<std::string> sets;
+    std::vector<std::string> conditions = {absl::StrCat(Quote(options_.key_column), " = ?")};
+    for (size_t c = 0; c < columns_.size(); ++c) {
+      if ((mask & (1u << c)) == 0) continue;
+      sets.push_back(absl::StrCat(Quote(columns_[c].name), " = ?"));
+      if (!columns_[c].index_column.empty()) {
+        sets.push_back(absl::StrCat(Quote(columns_[c].index_column), " = ?"));
+      }
+      conditions.push_back(absl::StrCat(Quote(columns_[c].name), " IS ?"));
+    }
+    PIICRYPT_ASSIGN_OR_RETURN(
+        StmtPtr s, db_.Prepare(absl::StrCat("UPDATE ", Quote(options_.table), " SET ",
+                                            absl::StrJoin(sets, ", "), " WHERE ",
+                                            absl::StrJoin(conditions, " AND "))));
+    sqlite3_stmt* raw = s.get();
+    updates_.emplace(mask, std::move(s));
+    return raw;
+  }
+
+  // Loads or starts the checkpoint. Returns where to continue.
+  absl::StatusOr<std::optional<KeyValue>> StartOrResume(ReencryptSummary& summary) {
+    PIICRYPT_RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE", "cannot begin a transaction"));
+    absl::Status status = [&]() -> absl::Status {
+      PIICRYPT_RETURN_IF_ERROR(db_.Exec(kJobsSchema, "cannot create piicrypt_jobs"));
+      PIICRYPT_ASSIGN_OR_RETURN(
+          StmtPtr s, db_.Prepare("SELECT primary_key_id, encrypt_plaintext, state, last_key, rows,"
+                                 " reencrypted, encrypted, current_values, null_values,"
+                                 " conflicts, failed FROM piicrypt_jobs WHERE job_id = ?"));
+      sqlite3_bind_text(s.get(), 1, job_id_.data(), static_cast<int>(job_id_.size()),
+                        SQLITE_TRANSIENT);
+      const int rc = sqlite3_step(s.get());
+      if (rc == SQLITE_ROW &&
+          static_cast<uint32_t>(sqlite3_column_int64(s.get(), 0)) == primary_ &&
+          (sqlite3_column_int(s.get(), 1) != 0) == options_.encrypt_plaintext &&
+          absl::string_view(reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 2))) ==
+              "running") {
+        summary.resumed = true;
+        if (sqlite3_column_type(s.get(), 3) != SQLITE_NULL) resume_ = KeyValue::FromColumn(s.get(), 3);
+        summary.rows = sqlite3_column_int64(s.get(), 4);
+        summary.reencrypted = sqlite3_column_int64(s.get(), 5);
+        summary.encrypted = sqlite3_column_int64(s.get(), 6);
+        summary.current = sqlite3_column_int64(s.get(), 7);
+        summary.null_values = sqlite3_column_int64(s.get(), 8);
+        summary.conflicts = sqlite3_column_int64(s.get(), 9);
+        summary.failed = sqlite3_column_int64(s.get(), 10);
+        return absl::OkStatus();
+      }
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        return SqliteError(db_.get(), rc, "cannot read piicrypt_jobs");
+      }
+      s.reset();
+      PIICRYPT_ASSIGN_OR_RETURN(
+          StmtPtr put,
+          db_.Prepare("INSERT OR REPLACE INTO piicrypt_jobs VALUES (?, ?, ?, 'running', NULL,"
+                      " 0, 0, 0, 0, 0, 0, 0, datetime('now'))"));
+      sqlite3_bind_text(put.get(), 1, job_id_.data(), static_cast<int>(job_id_.size()),
+                        SQLITE_TRANSIENT);
+      sqlite3_bind_int64(put.get(), 2, primary_);
+      sqlite3_bind_int(put.get(), 3, options_.encrypt_plaintext ? 1 : 0);
+      PIICRYPT_RETURN_IF_ERROR(db_.Step(put.get(), "cannot write piicrypt_jobs"));
+      PIICRYPT_ASSIGN_OR_RETURN(StmtPtr clear,
+                                db_.Prepare("DELETE FROM piicrypt_job_failures WHERE job_id = ?"));
+      sqlite3_bind_text(clear.get(), 1, job_id_.data(), static_cast<int>(job_id_.size()),
+                        SQLITE_TRANSIENT);
+      return db_.Step(clear.get(), "cannot write piicrypt_job_failures");
+    }();
+    if (!status.ok()) {
+      (void)db_.Exec("ROLLBACK", "rollback");
+      return status;
+    }
+    PIICRYPT_RETURN_IF_ERROR(db_.Exec("COMMIT", "cannot commit"));
+    return resume_;
+  }
+
+  absl::Status PrepareCheckpoint() {
+    PIICRYPT_ASSIGN_OR_RETURN(
+        checkpoint_,
+        db_.Prepare("UPDATE piicrypt_jobs SET last_key = ?, rows = ?, reencrypted = ?,"
+                    " encrypted = ?, current_values = ?, null_values = ?, conflicts = ?,"
+                    " failed = ?, state = ?, updated_at = datetime('now') WHERE job_id = ?"));
+    PIICRYPT_ASSIGN_OR_RETURN(
+        add_failure_, db_.Prepare("INSERT INTO piicrypt_job_failures VALUES (?, ?, ?)"));
+    return absl::OkStatus();
+  }
+
+  absl::Status WriteCheckpoint(const std::optional<KeyValue>& last, const ReencryptSummary& s,
+                               const char* state) {
+    sqlite3_stmt* st = checkpoint_.get();
+    if (last.has_value()) {
+      last->Bind(st, 1);
+    } else {
+      sqlite3_bind_null(st, 1);
+    }
+    const int64_t counts[] = {s.rows,        s.reencrypted, s.encrypted, s.current,
+                              s.null_values, s.conflicts,   s.failed};
+    int i = 2;
+    for (int64_t n : counts) sqlite3_bind_int64(st, i++, n);
+    sqlite3_bind_text(st, i++, state, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, i, job_id_.data(), static_cast<int>(job_id_.size()), SQLITE_TRANSIENT);
+    absl::Status status = db_.Step(st, "cannot write the checkpoint");
+    sqlite3_clear_bindings(st);
+    return status;
+  }
+
+  absl::Status RecordFailure(const std::string& key, const std::string& reason) {
+    sqlite3_stmt* st = add_failure_.get();
+    sqlite3_bind_text(st, 1, job_id_.data(), static_cast<int>(job_id_.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, reason.data(), static_cast<int>(reason.size()), SQLITE_TRANSIENT);
+    return db_.Step(st, "cannot record a failure");
+  }
+
+  void Report(const char* phase, int64_t done, int64_t total) {
+    if (!progress_) return;
+    ReencryptProgress p;
+    p.phase = phase;
+    p.done = done;
+    p.total = total;
+    progress_(p);
+  }
+
+  std::vector<Rewrite> Compute(const Row& row) const {
+    std::vector<Rewrite> out;
+    out.reserve(columns_.size());
+    const std::string record = row.key.Text();
+    for (size_t c = 0; c < columns_.size(); ++c) {
+      if (row.values[c].has_value() && row.blob) {
+        Rewrite w;
+        w.outcome = Outcome::kFailed;
+        w.reason = absl::StrCat(columns_[c].field, ": BLOB values are not supported");
+        out.push_back(std::move(w));
+      } else {
+        out.push_back(rewriter_.Apply(columns_[c], row.values[c], record));
+      }
+    }
+    return out;
+  }
+
+  static uint32_t MaskOf(const std::vector<Rewrite>& w) {
+    uint32_t mask = 0;
+    for (size_t c = 0; c < w.size(); ++c) {
+      if (w[c].outcome == Outcome::kReencrypted || w[c].outcome == Outcome::kEncrypted) {
+        mask |= 1u << c;
+      }
+    }
+    return mask;
+  }
+
+  void Tally(const Row& row, const std::vector<Rewrite>& w, ReencryptSummary& delta,
+             std::vector<std::pair<std::string, std::string>>& failures) const {
+    for (const Rewrite& x : w) {
+      switch (x.outcome) {
+        case Outcome::kNull:
+          ++delta.null_values;
+          break;
+        case Outcome::kCurrent:
+          ++delta.current;
+          break;
+        case Outcome::kReencrypted:
+          ++delta.reencrypted;
+          break;
+        case Outcome::kEncrypted:
+          ++delta.encrypted;
+          break;
+        case Outcome::kFailed:
+          ++delta.failed;
+          failures.emplace_back(row.key.Text(), x.reason);
+          break;
+      }
+    }
+  }
+
+  // The conditional update of one row; false if the row no longer holds what was read.
+  absl::StatusOr<bool> Apply(const Row& row, const std::vector<Rewrite>& w) {
+    const uint32_t mask = MaskOf(w);
+    if (mask == 0) return true;
+    PIICRYPT_ASSIGN_OR_RETURN(sqlite3_stmt * st, UpdateFor(mask));
+    int i = 1;
+    for (size_t c = 0; c < columns_.size(); ++c) {
+      if ((mask & (1u << c)) == 0) continue;
+      BindText(st, i++, w[c].value);
+      if (!columns_[c].index_column.empty()) BindText(st, i++, w[c].index);
+    }
+    row.key.Bind(st, i++);
+    for (size_t c = 0; c < columns_.size(); ++c) {
+      if ((mask & (1u << c)) == 0) continue;
+      BindText(st, i++, row.values[c]);
+    }
+    absl::Status status = db_.Step(st, "cannot update a row");
+    sqlite3_clear_bindings(st);
+    PIICRYPT_RETURN_IF_ERROR(status);
+    return sqlite3_changes(db_.get()) > 0;
+  }
+
+  absl::StatusOr<std::optional<Row>> ReadOne(const KeyValue& key) {
+    sqlite3_stmt* s = select_one_.get();
+    key.Bind(s, 1);
+    std::optional<Row> row;
+    const int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) row = RowFrom(s, false);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+      return SqliteError(db_.get(), rc, "cannot read a row again");
+    }
+    return row;
+  }
+
+  // The re-encryption (or, with dry_run, its count).
+  absl::Status Run(ReencryptSummary& summary) {
+    PIICRYPT_ASSIGN_OR_RETURN(const int64_t total, CountRows());
+    PIICRYPT_RETURN_IF_ERROR(PrepareSelects(/*with_indexes=*/false));
+    std::optional<KeyValue> after;
+    if (!options_.dry_run) {
+      PIICRYPT_ASSIGN_OR_RETURN(after, StartOrResume(summary));
+      PIICRYPT_RETURN_IF_ERROR(PrepareCheckpoint());
+    }
+    const char* phase = options_.dry_run ? "dry-run" : "reencrypt";
+    Report(phase, summary.rows, total);
+    for (;;) {
+      PIICRYPT_ASSIGN_OR_RETURN(std::vector<Row> rows, ReadBatch(after, false));
+      if (rows.empty()) break;
+      // The work happens outside the write transaction; the updates are conditional.
+      std::vector<std::vector<Rewrite>> rewrites;
+      rewrites.reserve(rows.size());
+      for (const Row& row : rows) rewrites.push_back(Compute(row));
+      std::vector<std::pair<std::string, std::string>> failures;
+      ReencryptSummary delta;
+      const std::optional<KeyValue> last = rows.back().key;
+      if (options_.dry_run) {
+        for (size_t r = 0; r < rows.size(); ++r) Tally(rows[r], rewrites[r], delta, failures);
+      } else {
+        PIICRYPT_RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE", "cannot begin a transaction"));
+        absl::Status status = [&]() -> absl::Status {
+          for (size_t r = 0; r < rows.size(); ++r) {
+            Row row = std::move(rows[r]);
+            std::vector<Rewrite> w = std::move(rewrites[r]);
+            // A row changed since it was read is read again (this transaction holds the
+            // write lock now, so it cannot change again) and computed afresh.
+            for (int attempt = 0;; ++attempt) {
+              PIICRYPT_ASSIGN_OR_RETURN(const bool applied, Apply(row, w));
+              if (applied) break;
+              ++delta.conflicts;
+              PIICRYPT_ASSIGN_OR_RETURN(std::optional<Row> fresh, ReadOne(row.key));
+              if (!fresh.has_value() || attempt == 3) {  // deleted meanwhile: nothing to do
+                w.clear();
+                break;
+              }
+              row = *std::move(fresh);
+              w = Compute(row);
+            }
+            Tally(row, w, delta, failures);
+          }
+          for (const auto& [key, reason] : failures) {
+            PIICRYPT_RETURN_IF_ERROR(RecordFailure(key, reason));
+          }
+          ReencryptSummary next = summary;
+          Add(next, delta, static_cast<int64_t>(rows.size()));
+          PIICRYPT_RETURN_IF_ERROR(WriteCheckpoint(last, next, "running"));
+          return db_.Exec("COMMIT", "cannot commit a batch");
+        }();
+        if (!status.ok()) {
+          (void)db_.Exec("ROLLBACK", "rollback");
+          return status;
+        }
+      }
+      Add(summary, delta, static_cast<int64_t>(rows.size()));
+      if (options_.dry_run) {
+        for (auto& [key, reason] : failures) {
+          if (static_cast<int64_t>(summary.failures.size()) < options_.max_listed_failures) {
+            summary.failures.push_back(absl::StrCat(key, ": ", reason));
+          }
+        }
+      }
+      after = last;
+      Report(phase, summary.rows, total);
+    }
+    if (!options_.dry_run) {
+      PIICRYPT_RETURN_IF_ERROR(WriteCheckpoint(after, summary, "done"));
+      PIICRYPT_ASSIGN_OR_RETURN(
+          StmtPtr s, db_.Prepare("SELECT row_key, reason FROM piicrypt_job_failures"
+                                 " WHERE job_id = ? ORDER BY rowid LIMIT ?"));
+      sqlite3_bind_text(s.get(), 1, job_id_.data(), static_cast<int>(job_id_.size()),
+                        SQLITE_TRANSIENT);
+      sqlite3_bind_int64(s.get(), 2, options_.max_listed_failures);
+      int rc;
+      while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+        summary.failures.push_back(
+            absl::StrCat(reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 0)), ": ",
+                         reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 1))));
+      }
+      if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "cannot read the failures");
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Verify(ReencryptSummary& summary) {
+    PIICRYPT_ASSIGN_OR_RETURN(const int64_t total, CountRows());
+    PIICRYPT_RETURN_IF_ERROR(PrepareSelects(/*with_indexes=*/true));
+    std::optional<KeyValue> after;
+    int64_t done = 0;
+    Report("verify", 0, total);
+    for (;;) {
+      PIICRYPT_ASSIGN_OR_RETURN(std::vector<Row> rows, ReadBatch(after, true));
+      if (rows.empty()) break;
+      for (const Row& row : rows) {
+        const std::string record = row.key.Text();
+        for (size_t c = 0; c < columns_.size(); ++c) {
+          if (!row.values[c].has_value()) continue;
+          ++summary.verified;
+          std::string reason =
+              row.blob ? absl::StrCat(columns_[c].field, ": BLOB values are not supported")
+                       : rewriter_.Verify(columns_[c], row.values[c], row.indexes[c], record);
+          if (reason.empty()) continue;
+          ++summary.verify_failed;
+          if (static_cast<int64_t>(summary.verify_failures.size()) < options_.max_listed_failures) {
+            summary.verify_failures.push_back(absl::StrCat(record, ": ", reason));
+          }
+        }
+      }
+      done += static_cast<int64_t>(rows.size());
+      after = rows.back().key;
+      Report("verify", done, total);
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  static void Add(ReencryptSummary& to, const ReencryptSummary& d, int64_t rows) {
+    to.rows += rows;
+    to.reencrypted += d.reencrypted;
+    to.encrypted += d.encrypted;
+    to.current += d.current;
+    to.null_values += d.null_values;
+    to.conflicts += d.conflicts;
+    to.failed += d.failed;
+  }
+
+  Db db_;
+  const ReencryptOptions& options_;
+  const std::vector<Column> columns_;
+  const Rewriter& rewriter_;
+  const uint32_t primary_;
+  const std::function<void(const ReencryptProgress&)>& progress_;
+  const std::string job_id_;
+  std::optional<KeyValue> resume_;
+  StmtPtr select_first_;
+  StmtPtr select_after_;
+  StmtPtr select_one_;
+  StmtPtr checkpoint_;
+  StmtPtr add_failure_;
+  std::map<uint32_t, StmtPtr> updates_;
+};
+
+}  // namespace
+
+absl::StatusOr<ReencryptSummary> RunReencrypt(
+    const Keyset& keyset, const Policy& policy, const ReencryptOptions& options,
+    const std::function<void(const ReencryptProgress&)>& progress) {
+  const auto start = Clock::now();
+  constexpr absl::string_view kSqlite = "sqlite:";
+  if (!absl::StartsWith(options.db_url, kSqlite)) {
+    return absl::InvalidArgumentError(
+        "--db: only sqlite:PATH databases are supported by reencrypt");
+  }
+  const std::string path(absl::string_view(options.db_url).substr(kSqlite.size()));
+  if (path.empty()) return absl::InvalidArgumentError("--db: sqlite: needs a file path");
+  if (!IsIdentifier(options.table)) {
+    return absl::InvalidArgumentError("--table: not a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*)");
+  }
+  if (!IsIdentifier(options.key_column)) {
+    return absl::InvalidArgumentError(
+        "--key-column: not a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*)");
+  }
+  if (options.batch < 1 || options.batch > 100000) {
+    return absl::InvalidArgumentError("--batch: must be 1 to 100000");
+  }
+
+  // The table's columns: the policy's fields named TABLE.COLUMN.
+  std::vector<Column> columns;
+  const std::string prefix = absl::StrCat(options.table, ".");
+  for (const FieldRule& rule : policy.rules()) {
+    if (!absl::StartsWith(rule.name, prefix)) continue;
+    const std::string column = rule.name.substr(prefix.size());
+    if (!IsIdentifier(column)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(rule.name, ": the column name is not a plain SQL identifier"));
+    }
+    if (rule.protection == FieldProtection::kFormatPreserving) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          rule.name, ": format-preserving (FF1) columns are not re-encrypted by this job yet "
+                     "(docs/ROTATION.md); use a policy without them"));
+    }
+    if (rule.protection == FieldProtection::kVaultToken) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          rule.name, ": vault-token columns hold tokens, not ciphertexts; use a policy "
+                     "without them"));
+    }
+    if (column == options.key_column) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(rule.name, ": the key column cannot be an encrypted field"));
+    }
+    Column c;
+    c.field = rule.name;
+    c.name = column;
+    if (rule.blind_index.has_value()) {
+      c.index_column =
+          rule.blind_index->column.empty() ? absl::StrCat(column, "_idx") : rule.blind_index->column;
+      if (!IsIdentifier(c.index_column)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(rule.name, ": blind index column is not a plain SQL identifier"));
+      }
+    }
+    columns.push_back(std::move(c));
+  }
+  if (columns.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the policy has no field of table ", options.table, " (fields are named ",
+        options.table, ".COLUMN)"));
+  }
+  if (columns.size() > 32) {
+    return absl::InvalidArgumentError("at most 32 encrypted columns per table");
+  }
+
+  PIICRYPT_ASSIGN_OR_RETURN(auto cryptor, FieldCryptor::Create(keyset, policy));
+  const uint32_t primary = keyset.primary_key_id();
+  Rewriter rewriter(*cryptor, primary, options.encrypt_plaintext);
+  PIICRYPT_ASSIGN_OR_RETURN(Db db, Db::Open(path, options.dry_run));
+  Job job(std::move(db), options, std::move(columns), rewriter, primary, progress);
+  PIICRYPT_RETURN_IF_ERROR(job.CheckSchema());
+
+  ReencryptSummary summary;
+  PIICRYPT_RETURN_IF_ERROR(job.Run(summary));
+  if (options.verify) PIICRYPT_RETURN_IF_ERROR(job.Verify(summary));
+  summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return summary;
+}
+
+}  // namespace piicrypt::internal

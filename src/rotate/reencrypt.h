@@ -1,0 +1,88 @@
+// reencrypt.h: the job behind `piicrypt reencrypt` (docs/ROTATION.md).
+//
+// Streams a table by ranges of its key column, `batch` rows at a time, and brings every
+// encrypted column the policy maps to it (field CONTEXT "TABLE.COLUMN") under the
+// keyset's primary key:
+//   - a value under another key is decrypted and encrypted again under the primary, and
+//     the column's blind index (BlindIndexRule::column, default COLUMN_idx) recomputed;
+//   - a value under the primary is left untouched, so a second run changes nothing;
+//   - with `encrypt_plaintext`, a value that is not a piicrypt ciphertext (its text form
+//     does not parse as one) is encrypted; a value that parses but does not decrypt is a
+//     failure, never encrypted twice.
+// Each batch's updates and the job's checkpoint (table piicrypt_jobs, one row per
+// table and key column) are written in one transaction, so a job killed at any moment
+// resumes after the last committed batch. Each update is conditional on the values the
+// job read (`WHERE key = ? AND col IS ?`): a row the application changed meanwhile is
+// left as the application wrote it and counted as a conflict.
+//
+// Records: fields with bind_record are bound to the key column's value in text form
+// (an INTEGER key 42 is the record "42").
+//
+// Not supported (kInvalidArgument naming the field): format-preserving (FF1) and
+// vault-token columns, and BLOB values (binary form); databases other than SQLite.
+#ifndef PIICRYPT_SRC_ROTATE_REENCRYPT_H_
+#define PIICRYPT_SRC_ROTATE_REENCRYPT_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "piicrypt/keyset.h"
+#include "piicrypt/policy.h"
+
+namespace piicrypt::internal {
+
+struct ReencryptOptions {
+  // "sqlite:PATH" (an existing database file).
+  std::string db_url;
+  // SQL identifiers ([A-Za-z_][A-Za-z0-9_]*, at most 63 bytes).
+  std::string table;
+  std::string key_column;
+  bool encrypt_plaintext = false;
+  // Reads and counts only; writes nothing, not even the checkpoint.
+  bool dry_run = false;
+  // After the job (or alone, with dry_run), decrypts every value and checks that it is
+  // under the primary key and that its blind index is current.
+  bool verify = false;
+  // Rows per transaction. REQUIRES: 1 to 100000.
+  int64_t batch = 1000;
+  // Most failed keys kept for the summary (the counts are always complete).
+  int64_t max_listed_failures = 100;
+};
+
+struct ReencryptProgress {
+  const char* phase = "";  // "reencrypt", "dry-run" or "verify"
+  int64_t done = 0;        // rows of this phase done so far (including earlier runs)
+  int64_t total = 0;       // rows in the table when the phase started
+};
+
+struct ReencryptSummary {
+  bool resumed = false;          // continued a job that was interrupted
+  int64_t rows = 0;              // rows scanned by the job (all runs)
+  int64_t reencrypted = 0;       // values moved to the primary key
+  int64_t encrypted = 0;         // plaintext values encrypted
+  int64_t current = 0;           // values already under the primary
+  int64_t null_values = 0;       // NULLs, left as they are
+  int64_t conflicts = 0;         // rows changed by someone else meanwhile, left as written
+  int64_t failed = 0;            // values that could not be processed, left as they are
+  // "KEY column: reason" of the first max_listed_failures failed values.
+  std::vector<std::string> failures;
+  // Verification (options.verify).
+  int64_t verified = 0;
+  int64_t verify_failed = 0;
+  std::vector<std::string> verify_failures;
+  double seconds = 0;
+};
+
+// Runs the job. Errors: kInvalidArgument for a bad URL, identifier, table, column or a
+// policy with no usable field of the table (usage); kUnavailable, kInternal for the
+// database; failed values are not errors but counts in the summary.
+absl::StatusOr<ReencryptSummary> RunReencrypt(
+    const Keyset& keyset, const Policy& policy, const ReencryptOptions& options,
+    const std::function<void(const ReencryptProgress&)>& progress = nullptr);
+
+}  // namespace piicrypt::internal
+
+#endif  // PIICRYPT_SRC_ROTATE_REENCRYPT_H_

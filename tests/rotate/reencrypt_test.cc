@@ -1,0 +1,582 @@
+// `piicrypt reencrypt` on real SQLite files: rotation, idempotence, dry run, verification,
+// failures, plaintext migration, a concurrent writer, and SIGKILL at random points.
+//
+// The fault test's size: PIICRYPT_REENCRYPT_FAULT_ROWS (default 20000) rows and
+// PIICRYPT_REENCRYPT_FAULT_KILLS (default 3) kills. The issue's full version:
+//   PIICRYPT_REENCRYPT_FAULT_ROWS=200000 PIICRYPT_REENCRYPT_FAULT_KILLS=5 (one line with:)
+//   build/tests/piicrypt_tests --gtest_filter='ReencryptTest.SurvivesSigkill*'
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "piicrypt/field_cryptor.h"
+#include "piicrypt/kek.h"
+#include "piicrypt/keyset.h"
+#include "piicrypt/policy.h"
+#include "tests/test_util.h"
+
+namespace piicrypt {
+namespace {
+
+using ::piicrypt::testing::CliPath;
+using ::piicrypt::testing::CommandResult;
+using ::piicrypt::testing::RunCommand;
+using ::piicrypt::testing::TempDir;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kPolicy[] = R"pb(
+  field {
+    name: "orders.email"
+    kind: KIND_EMAIL
+    mode: MODE_RANDOMIZED
+    bind_record: true
+    blind_index { bits: 32 column: "email_bidx" }
+  }
+  field { name: "orders.name" kind: KIND_NAME mode: MODE_RANDOMIZED bind_record: true }
+  field { name: "orders.loyalty" kind: KIND_TEXT mode: MODE_DETERMINISTIC }
+  field { name: "customers.email" kind: KIND_EMAIL mode: MODE_RANDOMIZED }
+)pb";
+
+const char* const kFields[] = {"orders.email", "orders.name", "orders.loyalty"};
+const char* const kColumns[] = {"email", "name", "loyalty"};
+
+std::string Q(const std::string& s) { return "'" + s + "'"; }
+
+// The plaintexts of row `id`: name is NULL on every 7th row.
+struct Plain {
+  std::optional<std::string> v[3];
+};
+Plain Original(int64_t id) {
+  Plain p;
+  p.v[0] = absl::StrCat("User", id, "@Example.com");
+  if (id % 7 != 0) p.v[1] = absl::StrCat("Name ", id);
+  p.v[2] = absl::StrCat("L-", id % 100);
+  return p;
+}
+
+class Sqlite {
+ public:
+  explicit Sqlite(const std::string& path) {
+    EXPECT_EQ(sqlite3_open(path.c_str(), &db_), SQLITE_OK);
+    sqlite3_busy_timeout(db_, 60000);
+  }
+  ~Sqlite() { sqlite3_close(db_); }
+  void Exec(const std::string& sql) {
+    char* err = nullptr;
+    const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
+    EXPECT_EQ(rc, SQLITE_OK) << (err ? err : "") << " in " << sql;
+    sqlite3_free(err);
+  }
+  sqlite3_stmt* Prepare(const std::string& sql) {
+    sqlite3_stmt* s = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db_);
+    return s;
+  }
+  int64_t Int(const std::string& sql) {
+    sqlite3_stmt* s = Prepare(sql);
+    int64_t v = -1;
+    if (sqlite3_step(s) == SQLITE_ROW) v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+  }
+  sqlite3* get() { return db_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+void Bind(sqlite3_stmt* s, int i, const std::optional<std::string>& v) {
+  if (v) {
+    sqlite3_bind_text(s, i, v->data(), static_cast<int>(v->size()), SQLITE_TRANSIENT);
+  } else {
+    sqlite3_bind_null(s, i);
+  }
+}
+std::optional<std::string> Col(sqlite3_stmt* s, int i) {
+  if (sqlite3_column_type(s, i) == SQLITE_NULL) return std::nullopt;
+  return std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, i)),
+                     static_cast<size_t>(sqlite3_column_bytes(s, i)));
+}
+
+class ReencryptTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    kek_uri_ = "file:" + dir_.File("kek.key");
+    keyset_path_ = dir_.File("k.keyset");
+    policy_path_ = dir_.File("policy.textproto");
+    db_path_ = dir_.File("shop.db");
+    ASSERT_TRUE(Kek::Create(kek_uri_).ok());
+    auto kek = Kek::Open(kek_uri_);
+    ASSERT_TRUE(kek.ok());
+    kek_ = *std::move(kek);
+    auto ks = Keyset::Generate();
+    ASSERT_TRUE(ks.ok());
+    ASSERT_TRUE(ks->WriteNew(keyset_path_, *kek_).ok());
+    FILE* f = std::fopen(policy_path_.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs(kPolicy, f);
+    std::fclose(f);
+    auto policy = Policy::ParseTextProto(kPolicy);
+    ASSERT_TRUE(policy.ok()) << policy.status();
+    policy_.emplace(*std::move(policy));
+    Sqlite db(db_path_);
+    db.Exec(
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, email TEXT, email_bidx TEXT, name TEXT,"
+        " loyalty TEXT, note TEXT)");
+  }
+
+  std::unique_ptr<FieldCryptor> Cryptor() {
+    auto ks = Keyset::Read(keyset_path_, *kek_);
+    EXPECT_TRUE(ks.ok());
+    auto c = FieldCryptor::Create(*ks, *policy_);
+    EXPECT_TRUE(c.ok());
+    return *std::move(c);
+  }
+  uint32_t Primary() { return Keyset::Read(keyset_path_, *kek_)->primary_key_id(); }
+
+  // Rows 1..n encrypted under the current primary.
+  void Fill(int64_t n) {
+    auto c = Cryptor();
+    Sqlite db(db_path_);
+    db.Exec("BEGIN");
+    sqlite3_stmt* s = db.Prepare(
+        "INSERT INTO orders (id, email, email_bidx, name, loyalty, note) VALUES (?,?,?,?,?,?)");
+    for (int64_t id = 1; id <= n; ++id) {
+      const Plain p = Original(id);
+      const std::string rec = absl::StrCat(id);
+      sqlite3_bind_int64(s, 1, id);
+      Bind(s, 2, *c->Encrypt(kFields[0], p.v[0], rec));
+      Bind(s, 3, *c->BlindIndex(kFields[0], p.v[0]));
+      Bind(s, 4, *c->Encrypt(kFields[1], p.v[1], rec));
+      Bind(s, 5, *c->Encrypt(kFields[2], p.v[2], rec));
+      Bind(s, 6, "not encrypted");
+      ASSERT_EQ(sqlite3_step(s), SQLITE_DONE);
+      sqlite3_reset(s);
+    }
+    sqlite3_finalize(s);
+    db.Exec("COMMIT");
+  }
+
+  void Rotate() {
+    ASSERT_TRUE(Keyset::Update(keyset_path_, *kek_, [](Keyset& k) { return k.Rotate().status(); })
+                    .ok());
+  }
+
+  std::string Args(const std::string& extra = "") {
+    return absl::StrCat(" reencrypt --kek ", Q(kek_uri_), " --keyset ", Q(keyset_path_),
+                        " --policy ", Q(policy_path_), " --db ", Q("sqlite:" + db_path_),
+                        " --table orders --key-column id ", extra);
+  }
+  CommandResult Reencrypt(const std::string& extra = "") {
+    return RunCommand(CliPath() + Args(extra));
+  }
+
+  // Every row holds its expected plaintexts under the primary, and a current blind
+  // index. Returns the number of problems (each also reported).
+  int CheckAll(int64_t n, const std::map<int64_t, Plain>& overrides = {}) {
+    auto c = Cryptor();
+    const uint32_t primary = Primary();
+    Sqlite db(db_path_);
+    sqlite3_stmt* s = db.Prepare("SELECT id, email, email_bidx, name, loyalty, note FROM orders ORDER BY id");
+    int problems = 0;
+    int64_t rows = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      ++rows;
+      const int64_t id = sqlite3_column_int64(s, 0);
+      auto it = overrides.find(id);
+      const Plain want = it != overrides.end() ? it->second : Original(id);
+      const std::string rec = absl::StrCat(id);
+      const std::optional<std::string> stored[3] = {Col(s, 1), Col(s, 3), Col(s, 4)};
+      for (int k = 0; k < 3; ++k) {
+        if (!want.v[k].has_value()) {
+          if (stored[k].has_value()) ++problems, ADD_FAILURE() << id << " " << kColumns[k] << " not NULL";
+          continue;
+        }
+        if (!stored[k].has_value()) {
+          ++problems;
+          ADD_FAILURE() << id << " " << kColumns[k] << " is NULL";
+          continue;
+        }
+        auto key = FieldCipher::KeyIdOfText(*stored[k]);
+        auto plain = c->Decrypt(kFields[k], *stored[k], rec);
+        if (!key.ok() || *key != primary || !plain.ok() || **plain != *want.v[k]) {
+          if (++problems < 10) ADD_FAILURE() << "row " << id << " " << kColumns[k];
+        }
+      }
+      if (Col(s, 2) != *c->BlindIndex(kFields[0], want.v[0])) {
+        if (++problems < 10) ADD_FAILURE() << "row " << id << " blind index";
+      }
+      if (Col(s, 5) != std::optional<std::string>("not encrypted")) ++problems;
+    }
+    sqlite3_finalize(s);
+    EXPECT_EQ(rows, n);
+    return problems;
+  }
+
+  std::vector<std::string> Snapshot() {
+    Sqlite db(db_path_);
+    sqlite3_stmt* s = db.Prepare("SELECT id, email, email_bidx, name, loyalty FROM orders ORDER BY id");
+    std::vector<std::string> out;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      std::string row;
+      for (int i = 0; i < 5; ++i) row += Col(s, i).value_or("<NULL>") + "|";
+      out.push_back(row);
+    }
+    sqlite3_finalize(s);
+    return out;
+  }
+
+  void SetColumn(int64_t id, const std::string& column, const std::optional<std::string>& v) {
+    Sqlite db(db_path_);
+    sqlite3_stmt* s = db.Prepare(absl::StrCat("UPDATE orders SET ", column, " = ? WHERE id = ?"));
+    Bind(s, 1, v);
+    sqlite3_bind_int64(s, 2, id);
+    EXPECT_EQ(sqlite3_step(s), SQLITE_DONE);
+    sqlite3_finalize(s);
+  }
+
+  TempDir dir_;
+  std::string kek_uri_, keyset_path_, policy_path_, db_path_;
+  std::unique_ptr<Kek> kek_;
+  std::optional<Policy> policy_;
+};
+
+TEST_F(ReencryptTest, RotatesEveryValueAndASecondRunChangesNothing) {
+  Fill(500);
+  Rotate();
+  CommandResult r = Reencrypt("--batch 64 --verify");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  // 500 e-mails + 500 loyalty + 500 - 71 names.
+  EXPECT_THAT(r.out, HasSubstr("re-encrypted:        1429\n"));
+  EXPECT_THAT(r.out, HasSubstr("NULL:                71\n"));
+  EXPECT_THAT(r.out, HasSubstr("failed:              0\n"));
+  EXPECT_THAT(r.out, HasSubstr("verify: 1429 values checked, 0 failed"));
+  EXPECT_EQ(CheckAll(500), 0);
+  // Plain progress lines on a pipe, never a bar.
+  EXPECT_THAT(r.err, HasSubstr("reencrypt: 500/500 rows (100%)"));
+  EXPECT_THAT(r.err, Not(HasSubstr("\r")));
+  EXPECT_THAT(r.out + r.err, Not(HasSubstr("Example.com")));
+
+  const std::vector<std::string> before = Snapshot();
+  CommandResult again = Reencrypt("--batch 64");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr("re-encrypted:        0\n"));
+  EXPECT_THAT(again.out, HasSubstr("already current:     1429\n"));
+  EXPECT_EQ(Snapshot(), before);
+  Sqlite db(db_path_);
+  EXPECT_EQ(db.Int("SELECT count(*) FROM piicrypt_jobs WHERE state = 'done'"), 1);
+}
+
+TEST_F(ReencryptTest, DryRunCountsAndWritesNothing) {
+  Fill(100);
+  Rotate();
+  const std::vector<std::string> before = Snapshot();
+  CommandResult r = Reencrypt("--dry-run");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("dry run: table orders"));
+  EXPECT_THAT(r.out, HasSubstr("would re-encrypt:    286\n"));
+  EXPECT_EQ(Snapshot(), before);
+  Sqlite db(db_path_);
+  EXPECT_EQ(db.Int("SELECT count(*) FROM sqlite_master WHERE name = 'piicrypt_jobs'"), 0);
+  // --dry-run --verify reports the values not yet under the primary, and fails.
+  CommandResult v = Reencrypt("--dry-run --verify");
+  EXPECT_EQ(v.exit_code, 1);
+  EXPECT_THAT(v.out, HasSubstr("verify: 286 values checked, 286 failed"));
+  EXPECT_THAT(v.out, HasSubstr("not the primary"));
+}
+
+TEST_F(ReencryptTest, FailedValuesAreListedLeftAsTheyAreAndExitOne) {
+  Fill(50);
+  // Row 17: a tampered ciphertext; row 23: plaintext; row 31: a ciphertext of another row.
+  Sqlite db(db_path_);
+  std::string tampered = *[&] {
+    sqlite3_stmt* s = db.Prepare("SELECT email FROM orders WHERE id = 17");
+    sqlite3_step(s);
+    auto v = Col(s, 0);
+    sqlite3_finalize(s);
+    return v;
+  }();
+  tampered[20] = tampered[20] == 'A' ? 'B' : 'A';
+  SetColumn(17, "email", tampered);
+  SetColumn(23, "name", "Plain Text Name");
+  db.Exec("UPDATE orders SET name = (SELECT name FROM orders WHERE id = 30) WHERE id = 31");
+  Rotate();
+  CommandResult r = Reencrypt("--verify");
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("failed:              3\n"));
+  EXPECT_THAT(r.out, HasSubstr("failed 17: orders.email: decryption failed"));
+  EXPECT_THAT(r.out, HasSubstr("failed 23: orders.name: not a piicrypt ciphertext"));
+  EXPECT_THAT(r.out, HasSubstr("failed 31: orders.name: decryption failed"));
+  EXPECT_THAT(r.out, HasSubstr("verify: 143 values checked, 3 failed"));
+  EXPECT_THAT(r.out, Not(HasSubstr("Plain Text Name")));
+  EXPECT_THAT(r.err, HasSubstr("piicrypt: 6 value(s) failed"));
+  // The failed values are exactly as they were.
+  sqlite3_stmt* s = db.Prepare("SELECT email FROM orders WHERE id = 17");
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  EXPECT_EQ(Col(s, 0), tampered);
+  sqlite3_finalize(s);
+  s = db.Prepare("SELECT name FROM orders WHERE id = 23");
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  EXPECT_EQ(Col(s, 0), std::optional<std::string>("Plain Text Name"));
+  sqlite3_finalize(s);
+}
+
+TEST_F(ReencryptTest, EncryptPlaintextMigratesAMixOfPlaintextAndCiphertext) {
+  Fill(60);  // under key 1
+  Rotate();  // rows 41..60 under key 2 (current), rows 1..40 under key 1
+  {
+    auto c = Cryptor();
+    for (int64_t id = 41; id <= 60; ++id) {
+      const Plain p = Original(id);
+      const std::string rec = absl::StrCat(id);
+      SetColumn(id, "email", *c->Encrypt(kFields[0], p.v[0], rec));
+      SetColumn(id, "email_bidx", *c->BlindIndex(kFields[0], p.v[0]));
+      SetColumn(id, "name", *c->Encrypt(kFields[1], p.v[1], rec));
+      SetColumn(id, "loyalty", *c->Encrypt(kFields[2], p.v[2], rec));
+    }
+  }
+  // Rows 1..20 back to plaintext (a legacy table), the blind index missing.
+  for (int64_t id = 1; id <= 20; ++id) {
+    const Plain p = Original(id);
+    SetColumn(id, "email", p.v[0]);
+    SetColumn(id, "email_bidx", std::nullopt);
+    SetColumn(id, "name", p.v[1]);
+    SetColumn(id, "loyalty", p.v[2]);
+  }
+  // Row 21: a tampered ciphertext (under the old key) must fail, never be taken for
+  // plaintext and encrypted twice.
+  auto c = Cryptor();
+  std::string bad;
+  {
+    Sqlite db(db_path_);
+    sqlite3_stmt* s = db.Prepare("SELECT loyalty FROM orders WHERE id = 21");
+    ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+    bad = *Col(s, 0);
+    sqlite3_finalize(s);
+  }
+  bad[20] = bad[20] == 'A' ? 'B' : 'A';
+  SetColumn(21, "loyalty", bad);
+
+  // Without the flag, plaintext is a failure.
+  CommandResult no_flag = Reencrypt("--dry-run");
+  EXPECT_EQ(no_flag.exit_code, 1);
+  EXPECT_THAT(no_flag.out, HasSubstr("not a piicrypt ciphertext"));
+
+  CommandResult r = Reencrypt("--encrypt-plaintext");
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("plaintext encrypted: 58\n"));  // 20 + 18 names + 20
+  EXPECT_THAT(r.out, HasSubstr("re-encrypted:        56\n"));  // rows 21..40 less row 21's loyalty
+  EXPECT_THAT(r.out, HasSubstr("already current:     57\n"));
+  EXPECT_THAT(r.out, HasSubstr("failed 21: orders.loyalty: decryption failed"));
+  std::map<int64_t, Plain> overrides;
+  SetColumn(21, "loyalty", **c->Encrypt(kFields[2], std::string("L-21")));  // repair
+  EXPECT_EQ(CheckAll(60, overrides), 0);
+  // Nothing left to do; the migrated table verifies.
+  CommandResult again = Reencrypt("--encrypt-plaintext --verify");
+  EXPECT_EQ(again.exit_code, 0) << again.out;
+  EXPECT_THAT(again.out, HasSubstr("plaintext encrypted: 0\n"));
+}
+
+TEST_F(ReencryptTest, ConcurrentWriterUpdatesAllSurvive) {
+  constexpr int64_t kRows = 3000;
+  Fill(kRows);
+  Rotate();
+  auto c = Cryptor();  // the application, already on the new primary
+  pid_t pid = fork();
+  ASSERT_NE(pid, -1);
+  if (pid == 0) {
+    const std::string cmd = CliPath() + Args("--batch 50") + " >/dev/null 2>&1";
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::map<int64_t, Plain> written;
+  std::mt19937_64 rng(42);
+  Sqlite db(db_path_);
+  sqlite3_stmt* s =
+      db.Prepare("UPDATE orders SET email = ?, email_bidx = ?, name = ? WHERE id = ?");
+  int status = 0;
+  int updates = 0;
+  for (int round = 0;; ++round) {
+    if (waitpid(pid, &status, WNOHANG) == pid) break;
+    const int64_t id = static_cast<int64_t>(rng() % kRows) + 1;
+    Plain p = Original(id);
+    p.v[0] = absl::StrCat("changed", round, "@example.org");
+    p.v[1] = absl::StrCat("Changed ", round);
+    const std::string rec = absl::StrCat(id);
+    Bind(s, 1, *c->Encrypt(kFields[0], p.v[0], rec));
+    Bind(s, 2, *c->BlindIndex(kFields[0], p.v[0]));
+    Bind(s, 3, *c->Encrypt(kFields[1], p.v[1], rec));
+    sqlite3_bind_int64(s, 4, id);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_BUSY) sqlite3_reset(s);
+    ASSERT_EQ(rc, SQLITE_DONE) << sqlite3_errmsg(db.get());
+    sqlite3_reset(s);
+    written[id] = p;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ++updates;
+  }
+  sqlite3_finalize(s);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_GT(updates, 10);
+  EXPECT_EQ(CheckAll(kRows, written), 0);
+}
+
+TEST_F(ReencryptTest, SurvivesSigkillAtRandomPointsAndResumesExactly) {
+  const char* rows_env = std::getenv("PIICRYPT_REENCRYPT_FAULT_ROWS");
+  const char* kills_env = std::getenv("PIICRYPT_REENCRYPT_FAULT_KILLS");
+  const int64_t rows = rows_env ? std::atoll(rows_env) : 20000;
+  const int kills = kills_env ? std::atoi(kills_env) : 3;
+  Fill(rows);
+  Rotate();
+  std::mt19937_64 rng(std::random_device{}());
+  int64_t progress = 0;
+  for (int k = 0; k < kills; ++k) {
+    // Kill once the checkpoint passed a random point of this run's share, plus a random
+    // delay so that the kill lands anywhere in a batch (reading, encrypting, committing).
+    const int64_t share = (rows - progress) / (kills - k + 1);
+    const int64_t target = progress + 1 + static_cast<int64_t>(rng() % static_cast<uint64_t>(share));
+    pid_t pid = fork();
+    ASSERT_NE(pid, -1);
+    if (pid == 0) {
+      const std::string cmd = "exec " + CliPath() + Args("--batch 500") + " >/dev/null 2>&1";
+      execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    int status = 0;
+    bool exited = false;
+    {
+      Sqlite db(db_path_);
+      for (;;) {
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+          exited = true;
+          break;
+        }
+        const int64_t done =
+            db.Int("SELECT count(*) FROM sqlite_master WHERE name = 'piicrypt_jobs'") > 0
+                ? db.Int("SELECT coalesce(max(rows), 0) FROM piicrypt_jobs WHERE state = 'running'")
+                : 0;
+        if (done >= target) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+    }
+    ASSERT_FALSE(exited) << "the job ended before kill " << k;
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 3000));
+    kill(pid, SIGKILL);
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "kill " << k << " came too late";
+    Sqlite db(db_path_);
+    progress = db.Int("SELECT rows FROM piicrypt_jobs");
+    ASSERT_GE(progress, target - 1);
+  }
+  CommandResult r = Reencrypt("--batch 500 --verify");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("(resumed)"));
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat(rows, " rows in")));
+  EXPECT_THAT(r.out, HasSubstr("failed:              0\n"));
+  // Every value counted exactly once over all the runs: nothing lost, nothing twice.
+  const int64_t names = rows - rows / 7;
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat("re-encrypted:        ", 2 * rows + names, "\n")));
+  EXPECT_THAT(r.out, HasSubstr("already current:     0\n"));
+  EXPECT_EQ(CheckAll(rows), 0);
+}
+
+TEST_F(ReencryptTest, UsageErrorsExitTwoAndFailuresExitOne) {
+  Fill(3);
+  Rotate();
+  struct Case {
+    std::string args;
+    int exit_code;
+    std::string message;
+  };
+  const std::string base = absl::StrCat(" reencrypt --kek ", Q(kek_uri_), " --keyset ",
+                                        Q(keyset_path_), " --policy ", Q(policy_path_));
+  const std::string db = " --db " + Q("sqlite:" + db_path_);
+  const std::vector<Case> cases = {
+      {base + db + " --table nosuch --key-column id", 2, "no field of table nosuch"},
+      {base + db + " --table 'orders; drop' --key-column id", 2, "--table"},
+      {base + db + " --table customers --key-column id", 2, "no such table: customers"},
+      {base + db + " --table orders --key-column nosuch", 2, "no such column: orders.nosuch"},
+      {base + " --db postgresql://localhost/x --table orders --key-column id", 2,
+       "only sqlite:PATH"},
+      {base + db + " --table orders --key-column id --batch 0", 2, "--batch"},
+      {base + db + " --table orders", 2, "--key-column"},
+      {base + " --db " + Q("sqlite:" + dir_.File("missing.db")) + " --table orders --key-column id",
+       1, "cannot open the database file"},
+      {absl::StrCat(" reencrypt --kek ", Q("file:" + dir_.File("other.key")), " --keyset ",
+                    Q(keyset_path_), " --policy ", Q(policy_path_), db,
+                    " --table orders --key-column id"),
+       1, ""},
+      {absl::StrCat(" reencrypt --kek ", Q(kek_uri_), " --keyset ", Q(keyset_path_),
+                    " --policy ", Q(dir_.File("missing.textproto")), db,
+                    " --table orders --key-column id"),
+       2, "missing.textproto"},
+  };
+  ASSERT_TRUE(Kek::Create("file:" + dir_.File("other.key")).ok());
+  for (const Case& c : cases) {
+    CommandResult r = RunCommand(CliPath() + c.args);
+    EXPECT_EQ(r.exit_code, c.exit_code) << c.args << "\n" << r.err;
+    EXPECT_THAT(r.err, HasSubstr(c.message)) << c.args;
+    EXPECT_THAT(r.err, HasSubstr("piicrypt: ")) << c.args;
+  }
+  // A table with a missing blind-index column.
+  Sqlite sql(db_path_);
+  sql.Exec("CREATE TABLE t2 (id INTEGER PRIMARY KEY, email TEXT)");
+  // FF1 columns are refused with a clear message.
+  FILE* f = std::fopen(policy_path_.c_str(), "w");
+  std::fputs(R"pb(field {
+      name: "orders.phone" kind: KIND_PHONE mode: MODE_FORMAT_PRESERVING
+      format_preserving { phone {} } })pb", f);
+  std::fclose(f);
+  CommandResult ff1 = Reencrypt();
+  EXPECT_EQ(ff1.exit_code, 2);
+  EXPECT_THAT(ff1.err, HasSubstr("format-preserving (FF1) columns are not re-encrypted"));
+  f = std::fopen(policy_path_.c_str(), "w");
+  std::fputs(R"pb(field { name: "t2.email" kind: KIND_EMAIL mode: MODE_RANDOMIZED
+                          blind_index { bits: 16 } })pb", f);
+  std::fclose(f);
+  CommandResult no_idx = RunCommand(absl::StrCat(CliPath(), base, db, " --table t2 --key-column id"));
+  EXPECT_EQ(no_idx.exit_code, 2);
+  EXPECT_THAT(no_idx.err, HasSubstr("no such column: t2.email_idx"));
+}
+
+TEST_F(ReencryptTest, ProgressBarOnATerminal) {
+  Fill(300);
+  Rotate();
+  // script(1) gives the job a pseudo-terminal: the bar is redrawn in place with \r.
+  const std::string cmd = CliPath() + Args("--batch 10");
+  CommandResult r = RunCommand("script -qec " + Q(cmd) + " /dev/null");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("\rreencrypt [##############################] 100% 300/300 rows"));
+  EXPECT_THAT(r.out, HasSubstr("rows/s"));
+  EXPECT_THAT(r.out, HasSubstr("left"));
+  EXPECT_THAT(r.out, HasSubstr("re-encrypted:        858"));
+}
+
+TEST_F(ReencryptTest, HelpTeaches) {
+  CommandResult r = RunCommand(CliPath() + " reencrypt --help");
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* s : {"--encrypt-plaintext", "--dry-run", "--verify", "--batch", "piicrypt_jobs",
+                        "TABLE.COLUMN", "Exit status", "sqlite:PATH"}) {
+    EXPECT_THAT(r.out, HasSubstr(s));
+  }
+}
+
+}  // namespace
+}  // namespace piicrypt

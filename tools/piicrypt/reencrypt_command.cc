@@ -1,0 +1,225 @@
+// piicrypt reencrypt: brings the encrypted columns of a table under the keyset's primary
+// key (key rotation) or encrypts a table's plaintext (migration). docs/ROTATION.md.
+#include <unistd.h>
+
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "piicrypt/keyset.h"
+#include "piicrypt/policy.h"
+#include "src/rotate/reencrypt.h"
+#include "tools/piicrypt/commands.h"
+
+namespace piicrypt::cli {
+namespace {
+
+constexpr char kReencryptFooter[] =
+    "What it does, column by column: the table's encrypted columns are the policy's fields\n"
+    "named TABLE.COLUMN (randomized or deterministic; FF1 and vault-token fields are refused).\n"
+    "  - a value under an older key is decrypted and encrypted again under the primary key,\n"
+    "    and its blind-index column (blind_index { column: ... }, default COLUMN_idx)\n"
+    "    recomputed under the primary;\n"
+    "  - a value already under the primary is left untouched: a second run changes nothing;\n"
+    "  - NULL stays NULL;\n"
+    "  - a value that does not decrypt (disabled or destroyed key, tampered) is left as it is,\n"
+    "    counted as failed and listed with its row key;\n"
+    "  - with --encrypt-plaintext, a value that is not a piicrypt ciphertext at all (its text\n"
+    "    does not parse as one) is taken for plaintext and encrypted. A value that parses but\n"
+    "    does not decrypt is a failure, never encrypted twice. Read docs/ROTATION.md first.\n"
+    "Fields with bind_record are bound to the key column's value (INTEGER 42 is \"42\").\n"
+    "\n"
+    "Safety: rows are read by ranges of the key column, --batch at a time (memory stays flat).\n"
+    "Each batch's updates and the job's checkpoint (table piicrypt_jobs) commit in one\n"
+    "transaction: a job killed at any moment resumes where it stopped when run again with the\n"
+    "same options. Each update is conditional on the value read, so a row the application\n"
+    "changes meanwhile keeps the application's value (reported as a conflict). SQLite runs\n"
+    "one writer; the application may keep writing (it waits for each short batch commit).\n"
+    "\n"
+    "Databases: sqlite:PATH only (PostgreSQL is not supported by this command yet). The key\n"
+    "column should be the primary key or indexed.\n"
+    "\n"
+    "Progress goes to stderr: a bar with rows/s and time left on a terminal, a plain line\n"
+    "every few seconds otherwise. The summary goes to stdout.\n"
+    "\n"
+    "Examples:\n"
+    "  # after 'piicrypt keyset rotate': count, re-encrypt, then check every value\n"
+    "  piicrypt reencrypt --kek file:/etc/piicrypt/kek.key --keyset orders.keyset \\\n"
+    "      --policy orders.textproto --db sqlite:/var/lib/shop/orders.db \\\n"
+    "      --table orders --key-column id --dry-run\n"
+    "  piicrypt reencrypt ... --table orders --key-column id --verify\n"
+    "  # encrypt a table that still holds plaintext\n"
+    "  piicrypt reencrypt ... --table customers --key-column id --encrypt-plaintext --verify\n"
+    "\n"
+    "Exit status: 0 every value is current (and verified, with --verify); 1 a value failed\n"
+    "(its keys are listed) or the database failed; 2 bad usage (options, table, columns,\n"
+    "policy).";
+
+struct ReencryptArgs {
+  std::string kek;
+  std::string keyset;
+  std::string policy;
+  internal::ReencryptOptions options;
+};
+
+// Progress on stderr: a redrawn bar on a terminal, a line every 5 s otherwise.
+class ProgressPrinter {
+ public:
+  ProgressPrinter() : tty_(isatty(STDERR_FILENO) == 1), start_(Clock::now()) {}
+
+  void Update(const internal::ReencryptProgress& p) {
+    const auto now = Clock::now();
+    if (p.phase != phase_) {
+      Finish();
+      phase_ = p.phase;
+      phase_start_ = now;
+      first_done_ = p.done;
+      last_ = now - std::chrono::hours(1);
+    }
+    const bool complete = p.done >= p.total;
+    const auto interval = tty_ ? std::chrono::milliseconds(200) : std::chrono::milliseconds(5000);
+    if (!complete && now - last_ < interval) return;
+    last_ = now;
+    const double seconds = std::chrono::duration<double>(now - phase_start_).count();
+    const double rate = seconds > 0 ? static_cast<double>(p.done - first_done_) / seconds : 0;
+    const int64_t left_rows = p.total > p.done ? p.total - p.done : 0;
+    const std::string left =
+        rate > 0 ? Duration(static_cast<double>(left_rows) / rate) : std::string("?");
+    const int percent = p.total > 0 ? static_cast<int>(100 * std::min(p.done, p.total) / p.total) : 100;
+    if (tty_) {
+      constexpr int kWidth = 30;
+      const int filled = percent * kWidth / 100;
+      std::fprintf(stderr, "\r%-9s [%s%s] %3d%% %" PRId64 "/%" PRId64 " rows %.0f rows/s %s left ",
+                   phase_.c_str(), std::string(filled, '#').c_str(),
+                   std::string(kWidth - filled, '.').c_str(), percent, p.done, p.total, rate,
+                   left.c_str());
+      drawn_ = true;
+    } else {
+      std::fprintf(stderr, "%s: %" PRId64 "/%" PRId64 " rows (%d%%), %.0f rows/s, %s left\n",
+                   phase_.c_str(), p.done, p.total, percent, rate, left.c_str());
+    }
+    std::fflush(stderr);
+  }
+
+  void Finish() {
+    if (drawn_) std::fputc('\n', stderr);
+    drawn_ = false;
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  static std::string Duration(double s) {
+    const int64_t t = static_cast<int64_t>(s + 0.5);
+    if (t >= 3600) return absl::StrCat(t / 3600, "h", (t / 60) % 60, "m");
+    if (t >= 60) return absl::StrCat(t / 60, "m", t % 60, "s");
+    return absl::StrCat(t, "s");
+  }
+  const bool tty_;
+  const Clock::time_point start_;
+  std::string phase_;
+  Clock::time_point phase_start_;
+  Clock::time_point last_;
+  int64_t first_done_ = 0;
+  bool drawn_ = false;
+};
+
+void Run(const ReencryptArgs& args, int& exit_code) {
+  absl::StatusOr<Policy> policy = Policy::ReadFile(args.policy);
+  if (!policy.ok()) {
+    PrintError(std::string(policy.status().message()));
+    exit_code = kExitUsage;
+    return;
+  }
+  std::unique_ptr<Kek> kek;
+  if (!OpenKek(args.kek, kek, exit_code)) return;
+  absl::StatusOr<Keyset> keyset = Keyset::Read(args.keyset, *kek);
+  if (!keyset.ok()) {
+    exit_code = ReportFailure(keyset.status());
+    return;
+  }
+  ProgressPrinter printer;
+  absl::StatusOr<internal::ReencryptSummary> summary = internal::RunReencrypt(
+      *keyset, *policy, args.options,
+      [&](const internal::ReencryptProgress& p) { printer.Update(p); });
+  printer.Finish();
+  if (!summary.ok()) {
+    PrintError(std::string(summary.status().message()));
+    exit_code = summary.status().code() == absl::StatusCode::kInvalidArgument ? kExitUsage
+                                                                              : kExitFailed;
+    return;
+  }
+  const internal::ReencryptSummary& s = *summary;
+  const bool dry = args.options.dry_run;
+  std::printf("%s%s: table %s, primary key %u, %" PRId64 " rows in %.1f s (%.0f rows/s)\n",
+              dry ? "dry run" : "reencrypt", s.resumed ? " (resumed)" : "",
+              args.options.table.c_str(), keyset->primary_key_id(), s.rows, s.seconds,
+              s.seconds > 0 ? static_cast<double>(s.rows) / s.seconds : 0.0);
+  std::printf("  %s %" PRId64 "\n", dry ? "would re-encrypt:   " : "re-encrypted:       ",
+              s.reencrypted);
+  std::printf("  %s %" PRId64 "\n", dry ? "would encrypt:      " : "plaintext encrypted:",
+              s.encrypted);
+  std::printf("  already current:     %" PRId64 "\n", s.current);
+  std::printf("  NULL:                %" PRId64 "\n", s.null_values);
+  if (!dry) {
+    std::printf("  conflicts:           %" PRId64
+                " (rows changed by the application meanwhile, left as written)\n",
+                s.conflicts);
+  }
+  std::printf("  failed:              %" PRId64 "\n", s.failed);
+  for (const std::string& f : s.failures) std::printf("    failed %s\n", f.c_str());
+  if (s.failed > static_cast<int64_t>(s.failures.size())) {
+    std::printf("    ... and %" PRId64 " more\n", s.failed - static_cast<int64_t>(s.failures.size()));
+  }
+  if (args.options.verify) {
+    std::printf("verify: %" PRId64 " values checked, %" PRId64 " failed\n", s.verified,
+                s.verify_failed);
+    for (const std::string& f : s.verify_failures) std::printf("    not verified %s\n", f.c_str());
+    if (s.verify_failed > static_cast<int64_t>(s.verify_failures.size())) {
+      std::printf("    ... and %" PRId64 " more\n",
+                  s.verify_failed - static_cast<int64_t>(s.verify_failures.size()));
+    }
+  }
+  std::fflush(stdout);
+  if (s.failed > 0 || s.verify_failed > 0) {
+    PrintError(absl::StrCat(s.failed + s.verify_failed, " value(s) failed; see the list above"));
+    exit_code = kExitFailed;
+    return;
+  }
+  exit_code = kExitOk;
+}
+
+}  // namespace
+
+void AddReencryptCommand(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<ReencryptArgs>();
+  CLI::App* sub = app.add_subcommand(
+      "reencrypt",
+      "Re-encrypt a table's encrypted columns under the keyset's primary key (key rotation), "
+      "or encrypt its plaintext (--encrypt-plaintext); resumable, safe on a live database.");
+  sub->add_option("--kek", args->kek, kKekHelp)->required();
+  sub->add_option("--keyset", args->keyset, "The keyset file")->required();
+  sub->add_option("--policy", args->policy,
+                  "Policy textproto: the table's columns are its fields named TABLE.COLUMN")
+      ->required();
+  sub->add_option("--db", args->options.db_url, "Database URL: sqlite:PATH")->required();
+  sub->add_option("--table", args->options.table, "The table")->required();
+  sub->add_option("--key-column", args->options.key_column,
+                  "Its unique key column (the primary key): the job walks its ranges in order")
+      ->required();
+  sub->add_flag("--encrypt-plaintext", args->options.encrypt_plaintext,
+                "Encrypt values that are not piicrypt ciphertexts (plaintext migration)");
+  sub->add_flag("--dry-run", args->options.dry_run,
+                "Count what would change; write nothing (not even the checkpoint)");
+  sub->add_flag("--verify", args->options.verify,
+                "Afterwards decrypt every value and check key and blind index; failures exit 1");
+  sub->add_option("--batch", args->options.batch, "Rows per transaction (default 1000)")
+      ->check(CLI::Range(int64_t{1}, int64_t{100000}));
+  sub->footer(std::string(kReencryptFooter) + "\n\n" + kKekFooter);
+  sub->callback([args, &exit_code] { Run(*args, exit_code); });
+}
+
+}  // namespace piicrypt::cli
