@@ -17,6 +17,7 @@
 #include "piicrypt/field_cryptor.h"
 #include "piicrypt/secret_data.h"
 #include "piicrypt/status_macros.h"
+#include "src/rotate/rewrite.h"
 
 namespace piicrypt::internal {
 namespace {
@@ -165,110 +166,6 @@ int BindText(sqlite3_stmt* s, int i, const std::optional<std::string>& v) {
   if (!v.has_value()) return sqlite3_bind_null(s, i);
   return sqlite3_bind_text(s, i, v->data(), static_cast<int>(v->size()), SQLITE_TRANSIENT);
 }
-
-bool IsIdentifier(absl::string_view name) {
-  if (name.empty() || name.size() > 63) return false;
-  for (size_t i = 0; i < name.size(); ++i) {
-    const char c = name[i];
-    const bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
-    const bool digit = c >= '0' && c <= '9';
-    if (!alpha && !(digit && i > 0)) return false;
-  }
-  return true;
-}
-
-std::string Quote(absl::string_view name) { return absl::StrCat("\"", name, "\""); }
-
-// ---- what to do with one value -------------------------------------------------------------
-
-struct Column {
-  std::string field;         // CONTEXT, TABLE.COLUMN
-  std::string name;          // COLUMN
-  std::string index_column;  // empty: no blind index
-};
-
-enum class Outcome { kNull, kCurrent, kReencrypted, kEncrypted, kFailed };
-
-struct Rewrite {
-  Outcome outcome = Outcome::kNull;
-  std::optional<std::string> value;  // the new value (kReencrypted, kEncrypted)
-  std::optional<std::string> index;  // its blind index, if the column has one
-  std::string reason;                // kFailed
-};
-
-class Rewriter {
- public:
-  Rewriter(const FieldCryptor& cryptor, uint32_t primary, bool encrypt_plaintext)
-      : cryptor_(cryptor), primary_(primary), encrypt_plaintext_(encrypt_plaintext) {}
-
-  Rewrite Apply(const Column& c, const std::optional<std::string>& stored,
-                absl::string_view record) const {
-    Rewrite r;
-    if (!stored.has_value()) return r;
-    absl::StatusOr<uint32_t> key_id = FieldCipher::KeyIdOfText(*stored);
-    std::optional<std::string> plain;
-    if (key_id.ok()) {
-      if (*key_id == primary_) {
-        r.outcome = Outcome::kCurrent;
-        return r;
-      }
-      auto decrypted = cryptor_.Decrypt(c.field, *stored, record);
-      if (!decrypted.ok()) return Fail(std::string(decrypted.status().message()));
-      plain = *std::move(decrypted);
-      r.outcome = Outcome::kReencrypted;
-    } else if (encrypt_plaintext_) {
-      plain = *stored;
-      r.outcome = Outcome::kEncrypted;
-    } else {
-      return Fail(absl::StrCat(c.field,
-                               ": not a piicrypt ciphertext (plaintext? see --encrypt-plaintext)"));
-    }
-    absl::Cleanup wipe = [&] { SecureWipe(plain->data(), plain->size()); };
-    auto encrypted = cryptor_.Encrypt(c.field, *plain, record);
-    if (!encrypted.ok()) return Fail(std::string(encrypted.status().message()));
-    if (!c.index_column.empty()) {
-      auto index = cryptor_.BlindIndex(c.field, *plain);
-      if (!index.ok()) return Fail(std::string(index.status().message()));
-      r.index = *std::move(index);
-    }
-    r.value = *std::move(encrypted);
-    return r;
-  }
-
-  // The verification of one value: "" if it is under the primary, decrypts, and its blind
-  // index (if any) is current; the reason otherwise.
-  std::string Verify(const Column& c, const std::optional<std::string>& stored,
-                     const std::optional<std::string>& stored_index,
-                     absl::string_view record) const {
-    if (!stored.has_value()) return "";
-    absl::StatusOr<uint32_t> key_id = FieldCipher::KeyIdOfText(*stored);
-    if (!key_id.ok()) return absl::StrCat(c.field, ": not a piicrypt ciphertext");
-    auto plain = cryptor_.Decrypt(c.field, *stored, record);
-    if (!plain.ok()) return std::string(plain.status().message());
-    absl::Cleanup wipe = [&] { SecureWipe((*plain)->data(), (*plain)->size()); };
-    if (*key_id != primary_) {
-      return absl::StrCat(c.field, ": under key ", *key_id, ", not the primary ", primary_);
-    }
-    if (!c.index_column.empty()) {
-      auto index = cryptor_.BlindIndex(c.field, **plain);
-      if (!index.ok()) return std::string(index.status().message());
-      if (*index != stored_index) return absl::StrCat(c.field, ": blind index is not current");
-    }
-    return "";
-  }
-
- private:
-  static Rewrite Fail(std::string reason) {
-    Rewrite r;
-    r.outcome = Outcome::kFailed;
-    r.reason = std::move(reason);
-    return r;
-  }
-
-  const FieldCryptor& cryptor_;
-  const uint32_t primary_;
-  const bool encrypt_plaintext_;
-};
 
 // ---- the job -------------------------------------------------------------------------------
 
@@ -557,30 +454,6 @@ class Job {
     return mask;
   }
 
-  void Tally(const Row& row, const std::vector<Rewrite>& w, ReencryptSummary& delta,
-             std::vector<std::pair<std::string, std::string>>& failures) const {
-    for (const Rewrite& x : w) {
-      switch (x.outcome) {
-        case Outcome::kNull:
-          ++delta.null_values;
-          break;
-        case Outcome::kCurrent:
-          ++delta.current;
-          break;
-        case Outcome::kReencrypted:
-          ++delta.reencrypted;
-          break;
-        case Outcome::kEncrypted:
-          ++delta.encrypted;
-          break;
-        case Outcome::kFailed:
-          ++delta.failed;
-          failures.emplace_back(row.key.Text(), x.reason);
-          break;
-      }
-    }
-  }
-
   // The conditional update of one row; false if the row no longer holds what was read.
   absl::StatusOr<bool> Apply(const Row& row, const std::vector<Rewrite>& w) {
     const uint32_t mask = MaskOf(w);
@@ -639,7 +512,7 @@ class Job {
       ReencryptSummary delta;
       const std::optional<KeyValue> last = rows.back().key;
       if (options_.dry_run) {
-        for (size_t r = 0; r < rows.size(); ++r) Tally(rows[r], rewrites[r], delta, failures);
+        for (size_t r = 0; r < rows.size(); ++r) Tally(rows[r].key.Text(), rewrites[r], delta, failures);
       } else {
         PIICRYPT_RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE", "cannot begin a transaction"));
         absl::Status status = [&]() -> absl::Status {
@@ -660,13 +533,13 @@ class Job {
               row = *std::move(fresh);
               w = Compute(row);
             }
-            Tally(row, w, delta, failures);
+            Tally(row.key.Text(), w, delta, failures);
           }
           for (const auto& [key, reason] : failures) {
             PIICRYPT_RETURN_IF_ERROR(RecordFailure(key, reason));
           }
           ReencryptSummary next = summary;
-          Add(next, delta, static_cast<int64_t>(rows.size()));
+          AddCounts(next, delta, static_cast<int64_t>(rows.size()));
           PIICRYPT_RETURN_IF_ERROR(WriteCheckpoint(last, next, "running"));
           return db_.Exec("COMMIT", "cannot commit a batch");
         }();
@@ -675,7 +548,7 @@ class Job {
           return status;
         }
       }
-      Add(summary, delta, static_cast<int64_t>(rows.size()));
+      AddCounts(summary, delta, static_cast<int64_t>(rows.size()));
       if (options_.dry_run) {
         for (auto& [key, reason] : failures) {
           if (static_cast<int64_t>(summary.failures.size()) < options_.max_listed_failures) {
@@ -737,16 +610,6 @@ class Job {
   }
 
  private:
-  static void Add(ReencryptSummary& to, const ReencryptSummary& d, int64_t rows) {
-    to.rows += rows;
-    to.reencrypted += d.reencrypted;
-    to.encrypted += d.encrypted;
-    to.current += d.current;
-    to.null_values += d.null_values;
-    to.conflicts += d.conflicts;
-    to.failed += d.failed;
-  }
-
   Db db_;
   const ReencryptOptions& options_;
   const std::vector<Column> columns_;
@@ -769,80 +632,36 @@ absl::StatusOr<ReencryptSummary> RunReencrypt(
     const Keyset& keyset, const Policy& policy, const ReencryptOptions& options,
     const std::function<void(const ReencryptProgress&)>& progress) {
   const auto start = Clock::now();
+  PIICRYPT_RETURN_IF_ERROR(CheckOptions(options));
   constexpr absl::string_view kSqlite = "sqlite:";
-  if (!absl::StartsWith(options.db_url, kSqlite)) {
+  const bool postgres = absl::StartsWith(options.db_url, "postgresql://") ||
+                        absl::StartsWith(options.db_url, "postgres://");
+  if (!postgres && !absl::StartsWith(options.db_url, kSqlite)) {
     return absl::InvalidArgumentError(
-        "--db: only sqlite:PATH databases are supported by reencrypt");
+        "--db: expected sqlite:PATH or a postgresql:// URL (libpq connection URI)");
   }
-  const std::string path(absl::string_view(options.db_url).substr(kSqlite.size()));
-  if (path.empty()) return absl::InvalidArgumentError("--db: sqlite: needs a file path");
-  if (!IsIdentifier(options.table)) {
-    return absl::InvalidArgumentError("--table: not a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*)");
-  }
-  if (!IsIdentifier(options.key_column)) {
+  if (!postgres && options.workers != 1) {
     return absl::InvalidArgumentError(
-        "--key-column: not a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*)");
+        "--workers: SQLite has one writer; --workers is for PostgreSQL");
   }
-  if (options.batch < 1 || options.batch > 100000) {
-    return absl::InvalidArgumentError("--batch: must be 1 to 100000");
-  }
-
-  // The table's columns: the policy's fields named TABLE.COLUMN.
-  std::vector<Column> columns;
-  const std::string prefix = absl::StrCat(options.table, ".");
-  for (const FieldRule& rule : policy.rules()) {
-    if (!absl::StartsWith(rule.name, prefix)) continue;
-    const std::string column = rule.name.substr(prefix.size());
-    if (!IsIdentifier(column)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(rule.name, ": the column name is not a plain SQL identifier"));
-    }
-    if (rule.protection == FieldProtection::kFormatPreserving) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          rule.name, ": format-preserving (FF1) columns are not re-encrypted by this job yet "
-                     "(docs/ROTATION.md); use a policy without them"));
-    }
-    if (rule.protection == FieldProtection::kVaultToken) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          rule.name, ": vault-token columns hold tokens, not ciphertexts; use a policy "
-                     "without them"));
-    }
-    if (column == options.key_column) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(rule.name, ": the key column cannot be an encrypted field"));
-    }
-    Column c;
-    c.field = rule.name;
-    c.name = column;
-    if (rule.blind_index.has_value()) {
-      c.index_column =
-          rule.blind_index->column.empty() ? absl::StrCat(column, "_idx") : rule.blind_index->column;
-      if (!IsIdentifier(c.index_column)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(rule.name, ": blind index column is not a plain SQL identifier"));
-      }
-    }
-    columns.push_back(std::move(c));
-  }
-  if (columns.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the policy has no field of table ", options.table, " (fields are named ",
-        options.table, ".COLUMN)"));
-  }
-  if (columns.size() > 32) {
-    return absl::InvalidArgumentError("at most 32 encrypted columns per table");
-  }
-
+  PIICRYPT_ASSIGN_OR_RETURN(std::vector<Column> columns, ColumnsOf(policy, options));
   PIICRYPT_ASSIGN_OR_RETURN(auto cryptor, FieldCryptor::Create(keyset, policy));
   const uint32_t primary = keyset.primary_key_id();
   Rewriter rewriter(*cryptor, primary, options.encrypt_plaintext);
-  PIICRYPT_ASSIGN_OR_RETURN(Db db, Db::Open(path, options.dry_run));
-  Job job(std::move(db), options, std::move(columns), rewriter, primary, progress);
-  PIICRYPT_RETURN_IF_ERROR(job.CheckSchema());
 
   ReencryptSummary summary;
-  PIICRYPT_RETURN_IF_ERROR(job.Run(summary));
-  if (options.verify) PIICRYPT_RETURN_IF_ERROR(job.Verify(summary));
+  if (postgres) {
+    PIICRYPT_ASSIGN_OR_RETURN(summary,
+                              RunPostgresReencrypt(rewriter, columns, primary, options, progress));
+  } else {
+    const std::string path(absl::string_view(options.db_url).substr(kSqlite.size()));
+    if (path.empty()) return absl::InvalidArgumentError("--db: sqlite: needs a file path");
+    PIICRYPT_ASSIGN_OR_RETURN(Db db, Db::Open(path, options.dry_run));
+    Job job(std::move(db), options, std::move(columns), rewriter, primary, progress);
+    PIICRYPT_RETURN_IF_ERROR(job.CheckSchema());
+    PIICRYPT_RETURN_IF_ERROR(job.Run(summary));
+    if (options.verify) PIICRYPT_RETURN_IF_ERROR(job.Verify(summary));
+  }
   summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return summary;
 }

@@ -9,17 +9,26 @@
 //   - with `encrypt_plaintext`, a value that is not a piicrypt ciphertext (its text form
 //     does not parse as one) is encrypted; a value that parses but does not decrypt is a
 //     failure, never encrypted twice.
-// Each batch's updates and the job's checkpoint (table piicrypt_jobs, one row per
-// table and key column) are written in one transaction, so a job killed at any moment
-// resumes after the last committed batch. Each update is conditional on the values the
-// job read (`WHERE key = ? AND col IS ?`): a row the application changed meanwhile is
-// left as the application wrote it and counted as a conflict.
+// Each batch's updates and the job's checkpoint are written in one transaction, so a job
+// killed at any moment resumes after the last committed batch. Each update is conditional
+// on the values the job read (`WHERE key = ? AND col IS ?`): a row the application changed
+// meanwhile is read again and computed afresh (counted as a conflict), never overwritten
+// with a value computed from what it held before.
+//
+// SQLite (`sqlite:PATH`): one writer; the checkpoint is a row of piicrypt_jobs (one per
+// table and key column) holding the last key done.
+// PostgreSQL (`postgresql://...`, a libpq URI): the key column is split into ranges, kept
+// in piicrypt_job_ranges next to the job's row in piicrypt_jobs; a worker claims a range
+// for one batch with `SELECT ... FOR UPDATE SKIP LOCKED`, and that batch's updates, its
+// range's checkpoint and the claim end in one transaction. `workers` threads run in this
+// process; more processes (on other machines) may join the same job at any time.
 //
 // Records: fields with bind_record are bound to the key column's value in text form
 // (an INTEGER key 42 is the record "42").
 //
 // Not supported (kInvalidArgument naming the field): format-preserving (FF1) and
-// vault-token columns, and BLOB values (binary form); databases other than SQLite.
+// vault-token columns, and binary values (SQLite BLOB, PostgreSQL bytea): the text form
+// only.
 #ifndef PIICRYPT_SRC_ROTATE_REENCRYPT_H_
 #define PIICRYPT_SRC_ROTATE_REENCRYPT_H_
 
@@ -35,7 +44,7 @@
 namespace piicrypt::internal {
 
 struct ReencryptOptions {
-  // "sqlite:PATH" (an existing database file).
+  // "sqlite:PATH" (an existing database file) or "postgresql://..." (a libpq URI).
   std::string db_url;
   // SQL identifiers ([A-Za-z_][A-Za-z0-9_]*, at most 63 bytes).
   std::string table;
@@ -48,6 +57,9 @@ struct ReencryptOptions {
   bool verify = false;
   // Rows per transaction. REQUIRES: 1 to 100000.
   int64_t batch = 1000;
+  // PostgreSQL: worker threads of this process (each with its own connection).
+  // SQLite: must be 1. REQUIRES: 1 to 64.
+  int workers = 1;
   // Most failed keys kept for the summary (the counts are always complete).
   int64_t max_listed_failures = 100;
 };

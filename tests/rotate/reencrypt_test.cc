@@ -1,10 +1,8 @@
 // `piicrypt reencrypt` on real SQLite files: rotation, idempotence, dry run, verification,
 // failures, plaintext migration, a concurrent writer, and SIGKILL at random points.
 //
-// The fault test's size: PIICRYPT_REENCRYPT_FAULT_ROWS (default 20000) rows and
-// PIICRYPT_REENCRYPT_FAULT_KILLS (default 3) kills. The issue's full version:
-//   PIICRYPT_REENCRYPT_FAULT_ROWS=200000 PIICRYPT_REENCRYPT_FAULT_KILLS=5 (one line with:)
-//   build/tests/piicrypt_tests --gtest_filter='ReencryptTest.SurvivesSigkill*'
+// The fault test's size: PIICRYPT_REENCRYPT_FAULT_ROWS (default 200000) rows and
+// PIICRYPT_REENCRYPT_FAULT_KILLS (default 3) kills.
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -27,6 +25,7 @@
 #include "piicrypt/kek.h"
 #include "piicrypt/keyset.h"
 #include "piicrypt/policy.h"
+#include "tests/rotate/rotate_test_util.h"
 #include "tests/test_util.h"
 
 namespace piicrypt {
@@ -39,35 +38,12 @@ using ::piicrypt::testing::TempDir;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr char kPolicy[] = R"pb(
-  field {
-    name: "orders.email"
-    kind: KIND_EMAIL
-    mode: MODE_RANDOMIZED
-    bind_record: true
-    blind_index { bits: 32 column: "email_bidx" }
-  }
-  field { name: "orders.name" kind: KIND_NAME mode: MODE_RANDOMIZED bind_record: true }
-  field { name: "orders.loyalty" kind: KIND_TEXT mode: MODE_DETERMINISTIC }
-  field { name: "customers.email" kind: KIND_EMAIL mode: MODE_RANDOMIZED }
-)pb";
-
-const char* const kFields[] = {"orders.email", "orders.name", "orders.loyalty"};
-const char* const kColumns[] = {"email", "name", "loyalty"};
-
-std::string Q(const std::string& s) { return "'" + s + "'"; }
-
-// The plaintexts of row `id`: name is NULL on every 7th row.
-struct Plain {
-  std::optional<std::string> v[3];
-};
-Plain Original(int64_t id) {
-  Plain p;
-  p.v[0] = absl::StrCat("User", id, "@Example.com");
-  if (id % 7 != 0) p.v[1] = absl::StrCat("Name ", id);
-  p.v[2] = absl::StrCat("L-", id % 100);
-  return p;
-}
+using ::piicrypt::testing::kRotateColumns;
+using ::piicrypt::testing::kRotateFields;
+using ::piicrypt::testing::Original;
+using ::piicrypt::testing::Plain;
+using ::piicrypt::testing::Q;
+using ::piicrypt::testing::RotateFixture;
 
 class Sqlite {
  public:
@@ -114,41 +90,16 @@ std::optional<std::string> Col(sqlite3_stmt* s, int i) {
                      static_cast<size_t>(sqlite3_column_bytes(s, i)));
 }
 
-class ReencryptTest : public ::testing::Test {
+class ReencryptTest : public RotateFixture {
  protected:
   void SetUp() override {
-    kek_uri_ = "file:" + dir_.File("kek.key");
-    keyset_path_ = dir_.File("k.keyset");
-    policy_path_ = dir_.File("policy.textproto");
+    RotateFixture::SetUp();
     db_path_ = dir_.File("shop.db");
-    ASSERT_TRUE(Kek::Create(kek_uri_).ok());
-    auto kek = Kek::Open(kek_uri_);
-    ASSERT_TRUE(kek.ok());
-    kek_ = *std::move(kek);
-    auto ks = Keyset::Generate();
-    ASSERT_TRUE(ks.ok());
-    ASSERT_TRUE(ks->WriteNew(keyset_path_, *kek_).ok());
-    FILE* f = std::fopen(policy_path_.c_str(), "w");
-    ASSERT_NE(f, nullptr);
-    std::fputs(kPolicy, f);
-    std::fclose(f);
-    auto policy = Policy::ParseTextProto(kPolicy);
-    ASSERT_TRUE(policy.ok()) << policy.status();
-    policy_.emplace(*std::move(policy));
     Sqlite db(db_path_);
     db.Exec(
         "CREATE TABLE orders (id INTEGER PRIMARY KEY, email TEXT, email_bidx TEXT, name TEXT,"
         " loyalty TEXT, note TEXT)");
   }
-
-  std::unique_ptr<FieldCryptor> Cryptor() {
-    auto ks = Keyset::Read(keyset_path_, *kek_);
-    EXPECT_TRUE(ks.ok());
-    auto c = FieldCryptor::Create(*ks, *policy_);
-    EXPECT_TRUE(c.ok());
-    return *std::move(c);
-  }
-  uint32_t Primary() { return Keyset::Read(keyset_path_, *kek_)->primary_key_id(); }
 
   // Rows 1..n encrypted under the current primary.
   void Fill(int64_t n) {
@@ -161,10 +112,10 @@ class ReencryptTest : public ::testing::Test {
       const Plain p = Original(id);
       const std::string rec = absl::StrCat(id);
       sqlite3_bind_int64(s, 1, id);
-      Bind(s, 2, *c->Encrypt(kFields[0], p.v[0], rec));
-      Bind(s, 3, *c->BlindIndex(kFields[0], p.v[0]));
-      Bind(s, 4, *c->Encrypt(kFields[1], p.v[1], rec));
-      Bind(s, 5, *c->Encrypt(kFields[2], p.v[2], rec));
+      Bind(s, 2, *c->Encrypt(kRotateFields[0], p.v[0], rec));
+      Bind(s, 3, *c->BlindIndex(kRotateFields[0], p.v[0]));
+      Bind(s, 4, *c->Encrypt(kRotateFields[1], p.v[1], rec));
+      Bind(s, 5, *c->Encrypt(kRotateFields[2], p.v[2], rec));
       Bind(s, 6, "not encrypted");
       ASSERT_EQ(sqlite3_step(s), SQLITE_DONE);
       sqlite3_reset(s);
@@ -173,14 +124,8 @@ class ReencryptTest : public ::testing::Test {
     db.Exec("COMMIT");
   }
 
-  void Rotate() {
-    ASSERT_TRUE(Keyset::Update(keyset_path_, *kek_, [](Keyset& k) { return k.Rotate().status(); })
-                    .ok());
-  }
-
   std::string Args(const std::string& extra = "") {
-    return absl::StrCat(" reencrypt --kek ", Q(kek_uri_), " --keyset ", Q(keyset_path_),
-                        " --policy ", Q(policy_path_), " --db ", Q("sqlite:" + db_path_),
+    return absl::StrCat(BaseArgs(), " --db ", Q("sqlite:" + db_path_),
                         " --table orders --key-column id ", extra);
   }
   CommandResult Reencrypt(const std::string& extra = "") {
@@ -194,35 +139,15 @@ class ReencryptTest : public ::testing::Test {
     const uint32_t primary = Primary();
     Sqlite db(db_path_);
     sqlite3_stmt* s = db.Prepare("SELECT id, email, email_bidx, name, loyalty, note FROM orders ORDER BY id");
-    int problems = 0;
+    int problems = 0, reported = 0;
     int64_t rows = 0;
     while (sqlite3_step(s) == SQLITE_ROW) {
       ++rows;
       const int64_t id = sqlite3_column_int64(s, 0);
       auto it = overrides.find(id);
       const Plain want = it != overrides.end() ? it->second : Original(id);
-      const std::string rec = absl::StrCat(id);
       const std::optional<std::string> stored[3] = {Col(s, 1), Col(s, 3), Col(s, 4)};
-      for (int k = 0; k < 3; ++k) {
-        if (!want.v[k].has_value()) {
-          if (stored[k].has_value()) ++problems, ADD_FAILURE() << id << " " << kColumns[k] << " not NULL";
-          continue;
-        }
-        if (!stored[k].has_value()) {
-          ++problems;
-          ADD_FAILURE() << id << " " << kColumns[k] << " is NULL";
-          continue;
-        }
-        auto key = FieldCipher::KeyIdOfText(*stored[k]);
-        auto plain = c->Decrypt(kFields[k], *stored[k], rec);
-        if (!key.ok() || *key != primary || !plain.ok() || **plain != *want.v[k]) {
-          if (++problems < 10) ADD_FAILURE() << "row " << id << " " << kColumns[k];
-        }
-      }
-      if (Col(s, 2) != *c->BlindIndex(kFields[0], want.v[0])) {
-        if (++problems < 10) ADD_FAILURE() << "row " << id << " blind index";
-      }
-      if (Col(s, 5) != std::optional<std::string>("not encrypted")) ++problems;
+      problems += CheckRow(*c, primary, id, stored, Col(s, 2), Col(s, 5), want, reported);
     }
     sqlite3_finalize(s);
     EXPECT_EQ(rows, n);
@@ -251,10 +176,7 @@ class ReencryptTest : public ::testing::Test {
     sqlite3_finalize(s);
   }
 
-  TempDir dir_;
-  std::string kek_uri_, keyset_path_, policy_path_, db_path_;
-  std::unique_ptr<Kek> kek_;
-  std::optional<Policy> policy_;
+  std::string db_path_;
 };
 
 TEST_F(ReencryptTest, RotatesEveryValueAndASecondRunChangesNothing) {
@@ -345,10 +267,10 @@ TEST_F(ReencryptTest, EncryptPlaintextMigratesAMixOfPlaintextAndCiphertext) {
     for (int64_t id = 41; id <= 60; ++id) {
       const Plain p = Original(id);
       const std::string rec = absl::StrCat(id);
-      SetColumn(id, "email", *c->Encrypt(kFields[0], p.v[0], rec));
-      SetColumn(id, "email_bidx", *c->BlindIndex(kFields[0], p.v[0]));
-      SetColumn(id, "name", *c->Encrypt(kFields[1], p.v[1], rec));
-      SetColumn(id, "loyalty", *c->Encrypt(kFields[2], p.v[2], rec));
+      SetColumn(id, "email", *c->Encrypt(kRotateFields[0], p.v[0], rec));
+      SetColumn(id, "email_bidx", *c->BlindIndex(kRotateFields[0], p.v[0]));
+      SetColumn(id, "name", *c->Encrypt(kRotateFields[1], p.v[1], rec));
+      SetColumn(id, "loyalty", *c->Encrypt(kRotateFields[2], p.v[2], rec));
     }
   }
   // Rows 1..20 back to plaintext (a legacy table), the blind index missing.
@@ -385,7 +307,7 @@ TEST_F(ReencryptTest, EncryptPlaintextMigratesAMixOfPlaintextAndCiphertext) {
   EXPECT_THAT(r.out, HasSubstr("already current:     57\n"));
   EXPECT_THAT(r.out, HasSubstr("failed 21: orders.loyalty: decryption failed"));
   std::map<int64_t, Plain> overrides;
-  SetColumn(21, "loyalty", **c->Encrypt(kFields[2], std::string("L-21")));  // repair
+  SetColumn(21, "loyalty", **c->Encrypt(kRotateFields[2], std::string("L-21")));  // repair
   EXPECT_EQ(CheckAll(60, overrides), 0);
   // Nothing left to do; the migrated table verifies.
   CommandResult again = Reencrypt("--encrypt-plaintext --verify");
@@ -419,9 +341,9 @@ TEST_F(ReencryptTest, ConcurrentWriterUpdatesAllSurvive) {
     p.v[0] = absl::StrCat("changed", round, "@example.org");
     p.v[1] = absl::StrCat("Changed ", round);
     const std::string rec = absl::StrCat(id);
-    Bind(s, 1, *c->Encrypt(kFields[0], p.v[0], rec));
-    Bind(s, 2, *c->BlindIndex(kFields[0], p.v[0]));
-    Bind(s, 3, *c->Encrypt(kFields[1], p.v[1], rec));
+    Bind(s, 1, *c->Encrypt(kRotateFields[0], p.v[0], rec));
+    Bind(s, 2, *c->BlindIndex(kRotateFields[0], p.v[0]));
+    Bind(s, 3, *c->Encrypt(kRotateFields[1], p.v[1], rec));
     sqlite3_bind_int64(s, 4, id);
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_BUSY) sqlite3_reset(s);
@@ -441,7 +363,7 @@ TEST_F(ReencryptTest, ConcurrentWriterUpdatesAllSurvive) {
 TEST_F(ReencryptTest, SurvivesSigkillAtRandomPointsAndResumesExactly) {
   const char* rows_env = std::getenv("PIICRYPT_REENCRYPT_FAULT_ROWS");
   const char* kills_env = std::getenv("PIICRYPT_REENCRYPT_FAULT_KILLS");
-  const int64_t rows = rows_env ? std::atoll(rows_env) : 20000;
+  const int64_t rows = rows_env ? std::atoll(rows_env) : 200000;
   const int kills = kills_env ? std::atoi(kills_env) : 3;
   Fill(rows);
   Rotate();
@@ -513,8 +435,10 @@ TEST_F(ReencryptTest, UsageErrorsExitTwoAndFailuresExitOne) {
       {base + db + " --table 'orders; drop' --key-column id", 2, "--table"},
       {base + db + " --table customers --key-column id", 2, "no such table: customers"},
       {base + db + " --table orders --key-column nosuch", 2, "no such column: orders.nosuch"},
-      {base + " --db postgresql://localhost/x --table orders --key-column id", 2,
-       "only sqlite:PATH"},
+      {base + " --db mysql://localhost/x --table orders --key-column id", 2,
+       "expected sqlite:PATH or a postgresql:// URL"},
+      {base + db + " --table orders --key-column id --workers 2", 2, "--workers"},
+      {base + db + " --table orders --key-column id --workers 0", 2, "--workers"},
       {base + db + " --table orders --key-column id --batch 0", 2, "--batch"},
       {base + db + " --table orders", 2, "--key-column"},
       {base + " --db " + Q("sqlite:" + dir_.File("missing.db")) + " --table orders --key-column id",
@@ -539,18 +463,14 @@ TEST_F(ReencryptTest, UsageErrorsExitTwoAndFailuresExitOne) {
   Sqlite sql(db_path_);
   sql.Exec("CREATE TABLE t2 (id INTEGER PRIMARY KEY, email TEXT)");
   // FF1 columns are refused with a clear message.
-  FILE* f = std::fopen(policy_path_.c_str(), "w");
-  std::fputs(R"pb(field {
+  WritePolicy(R"pb(field {
       name: "orders.phone" kind: KIND_PHONE mode: MODE_FORMAT_PRESERVING
-      format_preserving { phone {} } })pb", f);
-  std::fclose(f);
+      format_preserving { phone {} } })pb");
   CommandResult ff1 = Reencrypt();
   EXPECT_EQ(ff1.exit_code, 2);
   EXPECT_THAT(ff1.err, HasSubstr("format-preserving (FF1) columns are not re-encrypted"));
-  f = std::fopen(policy_path_.c_str(), "w");
-  std::fputs(R"pb(field { name: "t2.email" kind: KIND_EMAIL mode: MODE_RANDOMIZED
-                          blind_index { bits: 16 } })pb", f);
-  std::fclose(f);
+  WritePolicy(R"pb(field { name: "t2.email" kind: KIND_EMAIL mode: MODE_RANDOMIZED
+                          blind_index { bits: 16 } })pb");
   CommandResult no_idx = RunCommand(absl::StrCat(CliPath(), base, db, " --table t2 --key-column id"));
   EXPECT_EQ(no_idx.exit_code, 2);
   EXPECT_THAT(no_idx.err, HasSubstr("no such column: t2.email_idx"));

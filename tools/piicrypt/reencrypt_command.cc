@@ -37,11 +37,18 @@ constexpr char kReencryptFooter[] =
     "Each batch's updates and the job's checkpoint (table piicrypt_jobs) commit in one\n"
     "transaction: a job killed at any moment resumes where it stopped when run again with the\n"
     "same options. Each update is conditional on the value read, so a row the application\n"
-    "changes meanwhile keeps the application's value (reported as a conflict). SQLite runs\n"
-    "one writer; the application may keep writing (it waits for each short batch commit).\n"
+    "changes meanwhile keeps the application's value: it is read again and, if it is still\n"
+    "under an old key, re-encrypted from what the application wrote (counted as a conflict).\n"
     "\n"
-    "Databases: sqlite:PATH only (PostgreSQL is not supported by this command yet). The key\n"
-    "column should be the primary key or indexed.\n"
+    "Databases:\n"
+    "  sqlite:PATH        one writer; the application may keep writing (it waits for each\n"
+    "                     short batch commit).\n"
+    "  postgresql://...   a libpq URI. The key column is split into ranges (table\n"
+    "                     piicrypt_job_ranges); --workers N threads claim them a batch at a\n"
+    "                     time with FOR UPDATE SKIP LOCKED. More processes, on other machines\n"
+    "                     too, join the same job by running the same command.\n"
+    "The key column must be unique (the primary key, or with a unique index: PostgreSQL\n"
+    "checks). Encrypted and blind-index columns hold the text form (TEXT, VARCHAR).\n"
     "\n"
     "Progress goes to stderr: a bar with rows/s and time left on a terminal, a plain line\n"
     "every few seconds otherwise. The summary goes to stdout.\n"
@@ -52,6 +59,9 @@ constexpr char kReencryptFooter[] =
     "      --policy orders.textproto --db sqlite:/var/lib/shop/orders.db \\\n"
     "      --table orders --key-column id --dry-run\n"
     "  piicrypt reencrypt ... --table orders --key-column id --verify\n"
+    "  # PostgreSQL, 4 workers here (run the same line on another machine to add more)\n"
+    "  piicrypt reencrypt ... --db postgresql://piicrypt@db.internal/shop \\\n"
+    "      --table orders --key-column id --workers 4 --verify\n"
     "  # encrypt a table that still holds plaintext\n"
     "  piicrypt reencrypt ... --table customers --key-column id --encrypt-plaintext --verify\n"
     "\n"
@@ -170,6 +180,7 @@ void Run(const ReencryptArgs& args, int& exit_code) {
                 s.conflicts);
   }
   std::printf("  failed:              %" PRId64 "\n", s.failed);
+
   for (const std::string& f : s.failures) std::printf("    failed %s\n", f.c_str());
   if (s.failed > static_cast<int64_t>(s.failures.size())) {
     std::printf("    ... and %" PRId64 " more\n", s.failed - static_cast<int64_t>(s.failures.size()));
@@ -205,7 +216,9 @@ void AddReencryptCommand(CLI::App& app, int& exit_code) {
   sub->add_option("--policy", args->policy,
                   "Policy textproto: the table's columns are its fields named TABLE.COLUMN")
       ->required();
-  sub->add_option("--db", args->options.db_url, "Database URL: sqlite:PATH")->required();
+  sub->add_option("--db", args->options.db_url,
+                  "Database URL: sqlite:PATH or postgresql://... (libpq URI)")
+      ->required();
   sub->add_option("--table", args->options.table, "The table")->required();
   sub->add_option("--key-column", args->options.key_column,
                   "Its unique key column (the primary key): the job walks its ranges in order")
@@ -218,6 +231,9 @@ void AddReencryptCommand(CLI::App& app, int& exit_code) {
                 "Afterwards decrypt every value and check key and blind index; failures exit 1");
   sub->add_option("--batch", args->options.batch, "Rows per transaction (default 1000)")
       ->check(CLI::Range(int64_t{1}, int64_t{100000}));
+  sub->add_option("--workers", args->options.workers,
+                  "PostgreSQL: worker threads, each with its own connection (default 1)")
+      ->check(CLI::Range(1, 64));
   sub->footer(std::string(kReencryptFooter) + "\n\n" + kKekFooter);
   sub->callback([args, &exit_code] { Run(*args, exit_code); });
 }

@@ -1,0 +1,197 @@
+// rewrite.cc: the per-value work of the re-encryption job (rewrite.h).
+#include "src/rotate/rewrite.h"
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "piicrypt/field_cipher.h"
+#include "piicrypt/secret_data.h"
+
+namespace piicrypt::internal {
+namespace {
+
+Rewrite Fail(std::string reason) {
+  Rewrite r;
+  r.outcome = Outcome::kFailed;
+  r.reason = std::move(reason);
+  return r;
+}
+
+}  // namespace
+
+bool IsIdentifier(absl::string_view name) {
+  if (name.empty() || name.size() > 63) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+    const bool digit = c >= '0' && c <= '9';
+    if (!alpha && !(digit && i > 0)) return false;
+  }
+  return true;
+}
+
+std::string Quote(absl::string_view name) { return absl::StrCat("\"", name, "\""); }
+
+absl::Status CheckOptions(const ReencryptOptions& options) {
+  if (!IsIdentifier(options.table)) {
+    return absl::InvalidArgumentError("--table: not a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*)");
+  }
+  if (!IsIdentifier(options.key_column)) {
+    return absl::InvalidArgumentError(
+        "--key-column: not a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*)");
+  }
+  if (options.batch < 1 || options.batch > 100000) {
+    return absl::InvalidArgumentError("--batch: must be 1 to 100000");
+  }
+
+  if (options.workers < 1 || options.workers > 64) {
+    return absl::InvalidArgumentError("--workers: must be 1 to 64");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy,
+                                              const ReencryptOptions& options) {
+  // The table's columns: the policy's fields named TABLE.COLUMN.
+  std::vector<Column> columns;
+  const std::string prefix = absl::StrCat(options.table, ".");
+  for (const FieldRule& rule : policy.rules()) {
+    if (!absl::StartsWith(rule.name, prefix)) continue;
+    const std::string column = rule.name.substr(prefix.size());
+    if (!IsIdentifier(column)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(rule.name, ": the column name is not a plain SQL identifier"));
+    }
+    if (rule.protection == FieldProtection::kFormatPreserving) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          rule.name, ": format-preserving (FF1) columns are not re-encrypted by this job yet "
+                     "(docs/ROTATION.md); use a policy without them"));
+    }
+    if (rule.protection == FieldProtection::kVaultToken) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          rule.name, ": vault-token columns hold tokens, not ciphertexts; use a policy "
+                     "without them"));
+    }
+    if (column == options.key_column) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(rule.name, ": the key column cannot be an encrypted field"));
+    }
+    Column c;
+    c.field = rule.name;
+    c.name = column;
+    if (rule.blind_index.has_value()) {
+      c.index_column =
+          rule.blind_index->column.empty() ? absl::StrCat(column, "_idx") : rule.blind_index->column;
+      if (!IsIdentifier(c.index_column)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(rule.name, ": blind index column is not a plain SQL identifier"));
+      }
+    }
+    columns.push_back(std::move(c));
+  }
+  if (columns.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the policy has no field of table ", options.table, " (fields are named ",
+        options.table, ".COLUMN)"));
+  }
+  if (columns.size() > 32) {
+    return absl::InvalidArgumentError("at most 32 encrypted columns per table");
+  }
+
+  return columns;
+}
+
+Rewrite Rewriter::Apply(const Column& c, const std::optional<std::string>& stored,
+              absl::string_view record) const {
+  Rewrite r;
+  if (!stored.has_value()) return r;
+  absl::StatusOr<uint32_t> key_id = FieldCipher::KeyIdOfText(*stored);
+  std::optional<std::string> plain;
+  if (key_id.ok()) {
+    if (*key_id == primary_) {
+      r.outcome = Outcome::kCurrent;
+      return r;
+    }
+    auto decrypted = cryptor_.Decrypt(c.field, *stored, record);
+    if (!decrypted.ok()) return Fail(std::string(decrypted.status().message()));
+    plain = *std::move(decrypted);
+    r.outcome = Outcome::kReencrypted;
+  } else if (encrypt_plaintext_) {
+    plain = *stored;
+    r.outcome = Outcome::kEncrypted;
+  } else {
+    return Fail(absl::StrCat(c.field,
+                             ": not a piicrypt ciphertext (plaintext? see --encrypt-plaintext)"));
+  }
+  absl::Cleanup wipe = [&] { SecureWipe(plain->data(), plain->size()); };
+  auto encrypted = cryptor_.Encrypt(c.field, *plain, record);
+  if (!encrypted.ok()) return Fail(std::string(encrypted.status().message()));
+  if (!c.index_column.empty()) {
+    auto index = cryptor_.BlindIndex(c.field, *plain);
+    if (!index.ok()) return Fail(std::string(index.status().message()));
+    r.index = *std::move(index);
+  }
+  r.value = *std::move(encrypted);
+  return r;
+}
+
+std::string Rewriter::Verify(const Column& c, const std::optional<std::string>& stored,
+                   const std::optional<std::string>& stored_index,
+                   absl::string_view record) const {
+  if (!stored.has_value()) return "";
+  absl::StatusOr<uint32_t> key_id = FieldCipher::KeyIdOfText(*stored);
+  if (!key_id.ok()) return absl::StrCat(c.field, ": not a piicrypt ciphertext");
+  auto plain = cryptor_.Decrypt(c.field, *stored, record);
+  if (!plain.ok()) return std::string(plain.status().message());
+  absl::Cleanup wipe = [&] { SecureWipe((*plain)->data(), (*plain)->size()); };
+  if (*key_id != primary_) {
+    return absl::StrCat(c.field, ": under key ", *key_id, ", not the primary ", primary_);
+  }
+  if (!c.index_column.empty()) {
+    auto index = cryptor_.BlindIndex(c.field, **plain);
+    if (!index.ok()) return std::string(index.status().message());
+    if (*index != stored_index) return absl::StrCat(c.field, ": blind index is not current");
+  }
+  return "";
+}
+
+void Tally(const std::string& row_key, const std::vector<Rewrite>& rewrites,
+           ReencryptSummary& delta, std::vector<std::pair<std::string, std::string>>& failures) {
+  for (const Rewrite& x : rewrites) {
+    switch (x.outcome) {
+      case Outcome::kNull:
+        ++delta.null_values;
+        break;
+      case Outcome::kCurrent:
+        ++delta.current;
+        break;
+      case Outcome::kReencrypted:
+        ++delta.reencrypted;
+        break;
+      case Outcome::kEncrypted:
+        ++delta.encrypted;
+        break;
+      case Outcome::kFailed:
+        ++delta.failed;
+        failures.emplace_back(row_key, x.reason);
+        break;
+    }
+  }
+}
+
+void AddCounts(ReencryptSummary& to, const ReencryptSummary& d, int64_t rows) {
+  to.rows += rows;
+  to.reencrypted += d.reencrypted;
+  to.encrypted += d.encrypted;
+  to.current += d.current;
+  to.null_values += d.null_values;
+  to.conflicts += d.conflicts;
+  to.failed += d.failed;
+}
+
+}  // namespace piicrypt::internal

@@ -1,0 +1,90 @@
+// rewrite.h: what the re-encryption job does to one value, shared by its SQLite and
+// PostgreSQL back ends (reencrypt.cc, reencrypt_pg.cc). Internal.
+#ifndef PIICRYPT_SRC_ROTATE_REWRITE_H_
+#define PIICRYPT_SRC_ROTATE_REWRITE_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "piicrypt/field_cryptor.h"
+#include "piicrypt/policy.h"
+#include "src/rotate/reencrypt.h"
+
+namespace piicrypt::internal {
+
+// A plain SQL identifier: [A-Za-z_][A-Za-z0-9_]*, at most 63 bytes.
+bool IsIdentifier(absl::string_view name);
+// "name", for an identifier that passed IsIdentifier.
+std::string Quote(absl::string_view name);
+
+// An encrypted column of the table.
+struct Column {
+  std::string field;         // CONTEXT, TABLE.COLUMN
+  std::string name;          // COLUMN
+  std::string index_column;  // empty: no blind index
+};
+
+// The table's encrypted columns: the policy's fields named TABLE.COLUMN, validated
+// (kInvalidArgument naming the field for what the job cannot handle).
+absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy, const ReencryptOptions& options);
+
+// Checks the options that do not depend on the database (identifiers, batch, workers).
+absl::Status CheckOptions(const ReencryptOptions& options);
+
+enum class Outcome { kNull, kCurrent, kReencrypted, kEncrypted, kFailed };
+
+struct Rewrite {
+  Outcome outcome = Outcome::kNull;
+  std::optional<std::string> value;  // the new value (kReencrypted, kEncrypted)
+  std::optional<std::string> index;  // its blind index, if the column has one
+  std::string reason;                // kFailed
+
+  bool changes() const { return outcome == Outcome::kReencrypted || outcome == Outcome::kEncrypted; }
+};
+
+class Rewriter {
+ public:
+  Rewriter(const FieldCryptor& cryptor, uint32_t primary, bool encrypt_plaintext)
+      : cryptor_(cryptor), primary_(primary), encrypt_plaintext_(encrypt_plaintext) {}
+
+  // The new value of `stored` (NULL: std::nullopt) in column `c` of the row `record`.
+  Rewrite Apply(const Column& c, const std::optional<std::string>& stored,
+                absl::string_view record) const;
+
+  // The verification of one value: "" if it is under the primary, decrypts, and its blind
+  // index (if any) is current; the reason otherwise.
+  std::string Verify(const Column& c, const std::optional<std::string>& stored,
+                     const std::optional<std::string>& stored_index,
+                     absl::string_view record) const;
+
+ private:
+  const FieldCryptor& cryptor_;
+  const uint32_t primary_;
+  const bool encrypt_plaintext_;
+};
+
+// Adds the outcomes of one row's rewrites to `delta`; failed ones are appended to
+// `failures` as (row key, reason).
+void Tally(const std::string& row_key, const std::vector<Rewrite>& rewrites,
+           ReencryptSummary& delta, std::vector<std::pair<std::string, std::string>>& failures);
+
+// to += d (the counts only), and `rows` more rows scanned.
+void AddCounts(ReencryptSummary& to, const ReencryptSummary& d, int64_t rows);
+
+// The PostgreSQL back end (reencrypt_pg.cc): options.workers threads, each on its own
+// connection, sharing the job through the database. `progress` is called from one thread
+// at a time.
+absl::StatusOr<ReencryptSummary> RunPostgresReencrypt(
+    const Rewriter& rewriter, const std::vector<Column>& columns, uint32_t primary,
+    const ReencryptOptions& options,
+    const std::function<void(const ReencryptProgress&)>& progress);
+
+}  // namespace piicrypt::internal
+
+#endif  // PIICRYPT_SRC_ROTATE_REWRITE_H_

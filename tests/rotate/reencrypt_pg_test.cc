@@ -1,0 +1,474 @@
+// `piicrypt reencrypt` on a real PostgreSQL server (started by the test, see
+// tests/pg/pg_server.h): rotation with several workers, idempotence, dry run, verification,
+// plaintext migration, a concurrent writer, two processes sharing one job, SIGKILL at random
+// points, and usage errors.
+//
+// The fault test's size: PIICRYPT_REENCRYPT_FAULT_ROWS (default 200000) rows and
+// PIICRYPT_REENCRYPT_FAULT_KILLS (default 3) kills.
+#include <libpq-fe.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/pg/pg_server.h"
+#include "tests/rotate/rotate_test_util.h"
+#include "tests/test_util.h"
+
+namespace piicrypt {
+namespace {
+
+using ::piicrypt::testing::CliPath;
+using ::piicrypt::testing::CommandResult;
+using ::piicrypt::testing::kRotateFields;
+using ::piicrypt::testing::Original;
+using ::piicrypt::testing::PgServer;
+using ::piicrypt::testing::Plain;
+using ::piicrypt::testing::Q;
+using ::piicrypt::testing::RotateFixture;
+using ::piicrypt::testing::RunCommand;
+using ::piicrypt::testing::SharedPgServer;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// A libpq connection of the test (the application's side).
+class Pg {
+ public:
+  explicit Pg(const std::string& url) : conn_(PQconnectdb(url.c_str())) {
+    EXPECT_EQ(PQstatus(conn_), CONNECTION_OK) << PQerrorMessage(conn_);
+  }
+  ~Pg() { PQfinish(conn_); }
+  Pg(const Pg&) = delete;
+  Pg& operator=(const Pg&) = delete;
+
+  void Exec(const std::string& sql, const std::vector<std::optional<std::string>>& params = {}) {
+    PGresult* r = Run(sql, params);
+    EXPECT_TRUE(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK)
+        << PQresultErrorMessage(r) << " in " << sql;
+    PQclear(r);
+  }
+  // The SQLSTATE of a failed statement, "" if it succeeded.
+  std::string TryExec(const std::string& sql,
+                      const std::vector<std::optional<std::string>>& params = {}) {
+    PGresult* r = Run(sql, params);
+    std::string state;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+      const char* s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+      state = s != nullptr ? s : "?";
+    }
+    PQclear(r);
+    return state;
+  }
+  std::optional<std::string> Value(const std::string& sql,
+                                   const std::vector<std::optional<std::string>>& params = {}) {
+    PGresult* r = Run(sql, params);
+    std::optional<std::string> v;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 && !PQgetisnull(r, 0, 0)) {
+      v = PQgetvalue(r, 0, 0);
+    }
+    EXPECT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQresultErrorMessage(r) << " in " << sql;
+    PQclear(r);
+    return v;
+  }
+  int64_t Int(const std::string& sql) {
+    const std::optional<std::string> v = Value(sql);
+    return v.has_value() ? std::atoll(v->c_str()) : -1;
+  }
+  // Rows of text values (NULL: nullopt).
+  std::vector<std::vector<std::optional<std::string>>> Rows(const std::string& sql) {
+    PGresult* r = Run(sql, {});
+    EXPECT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQresultErrorMessage(r);
+    std::vector<std::vector<std::optional<std::string>>> rows;
+    for (int i = 0; i < PQntuples(r); ++i) {
+      std::vector<std::optional<std::string>> row;
+      for (int j = 0; j < PQnfields(r); ++j) {
+        row.push_back(PQgetisnull(r, i, j) ? std::nullopt
+                                           : std::optional<std::string>(PQgetvalue(r, i, j)));
+      }
+      rows.push_back(std::move(row));
+    }
+    PQclear(r);
+    return rows;
+  }
+  // COPY table FROM STDIN of tab-separated lines (\N: NULL).
+  void Copy(const std::string& table_and_columns, const std::string& data) {
+    PGresult* r = PQexec(conn_, ("COPY " + table_and_columns + " FROM STDIN").c_str());
+    ASSERT_EQ(PQresultStatus(r), PGRES_COPY_IN) << PQresultErrorMessage(r);
+    PQclear(r);
+    ASSERT_EQ(PQputCopyData(conn_, data.data(), static_cast<int>(data.size())), 1);
+    ASSERT_EQ(PQputCopyEnd(conn_, nullptr), 1);
+    r = PQgetResult(conn_);
+    EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQresultErrorMessage(r);
+    PQclear(r);
+    while ((r = PQgetResult(conn_)) != nullptr) PQclear(r);
+  }
+
+ private:
+  PGresult* Run(const std::string& sql, const std::vector<std::optional<std::string>>& params) {
+    std::vector<const char*> values;
+    for (const auto& p : params) values.push_back(p.has_value() ? p->c_str() : nullptr);
+    return PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                        values.data(), nullptr, nullptr, 0);
+  }
+  PGconn* conn_;
+};
+
+std::string CopyField(const std::optional<std::string>& v) { return v.value_or("\\N"); }
+
+class ReencryptPgTest : public RotateFixture {
+ protected:
+  void SetUp() override {
+    RotateFixture::SetUp();
+    std::string error;
+    server_ = SharedPgServer(&error);
+    ASSERT_NE(server_, nullptr) << error;
+    if (!server_->running()) {
+      ASSERT_TRUE(server_->Restart().ok());
+    }
+    static std::atomic<int> counter{0};
+    const std::string db = absl::StrCat("reenc_", getpid(), "_", counter++);
+    ASSERT_TRUE(server_->CreateDatabase(db).ok());
+    url_ = server_->Url(db);
+    Pg pg(url_);
+    pg.Exec(
+        "CREATE TABLE orders (id BIGINT PRIMARY KEY, email TEXT, email_bidx TEXT, name TEXT,"
+        " loyalty VARCHAR(200), note TEXT)");
+  }
+
+  // Rows 1..n encrypted under the current primary.
+  void Fill(int64_t n) {
+    auto c = Cryptor();
+    std::string data;
+    for (int64_t id = 1; id <= n; ++id) {
+      const Plain p = Original(id);
+      const std::string rec = absl::StrCat(id);
+      absl::StrAppend(&data, id, "\t", CopyField(*c->Encrypt(kRotateFields[0], p.v[0], rec)), "\t",
+                      CopyField(*c->BlindIndex(kRotateFields[0], p.v[0])), "\t",
+                      CopyField(*c->Encrypt(kRotateFields[1], p.v[1], rec)), "\t",
+                      CopyField(*c->Encrypt(kRotateFields[2], p.v[2], rec)), "\tnot encrypted\n");
+    }
+    Pg pg(url_);
+    pg.Copy("orders (id, email, email_bidx, name, loyalty, note)", data);
+  }
+
+  std::string Args(const std::string& extra = "") {
+    return absl::StrCat(BaseArgs(), " --db ", Q(url_), " --table orders --key-column id ", extra);
+  }
+  CommandResult Reencrypt(const std::string& extra = "") {
+    return RunCommand(CliPath() + Args(extra));
+  }
+
+  int CheckAll(int64_t n, const std::map<int64_t, Plain>& overrides = {}) {
+    auto c = Cryptor();
+    const uint32_t primary = Primary();
+    Pg pg(url_);
+    int problems = 0, reported = 0;
+    const auto rows =
+        pg.Rows("SELECT id, email, email_bidx, name, loyalty, note FROM orders ORDER BY id");
+    for (const auto& row : rows) {
+      const int64_t id = std::atoll(row[0]->c_str());
+      auto it = overrides.find(id);
+      const Plain want = it != overrides.end() ? it->second : Original(id);
+      const std::optional<std::string> stored[3] = {row[1], row[3], row[4]};
+      problems += CheckRow(*c, primary, id, stored, row[2], row[5], want, reported);
+    }
+    EXPECT_EQ(static_cast<int64_t>(rows.size()), n);
+    return problems;
+  }
+
+  std::vector<std::string> Snapshot() {
+    Pg pg(url_);
+    std::vector<std::string> out;
+    for (const auto& row : pg.Rows("SELECT id, email, email_bidx, name, loyalty FROM orders"
+                                   " ORDER BY id")) {
+      std::string line;
+      for (const auto& v : row) line += v.value_or("<NULL>") + "|";
+      out.push_back(line);
+    }
+    return out;
+  }
+
+  PgServer* server_ = nullptr;
+  std::string url_;
+};
+
+TEST_F(ReencryptPgTest, RotatesEveryValueWithTwoWorkersAndASecondRunChangesNothing) {
+  Fill(500);
+  Rotate();
+  CommandResult r = Reencrypt("--batch 16 --workers 2 --verify");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  // 500 e-mails + 500 loyalty + 500 - 71 names.
+  EXPECT_THAT(r.out, HasSubstr("re-encrypted:        1429\n"));
+  EXPECT_THAT(r.out, HasSubstr("NULL:                71\n"));
+  EXPECT_THAT(r.out, HasSubstr("failed:              0\n"));
+  EXPECT_THAT(r.out, HasSubstr("verify: 1429 values checked, 0 failed"));
+  EXPECT_THAT(r.err, HasSubstr("reencrypt: 500/500 rows (100%)"));
+  EXPECT_THAT(r.out + r.err, Not(HasSubstr("Example.com")));
+  EXPECT_EQ(CheckAll(500), 0);
+  Pg pg(url_);
+  EXPECT_EQ(pg.Int("SELECT count(*) FROM piicrypt_jobs WHERE state = 'done'"), 1);
+  // Both workers took ranges (32 ranges of 16 rows).
+  EXPECT_EQ(pg.Int("SELECT count(*) FROM piicrypt_job_ranges WHERE NOT done"), 0);
+  EXPECT_EQ(pg.Int("SELECT count(DISTINCT worker) FROM piicrypt_job_ranges"), 2);
+
+  const std::vector<std::string> before = Snapshot();
+  CommandResult again = Reencrypt("--batch 16 --workers 2");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr("re-encrypted:        0\n"));
+  EXPECT_THAT(again.out, HasSubstr("already current:     1429\n"));
+  EXPECT_EQ(Snapshot(), before);
+}
+
+TEST_F(ReencryptPgTest, DryRunCountsAndWritesNothingAndVerifyFindsOldValues) {
+  Fill(100);
+  Rotate();
+  const std::vector<std::string> before = Snapshot();
+  CommandResult r = Reencrypt("--dry-run --batch 7");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("dry run: table orders"));
+  EXPECT_THAT(r.out, HasSubstr("would re-encrypt:    286\n"));
+  EXPECT_EQ(Snapshot(), before);
+  Pg pg(url_);
+  EXPECT_EQ(pg.Value("SELECT to_regclass('piicrypt_jobs')::text"), std::nullopt);
+  CommandResult v = Reencrypt("--dry-run --verify");
+  EXPECT_EQ(v.exit_code, 1);
+  EXPECT_THAT(v.out, HasSubstr("verify: 286 values checked, 286 failed"));
+  EXPECT_THAT(v.out, HasSubstr("not the primary"));
+}
+
+TEST_F(ReencryptPgTest, FailuresAreListedAndPlaintextIsMigrated) {
+  Fill(60);
+  Rotate();
+  Pg pg(url_);
+  // Row 17: a tampered ciphertext; rows 1..10: plaintext (a legacy table), with a quote and
+  // a backslash in a value to exercise the array encoding.
+  std::string tampered = *pg.Value("SELECT email FROM orders WHERE id = 17");
+  tampered[20] = tampered[20] == 'A' ? 'B' : 'A';
+  pg.Exec("UPDATE orders SET email = $1 WHERE id = 17", {tampered});
+  std::map<int64_t, Plain> overrides;
+  for (int64_t id = 1; id <= 10; ++id) {
+    Plain p = Original(id);
+    if (id == 3) p.v[1] = "O'Brien \"Bob\" \\ {x,y}";
+    overrides[id] = p;
+    pg.Exec("UPDATE orders SET email = $1, email_bidx = NULL, name = $2, loyalty = $3"
+            " WHERE id = $4",
+            {p.v[0], p.v[1], p.v[2], absl::StrCat(id)});
+  }
+  CommandResult no_flag = Reencrypt("--workers 2");
+  EXPECT_EQ(no_flag.exit_code, 1) << no_flag.err;
+  EXPECT_THAT(no_flag.out, HasSubstr("failed 17: orders.email: decryption failed"));
+  EXPECT_THAT(no_flag.out, HasSubstr("failed 1: orders.email: not a piicrypt ciphertext"));
+  EXPECT_THAT(no_flag.out + no_flag.err, Not(HasSubstr("Example.com")));
+  EXPECT_EQ(pg.Value("SELECT email FROM orders WHERE id = 17"), tampered);
+
+  CommandResult r = Reencrypt("--encrypt-plaintext --workers 2");
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("plaintext encrypted: 29\n"));  // 10 + 9 names + 10
+  EXPECT_THAT(r.out, HasSubstr("failed 17: orders.email: decryption failed"));
+  EXPECT_EQ(pg.Value("SELECT email FROM orders WHERE id = 17"), tampered);
+  auto c = Cryptor();
+  pg.Exec("UPDATE orders SET email = $1, email_bidx = $2 WHERE id = 17",
+          {*c->Encrypt(kRotateFields[0], *Original(17).v[0], "17"),
+           *c->BlindIndex(kRotateFields[0], *Original(17).v[0])});
+  EXPECT_EQ(CheckAll(60, overrides), 0);
+  CommandResult again = Reencrypt("--encrypt-plaintext --verify");
+  EXPECT_EQ(again.exit_code, 0) << again.out;
+  EXPECT_THAT(again.out, HasSubstr("plaintext encrypted: 0\n"));
+}
+
+TEST_F(ReencryptPgTest, ConcurrentWriterUpdatesAllSurvive) {
+  constexpr int64_t kRows = 4000;
+  Fill(kRows);
+  Rotate();
+  auto c = Cryptor();  // the application, already on the new primary
+  pid_t pid = fork();
+  ASSERT_NE(pid, -1);
+  if (pid == 0) {
+    const std::string cmd = CliPath() + Args("--batch 50 --workers 2") + " >/dev/null 2>&1";
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::map<int64_t, Plain> written;
+  std::mt19937_64 rng(42);
+  Pg pg(url_);
+  int status = 0;
+  int updates = 0, deadlocks = 0;
+  for (int round = 0;; ++round) {
+    if (waitpid(pid, &status, WNOHANG) == pid) break;
+    // Two rows per transaction, in random order: the job's batches and the writer lock
+    // rows in different orders, so deadlocks can happen and must be survived.
+    pg.Exec("BEGIN");
+    std::map<int64_t, Plain> pending;
+    std::string failed;
+    for (int k = 0; k < 2 && failed.empty(); ++k) {
+      const int64_t id = static_cast<int64_t>(rng() % kRows) + 1;
+      Plain p = Original(id);
+      p.v[0] = absl::StrCat("changed", round, "-", k, "@example.org");
+      p.v[1] = absl::StrCat("Changed ", round);
+      const std::string rec = absl::StrCat(id);
+      failed = pg.TryExec(
+          "UPDATE orders SET email = $1, email_bidx = $2, name = $3 WHERE id = $4",
+          {*c->Encrypt(kRotateFields[0], p.v[0], rec), *c->BlindIndex(kRotateFields[0], p.v[0]),
+           *c->Encrypt(kRotateFields[1], p.v[1], rec), rec});
+      pending[id] = p;
+    }
+    if (failed.empty()) failed = pg.TryExec("COMMIT");
+    if (!failed.empty()) {
+      // Only a deadlock with the job may abort the application's transaction.
+      EXPECT_EQ(failed, "40P01");
+      pg.Exec("ROLLBACK");
+      ++deadlocks;
+      continue;
+    }
+    for (auto& [id, p] : pending) written[id] = p;
+    ++updates;
+  }
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_GT(updates, 10);
+  EXPECT_EQ(CheckAll(kRows, written), 0) << deadlocks << " writer transactions deadlocked";
+  RecordProperty("writer_transactions", updates);
+  RecordProperty("writer_deadlocks", deadlocks);
+  RecordProperty("job_conflicts", static_cast<int>(pg.Int("SELECT sum(conflicts) FROM piicrypt_job_ranges")));
+}
+
+TEST_F(ReencryptPgTest, TwoProcessesShareOneJob) {
+  constexpr int64_t kRows = 20000;
+  Fill(kRows);
+  Rotate();
+  std::vector<pid_t> pids;
+  for (int p = 0; p < 2; ++p) {
+    pid_t pid = fork();
+    ASSERT_NE(pid, -1);
+    if (pid == 0) {
+      const std::string cmd = CliPath() + Args("--batch 100") + " >/dev/null 2>&1";
+      execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    pids.push_back(pid);
+  }
+  for (pid_t pid : pids) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+  }
+  Pg pg(url_);
+  // Every value exactly once, by both processes.
+  const int64_t names = kRows - kRows / 7;
+  EXPECT_EQ(pg.Int("SELECT sum(reencrypted) FROM piicrypt_job_ranges"), 2 * kRows + names);
+  EXPECT_EQ(pg.Int("SELECT sum(rows) FROM piicrypt_job_ranges"), kRows);
+  EXPECT_EQ(pg.Int("SELECT count(DISTINCT split_part(worker, '/', 1)) FROM piicrypt_job_ranges"),
+            2);
+  EXPECT_EQ(CheckAll(kRows), 0);
+}
+
+TEST_F(ReencryptPgTest, SurvivesSigkillAtRandomPointsAndResumesExactly) {
+  const char* rows_env = std::getenv("PIICRYPT_REENCRYPT_FAULT_ROWS");
+  const char* kills_env = std::getenv("PIICRYPT_REENCRYPT_FAULT_KILLS");
+  const int64_t rows = rows_env ? std::atoll(rows_env) : 200000;
+  const int kills = kills_env ? std::atoi(kills_env) : 3;
+  Fill(rows);
+  Rotate();
+  std::mt19937_64 rng(std::random_device{}());
+  Pg pg(url_);
+  auto rows_done = [&]() -> int64_t {
+    if (!pg.Value("SELECT to_regclass('piicrypt_job_ranges')::text").has_value()) return 0;
+    return pg.Int("SELECT coalesce(sum(rows), 0) FROM piicrypt_job_ranges");
+  };
+  int64_t progress = 0;
+  for (int k = 0; k < kills; ++k) {
+    const int64_t share = (rows - progress) / (kills - k + 1);
+    const int64_t target = progress + 1 + static_cast<int64_t>(rng() % static_cast<uint64_t>(share));
+    pid_t pid = fork();
+    ASSERT_NE(pid, -1);
+    if (pid == 0) {
+      const std::string cmd =
+          "exec " + CliPath() + Args("--batch 500 --workers 2") + " >/dev/null 2>&1";
+      execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    int status = 0;
+    bool exited = false;
+    for (;;) {
+      if (waitpid(pid, &status, WNOHANG) == pid) {
+        exited = true;
+        break;
+      }
+      if (rows_done() >= target) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    ASSERT_FALSE(exited) << "the job ended before kill " << k;
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 3000));
+    kill(pid, SIGKILL);
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "kill " << k << " came too late";
+    progress = rows_done();
+    ASSERT_GE(progress, target - 1);
+  }
+  CommandResult r = Reencrypt("--batch 500 --workers 2 --verify");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("(resumed)"));
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat(rows, " rows in")));
+  EXPECT_THAT(r.out, HasSubstr("failed:              0\n"));
+  // Every value counted exactly once over all the runs: nothing lost, nothing twice.
+  const int64_t names = rows - rows / 7;
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat("re-encrypted:        ", 2 * rows + names, "\n")));
+  EXPECT_THAT(r.out, HasSubstr("already current:     0\n"));
+  EXPECT_EQ(CheckAll(rows), 0);
+}
+
+TEST_F(ReencryptPgTest, UsageErrorsExitTwo) {
+  Fill(3);
+  Pg pg(url_);
+  pg.Exec("CREATE TABLE nokey (id BIGINT, email TEXT)");
+  pg.Exec("CREATE TABLE binary_email (id BIGINT PRIMARY KEY, email BYTEA)");
+  struct Case {
+    std::string table;
+    std::string extra;
+    std::string message;
+  };
+  WritePolicy(R"pb(
+    field { name: "orders.email" kind: KIND_EMAIL mode: MODE_RANDOMIZED }
+    field { name: "nokey.email" kind: KIND_EMAIL mode: MODE_RANDOMIZED }
+    field { name: "binary_email.email" kind: KIND_EMAIL mode: MODE_RANDOMIZED }
+    field { name: "Orders.email" kind: KIND_EMAIL mode: MODE_RANDOMIZED }
+  )pb");
+  const std::vector<Case> cases = {
+      {"nokey", "--key-column id", "must be the table's primary key or have a unique index"},
+      {"binary_email", "--key-column id", "binary_email.email is bytea"},
+      {"Orders", "--key-column id", "no such table: Orders (PostgreSQL names are matched exactly"},
+      {"orders", "--key-column nosuch", "no such column: orders.nosuch"},
+      {"orders", "--key-column id --workers 65", "--workers"},
+  };
+  for (const Case& c : cases) {
+    CommandResult r = RunCommand(absl::StrCat(CliPath(), BaseArgs(), " --db ", Q(url_),
+                                              " --table ", c.table, " ", c.extra));
+    EXPECT_EQ(r.exit_code, 2) << c.table << " " << c.extra << "\n" << r.err;
+    EXPECT_THAT(r.err, HasSubstr(c.message)) << c.table << " " << c.extra;
+  }
+  // A server that is not there: exit 1, and no password in the message.
+  CommandResult down = RunCommand(absl::StrCat(
+      CliPath(), BaseArgs(),
+      " --db 'postgresql://u:hunter2secret@/x?host=/nonexistent-dir&port=5' --table orders"
+      " --key-column id"));
+  EXPECT_EQ(down.exit_code, 1);
+  EXPECT_THAT(down.err, HasSubstr("cannot connect"));
+  EXPECT_THAT(down.err, Not(HasSubstr("hunter2secret")));
+}
+
+}  // namespace
+}  // namespace piicrypt

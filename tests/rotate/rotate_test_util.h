@@ -1,0 +1,144 @@
+// rotate_test_util.h: the table, policy and checks shared by the re-encryption tests on
+// SQLite (reencrypt_test.cc) and PostgreSQL (reencrypt_pg_test.cc).
+//
+// The table: orders (id, email, email_bidx, name, loyalty, note); email, name and loyalty
+// are encrypted (email with a blind index), note is not.
+#ifndef PIICRYPT_TESTS_ROTATE_ROTATE_TEST_UTIL_H_
+#define PIICRYPT_TESTS_ROTATE_ROTATE_TEST_UTIL_H_
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "piicrypt/field_cryptor.h"
+#include "piicrypt/kek.h"
+#include "piicrypt/keyset.h"
+#include "piicrypt/policy.h"
+#include "tests/test_util.h"
+
+namespace piicrypt::testing {
+
+inline constexpr char kRotatePolicy[] = R"pb(
+  field {
+    name: "orders.email"
+    kind: KIND_EMAIL
+    mode: MODE_RANDOMIZED
+    bind_record: true
+    blind_index { bits: 32 column: "email_bidx" }
+  }
+  field { name: "orders.name" kind: KIND_NAME mode: MODE_RANDOMIZED bind_record: true }
+  field { name: "orders.loyalty" kind: KIND_TEXT mode: MODE_DETERMINISTIC }
+  field { name: "customers.email" kind: KIND_EMAIL mode: MODE_RANDOMIZED }
+)pb";
+
+inline const char* const kRotateFields[] = {"orders.email", "orders.name", "orders.loyalty"};
+inline const char* const kRotateColumns[] = {"email", "name", "loyalty"};
+
+// A shell-quoted argument.
+inline std::string Q(const std::string& s) { return "'" + s + "'"; }
+
+// The plaintexts of row `id`: name is NULL on every 7th row.
+struct Plain {
+  std::optional<std::string> v[3];
+};
+inline Plain Original(int64_t id) {
+  Plain p;
+  p.v[0] = absl::StrCat("User", id, "@Example.com");
+  if (id % 7 != 0) p.v[1] = absl::StrCat("Name ", id);
+  p.v[2] = absl::StrCat("L-", id % 100);
+  return p;
+}
+
+// A KEK, a keyset and the policy in a temporary directory.
+class RotateFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    kek_uri_ = "file:" + dir_.File("kek.key");
+    keyset_path_ = dir_.File("k.keyset");
+    policy_path_ = dir_.File("policy.textproto");
+    ASSERT_TRUE(Kek::Create(kek_uri_).ok());
+    auto kek = Kek::Open(kek_uri_);
+    ASSERT_TRUE(kek.ok());
+    kek_ = *std::move(kek);
+    auto ks = Keyset::Generate();
+    ASSERT_TRUE(ks.ok());
+    ASSERT_TRUE(ks->WriteNew(keyset_path_, *kek_).ok());
+    WritePolicy(kRotatePolicy);
+    auto policy = Policy::ParseTextProto(kRotatePolicy);
+    ASSERT_TRUE(policy.ok()) << policy.status();
+    policy_.emplace(*std::move(policy));
+  }
+
+  void WritePolicy(const char* text) {
+    FILE* f = std::fopen(policy_path_.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs(text, f);
+    std::fclose(f);
+  }
+
+  std::unique_ptr<FieldCryptor> Cryptor() {
+    auto ks = Keyset::Read(keyset_path_, *kek_);
+    EXPECT_TRUE(ks.ok());
+    auto c = FieldCryptor::Create(*ks, *policy_);
+    EXPECT_TRUE(c.ok());
+    return *std::move(c);
+  }
+  uint32_t Primary() { return Keyset::Read(keyset_path_, *kek_)->primary_key_id(); }
+
+  void Rotate() {
+    ASSERT_TRUE(Keyset::Update(keyset_path_, *kek_, [](Keyset& k) { return k.Rotate().status(); })
+                    .ok());
+  }
+
+  // " reencrypt --kek ... --keyset ... --policy ..." (no database, table or key column).
+  std::string BaseArgs() const {
+    return absl::StrCat(" reencrypt --kek ", Q(kek_uri_), " --keyset ", Q(keyset_path_),
+                        " --policy ", Q(policy_path_));
+  }
+
+  // The problems of one stored row (0: it holds `want` under `primary`, its blind index is
+  // current and its note untouched); each is reported as a test failure, the first few
+  // in detail.
+  static int CheckRow(const FieldCryptor& c, uint32_t primary, int64_t id,
+                      const std::optional<std::string> (&stored)[3],
+                      const std::optional<std::string>& bidx,
+                      const std::optional<std::string>& note, const Plain& want, int& reported) {
+    int problems = 0;
+    auto report = [&](const std::string& what) {
+      ++problems;
+      if (++reported <= 10) ADD_FAILURE() << "row " << id << ": " << what;
+    };
+    const std::string rec = absl::StrCat(id);
+    for (int k = 0; k < 3; ++k) {
+      if (!want.v[k].has_value() || !stored[k].has_value()) {
+        if (want.v[k].has_value() != stored[k].has_value()) {
+          report(absl::StrCat(kRotateColumns[k], " NULL where it should not be"));
+        }
+        continue;
+      }
+      auto key = FieldCipher::KeyIdOfText(*stored[k]);
+      auto plain = c.Decrypt(kRotateFields[k], *stored[k], rec);
+      if (!key.ok() || *key != primary) {
+        report(absl::StrCat(kRotateColumns[k], " not under the primary"));
+      } else if (!plain.ok() || **plain != *want.v[k]) {
+        report(absl::StrCat(kRotateColumns[k], " does not decrypt to its value"));
+      }
+    }
+    if (bidx != *c.BlindIndex(kRotateFields[0], *want.v[0])) report("blind index not current");
+    if (note != std::optional<std::string>("not encrypted")) report("note changed");
+    return problems;
+  }
+
+  TempDir dir_;
+  std::string kek_uri_, keyset_path_, policy_path_;
+  std::unique_ptr<Kek> kek_;
+  std::optional<Policy> policy_;
+};
+
+}  // namespace piicrypt::testing
+
+#endif  // PIICRYPT_TESTS_ROTATE_ROTATE_TEST_UTIL_H_
