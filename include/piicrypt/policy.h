@@ -119,6 +119,10 @@ struct FormatPreservingRule {
   // the key must be known from outside the value (docs/FPE.md). 0: the keyset's primary
   // key when the FieldCryptor is created; pin the id here before the first rotation.
   uint32_t key_id = 0;
+  // The table column holding each row's key id for this value (docs/FPE.md), written in
+  // the same statement as the value; needed by `piicrypt reencrypt`. Empty: none. A plain
+  // SQL identifier ([A-Za-z_][A-Za-z0-9_]*, at most 63 bytes).
+  std::string key_version_column;
 };
 
 struct FieldRule {

@@ -157,6 +157,16 @@ absl::StatusOr<Normalizer> ParseNormalizer(absl::string_view name) {
 
 namespace internal {
 
+bool IsSqlIdentifier(absl::string_view name) {
+  if (name.empty() || name.size() > 63) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+    if (!alpha && !(c >= '0' && c <= '9' && i > 0)) return false;
+  }
+  return true;
+}
+
 absl::Status ValidateAndResolve(FieldRule& rule) {
   const std::string& name = rule.name;
   if (name.empty()) return absl::InvalidArgumentError("policy field without a name");
@@ -184,6 +194,11 @@ absl::Status ValidateAndResolve(FieldRule& rule) {
                                            "alphabet: KIND_IDENTIFIER)"));
     }
     rule.format_preserving->codec.context = name;
+    if (const std::string& v = rule.format_preserving->key_version_column;
+        !v.empty() && !IsSqlIdentifier(v)) {
+      return FieldError(name, "key_version_column must be a plain SQL identifier "
+                              "([A-Za-z_][A-Za-z0-9_]*, at most 63 bytes)");
+    }
     // The codec's own checks (alphabet size, duplicates, kept characters), with a throwaway key.
     const SecretData probe_key(32, 0);
     auto probe = FormatPreservingField::CreateWithKey(rule.format_preserving->codec, probe_key);
@@ -325,6 +340,7 @@ absl::StatusOr<FieldRule> RuleFromProto(const policy::FieldRule& proto,
     const policy::FormatPreserving& fp = proto.format_preserving();
     FormatPreservingRule fpe;
     fpe.key_id = fp.key_id();
+    fpe.key_version_column = fp.key_version_column();
     switch (fp.codec_case()) {
       case policy::FormatPreserving::kPhone:
         fpe.codec.codec = FpeCodec::kPhone;

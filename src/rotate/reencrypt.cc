@@ -12,6 +12,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "piicrypt/field_cryptor.h"
@@ -167,6 +168,13 @@ int BindText(sqlite3_stmt* s, int i, const std::optional<std::string>& v) {
   return sqlite3_bind_text(s, i, v->data(), static_cast<int>(v->size()), SQLITE_TRANSIENT);
 }
 
+// A key-version value: an INTEGER when it is one (as the column stores it), else as read.
+int BindKeyId(sqlite3_stmt* s, int i, const std::optional<std::string>& v) {
+  int64_t n = 0;
+  if (v.has_value() && absl::SimpleAtoi(*v, &n)) return sqlite3_bind_int64(s, i, n);
+  return BindText(s, i, v);
+}
+
 // ---- the job -------------------------------------------------------------------------------
 
 constexpr char kJobsSchema[] =
@@ -217,6 +225,7 @@ class Job {
     for (const Column& c : columns_) {
       names.push_back(c.name);
       if (!c.index_column.empty()) names.push_back(c.index_column);
+      if (c.ff1()) names.push_back(c.version_column);
     }
     for (const std::string& name : names) {
       bool found = false;
@@ -237,7 +246,8 @@ class Job {
     return sqlite3_column_int64(s.get(), 0);
   }
 
-  // The batch query: key, then each column (and its index column, for verification).
+  // The batch query: key, then each column (its index column, for verification, and its
+  // key-version column, for FF1).
   absl::Status PrepareSelects(bool with_indexes) {
     std::vector<std::string> names = {Quote(options_.key_column)};
     for (const Column& c : columns_) {
@@ -245,6 +255,7 @@ class Job {
       if (with_indexes) {
         names.push_back(c.index_column.empty() ? std::string("NULL") : Quote(c.index_column));
       }
+      if (c.ff1()) names.push_back(Quote(c.version_column));
     }
     const std::string head =
         absl::StrCat("SELECT ", absl::StrJoin(names, ", "), " FROM ", Quote(options_.table));
@@ -262,6 +273,7 @@ class Job {
     KeyValue key;
     std::vector<std::optional<std::string>> values;   // per column
     std::vector<std::optional<std::string>> indexes;  // per column (verification)
+    std::vector<std::optional<std::string>> versions;  // per column (FF1; else NULL)
     bool blob = false;
   };
 
@@ -269,18 +281,21 @@ class Job {
     Row row;
     row.key = KeyValue::FromColumn(s, 0);
     int i = 1;
-    for (size_t c = 0; c < columns_.size(); ++c) {
-      for (int part = 0; part < (with_indexes ? 2 : 1); ++part, ++i) {
-        std::optional<std::string> v;
-        const int type = sqlite3_column_type(s, i);
-        if (type == SQLITE_BLOB) row.blob = true;
-        if (type != SQLITE_NULL) {
-          const unsigned char* p = sqlite3_column_text(s, i);
-          v.emplace(reinterpret_cast<const char*>(p),
-                    static_cast<size_t>(sqlite3_column_bytes(s, i)));
-        }
-        (part == 0 ? row.values : row.indexes).push_back(std::move(v));
+    auto next = [&](bool check_blob) {
+      std::optional<std::string> v;
+      const int type = sqlite3_column_type(s, i);
+      if (check_blob && type == SQLITE_BLOB) row.blob = true;
+      if (type != SQLITE_NULL) {
+        const unsigned char* p = sqlite3_column_text(s, i);
+        v.emplace(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s, i)));
       }
+      ++i;
+      return v;
+    };
+    for (const Column& c : columns_) {
+      row.values.push_back(next(true));
+      if (with_indexes) row.indexes.push_back(next(true));
+      row.versions.push_back(c.ff1() ? next(false) : std::nullopt);
     }
     return row;
   }
@@ -315,6 +330,10 @@ class Job {
         sets.push_back(absl::StrCat(Quote(columns_[c].index_column), " = ?"));
       }
       conditions.push_back(absl::StrCat(Quote(columns_[c].name), " IS ?"));
+      if (columns_[c].ff1()) {
+        sets.push_back(absl::StrCat(Quote(columns_[c].version_column), " = ?"));
+        conditions.push_back(absl::StrCat(Quote(columns_[c].version_column), " IS ?"));
+      }
     }
     PIICRYPT_ASSIGN_OR_RETURN(
         StmtPtr s, db_.Prepare(absl::StrCat("UPDATE ", Quote(options_.table), " SET ",
@@ -438,7 +457,7 @@ class Job {
         w.reason = absl::StrCat(columns_[c].field, ": BLOB values are not supported");
         out.push_back(std::move(w));
       } else {
-        out.push_back(rewriter_.Apply(columns_[c], row.values[c], record));
+        out.push_back(rewriter_.Apply(columns_[c], row.values[c], row.versions[c], record));
       }
     }
     return out;
@@ -464,11 +483,13 @@ class Job {
       if ((mask & (1u << c)) == 0) continue;
       BindText(st, i++, w[c].value);
       if (!columns_[c].index_column.empty()) BindText(st, i++, w[c].index);
+      if (columns_[c].ff1()) BindKeyId(st, i++, w[c].version);
     }
     row.key.Bind(st, i++);
     for (size_t c = 0; c < columns_.size(); ++c) {
       if ((mask & (1u << c)) == 0) continue;
       BindText(st, i++, row.values[c]);
+      if (columns_[c].ff1()) BindKeyId(st, i++, row.versions[c]);
     }
     absl::Status status = db_.Step(st, "cannot update a row");
     sqlite3_clear_bindings(st);
@@ -594,7 +615,8 @@ class Job {
           ++summary.verified;
           std::string reason =
               row.blob ? absl::StrCat(columns_[c].field, ": BLOB values are not supported")
-                       : rewriter_.Verify(columns_[c], row.values[c], row.indexes[c], record);
+                       : rewriter_.Verify(columns_[c], row.values[c], row.indexes[c],
+                                          row.versions[c], record);
           if (reason.empty()) continue;
           ++summary.verify_failed;
           if (static_cast<int64_t>(summary.verify_failures.size()) < options_.max_listed_failures) {

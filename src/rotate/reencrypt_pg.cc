@@ -204,7 +204,8 @@ class ArrayLiteral {
 struct Row {
   std::string key;  // the key column in text form
   std::vector<std::optional<std::string>> values;
-  std::vector<std::optional<std::string>> indexes;  // verification only
+  std::vector<std::optional<std::string>> indexes;   // verification only
+  std::vector<std::optional<std::string>> versions;  // FF1 key versions (else NULL)
 };
 
 struct Range {
@@ -258,15 +259,23 @@ class Worker {
     const std::string key = Quote(s_.options.key_column);
     // Qualified names (t."id"): the text form of the key is no output column named "id"
     // that ORDER BY would sort by as text.
-    std::vector<std::string> names = {absl::StrCat("t.", key, "::text AS piicrypt_row_key")};
-    for (const Column& c : s_.columns) names.push_back(absl::StrCat("t.", Quote(c.name)));
-    select_head_ = absl::StrCat("SELECT ", absl::StrJoin(names, ", "));
-    for (const Column& c : s_.columns) {
-      select_verify_extra_.push_back(c.index_column.empty() ? "NULL"
-                                                             : absl::StrCat("t.", Quote(c.index_column)));
+    // Per column: its value, its blind index (verification), its key version (FF1).
+    for (bool with_indexes : {false, true}) {
+      std::vector<std::string> names = {absl::StrCat("t.", key, "::text AS piicrypt_row_key")};
+      for (const Column& c : s_.columns) {
+        names.push_back(absl::StrCat("t.", Quote(c.name)));
+        if (with_indexes) {
+          names.push_back(c.index_column.empty() ? "NULL"
+                                                 : absl::StrCat("t.", Quote(c.index_column)));
+        }
+        if (c.ff1()) names.push_back(absl::StrCat("t.", Quote(c.version_column), "::text"));
+      }
+      (with_indexes ? select_verify_ : select_plain_) =
+          absl::StrCat("SELECT ", absl::StrJoin(names, ", "));
     }
     // One conditional UPDATE for a whole batch: per column, whether it changes (s), the
-    // value read (o), the new value (n) and its new blind index (i).
+    // value read (o), the new value (n), its new blind index (i) and, for FF1, the key
+    // version read (ov) and the new one (nv).
     std::vector<std::string> sets, vars = {"k"}, arrays = {"$1::text[]"}, conditions;
     int p = 2;
     for (size_t c = 0; c < s_.columns.size(); ++c) {
@@ -286,8 +295,21 @@ class Worker {
         arrays.push_back(absl::StrCat("$", p, "::text[]"));
         ++p;
       }
-      conditions.push_back(absl::StrCat("(NOT v.", sv, " OR t.", Quote(col.name),
-                                        " IS NOT DISTINCT FROM v.", ov, ")"));
+      std::string condition =
+          absl::StrCat("t.", Quote(col.name), " IS NOT DISTINCT FROM v.", ov);
+      if (col.ff1()) {
+        const std::string ovv = absl::StrCat("ov", c), nvv = absl::StrCat("nv", c);
+        const std::string version = Quote(col.version_column);
+        sets.push_back(absl::StrCat(version, " = CASE WHEN v.", sv, " THEN v.", nvv,
+                                    "::bigint ELSE t.", version, " END"));
+        vars.insert(vars.end(), {ovv, nvv});
+        arrays.insert(arrays.end(),
+                      {absl::StrCat("$", p, "::text[]"), absl::StrCat("$", p + 1, "::text[]")});
+        p += 2;
+        absl::StrAppend(&condition, " AND t.", version, " IS NOT DISTINCT FROM v.", ovv,
+                        "::bigint");
+      }
+      conditions.push_back(absl::StrCat("(NOT v.", sv, " OR (", condition, "))"));
     }
     update_ = absl::StrCat("UPDATE ", Quote(s_.options.table), " AS t SET ",
                            absl::StrJoin(sets, ", "), " FROM unnest(", absl::StrJoin(arrays, ", "),
@@ -335,8 +357,7 @@ class Worker {
                                         const std::optional<std::string>& hi, bool with_indexes,
                                         bool lock_one) {
     const std::string key = absl::StrCat("t.", Quote(s_.options.key_column));
-    std::string sql = select_head_;
-    if (with_indexes) absl::StrAppend(&sql, ", ", absl::StrJoin(select_verify_extra_, ", "));
+    std::string sql = with_indexes ? select_verify_ : select_plain_;
     absl::StrAppend(&sql, " FROM ", Quote(s_.options.table), " AS t WHERE ", key, " IS NOT NULL");
     std::vector<std::optional<std::string>> params;
     if (lock_one) {
@@ -361,9 +382,11 @@ class Worker {
     for (int i = 0; i < n; ++i) {
       Row row;
       row.key = PQgetvalue(r.get(), i, 0);
-      for (int c = 0; c < cols; ++c) row.values.push_back(Value(r.get(), i, 1 + c));
-      if (with_indexes) {
-        for (int c = 0; c < cols; ++c) row.indexes.push_back(Value(r.get(), i, 1 + cols + c));
+      int f = 1;
+      for (int c = 0; c < cols; ++c) {
+        row.values.push_back(Value(r.get(), i, f++));
+        if (with_indexes) row.indexes.push_back(Value(r.get(), i, f++));
+        row.versions.push_back(s_.columns[c].ff1() ? Value(r.get(), i, f++) : std::nullopt);
       }
       rows.push_back(std::move(row));
     }
@@ -374,7 +397,7 @@ class Worker {
     std::vector<Rewrite> out;
     out.reserve(s_.columns.size());
     for (size_t c = 0; c < s_.columns.size(); ++c) {
-      out.push_back(s_.rewriter.Apply(s_.columns[c], row.values[c], row.key));
+      out.push_back(s_.rewriter.Apply(s_.columns[c], row.values[c], row.versions[c], row.key));
     }
     return out;
   }
@@ -396,7 +419,8 @@ class Worker {
     ArrayLiteral keys;
     std::vector<ArrayLiteral> arrays;
     for (size_t c = 0; c < s_.columns.size(); ++c) {
-      arrays.resize(arrays.size() + (s_.columns[c].index_column.empty() ? 3 : 4));
+      arrays.resize(arrays.size() + 3 + (s_.columns[c].index_column.empty() ? 0 : 1) +
+                    (s_.columns[c].ff1() ? 2 : 0));
     }
     for (size_t r : which) {
       keys.Add(std::optional<std::string>(rows[r].key));
@@ -408,6 +432,10 @@ class Worker {
         arrays[a++].Add(change ? rows[r].values[c] : std::nullopt);
         arrays[a++].Add(change ? x.value : std::nullopt);
         if (!s_.columns[c].index_column.empty()) arrays[a++].Add(change ? x.index : std::nullopt);
+        if (s_.columns[c].ff1()) {
+          arrays[a++].Add(change ? rows[r].versions[c] : std::nullopt);
+          arrays[a++].Add(change ? x.version : std::nullopt);
+        }
       }
     }
     std::vector<std::optional<std::string>> params;
@@ -559,7 +587,8 @@ class Worker {
         if (!row.values[c].has_value()) continue;
         ++summary.verified;
         std::string reason =
-            s_.rewriter.Verify(s_.columns[c], row.values[c], row.indexes[c], row.key);
+            s_.rewriter.Verify(s_.columns[c], row.values[c], row.indexes[c], row.versions[c],
+                               row.key);
         if (reason.empty()) continue;
         ++summary.verify_failed;
         if (static_cast<int64_t>(summary.verify_failures.size()) < s_.options.max_listed_failures) {
@@ -572,8 +601,8 @@ class Worker {
  private:
   Conn conn_;
   Shared& s_;
-  std::string select_head_;
-  std::vector<std::string> select_verify_extra_;
+  std::string select_plain_;   // SELECT ... of a batch
+  std::string select_verify_;  // the same with the blind-index columns
   std::string update_;
   const std::string name_;
 };
@@ -585,7 +614,8 @@ absl::StatusOr<std::string> CheckSchema(const Conn& conn, const ReencryptOptions
   PIICRYPT_ASSIGN_OR_RETURN(
       ResultPtr r,
       conn.Exec("SELECT a.attname, format_type(a.atttypid, a.atttypmod),"
-                " a.atttypid IN ('text'::regtype, 'varchar'::regtype)"
+                " a.atttypid IN ('text'::regtype, 'varchar'::regtype),"
+                " a.atttypid = 'bigint'::regtype"
                 " FROM pg_attribute a WHERE a.attrelid = to_regclass($1)"
                 " AND a.attnum > 0 AND NOT a.attisdropped",
                 {Quote(options.table)}, "cannot read the table's columns"));
@@ -594,12 +624,18 @@ absl::StatusOr<std::string> CheckSchema(const Conn& conn, const ReencryptOptions
         "no such table: ", options.table,
         " (PostgreSQL names are matched exactly; unquoted names are stored in lower case)"));
   }
-  std::map<std::string, std::pair<std::string, bool>> existing;  // name -> (type, is text)
+  struct Type {
+    std::string name;
+    bool text = false;
+    bool bigint = false;
+  };
+  std::map<std::string, Type> existing;
   for (int i = 0; i < PQntuples(r.get()); ++i) {
     existing[PQgetvalue(r.get(), i, 0)] = {PQgetvalue(r.get(), i, 1),
-                                           absl::string_view(PQgetvalue(r.get(), i, 2)) == "t"};
+                                           absl::string_view(PQgetvalue(r.get(), i, 2)) == "t",
+                                           absl::string_view(PQgetvalue(r.get(), i, 3)) == "t"};
   }
-  auto find = [&](const std::string& name) -> absl::StatusOr<std::pair<std::string, bool>> {
+  auto find = [&](const std::string& name) -> absl::StatusOr<Type> {
     auto it = existing.find(name);
     if (it == existing.end()) {
       return absl::InvalidArgumentError(absl::StrCat("no such column: ", options.table, ".", name));
@@ -610,11 +646,19 @@ absl::StatusOr<std::string> CheckSchema(const Conn& conn, const ReencryptOptions
   for (const Column& c : columns) {
     for (const std::string& name : {c.name, c.index_column}) {
       if (name.empty()) continue;
-      PIICRYPT_ASSIGN_OR_RETURN(auto col, find(name));
-      if (!col.second) {
+      PIICRYPT_ASSIGN_OR_RETURN(Type col, find(name));
+      if (!col.text) {
         return absl::InvalidArgumentError(absl::StrCat(
-            options.table, ".", name, " is ", col.first,
+            options.table, ".", name, " is ", col.name,
             "; encrypted and blind-index columns must be text or varchar (the text form)"));
+      }
+    }
+    if (c.ff1()) {
+      PIICRYPT_ASSIGN_OR_RETURN(Type col, find(c.version_column));
+      if (!col.bigint) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            options.table, ".", c.version_column, " is ", col.name,
+            "; a key-version column must be bigint (key ids are unsigned 32-bit numbers)"));
       }
     }
   }
@@ -631,7 +675,7 @@ absl::StatusOr<std::string> CheckSchema(const Conn& conn, const ReencryptOptions
                      ": must be the table's primary key or have a unique index of its own "
                      "(the job walks the table in its order and names rows by it)"));
   }
-  return key.first;
+  return key.name;
 }
 
 absl::StatusOr<int64_t> CountRows(const Conn& conn, const ReencryptOptions& options) {

@@ -8,6 +8,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "piicrypt/field_cipher.h"
 #include "piicrypt/secret_data.h"
@@ -67,10 +68,15 @@ absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy,
       return absl::InvalidArgumentError(
           absl::StrCat(rule.name, ": the column name is not a plain SQL identifier"));
     }
+    std::string version_column;
     if (rule.protection == FieldProtection::kFormatPreserving) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          rule.name, ": format-preserving (FF1) columns are not re-encrypted by this job yet "
-                     "(docs/ROTATION.md); use a policy without them"));
+      version_column = rule.format_preserving->key_version_column;
+      if (version_column.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            rule.name, ": an FF1 value carries no key id, so an FF1 column is re-encrypted only "
+                       "with a key-version column: add format_preserving { key_version_column: "
+                       "\"...\" } (docs/FPE.md, docs/ROTATION.md)"));
+      }
     }
     if (rule.protection == FieldProtection::kVaultToken) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -84,6 +90,7 @@ absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy,
     Column c;
     c.field = rule.name;
     c.name = column;
+    c.version_column = std::move(version_column);
     if (rule.blind_index.has_value()) {
       c.index_column =
           rule.blind_index->column.empty() ? absl::StrCat(column, "_idx") : rule.blind_index->column;
@@ -107,26 +114,55 @@ absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy,
 }
 
 Rewrite Rewriter::Apply(const Column& c, const std::optional<std::string>& stored,
-              absl::string_view record) const {
+                        const std::optional<std::string>& stored_version,
+                        absl::string_view record) const {
   Rewrite r;
   if (!stored.has_value()) return r;
-  absl::StatusOr<uint32_t> key_id = FieldCipher::KeyIdOfText(*stored);
   std::optional<std::string> plain;
-  if (key_id.ok()) {
-    if (*key_id == primary_) {
-      r.outcome = Outcome::kCurrent;
-      return r;
+  if (c.ff1()) {
+    // The key is the row's key-version column; the target is the field's write key.
+    absl::StatusOr<uint32_t> write = cryptor_.WriteKeyId(c.field);
+    if (!write.ok()) return Fail(std::string(write.status().message()));
+    if (!stored_version.has_value()) {
+      if (!encrypt_plaintext_) {
+        return Fail(absl::StrCat(c.field, ": ", c.version_column,
+                                 " is NULL: no key id (plaintext? see --encrypt-plaintext)"));
+      }
+      plain = *stored;
+      r.outcome = Outcome::kEncrypted;
+    } else {
+      uint32_t version = 0;
+      if (!absl::SimpleAtoi(*stored_version, &version)) {
+        return Fail(absl::StrCat(c.field, ": ", c.version_column, " holds no key id"));
+      }
+      if (version == *write) {
+        r.outcome = Outcome::kCurrent;
+        return r;
+      }
+      auto decrypted = cryptor_.DecryptWithKey(c.field, version, *stored, record);
+      if (!decrypted.ok()) return Fail(std::string(decrypted.status().message()));
+      plain = *std::move(decrypted);
+      r.outcome = Outcome::kReencrypted;
     }
-    auto decrypted = cryptor_.Decrypt(c.field, *stored, record);
-    if (!decrypted.ok()) return Fail(std::string(decrypted.status().message()));
-    plain = *std::move(decrypted);
-    r.outcome = Outcome::kReencrypted;
-  } else if (encrypt_plaintext_) {
-    plain = *stored;
-    r.outcome = Outcome::kEncrypted;
+    r.version = absl::StrCat(*write);
   } else {
-    return Fail(absl::StrCat(c.field,
-                             ": not a piicrypt ciphertext (plaintext? see --encrypt-plaintext)"));
+    absl::StatusOr<uint32_t> key_id = FieldCipher::KeyIdOfText(*stored);
+    if (key_id.ok()) {
+      if (*key_id == primary_) {
+        r.outcome = Outcome::kCurrent;
+        return r;
+      }
+      auto decrypted = cryptor_.Decrypt(c.field, *stored, record);
+      if (!decrypted.ok()) return Fail(std::string(decrypted.status().message()));
+      plain = *std::move(decrypted);
+      r.outcome = Outcome::kReencrypted;
+    } else if (encrypt_plaintext_) {
+      plain = *stored;
+      r.outcome = Outcome::kEncrypted;
+    } else {
+      return Fail(absl::StrCat(c.field,
+                               ": not a piicrypt ciphertext (plaintext? see --encrypt-plaintext)"));
+    }
   }
   absl::Cleanup wipe = [&] { SecureWipe(plain->data(), plain->size()); };
   auto encrypted = cryptor_.Encrypt(c.field, *plain, record);
@@ -141,16 +177,32 @@ Rewrite Rewriter::Apply(const Column& c, const std::optional<std::string>& store
 }
 
 std::string Rewriter::Verify(const Column& c, const std::optional<std::string>& stored,
-                   const std::optional<std::string>& stored_index,
-                   absl::string_view record) const {
+                             const std::optional<std::string>& stored_index,
+                             const std::optional<std::string>& stored_version,
+                             absl::string_view record) const {
   if (!stored.has_value()) return "";
-  absl::StatusOr<uint32_t> key_id = FieldCipher::KeyIdOfText(*stored);
-  if (!key_id.ok()) return absl::StrCat(c.field, ": not a piicrypt ciphertext");
-  auto plain = cryptor_.Decrypt(c.field, *stored, record);
+  uint32_t key_id = 0;
+  absl::StatusOr<std::optional<std::string>> plain;
+  uint32_t target = primary_;
+  if (c.ff1()) {
+    absl::StatusOr<uint32_t> write = cryptor_.WriteKeyId(c.field);
+    if (!write.ok()) return std::string(write.status().message());
+    target = *write;
+    if (!stored_version.has_value() || !absl::SimpleAtoi(*stored_version, &key_id)) {
+      return absl::StrCat(c.field, ": ", c.version_column, " holds no key id");
+    }
+    plain = cryptor_.DecryptWithKey(c.field, key_id, *stored, record);
+  } else {
+    absl::StatusOr<uint32_t> id = FieldCipher::KeyIdOfText(*stored);
+    if (!id.ok()) return absl::StrCat(c.field, ": not a piicrypt ciphertext");
+    key_id = *id;
+    plain = cryptor_.Decrypt(c.field, *stored, record);
+  }
   if (!plain.ok()) return std::string(plain.status().message());
   absl::Cleanup wipe = [&] { SecureWipe((*plain)->data(), (*plain)->size()); };
-  if (*key_id != primary_) {
-    return absl::StrCat(c.field, ": under key ", *key_id, ", not the primary ", primary_);
+  if (key_id != target) {
+    return absl::StrCat(c.field, ": under key ", key_id, ", not the ",
+                        c.ff1() ? "field's write key " : "primary ", target);
   }
   if (!c.index_column.empty()) {
     auto index = cryptor_.BlindIndex(c.field, **plain);

@@ -28,6 +28,12 @@ struct Column {
   std::string field;         // CONTEXT, TABLE.COLUMN
   std::string name;          // COLUMN
   std::string index_column;  // empty: no blind index
+  // FF1 columns: the column holding each row's key id (FormatPreservingRule). Their
+  // values are brought under the field's write key (FieldCryptor::WriteKeyId), which is
+  // the primary only if the policy says so.
+  std::string version_column;
+
+  bool ff1() const { return !version_column.empty(); }
 };
 
 // The table's encrypted columns: the policy's fields named TABLE.COLUMN, validated
@@ -43,6 +49,7 @@ struct Rewrite {
   Outcome outcome = Outcome::kNull;
   std::optional<std::string> value;  // the new value (kReencrypted, kEncrypted)
   std::optional<std::string> index;  // its blind index, if the column has one
+  std::optional<std::string> version;  // FF1: the key id of the new value, in text
   std::string reason;                // kFailed
 
   bool changes() const { return outcome == Outcome::kReencrypted || outcome == Outcome::kEncrypted; }
@@ -53,14 +60,17 @@ class Rewriter {
   Rewriter(const FieldCryptor& cryptor, uint32_t primary, bool encrypt_plaintext)
       : cryptor_(cryptor), primary_(primary), encrypt_plaintext_(encrypt_plaintext) {}
 
-  // The new value of `stored` (NULL: std::nullopt) in column `c` of the row `record`.
+  // The new value of `stored` (NULL: std::nullopt) in column `c` of the row `record`;
+  // `stored_version` is the row's key-version column for FF1 columns (else ignored).
+  // FF1 values are told apart from plaintext by that column alone: NULL is plaintext.
   Rewrite Apply(const Column& c, const std::optional<std::string>& stored,
-                absl::string_view record) const;
+                const std::optional<std::string>& stored_version, absl::string_view record) const;
 
   // The verification of one value: "" if it is under the primary, decrypts, and its blind
   // index (if any) is current; the reason otherwise.
   std::string Verify(const Column& c, const std::optional<std::string>& stored,
                      const std::optional<std::string>& stored_index,
+                     const std::optional<std::string>& stored_version,
                      absl::string_view record) const;
 
  private:

@@ -42,8 +42,9 @@ std::string ShellQuote(absl::string_view s) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<PgServer>> PgServer::Start() {
+absl::StatusOr<std::unique_ptr<PgServer>> PgServer::Start(const Options& options) {
   std::unique_ptr<PgServer> server(new PgServer());
+  server->durable_ = options.durable;
   const char* bindir = getenv("PIICRYPT_PG_BINDIR");
   server->bindir_ = bindir != nullptr ? bindir : "/usr/lib/postgresql/15/bin";
   if (access((server->bindir_ + "/initdb").c_str(), X_OK) != 0) {
@@ -84,9 +85,9 @@ absl::Status PgServer::RunServerBinary(const std::string& args, std::string* out
 
 absl::Status PgServer::Restart() {
   if (running_) return absl::FailedPreconditionError("server already running");
-  const std::string options = absl::StrCat(
-      "-k ", dir_, " -p ", port_,
-      " -c listen_addresses= -c fsync=off -c full_page_writes=off -c max_connections=60");
+  const std::string options =
+      absl::StrCat("-k ", dir_, " -p ", port_, " -c listen_addresses= -c max_connections=60",
+                   durable_ ? "" : " -c fsync=off -c full_page_writes=off");
   absl::Status s = RunServerBinary(absl::StrCat("pg_ctl -D ", dir_, "/data -l ", dir_,
                                                 "/server.log -w -t 60 -o ", ShellQuote(options),
                                                 " start"));

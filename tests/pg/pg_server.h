@@ -9,10 +9,10 @@
 // Start() runs initdb and pg_ctl (from /usr/lib/postgresql/15/bin, or $PIICRYPT_PG_BINDIR)
 // into a fresh temporary directory. The server listens on a unix socket in that directory
 // only (no TCP at all), trusts local connections for the superuser "postgres", and runs
-// with fsync off. PostgreSQL refuses to run as root: when the caller is root, the directory
-// is given to the "postgres" system user (Debian's postgresql package creates it) and the
-// server binaries run under `runuser -u postgres --`. The destructor stops the server
-// and removes the directory.
+// with fsync off (unless Options::durable). PostgreSQL refuses to run as root: when the
+// caller is root, the directory is given to the "postgres" system user (Debian's postgresql
+// package creates it) and the server binaries run under `runuser -u postgres --`. The
+// destructor stops the server and removes the directory.
 //
 // Starting a server costs about a second: share one per test binary (SharedPgServer()).
 // Not thread-safe; servers are started and stopped by one thread.
@@ -30,7 +30,13 @@ namespace piicrypt::testing {
 
 class PgServer {
  public:
-  static absl::StatusOr<std::unique_ptr<PgServer>> Start();
+  struct Options {
+    // fsync and full-page writes on, as in production (benchmarks of durable writes);
+    // off by default (tests: faster, and a crash of the machine loses nothing of value).
+    bool durable = false;
+  };
+  static absl::StatusOr<std::unique_ptr<PgServer>> Start(const Options& options);
+  static absl::StatusOr<std::unique_ptr<PgServer>> Start() { return Start(Options()); }
   ~PgServer();
   PgServer(const PgServer&) = delete;
   PgServer& operator=(const PgServer&) = delete;
@@ -60,6 +66,7 @@ class PgServer {
   std::string dir_;       // the temporary directory: data/, the socket, server.log
   std::string run_as_;    // "runuser -u postgres -- " when root, else empty
   int port_ = 5432;       // names the socket file only
+  bool durable_ = false;
   bool running_ = false;
 };
 

@@ -33,6 +33,8 @@ namespace {
 
 using ::piicrypt::testing::CliPath;
 using ::piicrypt::testing::CommandResult;
+using ::piicrypt::testing::Ff1Phone;
+using ::piicrypt::testing::Ff1Policy;
 using ::piicrypt::testing::kRotateFields;
 using ::piicrypt::testing::Original;
 using ::piicrypt::testing::PgServer;
@@ -429,6 +431,63 @@ TEST_F(ReencryptPgTest, SurvivesSigkillAtRandomPointsAndResumesExactly) {
   EXPECT_THAT(r.out, HasSubstr(absl::StrCat("re-encrypted:        ", 2 * rows + names, "\n")));
   EXPECT_THAT(r.out, HasSubstr("already current:     0\n"));
   EXPECT_EQ(CheckAll(rows), 0);
+}
+
+TEST_F(ReencryptPgTest, Ff1ColumnIsRotatedThroughItsKeyVersionColumn) {
+  const uint32_t old_key = Primary();
+  Pg pg(url_);
+  pg.Exec("CREATE TABLE contacts (id INTEGER PRIMARY KEY, phone TEXT, phone_key BIGINT,"
+          " phone_idx TEXT)");
+  {
+    auto c = CryptorFor(Ff1Policy(old_key));
+    std::string data;
+    for (int64_t id = 1; id <= 300; ++id) {
+      if (id <= 250) {
+        absl::StrAppend(&data, id, "\t", **c->Encrypt("contacts.phone", Ff1Phone(id), absl::StrCat(id)),
+                        "\t", old_key, "\t", **c->BlindIndex("contacts.phone", Ff1Phone(id)), "\n");
+      } else if (id <= 280) {
+        absl::StrAppend(&data, id, "\t", Ff1Phone(id), "\t\\N\t\\N\n");
+      } else {
+        absl::StrAppend(&data, id, "\t\\N\t\\N\t\\N\n");
+      }
+    }
+    pg.Copy("contacts", data);
+  }
+  Rotate();
+  const uint32_t new_key = Primary();
+  WritePolicy(Ff1Policy(new_key).c_str());
+  const std::string args =
+      BaseArgs() + " --db " + Q(url_) + " --table contacts --key-column id --batch 64 --workers 2";
+  CommandResult r = RunCommand(CliPath() + args);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("re-encrypted:        250\n"));
+  EXPECT_THAT(r.out, HasSubstr("NULL:                20\n"));
+  EXPECT_THAT(r.out, HasSubstr("failed:              30\n"));
+  EXPECT_THAT(r.out, HasSubstr("failed 251: contacts.phone: phone_key is NULL"));
+  CommandResult m = RunCommand(CliPath() + args + " --encrypt-plaintext --verify");
+  ASSERT_EQ(m.exit_code, 0) << m.out << m.err;
+  EXPECT_THAT(m.out, HasSubstr("plaintext encrypted: 30\n"));
+  EXPECT_THAT(m.out, HasSubstr("already current:     250\n"));
+  EXPECT_THAT(m.out, HasSubstr("verify: 280 values checked, 0 failed"));
+  EXPECT_THAT(r.out + r.err + m.out + m.err, Not(HasSubstr("5550")));
+
+  auto c = CryptorFor(Ff1Policy(new_key));
+  int problems = 0, reported = 0;
+  for (const auto& row : pg.Rows("SELECT id, phone, phone_key, phone_idx FROM contacts ORDER BY id")) {
+    const int64_t id = std::atoll(row[0]->c_str());
+    if (id > 280) {
+      EXPECT_EQ(row[1], std::nullopt) << id;
+      continue;
+    }
+    problems += CheckFf1Row(*c, new_key, id, row[1], row[2], row[3], reported);
+  }
+  EXPECT_EQ(problems, 0);
+
+  // A key-version column that cannot hold every key id is refused.
+  pg.Exec("ALTER TABLE contacts ALTER COLUMN phone_key TYPE INTEGER USING NULL");
+  CommandResult narrow = RunCommand(CliPath() + args);
+  EXPECT_EQ(narrow.exit_code, 2);
+  EXPECT_THAT(narrow.err, HasSubstr("contacts.phone_key is integer; a key-version column must be bigint"));
 }
 
 TEST_F(ReencryptPgTest, UsageErrorsExitTwo) {

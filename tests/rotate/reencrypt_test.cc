@@ -39,6 +39,8 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 using ::piicrypt::testing::kRotateColumns;
+using ::piicrypt::testing::Ff1Phone;
+using ::piicrypt::testing::Ff1Policy;
 using ::piicrypt::testing::kRotateFields;
 using ::piicrypt::testing::Original;
 using ::piicrypt::testing::Plain;
@@ -419,6 +421,64 @@ TEST_F(ReencryptTest, SurvivesSigkillAtRandomPointsAndResumesExactly) {
   EXPECT_EQ(CheckAll(rows), 0);
 }
 
+TEST_F(ReencryptTest, Ff1ColumnIsRotatedThroughItsKeyVersionColumn) {
+  const uint32_t old_key = Primary();
+  {
+    Sqlite db(db_path_);
+    db.Exec("CREATE TABLE contacts (id INTEGER PRIMARY KEY, phone TEXT, phone_key INTEGER,"
+            " phone_idx TEXT)");
+    auto c = CryptorFor(Ff1Policy(old_key));
+    sqlite3_stmt* s = db.Prepare("INSERT INTO contacts VALUES (?, ?, ?, ?)");
+    for (int64_t id = 1; id <= 300; ++id) {
+      sqlite3_bind_int64(s, 1, id);
+      if (id <= 250) {  // under the old key
+        Bind(s, 2, *c->Encrypt("contacts.phone", Ff1Phone(id), absl::StrCat(id)));
+        sqlite3_bind_int64(s, 3, old_key);
+        Bind(s, 4, *c->BlindIndex("contacts.phone", Ff1Phone(id)));
+      } else if (id <= 280) {  // plaintext: no key version
+        Bind(s, 2, Ff1Phone(id));
+      }
+      ASSERT_EQ(sqlite3_step(s), SQLITE_DONE);
+      sqlite3_reset(s);
+      sqlite3_clear_bindings(s);
+    }
+    sqlite3_finalize(s);
+  }
+  Rotate();
+  const uint32_t new_key = Primary();
+  WritePolicy(Ff1Policy(new_key).c_str());  // step 3 of docs/FPE.md: the new write key
+  const std::string args = BaseArgs() + " --db " + Q("sqlite:" + db_path_) +
+                           " --table contacts --key-column id --batch 64";
+  CommandResult r = RunCommand(CliPath() + args);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("re-encrypted:        250\n"));
+  EXPECT_THAT(r.out, HasSubstr("NULL:                20\n"));
+  EXPECT_THAT(r.out, HasSubstr("failed:              30\n"));
+  EXPECT_THAT(r.out, HasSubstr("failed 251: contacts.phone: phone_key is NULL"));
+  CommandResult m = RunCommand(CliPath() + args + " --encrypt-plaintext --verify");
+  ASSERT_EQ(m.exit_code, 0) << m.out << m.err;
+  EXPECT_THAT(m.out, HasSubstr("plaintext encrypted: 30\n"));
+  EXPECT_THAT(m.out, HasSubstr("already current:     250\n"));
+  EXPECT_THAT(m.out, HasSubstr("verify: 280 values checked, 0 failed"));
+  EXPECT_THAT(r.out + r.err + m.out + m.err, Not(HasSubstr("5550")));
+
+  auto c = CryptorFor(Ff1Policy(new_key));
+  Sqlite db(db_path_);
+  sqlite3_stmt* s = db.Prepare("SELECT id, phone, phone_key, phone_idx FROM contacts ORDER BY id");
+  int problems = 0, reported = 0;
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    const int64_t id = sqlite3_column_int64(s, 0);
+    if (id > 280) {
+      EXPECT_EQ(Col(s, 1), std::nullopt) << id;
+      continue;
+    }
+    problems += CheckFf1Row(*c, new_key, id, Col(s, 1), Col(s, 2), Col(s, 3), reported);
+  }
+  sqlite3_finalize(s);
+  EXPECT_EQ(problems, 0);
+  EXPECT_EQ(db.Int("SELECT typeof(phone_key) = 'integer' FROM contacts WHERE id = 1"), 1);
+}
+
 TEST_F(ReencryptTest, UsageErrorsExitTwoAndFailuresExitOne) {
   Fill(3);
   Rotate();
@@ -468,7 +528,7 @@ TEST_F(ReencryptTest, UsageErrorsExitTwoAndFailuresExitOne) {
       format_preserving { phone {} } })pb");
   CommandResult ff1 = Reencrypt();
   EXPECT_EQ(ff1.exit_code, 2);
-  EXPECT_THAT(ff1.err, HasSubstr("format-preserving (FF1) columns are not re-encrypted"));
+  EXPECT_THAT(ff1.err, HasSubstr("an FF1 column is re-encrypted only with a key-version column"));
   WritePolicy(R"pb(field { name: "t2.email" kind: KIND_EMAIL mode: MODE_RANDOMIZED
                           blind_index { bits: 16 } })pb");
   CommandResult no_idx = RunCommand(absl::StrCat(CliPath(), base, db, " --table t2 --key-column id"));

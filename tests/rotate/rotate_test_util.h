@@ -53,6 +53,20 @@ inline Plain Original(int64_t id) {
   return p;
 }
 
+// The FF1 table: contacts (id, phone, phone_key, phone_idx); phone is format-preserving
+// under the key the policy pins, phone_key the key-version column.
+inline std::string Ff1Policy(uint32_t key_id) {
+  return absl::StrCat(
+      "field { name: \"contacts.phone\" kind: KIND_PHONE mode: MODE_FORMAT_PRESERVING"
+      " bind_record: true blind_index { bits: 32 column: \"phone_idx\" }"
+      " format_preserving { key_id: ",
+      key_id, " key_version_column: \"phone_key\" phone {} } }");
+}
+inline std::string Ff1Phone(int64_t id) {
+  const std::string digits = absl::StrCat(10000 + id % 10000);
+  return "+61 2 5550 " + digits.substr(1);
+}
+
 // A KEK, a keyset and the policy in a temporary directory.
 class RotateFixture : public ::testing::Test {
  protected:
@@ -88,6 +102,40 @@ class RotateFixture : public ::testing::Test {
     return *std::move(c);
   }
   uint32_t Primary() { return Keyset::Read(keyset_path_, *kek_)->primary_key_id(); }
+
+  // A cryptor of the keyset file for another policy.
+  std::unique_ptr<FieldCryptor> CryptorFor(const std::string& policy_text) {
+    auto ks = Keyset::Read(keyset_path_, *kek_);
+    EXPECT_TRUE(ks.ok());
+    auto policy = Policy::ParseTextProto(policy_text);
+    EXPECT_TRUE(policy.ok()) << policy.status();
+    auto c = FieldCryptor::Create(*ks, *policy);
+    EXPECT_TRUE(c.ok()) << c.status();
+    return *std::move(c);
+  }
+
+  // The problems of one stored FF1 row: 0 if it holds Ff1Phone(id) under `key` (FF1
+  // cryptor `c` of Ff1Policy(key)), with phone_key = key and a current phone_idx.
+  static int CheckFf1Row(const FieldCryptor& c, uint32_t key, int64_t id,
+                         const std::optional<std::string>& phone,
+                         const std::optional<std::string>& phone_key,
+                         const std::optional<std::string>& phone_idx, int& reported) {
+    auto report = [&](const std::string& what) {
+      if (++reported <= 10) ADD_FAILURE() << "contacts row " << id << ": " << what;
+      return 1;
+    };
+    if (!phone.has_value()) return report("phone is NULL");
+    if (phone_key != std::optional<std::string>(absl::StrCat(key))) {
+      return report(absl::StrCat("phone_key is ", phone_key.value_or("NULL")));
+    }
+    auto plain = c.DecryptWithKey("contacts.phone", key, *phone, absl::StrCat(id));
+    if (!plain.ok() || **plain != Ff1Phone(id)) return report("does not decrypt to its value");
+    if (*phone == Ff1Phone(id)) return report("still plaintext");
+    if (phone_idx != *c.BlindIndex("contacts.phone", Ff1Phone(id))) {
+      return report("blind index not current");
+    }
+    return 0;
+  }
 
   void Rotate() {
     ASSERT_TRUE(Keyset::Update(keyset_path_, *kek_, [](Keyset& k) { return k.Rotate().status(); })
