@@ -25,8 +25,8 @@ class AdBuffer {
     const size_t size = prefix.size() + 4 + record.size();
     char* p = stack_;
     if (size > sizeof(stack_)) {
-      heap_.resize(size);
-      p = heap_.data();
+      heap_.reset(new char[size]);
+      p = heap_.get();
     }
     std::memcpy(p, prefix.data(), prefix.size());
     const uint32_t n = static_cast<uint32_t>(record.size());
@@ -41,7 +41,7 @@ class AdBuffer {
 
  private:
   char stack_[512];
-  std::string heap_;
+  std::unique_ptr<char[]> heap_;
   absl::string_view view_;
 };
 
@@ -154,11 +154,11 @@ class FieldCipherImpl : public FieldCipher {
     // `text`: one allocation, the result's.
     const size_t size = CiphertextSize(plaintext.size());
     uint8_t stack[512];
-    std::string heap;
+    std::unique_ptr<uint8_t[]> heap;
     uint8_t* binary = stack;
     if (size > sizeof(stack)) {
-      heap.resize(size);
-      binary = Mutable(heap);
+      heap.reset(new uint8_t[size]);
+      binary = heap.get();
     }
     absl::Status s = EncryptInto(plaintext, record, binary);
     if (!s.ok()) {

@@ -112,10 +112,38 @@ struct FieldCryptor::Rep {
   absl::flat_hash_map<std::string, FieldState, FieldNameHash, FieldNameEq> fields;
   absl::flat_hash_map<uint32_t, KeyStatus> key_status;
 
+  // The lookup table of the hot path, built once `fields` is complete (its names and
+  // states do not move after that): open addressing with linear probing over a power-of-two
+  // table at most half full, each slot keeping the name's hash.
+  struct Slot {
+    uint64_t hash = 0;
+    absl::string_view name;
+    const FieldState* state = nullptr;  // nullptr: an empty slot
+  };
+  std::vector<Slot> index;
+  size_t index_mask = 0;
+
+  void BuildIndex() {
+    size_t size = 8;
+    while (size < 2 * fields.size()) size *= 2;
+    index.assign(size, Slot());
+    index_mask = size - 1;
+    for (const auto& [name, state] : fields) {
+      const uint64_t hash = FieldNameHash()(name);
+      size_t i = hash & index_mask;
+      while (index[i].state != nullptr) i = (i + 1) & index_mask;
+      index[i] = Slot{hash, name, &state};
+    }
+  }
+
   // nullptr if `field` is not in the policy (NotInPolicy is the error).
   const FieldState* FindOrNull(absl::string_view field) const {
-    auto it = fields.find(field);
-    return it == fields.end() ? nullptr : &it->second;
+    const uint64_t hash = FieldNameHash()(field);
+    for (size_t i = hash & index_mask;; i = (i + 1) & index_mask) {
+      const Slot& slot = index[i];
+      if (slot.state == nullptr) return nullptr;
+      if (slot.hash == hash && FieldNameEq()(slot.name, field)) return slot.state;
+    }
   }
   static absl::Status NotInPolicy(absl::string_view field) {
     return absl::NotFoundError(absl::StrCat("field \"", field, "\" is not in the policy"));
@@ -259,6 +287,7 @@ absl::StatusOr<std::unique_ptr<FieldCryptor>> FieldCryptor::Create(const Keyset&
     }
     rep->fields.emplace(name, std::move(f));
   }
+  rep->BuildIndex();
   return std::unique_ptr<FieldCryptor>(new FieldCryptor(std::move(rep)));
 }
 
