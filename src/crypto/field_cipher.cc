@@ -167,8 +167,8 @@ class FieldCipherImpl : public FieldCipher {
     }
     const size_t text_size = internal::Base64UrlEncodedSize(size);
     if (text->size() != text_size) text->resize(text_size);
-    internal::Base64UrlEncodeTo(
-        absl::string_view(reinterpret_cast<const char*>(binary), size), text->data());
+    internal::Base64UrlEncodeTo(absl::string_view(reinterpret_cast<const char*>(binary), size),
+                                text->data());
     return absl::OkStatus();
   }
 

@@ -163,19 +163,19 @@ __attribute__((target("ssse3"))) inline void EncodeBlock(const uint8_t* in, __m1
                                                          char* out) {
   const __m128i v = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in)), spread);
   // The four 6-bit values of each lane into the low bits of its four bytes, in order.
-  const __m128i hi = _mm_mulhi_epu16(_mm_and_si128(v, _mm_set1_epi32(0x0fc0fc00)),
-                                     _mm_set1_epi32(0x04000040));
-  const __m128i lo = _mm_mullo_epi16(_mm_and_si128(v, _mm_set1_epi32(0x003f03f0)),
-                                     _mm_set1_epi32(0x01000010));
+  const __m128i hi =
+      _mm_mulhi_epu16(_mm_and_si128(v, _mm_set1_epi32(0x0fc0fc00)), _mm_set1_epi32(0x04000040));
+  const __m128i lo =
+      _mm_mullo_epi16(_mm_and_si128(v, _mm_set1_epi32(0x003f03f0)), _mm_set1_epi32(0x01000010));
   const __m128i sextets = _mm_or_si128(hi, lo);
   // What to add to a 6-bit value, by its class: 0..25 -> 'A', 26..51 -> 'a',
   // 52..61 -> '0', 62 -> '-', 63 -> '_'. The class index is max(v - 51, 0), or 13 below 26.
-  const __m128i offsets = _mm_setr_epi8('a' - 26, '0' - 52, '0' - 52, '0' - 52, '0' - 52,
-                                        '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52,
-                                        '0' - 52, '-' - 62, '_' - 63, 'A', 0, 0);
+  const __m128i offsets =
+      _mm_setr_epi8('a' - 26, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52,
+                    '0' - 52, '0' - 52, '0' - 52, '-' - 62, '_' - 63, 'A', 0, 0);
   __m128i cls = _mm_subs_epu8(sextets, _mm_set1_epi8(51));
-  cls = _mm_or_si128(cls, _mm_and_si128(_mm_cmpgt_epi8(_mm_set1_epi8(26), sextets),
-                                        _mm_set1_epi8(13)));
+  cls = _mm_or_si128(cls,
+                     _mm_and_si128(_mm_cmpgt_epi8(_mm_set1_epi8(26), sextets), _mm_set1_epi8(13)));
   _mm_storeu_si128(reinterpret_cast<__m128i*>(out),
                    _mm_add_epi8(sextets, _mm_shuffle_epi8(offsets, cls)));
 }
@@ -186,7 +186,7 @@ __attribute__((target("ssse3"))) inline void EncodeBlock(const uint8_t* in, __m1
 // the input's last 16 bytes (it may encode a few groups again, to the same characters).
 // The one or two bytes of an incomplete group follow.
 __attribute__((target("ssse3"))) size_t EncodeSsse3(const uint8_t* in, size_t size, char* out) {
-  const size_t groups = size / 3;  // complete 3-byte groups, >= 5
+  const size_t groups = size / 3;        // complete 3-byte groups, >= 5
   const size_t last = (groups - 4) * 3;  // where the last step's groups start
   EncodeBlock(in, Spread(0), out);
   const __m128i spread4 = Spread(4);
@@ -202,18 +202,18 @@ __attribute__((target("ssse3"))) size_t EncodeSsse3(const uint8_t* in, size_t si
 // complete group, its second lane loaded from the input's last 16 bytes.
 __attribute__((target("avx2"))) inline void EncodeBlock2(__m128i lo, __m128i hi, __m256i spread,
                                                          char* out) {
-  const __m256i v = _mm256_shuffle_epi8(_mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1),
-                                        spread);
+  const __m256i v =
+      _mm256_shuffle_epi8(_mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1), spread);
   const __m256i sextets =
       _mm256_or_si256(_mm256_mulhi_epu16(_mm256_and_si256(v, _mm256_set1_epi32(0x0fc0fc00)),
                                          _mm256_set1_epi32(0x04000040)),
                       _mm256_mullo_epi16(_mm256_and_si256(v, _mm256_set1_epi32(0x003f03f0)),
                                          _mm256_set1_epi32(0x01000010)));
-  const __m256i offsets = _mm256_setr_epi8(
-      'a' - 26, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52,
-      '0' - 52, '0' - 52, '-' - 62, '_' - 63, 'A', 0, 0, 'a' - 26, '0' - 52, '0' - 52, '0' - 52,
-      '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '-' - 62, '_' - 63,
-      'A', 0, 0);
+  const __m256i offsets =
+      _mm256_setr_epi8('a' - 26, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52,
+                       '0' - 52, '0' - 52, '0' - 52, '0' - 52, '-' - 62, '_' - 63, 'A', 0, 0,
+                       'a' - 26, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52,
+                       '0' - 52, '0' - 52, '0' - 52, '0' - 52, '-' - 62, '_' - 63, 'A', 0, 0);
   __m256i cls = _mm256_subs_epu8(sextets, _mm256_set1_epi8(51));
   cls = _mm256_or_si256(cls, _mm256_and_si256(_mm256_cmpgt_epi8(_mm256_set1_epi8(26), sextets),
                                               _mm256_set1_epi8(13)));

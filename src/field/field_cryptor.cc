@@ -95,7 +95,8 @@ struct FieldNameEq {
     const char* p = a.data();
     const char* q = b.data();
     uint64_t diff = 0;
-    for (size_t i = 0; i + 8 < n; i += 8) diff |= FieldNameHash::Load8(p + i) ^ FieldNameHash::Load8(q + i);
+    for (size_t i = 0; i + 8 < n; i += 8)
+      diff |= FieldNameHash::Load8(p + i) ^ FieldNameHash::Load8(q + i);
     return (diff | (FieldNameHash::Load8(p + n - 8) ^ FieldNameHash::Load8(q + n - 8))) == 0;
   }
 };
