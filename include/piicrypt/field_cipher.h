@@ -58,6 +58,12 @@ class FieldCipher {
                                                   absl::string_view record = {}) const = 0;
   virtual absl::StatusOr<std::string> DecryptText(absl::string_view text,
                                                   absl::string_view record = {}) const = 0;
+  // The text form written into `*text` (replacing its contents), for callers that already
+  // hold the string the result goes into: the same bytes as EncryptText, with no other
+  // allocation than growing `*text`. On failure `*text` is left empty.
+  [[nodiscard]] virtual absl::Status EncryptTextTo(absl::string_view plaintext,
+                                                   absl::string_view record,
+                                                   std::string* text) const = 0;
 
   virtual uint32_t key_id() const = 0;
   virtual FieldMode mode() const = 0;

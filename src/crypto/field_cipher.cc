@@ -25,8 +25,8 @@ class AdBuffer {
     const size_t size = prefix.size() + 4 + record.size();
     char* p = stack_;
     if (size > sizeof(stack_)) {
-      heap_.resize(size);
-      p = heap_.data();
+      heap_.reset(new char[size]);
+      p = heap_.get();
     }
     std::memcpy(p, prefix.data(), prefix.size());
     const uint32_t n = static_cast<uint32_t>(record.size());
@@ -41,7 +41,7 @@ class AdBuffer {
 
  private:
   char stack_[512];
-  std::string heap_;
+  std::unique_ptr<char[]> heap_;
   absl::string_view view_;
 };
 
@@ -148,23 +148,36 @@ class FieldCipherImpl : public FieldCipher {
     return out;
   }
 
-  absl::StatusOr<std::string> EncryptText(absl::string_view plaintext,
-                                          absl::string_view record) const override {
-    // The binary form on the stack for field-sized values: one allocation, the result.
+  absl::Status EncryptTextTo(absl::string_view plaintext, absl::string_view record,
+                             std::string* text) const override {
+    // The binary form on the stack for field-sized values, base64url-encoded straight into
+    // `text`: one allocation, the result's.
     const size_t size = CiphertextSize(plaintext.size());
     uint8_t stack[512];
-    std::string heap;
+    std::unique_ptr<uint8_t[]> heap;
     uint8_t* binary = stack;
     if (size > sizeof(stack)) {
-      heap.resize(size);
-      binary = Mutable(heap);
+      heap.reset(new uint8_t[size]);
+      binary = heap.get();
     }
     absl::Status s = EncryptInto(plaintext, record, binary);
+    if (!s.ok()) {
+      text->clear();
+      return s;
+    }
+    const size_t text_size = internal::Base64UrlEncodedSize(size);
+    if (text->size() != text_size) text->resize(text_size);
+    internal::Base64UrlEncodeTo(absl::string_view(reinterpret_cast<const char*>(binary), size),
+                                text->data());
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::string> EncryptText(absl::string_view plaintext,
+                                          absl::string_view record) const override {
+    std::string text;
+    absl::Status s = EncryptTextTo(plaintext, record, &text);
     if (!s.ok()) return s;
-    const absl::string_view bytes(reinterpret_cast<const char*>(binary), size);
-    char text[internal::Base64UrlEncodedSize(sizeof(stack))];
-    if (size > sizeof(stack)) return internal::Base64UrlEncode(bytes);
-    return std::string(text, internal::Base64UrlEncodeTo(bytes, text));
+    return text;
   }
 
   absl::StatusOr<std::string> DecryptText(absl::string_view text,

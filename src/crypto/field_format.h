@@ -70,7 +70,10 @@ std::string Base64UrlEncode(absl::string_view bytes);
 // The length of the base64url form of `size` bytes, and the encoder behind Base64UrlEncode
 // writing exactly that many characters to `out` (the hot path encodes into the stack).
 inline constexpr size_t Base64UrlEncodedSize(size_t size) { return (size * 4 + 2) / 3; }
+// It uses AVX2 or SSSE3 when the CPU has them; Base64UrlEncodePortableTo is the encoder
+// for other CPUs (the same output; exposed for tests).
 size_t Base64UrlEncodeTo(absl::string_view bytes, char* out);
+size_t Base64UrlEncodePortableTo(absl::string_view bytes, char* out);
 absl::StatusOr<std::string> Base64UrlDecode(absl::string_view text);
 
 // Lower-case hex of the first ceil(bits/8) bytes of `mac`, with the unused low bits of the

@@ -50,6 +50,13 @@ struct FieldState {
   internal::ValueNormalizer normalizer;
   std::string decrypt_failed;
 
+  // Randomized and deterministic fields: the length of the text form of a value of
+  // `size` bytes.
+  size_t TextSize(size_t size) const {
+    return internal::Base64UrlEncodedSize(binary_overhead + size);
+  }
+  size_t binary_overhead = 0;
+
   absl::string_view Record(absl::string_view record) const {
     return rule.bind_record ? record : absl::string_view();
   }
@@ -77,9 +84,21 @@ struct FieldNameHash {
     return static_cast<size_t>(h ^ (h >> 32));
   }
 };
+// Equality of field names without a call to memcmp: 8 bytes at a time, the last 8 bytes
+// (overlapping) for the rest.
 struct FieldNameEq {
   using is_transparent = void;
-  bool operator()(absl::string_view a, absl::string_view b) const { return a == b; }
+  bool operator()(absl::string_view a, absl::string_view b) const {
+    const size_t n = a.size();
+    if (n != b.size()) return false;
+    if (n < 8) return a == b;
+    const char* p = a.data();
+    const char* q = b.data();
+    uint64_t diff = 0;
+    for (size_t i = 0; i + 8 < n; i += 8)
+      diff |= FieldNameHash::Load8(p + i) ^ FieldNameHash::Load8(q + i);
+    return (diff | (FieldNameHash::Load8(p + n - 8) ^ FieldNameHash::Load8(q + n - 8))) == 0;
+  }
 };
 
 absl::Status FieldStatus(absl::string_view field, const absl::Status& s) {
@@ -94,12 +113,46 @@ struct FieldCryptor::Rep {
   absl::flat_hash_map<std::string, FieldState, FieldNameHash, FieldNameEq> fields;
   absl::flat_hash_map<uint32_t, KeyStatus> key_status;
 
-  absl::StatusOr<const FieldState*> Find(absl::string_view field) const {
-    auto it = fields.find(field);
-    if (it == fields.end()) {
-      return absl::NotFoundError(absl::StrCat("field \"", field, "\" is not in the policy"));
+  // The lookup table of the hot path, built once `fields` is complete (its names and
+  // states do not move after that): open addressing with linear probing over a power-of-two
+  // table at most half full, each slot keeping the name's hash.
+  struct Slot {
+    uint64_t hash = 0;
+    absl::string_view name;
+    const FieldState* state = nullptr;  // nullptr: an empty slot
+  };
+  std::vector<Slot> index;
+  size_t index_mask = 0;
+
+  void BuildIndex() {
+    size_t size = 8;
+    while (size < 2 * fields.size()) size *= 2;
+    index.assign(size, Slot());
+    index_mask = size - 1;
+    for (const auto& [name, state] : fields) {
+      const uint64_t hash = FieldNameHash()(name);
+      size_t i = hash & index_mask;
+      while (index[i].state != nullptr) i = (i + 1) & index_mask;
+      index[i] = Slot{hash, name, &state};
     }
-    return &it->second;
+  }
+
+  // nullptr if `field` is not in the policy (NotInPolicy is the error).
+  const FieldState* FindOrNull(absl::string_view field) const {
+    const uint64_t hash = FieldNameHash()(field);
+    for (size_t i = hash & index_mask;; i = (i + 1) & index_mask) {
+      const Slot& slot = index[i];
+      if (slot.state == nullptr) return nullptr;
+      if (slot.hash == hash && FieldNameEq()(slot.name, field)) return slot.state;
+    }
+  }
+  static absl::Status NotInPolicy(absl::string_view field) {
+    return absl::NotFoundError(absl::StrCat("field \"", field, "\" is not in the policy"));
+  }
+  absl::StatusOr<const FieldState*> Find(absl::string_view field) const {
+    const FieldState* f = FindOrNull(field);
+    if (f == nullptr) return NotInPolicy(field);
+    return f;
   }
 
   // The error for a value under a key that has no cipher here.
@@ -131,6 +184,17 @@ struct FieldCryptor::Rep {
           absl::StrCat(f.rule.name, ": the field is bound to its record; a record id is required"));
     }
     return absl::OkStatus();
+  }
+
+  // The text form of a randomized or deterministic field's value, written straight into
+  // the result (one allocation; returned from one place, so it is constructed in the
+  // caller's return slot).
+  Nullable EncryptText(const FieldState& f, absl::string_view value,
+                       absl::string_view record) const {
+    Nullable result(absl::in_place, std::in_place, f.TextSize(value.size()), '\0');
+    absl::Status s = f.writer->EncryptTextTo(value, f.Record(record), &**result);
+    if (!s.ok()) result = std::move(s);
+    return result;
   }
 
   Nullable DecryptBinaryValue(const FieldState& f, absl::string_view binary,
@@ -184,7 +248,11 @@ absl::StatusOr<std::unique_ptr<FieldCryptor>> FieldCryptor::Create(const Keyset&
       for (uint32_t id : enabled) {
         auto cipher = keyset.FieldCipherForKey(id, name, mode);
         if (!cipher.ok()) return FieldStatus(name, cipher.status());
-        if (id == primary) f.writer = *cipher;
+        if (id == primary) {
+          f.writer = *cipher;
+          f.binary_overhead = mode == FieldMode::kRandomized ? internal::kRandomizedOverhead
+                                                             : internal::kDeterministicOverhead;
+        }
         f.readers.emplace_back(id, *std::move(cipher));
       }
       f.write_key_id = primary;
@@ -220,19 +288,17 @@ absl::StatusOr<std::unique_ptr<FieldCryptor>> FieldCryptor::Create(const Keyset&
     }
     rep->fields.emplace(name, std::move(f));
   }
+  rep->BuildIndex();
   return std::unique_ptr<FieldCryptor>(new FieldCryptor(std::move(rep)));
 }
 
 Nullable FieldCryptor::Encrypt(absl::string_view field, NullableValue value,
                                absl::string_view record) const {
-  PIICRYPT_ASSIGN_OR_RETURN(const FieldState* f, rep_->Find(field));
+  const FieldState* f = rep_->FindOrNull(field);
+  if (f == nullptr) return Rep::NotInPolicy(field);
   if (!value.has_value()) return std::nullopt;
   PIICRYPT_RETURN_IF_ERROR(rep_->CheckRecord(*f, record));
-  if (f->writer != nullptr) {
-    auto text = f->writer->EncryptText(*value, f->Record(record));
-    if (!text.ok()) return text.status();
-    return std::optional<std::string>(*std::move(text));
-  }
+  if (f->writer != nullptr) return rep_->EncryptText(*f, *value, record);
   if (f->ff1_writer != nullptr) {
     auto out = f->ff1_writer->Encrypt(*value, f->Record(record));
     if (!out.ok()) return out.status();
