@@ -1,5 +1,6 @@
 #include "src/crypto/field_format.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -250,13 +251,19 @@ int SimdLevel() {
 }  // namespace
 
 size_t Base64UrlEncodeTo(absl::string_view bytes, char* out) {
+  return Base64UrlEncodeAtLevelTo(2, bytes, out);
+}
+
+size_t Base64UrlEncodeAtLevelTo(int max_level, absl::string_view bytes, char* out) {
 #ifdef PIICRYPT_BASE64_SSSE3
   const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
   if (bytes.size() >= 16) {
-    const int level = SimdLevel();
+    const int level = std::min(max_level, SimdLevel());
     if (level == 2 && bytes.size() >= 24) return EncodeAvx2(data, bytes.size(), out);
     if (level >= 1) return EncodeSsse3(data, bytes.size(), out);
   }
+#else
+  (void)max_level;
 #endif
   return Base64UrlEncodePortableTo(bytes, out);
 }

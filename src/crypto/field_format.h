@@ -74,6 +74,9 @@ inline constexpr size_t Base64UrlEncodedSize(size_t size) { return (size * 4 + 2
 // for other CPUs (the same output; exposed for tests).
 size_t Base64UrlEncodeTo(absl::string_view bytes, char* out);
 size_t Base64UrlEncodePortableTo(absl::string_view bytes, char* out);
+// The encoder of at most `max_level` (2: AVX2, 1: SSSE3, 0: portable) that the CPU has:
+// lets the tests run every encoder this CPU can. Base64UrlEncodeTo is level 2.
+size_t Base64UrlEncodeAtLevelTo(int max_level, absl::string_view bytes, char* out);
 absl::StatusOr<std::string> Base64UrlDecode(absl::string_view text);
 
 // Lower-case hex of the first ceil(bits/8) bytes of `mac`, with the unused low bits of the

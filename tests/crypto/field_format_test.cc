@@ -146,7 +146,7 @@ TEST(FieldFormatTest, Base64UrlEncodeMatchesOpenSslForEveryLength) {
   }
 }
 
-// The encoders (on x86-64: AVX2 from 24 bytes, SSSE3 from 16, each with an overlapping
+// Every encoder (on x86-64: AVX2 from 24 bytes, SSSE3 from 16, each with an overlapping
 // last step from the input's final 16 bytes and a scalar tail; the portable one), for
 // every length up to 300 and inputs that reach every character: against absl's web-safe
 // base64, which has no padding. Each input
@@ -168,11 +168,15 @@ TEST(FieldFormatTest, Base64UrlEncodeToMatchesAbslForEveryLengthAndStaysInBounds
       const absl::string_view bytes(in.get(), n);
       const std::string want = absl::WebSafeBase64Escape(bytes);
       ASSERT_EQ(Base64UrlEncodedSize(n), want.size()) << n;
-      for (auto encode : {Base64UrlEncodeTo, Base64UrlEncodePortableTo}) {
+      // Levels 2, 1, 0 (AVX2, SSSE3, portable, as far as this CPU has them), then the
+      // portable encoder by name.
+      for (int level : {2, 1, 0, -1}) {
         std::string buf(want.size() + 32, kCanary);
-        const size_t written = encode(bytes, buf.data() + 16);
-        EXPECT_EQ(written, want.size()) << n;
-        EXPECT_EQ(buf.substr(16, want.size()), want) << n;
+        const size_t written = level >= 0
+                                   ? Base64UrlEncodeAtLevelTo(level, bytes, buf.data() + 16)
+                                   : Base64UrlEncodePortableTo(bytes, buf.data() + 16);
+        EXPECT_EQ(written, want.size()) << n << " level " << level;
+        EXPECT_EQ(buf.substr(16, want.size()), want) << n << " level " << level;
         EXPECT_EQ(buf.substr(0, 16), std::string(16, kCanary)) << n;
         EXPECT_EQ(buf.substr(16 + want.size()), std::string(16, kCanary)) << n;
       }
