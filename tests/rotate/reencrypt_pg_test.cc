@@ -33,9 +33,11 @@ namespace {
 
 using ::piicrypt::testing::CliPath;
 using ::piicrypt::testing::CommandResult;
+using ::piicrypt::testing::FaultKills;
+using ::piicrypt::testing::FaultRows;
 using ::piicrypt::testing::Ff1Phone;
 using ::piicrypt::testing::Ff1Policy;
-using ::piicrypt::testing::kRotateFields;
+using ::piicrypt::testing::KillAtRandomPoints;
 using ::piicrypt::testing::Original;
 using ::piicrypt::testing::PgServer;
 using ::piicrypt::testing::Plain;
@@ -43,6 +45,8 @@ using ::piicrypt::testing::Q;
 using ::piicrypt::testing::RotateFixture;
 using ::piicrypt::testing::RunCommand;
 using ::piicrypt::testing::SharedPgServer;
+using ::piicrypt::testing::SpawnCli;
+using ::piicrypt::testing::kRotateFields;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -296,13 +300,8 @@ TEST_F(ReencryptPgTest, ConcurrentWriterUpdatesAllSurvive) {
   Fill(kRows);
   Rotate();
   auto c = Cryptor();  // the application, already on the new primary
-  pid_t pid = fork();
+  const pid_t pid = SpawnCli(Args("--batch 50 --workers 2"));
   ASSERT_NE(pid, -1);
-  if (pid == 0) {
-    const std::string cmd = CliPath() + Args("--batch 50 --workers 2") + " >/dev/null 2>&1";
-    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
   std::map<int64_t, Plain> written;
   std::mt19937_64 rng(42);
   Pg pg(url_);
@@ -353,13 +352,8 @@ TEST_F(ReencryptPgTest, TwoProcessesShareOneJob) {
   Rotate();
   std::vector<pid_t> pids;
   for (int p = 0; p < 2; ++p) {
-    pid_t pid = fork();
+    const pid_t pid = SpawnCli(Args("--batch 100"));
     ASSERT_NE(pid, -1);
-    if (pid == 0) {
-      const std::string cmd = CliPath() + Args("--batch 100") + " >/dev/null 2>&1";
-      execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
     pids.push_back(pid);
   }
   for (pid_t pid : pids) {
@@ -379,48 +373,17 @@ TEST_F(ReencryptPgTest, TwoProcessesShareOneJob) {
 }
 
 TEST_F(ReencryptPgTest, SurvivesSigkillAtRandomPointsAndResumesExactly) {
-  const char* rows_env = std::getenv("PIICRYPT_REENCRYPT_FAULT_ROWS");
-  const char* kills_env = std::getenv("PIICRYPT_REENCRYPT_FAULT_KILLS");
-  const int64_t rows = rows_env ? std::atoll(rows_env) : 200000;
-  const int kills = kills_env ? std::atoi(kills_env) : 3;
+  const int64_t rows = FaultRows();
   Fill(rows);
   Rotate();
-  std::mt19937_64 rng(std::random_device{}());
   Pg pg(url_);
-  auto rows_done = [&]() -> int64_t {
-    if (!pg.Value("SELECT to_regclass('piicrypt_job_ranges')::text").has_value()) return 0;
-    return pg.Int("SELECT coalesce(sum(rows), 0) FROM piicrypt_job_ranges");
-  };
-  int64_t progress = 0;
-  for (int k = 0; k < kills; ++k) {
-    const int64_t share = (rows - progress) / (kills - k + 1);
-    const int64_t target = progress + 1 + static_cast<int64_t>(rng() % static_cast<uint64_t>(share));
-    pid_t pid = fork();
-    ASSERT_NE(pid, -1);
-    if (pid == 0) {
-      const std::string cmd =
-          "exec " + CliPath() + Args("--batch 500 --workers 2") + " >/dev/null 2>&1";
-      execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    int status = 0;
-    bool exited = false;
-    for (;;) {
-      if (waitpid(pid, &status, WNOHANG) == pid) {
-        exited = true;
-        break;
-      }
-      if (rows_done() >= target) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    ASSERT_FALSE(exited) << "the job ended before kill " << k;
-    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 3000));
-    kill(pid, SIGKILL);
-    ASSERT_EQ(waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "kill " << k << " came too late";
-    progress = rows_done();
-    ASSERT_GE(progress, target - 1);
-  }
+  KillAtRandomPoints(
+      rows, FaultKills(), [&] { return SpawnCli(Args("--batch 500 --workers 2")); },
+      [&]() -> int64_t {
+        if (!pg.Value("SELECT to_regclass('piicrypt_job_ranges')::text").has_value()) return 0;
+        return pg.Int("SELECT coalesce(sum(rows), 0) FROM piicrypt_job_ranges");
+      });
+  if (HasFatalFailure()) return;
   CommandResult r = Reencrypt("--batch 500 --workers 2 --verify");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("(resumed)"));

@@ -33,19 +33,20 @@ namespace {
 
 using ::piicrypt::testing::CliPath;
 using ::piicrypt::testing::CommandResult;
-using ::piicrypt::testing::RunCommand;
-using ::piicrypt::testing::TempDir;
-using ::testing::HasSubstr;
-using ::testing::Not;
-
-using ::piicrypt::testing::kRotateColumns;
+using ::piicrypt::testing::FaultKills;
+using ::piicrypt::testing::FaultRows;
 using ::piicrypt::testing::Ff1Phone;
 using ::piicrypt::testing::Ff1Policy;
-using ::piicrypt::testing::kRotateFields;
+using ::piicrypt::testing::KillAtRandomPoints;
 using ::piicrypt::testing::Original;
 using ::piicrypt::testing::Plain;
 using ::piicrypt::testing::Q;
 using ::piicrypt::testing::RotateFixture;
+using ::piicrypt::testing::RunCommand;
+using ::piicrypt::testing::SpawnCli;
+using ::piicrypt::testing::kRotateFields;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 class Sqlite {
  public:
@@ -322,13 +323,8 @@ TEST_F(ReencryptTest, ConcurrentWriterUpdatesAllSurvive) {
   Fill(kRows);
   Rotate();
   auto c = Cryptor();  // the application, already on the new primary
-  pid_t pid = fork();
+  const pid_t pid = SpawnCli(Args("--batch 50"));
   ASSERT_NE(pid, -1);
-  if (pid == 0) {
-    const std::string cmd = CliPath() + Args("--batch 50") + " >/dev/null 2>&1";
-    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
   std::map<int64_t, Plain> written;
   std::mt19937_64 rng(42);
   Sqlite db(db_path_);
@@ -363,52 +359,18 @@ TEST_F(ReencryptTest, ConcurrentWriterUpdatesAllSurvive) {
 }
 
 TEST_F(ReencryptTest, SurvivesSigkillAtRandomPointsAndResumesExactly) {
-  const char* rows_env = std::getenv("PIICRYPT_REENCRYPT_FAULT_ROWS");
-  const char* kills_env = std::getenv("PIICRYPT_REENCRYPT_FAULT_KILLS");
-  const int64_t rows = rows_env ? std::atoll(rows_env) : 200000;
-  const int kills = kills_env ? std::atoi(kills_env) : 3;
+  const int64_t rows = FaultRows();
   Fill(rows);
   Rotate();
-  std::mt19937_64 rng(std::random_device{}());
-  int64_t progress = 0;
-  for (int k = 0; k < kills; ++k) {
-    // Kill once the checkpoint passed a random point of this run's share, plus a random
-    // delay so that the kill lands anywhere in a batch (reading, encrypting, committing).
-    const int64_t share = (rows - progress) / (kills - k + 1);
-    const int64_t target = progress + 1 + static_cast<int64_t>(rng() % static_cast<uint64_t>(share));
-    pid_t pid = fork();
-    ASSERT_NE(pid, -1);
-    if (pid == 0) {
-      const std::string cmd = "exec " + CliPath() + Args("--batch 500") + " >/dev/null 2>&1";
-      execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    int status = 0;
-    bool exited = false;
-    {
-      Sqlite db(db_path_);
-      for (;;) {
-        if (waitpid(pid, &status, WNOHANG) == pid) {
-          exited = true;
-          break;
-        }
-        const int64_t done =
-            db.Int("SELECT count(*) FROM sqlite_master WHERE name = 'piicrypt_jobs'") > 0
-                ? db.Int("SELECT coalesce(max(rows), 0) FROM piicrypt_jobs WHERE state = 'running'")
-                : 0;
-        if (done >= target) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-      }
-    }
-    ASSERT_FALSE(exited) << "the job ended before kill " << k;
-    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 3000));
-    kill(pid, SIGKILL);
-    ASSERT_EQ(waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "kill " << k << " came too late";
-    Sqlite db(db_path_);
-    progress = db.Int("SELECT rows FROM piicrypt_jobs");
-    ASSERT_GE(progress, target - 1);
-  }
+  KillAtRandomPoints(
+      rows, FaultKills(), [&] { return SpawnCli(Args("--batch 500")); },
+      [&] {
+        Sqlite db(db_path_);
+        return db.Int("SELECT count(*) FROM sqlite_master WHERE name = 'piicrypt_jobs'") > 0
+                   ? db.Int("SELECT coalesce(max(rows), 0) FROM piicrypt_jobs")
+                   : int64_t{0};
+      });
+  if (HasFatalFailure()) return;
   CommandResult r = Reencrypt("--batch 500 --verify");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("(resumed)"));

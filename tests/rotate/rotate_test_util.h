@@ -6,11 +6,20 @@
 #ifndef PIICRYPT_TESTS_ROTATE_ROTATE_TEST_UTIL_H_
 #define PIICRYPT_TESTS_ROTATE_ROTATE_TEST_UTIL_H_
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -65,6 +74,62 @@ inline std::string Ff1Policy(uint32_t key_id) {
 inline std::string Ff1Phone(int64_t id) {
   const std::string digits = absl::StrCat(10000 + id % 10000);
   return "+61 2 5550 " + digits.substr(1);
+}
+
+// Starts `piicrypt ARGS` in the background (output discarded); the pid is the CLI's own.
+inline pid_t SpawnCli(const std::string& args) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const std::string cmd = "exec " + CliPath() + args + " >/dev/null 2>&1";
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
+// The fault test's size: PIICRYPT_REENCRYPT_FAULT_ROWS rows (default 200,000) and
+// PIICRYPT_REENCRYPT_FAULT_KILLS kills (default 3).
+inline int64_t FaultRows() {
+  const char* env = std::getenv("PIICRYPT_REENCRYPT_FAULT_ROWS");
+  return env != nullptr ? std::atoll(env) : 200000;
+}
+inline int FaultKills() {
+  const char* env = std::getenv("PIICRYPT_REENCRYPT_FAULT_KILLS");
+  return env != nullptr ? std::atoi(env) : 3;
+}
+
+// Starts the job `kills` times with `spawn` and kills it with SIGKILL once its checkpoint
+// (`rows_done`: the rows the job has committed so far, over all runs) passed a random point
+// of that run's share, plus a random delay, so that each kill lands anywhere in a batch
+// (reading, encrypting, committing). Fails the test if a run ends before its kill or the
+// checkpoint goes back.
+inline void KillAtRandomPoints(int64_t rows, int kills, const std::function<pid_t()>& spawn,
+                               const std::function<int64_t()>& rows_done) {
+  std::mt19937_64 rng(std::random_device{}());
+  int64_t progress = 0;
+  for (int k = 0; k < kills; ++k) {
+    const int64_t share = (rows - progress) / (kills - k + 1);
+    const int64_t target = progress + 1 + static_cast<int64_t>(rng() % static_cast<uint64_t>(share));
+    const pid_t pid = spawn();
+    ASSERT_NE(pid, -1);
+    int status = 0;
+    bool exited = false;
+    for (;;) {
+      if (waitpid(pid, &status, WNOHANG) == pid) {
+        exited = true;
+        break;
+      }
+      if (rows_done() >= target) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    ASSERT_FALSE(exited) << "the job ended before kill " << k;
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 3000));
+    kill(pid, SIGKILL);
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "kill " << k << " came too late";
+    progress = rows_done();
+    ASSERT_GE(progress, target - 1);
+  }
 }
 
 // A KEK, a keyset and the policy in a temporary directory.
