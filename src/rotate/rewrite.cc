@@ -49,7 +49,6 @@ absl::Status CheckOptions(const ReencryptOptions& options) {
   if (options.batch < 1 || options.batch > 100000) {
     return absl::InvalidArgumentError("--batch: must be 1 to 100000");
   }
-
   if (options.workers < 1 || options.workers > 64) {
     return absl::InvalidArgumentError("--workers: must be 1 to 64");
   }
@@ -76,6 +75,11 @@ absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy,
             rule.name, ": an FF1 value carries no key id, so an FF1 column is re-encrypted only "
                        "with a key-version column: add format_preserving { key_version_column: "
                        "\"...\" } (docs/FPE.md, docs/ROTATION.md)"));
+      }
+      if (version_column == options.key_column || version_column == column) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            rule.name, ": key_version_column must be a column of its own, not the key column "
+                       "or the value's"));
       }
     }
     if (rule.protection == FieldProtection::kVaultToken) {
@@ -109,7 +113,6 @@ absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy,
   if (columns.size() > 32) {
     return absl::InvalidArgumentError("at most 32 encrypted columns per table");
   }
-
   return columns;
 }
 

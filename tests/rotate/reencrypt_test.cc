@@ -491,6 +491,12 @@ TEST_F(ReencryptTest, UsageErrorsExitTwoAndFailuresExitOne) {
   CommandResult ff1 = Reencrypt();
   EXPECT_EQ(ff1.exit_code, 2);
   EXPECT_THAT(ff1.err, HasSubstr("an FF1 column is re-encrypted only with a key-version column"));
+  WritePolicy(R"pb(field {
+      name: "orders.phone" kind: KIND_PHONE mode: MODE_FORMAT_PRESERVING
+      format_preserving { phone {} key_version_column: "id" } })pb");
+  CommandResult ff1_key = Reencrypt();
+  EXPECT_EQ(ff1_key.exit_code, 2);
+  EXPECT_THAT(ff1_key.err, HasSubstr("key_version_column must be a column of its own"));
   WritePolicy(R"pb(field { name: "t2.email" kind: KIND_EMAIL mode: MODE_RANDOMIZED
                           blind_index { bits: 16 } })pb");
   CommandResult no_idx = RunCommand(absl::StrCat(CliPath(), base, db, " --table t2 --key-column id"));
