@@ -26,9 +26,11 @@
 // Records: fields with bind_record are bound to the key column's value in text form
 // (an INTEGER key 42 is the record "42").
 //
-// Not supported (kInvalidArgument naming the field): format-preserving (FF1) and
-// vault-token columns, and binary values (SQLite BLOB, PostgreSQL bytea): the text form
-// only.
+// FF1 columns: the key is the row's key-version column (FormatPreservingRule::
+// key_version_column) and the target the field's write key; value, blind index and key
+// version are written together. Not supported (kInvalidArgument naming the field): FF1
+// columns without a key-version column, vault-token columns, and binary values (SQLite
+// BLOB, PostgreSQL bytea): the text form only.
 #ifndef PIICRYPT_SRC_ROTATE_REENCRYPT_H_
 #define PIICRYPT_SRC_ROTATE_REENCRYPT_H_
 

@@ -20,7 +20,9 @@ namespace {
 
 constexpr char kReencryptFooter[] =
     "What it does, column by column: the table's encrypted columns are the policy's fields\n"
-    "named TABLE.COLUMN (randomized or deterministic; FF1 and vault-token fields are refused).\n"
+    "named TABLE.COLUMN (randomized, deterministic, or FF1 with a key_version_column;\n"
+    "vault-token fields are refused). FF1 values are moved to the field's write key, the\n"
+    "key-version column set with them; a NULL key version marks plaintext (docs/FPE.md).\n"
     "  - a value under an older key is decrypted and encrypted again under the primary key,\n"
     "    and its blind-index column (blind_index { column: ... }, default COLUMN_idx)\n"
     "    recomputed under the primary;\n"
