@@ -302,6 +302,7 @@ class Job {
 
   // Reads the next batch after `after` (none: from the start) in its own read transaction.
   absl::StatusOr<std::vector<Row>> ReadBatch(const std::optional<KeyValue>& after, bool with_indexes) {
+    pacer_.Wait(options_.batch);
     sqlite3_stmt* s = after.has_value() ? select_after_.get() : select_first_.get();
     int param = 1;
     if (after.has_value()) after->Bind(s, param++);
@@ -634,6 +635,7 @@ class Job {
  private:
   Db db_;
   const ReencryptOptions& options_;
+  Pacer pacer_{options_.max_rate};
   const std::vector<Column> columns_;
   const Rewriter& rewriter_;
   const uint32_t primary_;

@@ -218,12 +218,13 @@ struct Range {
 struct Shared {
   Shared(const Rewriter& r, const std::vector<Column>& c, const ReencryptOptions& o,
          const std::function<void(const ReencryptProgress&)>& p)
-      : rewriter(r), columns(c), options(o), progress(p) {}
+      : rewriter(r), columns(c), options(o), progress(p), pacer(o.max_rate) {}
 
   const Rewriter& rewriter;
   const std::vector<Column>& columns;
   const ReencryptOptions& options;
   const std::function<void(const ReencryptProgress&)>& progress;
+  Pacer pacer;  // --max-rate, for all workers of this process
   uint32_t primary = 0;
   std::string job_id;
   std::string key_type;  // format_type() of the key column
@@ -342,6 +343,7 @@ class Worker {
   absl::Status Scan(bool with_indexes, Fn fn) {
     std::optional<std::string> after;
     for (;;) {
+      s_.pacer.Wait(s_.options.batch);
       PIICRYPT_ASSIGN_OR_RETURN(std::vector<Row> rows, Read(after, std::nullopt, with_indexes, false));
       if (rows.empty()) return absl::OkStatus();
       after = rows.back().key;
@@ -484,6 +486,7 @@ class Worker {
 
   // One batch in one transaction. Returns false when no range was left to claim.
   absl::StatusOr<bool> OneBatch() {
+    s_.pacer.Wait(s_.options.batch);  // before the transaction: a paced worker holds no locks
     PIICRYPT_RETURN_IF_ERROR(conn_.Run("BEGIN", "cannot begin a transaction"));
     PIICRYPT_ASSIGN_OR_RETURN(std::optional<Range> range, Claim());
     if (!range.has_value()) {

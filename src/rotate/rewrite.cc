@@ -1,8 +1,11 @@
 // rewrite.cc: the per-value work of the re-encryption job (rewrite.h).
 #include "src/rotate/rewrite.h"
 
+#include <algorithm>
+#include <chrono>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -52,7 +55,23 @@ absl::Status CheckOptions(const ReencryptOptions& options) {
   if (options.workers < 1 || options.workers > 64) {
     return absl::InvalidArgumentError("--workers: must be 1 to 64");
   }
+  if (!(options.max_rate >= 0 && options.max_rate <= 1e9)) {  // also refuses NaN
+    return absl::InvalidArgumentError("--max-rate: must be 0 (no limit) to 1e9 rows per second");
+  }
   return absl::OkStatus();
+}
+
+void Pacer::Wait(int64_t rows) {
+  if (max_rate_ <= 0) return;
+  const auto cost = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(static_cast<double>(rows) / max_rate_));
+  std::chrono::steady_clock::time_point start;
+  {
+    absl::MutexLock lock(&mu_);
+    start = std::max(next_, std::chrono::steady_clock::now());
+    next_ = start + cost;
+  }
+  std::this_thread::sleep_until(start);
 }
 
 absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy,

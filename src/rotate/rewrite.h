@@ -4,13 +4,16 @@
 #define PIICRYPT_SRC_ROTATE_REWRITE_H_
 
 #include <cstdint>
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/strings/string_view.h"
 #include "piicrypt/field_cryptor.h"
 #include "piicrypt/policy.h"
@@ -42,6 +45,21 @@ absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy, const Reencr
 
 // Checks the options that do not depend on the database (identifiers, batch, workers).
 absl::Status CheckOptions(const ReencryptOptions& options);
+
+// Spaces out batches so that a process reads at most `max_rate` rows per second
+// (ReencryptOptions::max_rate; 0: no limit). Thread-safe: the workers of a process share
+// one. Each batch reserves its slot before it runs, so the rate holds from the first batch.
+class Pacer {
+ public:
+  explicit Pacer(double max_rate) : max_rate_(max_rate) {}
+  // Waits until a batch of `rows` rows may start.
+  void Wait(int64_t rows);
+
+ private:
+  const double max_rate_;
+  absl::Mutex mu_;
+  std::chrono::steady_clock::time_point next_ ABSL_GUARDED_BY(mu_){};
+};
 
 enum class Outcome { kNull, kCurrent, kReencrypted, kEncrypted, kFailed };
 

@@ -300,7 +300,9 @@ TEST_F(ReencryptPgTest, ConcurrentWriterUpdatesAllSurvive) {
   Fill(kRows);
   Rotate();
   auto c = Cryptor();  // the application, already on the new primary
-  const pid_t pid = SpawnCli(Args("--batch 50 --workers 2"));
+  // Paced (both workers together), so that the job lasts at least 0.4 s however fast
+  // the machine: the writer's transactions overlap its batches many times.
+  const pid_t pid = SpawnCli(Args("--batch 50 --workers 2 --max-rate 10000"));
   ASSERT_NE(pid, -1);
   std::map<int64_t, Plain> written;
   std::mt19937_64 rng(42);
@@ -344,6 +346,20 @@ TEST_F(ReencryptPgTest, ConcurrentWriterUpdatesAllSurvive) {
   RecordProperty("writer_transactions", updates);
   RecordProperty("writer_deadlocks", deadlocks);
   RecordProperty("job_conflicts", static_cast<int>(pg.Int("SELECT sum(conflicts) FROM piicrypt_job_ranges")));
+}
+
+TEST_F(ReencryptPgTest, MaxRateHoldsForAllWorkersTogether) {
+  Fill(800);
+  Rotate();
+  // At least 16 batches of 50 at 2,000 rows/s shared by both workers: the last starts at
+  // least 15 x 25 ms after the first (each worker alone would allow half that).
+  const auto start = std::chrono::steady_clock::now();
+  CommandResult r = Reencrypt("--batch 50 --workers 2 --max-rate 2000");
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_GE(elapsed, std::chrono::milliseconds(375));
+  EXPECT_THAT(r.out, HasSubstr("failed:              0\n"));
+  EXPECT_EQ(CheckAll(800), 0);
 }
 
 TEST_F(ReencryptPgTest, TwoProcessesShareOneJob) {

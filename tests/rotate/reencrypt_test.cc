@@ -323,7 +323,9 @@ TEST_F(ReencryptTest, ConcurrentWriterUpdatesAllSurvive) {
   Fill(kRows);
   Rotate();
   auto c = Cryptor();  // the application, already on the new primary
-  const pid_t pid = SpawnCli(Args("--batch 50"));
+  // Paced, so that the job lasts at least 0.3 s however fast the machine: the writer
+  // gets in between its batches many times.
+  const pid_t pid = SpawnCli(Args("--batch 50 --max-rate 10000"));
   ASSERT_NE(pid, -1);
   std::map<int64_t, Plain> written;
   std::mt19937_64 rng(42);
@@ -356,6 +358,20 @@ TEST_F(ReencryptTest, ConcurrentWriterUpdatesAllSurvive) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_GT(updates, 10);
   EXPECT_EQ(CheckAll(kRows, written), 0);
+  RecordProperty("writer_updates", updates);
+}
+
+TEST_F(ReencryptTest, MaxRateSpacesOutTheBatches) {
+  Fill(600);
+  Rotate();
+  // 12 batches of 50 at 2,000 rows/s: the last starts 11 x 25 ms after the first.
+  const auto start = std::chrono::steady_clock::now();
+  CommandResult r = Reencrypt("--batch 50 --max-rate 2000");
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_GE(elapsed, std::chrono::milliseconds(275));
+  EXPECT_THAT(r.out, HasSubstr("failed:              0\n"));
+  EXPECT_EQ(CheckAll(600), 0);
 }
 
 TEST_F(ReencryptTest, SurvivesSigkillAtRandomPointsAndResumesExactly) {
@@ -462,6 +478,8 @@ TEST_F(ReencryptTest, UsageErrorsExitTwoAndFailuresExitOne) {
       {base + db + " --table orders --key-column id --workers 2", 2, "--workers"},
       {base + db + " --table orders --key-column id --workers 0", 2, "--workers"},
       {base + db + " --table orders --key-column id --batch 0", 2, "--batch"},
+      {base + db + " --table orders --key-column id --max-rate -1", 2, "--max-rate"},
+      {base + db + " --table orders --key-column id --max-rate fast", 2, "--max-rate"},
       {base + db + " --table orders", 2, "--key-column"},
       {base + " --db " + Q("sqlite:" + dir_.File("missing.db")) + " --table orders --key-column id",
        1, "cannot open the database file"},

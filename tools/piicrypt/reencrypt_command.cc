@@ -41,6 +41,8 @@ constexpr char kReencryptFooter[] =
     "same options. Each update is conditional on the value read, so a row the application\n"
     "changes meanwhile keeps the application's value: it is read again and, if it is still\n"
     "under an old key, re-encrypted from what the application wrote (counted as a conflict).\n"
+    "On a database that is serving traffic, --max-rate caps the rows per second this process\n"
+    "reads (all its workers together); batches are spaced out, holding no locks meanwhile.\n"
     "\n"
     "Databases:\n"
     "  sqlite:PATH        one writer; the application may keep writing (it waits for each\n"
@@ -64,6 +66,8 @@ constexpr char kReencryptFooter[] =
     "  # PostgreSQL, 4 workers here (run the same line on another machine to add more)\n"
     "  piicrypt reencrypt ... --db postgresql://piicrypt@db.internal/shop \\\n"
     "      --table orders --key-column id --workers 4 --verify\n"
+    "  # during business hours: at most 5,000 rows a second, in short transactions\n"
+    "  piicrypt reencrypt ... --table orders --key-column id --batch 200 --max-rate 5000\n"
     "  # encrypt a table that still holds plaintext\n"
     "  piicrypt reencrypt ... --table customers --key-column id --encrypt-plaintext --verify\n"
     "\n"
@@ -236,6 +240,9 @@ void AddReencryptCommand(CLI::App& app, int& exit_code) {
   sub->add_option("--workers", args->options.workers,
                   "PostgreSQL: worker threads, each with its own connection (default 1)")
       ->check(CLI::Range(1, 64));
+  sub->add_option("--max-rate", args->options.max_rate,
+                  "At most this many rows per second, all workers together (default 0: no limit)")
+      ->check(CLI::Range(0.0, 1e9));
   sub->footer(std::string(kReencryptFooter) + "\n\n" + kKekFooter);
   sub->callback([args, &exit_code] { Run(*args, exit_code); });
 }
