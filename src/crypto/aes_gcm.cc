@@ -4,22 +4,97 @@
 #include <openssl/evp.h>
 #include <openssl/modes.h>
 
+#include <algorithm>
 #include <climits>
+#include <cstring>
 #include <utility>
 
 #include "src/crypto/random.h"
 
 namespace piicrypt::internal {
 
-// One encrypting and one decrypting context, each keyed once.
+namespace {
+
+// The block cipher under OpenSSL's GCM mode code (openssl/modes.h): an AES-ECB context
+// keyed once. EVP_Cipher goes straight to the provider's AES-NI code, with none of the
+// parameter handling of the EVP AEAD interface. A failure (there is none in practice) is
+// remembered and fails the call.
+struct EcbKey {
+  SslPtr<EVP_CIPHER_CTX> ctx;
+  bool failed = false;
+};
+
+// block128_f
+void EcbBlock(const unsigned char in[16], unsigned char out[16], const void* key) {
+  auto* k = static_cast<EcbKey*>(const_cast<void*>(key));
+  if (EVP_Cipher(k->ctx.get(), out, in, 16) <= 0) k->failed = true;
+}
+
+// ctr128_f: CTR with a 32-bit big-endian counter in the last four bytes of `ivec`
+// (wrapping, as GCM's inc32), `blocks` whole blocks. The keystream is AES-ECB of the
+// counter blocks, kChunk blocks per call, and wiped afterwards.
+void EcbCtr32(const unsigned char* in, unsigned char* out, size_t blocks, const void* key,
+              const unsigned char ivec[16]) {
+  auto* k = static_cast<EcbKey*>(const_cast<void*>(key));
+  constexpr size_t kChunk = 32;
+  alignas(16) uint8_t stream[kChunk * 16];
+  uint32_t counter = (uint32_t{ivec[12]} << 24) | (uint32_t{ivec[13]} << 16) |
+                     (uint32_t{ivec[14]} << 8) | uint32_t{ivec[15]};
+  const size_t used = std::min(blocks, kChunk) * 16;
+  while (blocks > 0) {
+    const size_t n = std::min(blocks, kChunk);
+    for (size_t i = 0; i < n; ++i, ++counter) {
+      uint8_t* b = stream + 16 * i;
+      std::memcpy(b, ivec, 12);
+      b[12] = static_cast<uint8_t>(counter >> 24);
+      b[13] = static_cast<uint8_t>(counter >> 16);
+      b[14] = static_cast<uint8_t>(counter >> 8);
+      b[15] = static_cast<uint8_t>(counter);
+    }
+    if (EVP_Cipher(k->ctx.get(), stream, stream, static_cast<unsigned>(16 * n)) <= 0) {
+      k->failed = true;
+    }
+    for (size_t j = 0; j < 16 * n; j += 8) {  // eight bytes at a time; blocks are whole
+      uint64_t a, b;
+      std::memcpy(&a, in + j, 8);
+      std::memcpy(&b, stream + j, 8);
+      a ^= b;
+      std::memcpy(out + j, &a, 8);
+    }
+    in += 16 * n;
+    out += 16 * n;
+    blocks -= n;
+  }
+  SecureWipe(stream, used);
+}
+
+struct Gcm128Deleter {
+  void operator()(GCM128_CONTEXT* p) const { CRYPTO_gcm128_release(p); }  // wipes H, EK0
+};
+
+}  // namespace
+
+// Keyed once per pooled slot:
+//   - `gcm` (OpenSSL's GCM mode over `ecb`): short messages, the field sizes, and every
+//     IV length. Per call: the IV, GHASH (PCLMULQDQ) and one ECB call for the keystream.
+//   - `enc`/`dec` (EVP AES-GCM, 12-byte IV): long messages, where OpenSSL's stitched
+//     AES-GCM assembly outruns ECB + GHASH and the EVP overhead no longer shows.
 struct AesGcm::Contexts {
+  Contexts() = default;
+  Contexts(const Contexts&) = delete;  // `gcm` points at `ecb`
+  Contexts& operator=(const Contexts&) = delete;
+
+  EcbKey ecb;
+  std::unique_ptr<GCM128_CONTEXT, Gcm128Deleter> gcm;
   SslPtr<EVP_CIPHER_CTX> enc;
   SslPtr<EVP_CIPHER_CTX> dec;
-  size_t enc_iv_len = kNonceSize;
-  size_t dec_iv_len = kNonceSize;
 };
 
 namespace {
+
+// Messages up to this size (and any message with an IV other than 12 bytes) take the
+// mode-code path; bench/crypto_bench.cc measures both sides of it.
+constexpr size_t kShortMessage = 1024;
 
 constexpr int kMaxChunk = INT_MAX / 2;
 
@@ -35,69 +110,36 @@ SslPtr<EVP_CIPHER_CTX> NewKeyedContext(const EVP_CIPHER* cipher, const SecretDat
 
 absl::Status DecryptFailed() { return absl::InvalidArgumentError("decryption failed"); }
 
-// OpenSSL's GCM provider takes IVs of at most 128 bytes. Longer IVs (legal in GCM, never
-// used by piicrypt's own formats, which use 12-byte nonces) go through OpenSSL's generic
-// GCM128 mode code, with the block cipher on a keyed AES-ECB context.
-constexpr size_t kProviderMaxIv = 128;
-
-void EcbBlock(const unsigned char in[16], unsigned char out[16], const void* key) {
-  auto* ctx = static_cast<EVP_CIPHER_CTX*>(const_cast<void*>(key));
-  int len = 0;
-  (void)EVP_EncryptUpdate(ctx, out, &len, in, 16);
+bool UseModeCode(absl::string_view iv, size_t message_size) {
+  return message_size <= kShortMessage || iv.size() != AesGcm::kNonceSize;
 }
 
-struct Gcm128Deleter {
-  void operator()(GCM128_CONTEXT* p) const { CRYPTO_gcm128_release(p); }
-};
+const uint8_t* Bytes(absl::string_view s) { return reinterpret_cast<const uint8_t*>(s.data()); }
 
-// Encrypts (or decrypts) with a long IV. `tag_in` is checked when decrypting; the
-// computed tag is written to `tag_out` when encrypting.
-bool LongIvGcm(const SecretData& key, absl::string_view iv, absl::string_view aad,
-               absl::string_view in, uint8_t* out, bool encrypt, absl::string_view tag_in,
-               absl::Span<uint8_t> tag_out) {
-  SslPtr<EVP_CIPHER_CTX> ecb(EVP_CIPHER_CTX_new());
-  if (ecb == nullptr ||
-      EVP_EncryptInit_ex(ecb.get(), AesCipher(AesMode::kEcb, key.size()), nullptr, key.data(),
-                         nullptr) != 1 ||
-      EVP_CIPHER_CTX_set_padding(ecb.get(), 0) != 1) {
-    return false;
+// GCM through the mode code. Encrypts (writing all 16 tag bytes to `tag_out`) when
+// `tag_in` is null, else decrypts and checks `tag_in` (1 to 16 bytes, in constant time).
+bool ModeGcm(EcbKey& ecb, GCM128_CONTEXT* g, absl::string_view iv, absl::string_view aad,
+             absl::string_view in, uint8_t* out, const absl::string_view* tag_in,
+             uint8_t tag_out[AesGcm::kTagSize]) {
+  ecb.failed = false;
+  CRYPTO_gcm128_setiv(g, Bytes(iv), iv.size());
+  if (CRYPTO_gcm128_aad(g, Bytes(aad), aad.size()) != 0) return false;
+  if (tag_in == nullptr) {
+    if (CRYPTO_gcm128_encrypt_ctr32(g, Bytes(in), out, in.size(), EcbCtr32) != 0) return false;
+    CRYPTO_gcm128_tag(g, tag_out, AesGcm::kTagSize);
+    return !ecb.failed;
   }
-  std::unique_ptr<GCM128_CONTEXT, Gcm128Deleter> gcm(CRYPTO_gcm128_new(ecb.get(), EcbBlock));
-  if (gcm == nullptr) return false;
-  CRYPTO_gcm128_setiv(gcm.get(), reinterpret_cast<const uint8_t*>(iv.data()), iv.size());
-  if (CRYPTO_gcm128_aad(gcm.get(), reinterpret_cast<const uint8_t*>(aad.data()), aad.size()) != 0) {
-    return false;
-  }
-  const auto* src = reinterpret_cast<const uint8_t*>(in.data());
-  if (encrypt) {
-    if (CRYPTO_gcm128_encrypt(gcm.get(), src, out, in.size()) != 0) return false;
-    uint8_t full[16];
-    CRYPTO_gcm128_tag(gcm.get(), full, sizeof(full));
-    std::copy(full, full + tag_out.size(), tag_out.begin());
-    return true;
-  }
-  if (CRYPTO_gcm128_decrypt(gcm.get(), src, out, in.size()) != 0) return false;
-  return CRYPTO_gcm128_finish(gcm.get(), reinterpret_cast<const uint8_t*>(tag_in.data()),
-                              tag_in.size()) == 0;
+  if (CRYPTO_gcm128_decrypt_ctr32(g, Bytes(in), out, in.size(), EcbCtr32) != 0) return false;
+  const bool tag_ok = CRYPTO_gcm128_finish(g, Bytes(*tag_in), tag_in->size()) == 0;
+  return tag_ok && !ecb.failed;
 }
 
-// Sets the IV (changing the IV length first if needed).
-bool SetIv(EVP_CIPHER_CTX* ctx, size_t& current_len, absl::string_view iv, bool encrypt) {
-  if (iv.size() != current_len) {
-    if (iv.size() > static_cast<size_t>(INT_MAX)) return false;
-    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, static_cast<int>(iv.size()),
-                            nullptr) != 1) {
-      return false;
-    }
-    current_len = iv.size();
-  }
-  return EVP_CipherInit_ex(ctx, nullptr, nullptr, nullptr,
-                           reinterpret_cast<const uint8_t*>(iv.data()), encrypt ? 1 : 0) == 1;
+bool SetIv(EVP_CIPHER_CTX* ctx, absl::string_view iv, bool encrypt) {
+  return EVP_CipherInit_ex(ctx, nullptr, nullptr, nullptr, Bytes(iv), encrypt ? 1 : 0) == 1;
 }
 
-// Feeds `in` through the context in chunks that fit an int.
 bool Update(EVP_CIPHER_CTX* ctx, uint8_t* out, absl::string_view in) {
-  const auto* p = reinterpret_cast<const uint8_t*>(in.data());
+  const auto* p = Bytes(in);
   size_t left = in.size();
   while (left > 0) {
     const int n = left > static_cast<size_t>(kMaxChunk) ? kMaxChunk : static_cast<int>(left);
@@ -108,6 +150,24 @@ bool Update(EVP_CIPHER_CTX* ctx, uint8_t* out, absl::string_view in) {
     left -= static_cast<size_t>(n);
   }
   return true;
+}
+
+// GCM through EVP (12-byte IV).
+bool EvpSeal(EVP_CIPHER_CTX* ctx, absl::string_view iv, absl::string_view aad,
+             absl::string_view in, uint8_t* out, uint8_t tag_out[AesGcm::kTagSize]) {
+  int len = 0;
+  return SetIv(ctx, iv, true) && Update(ctx, nullptr, aad) && Update(ctx, out, in) &&
+         EVP_EncryptFinal_ex(ctx, nullptr, &len) == 1 &&
+         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, AesGcm::kTagSize, tag_out) == 1;
+}
+
+bool EvpOpen(EVP_CIPHER_CTX* ctx, absl::string_view iv, absl::string_view aad,
+             absl::string_view in, uint8_t* out, absl::string_view tag) {
+  int len = 0;
+  return SetIv(ctx, iv, false) && Update(ctx, nullptr, aad) && Update(ctx, out, in) &&
+         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(tag.size()),
+                             const_cast<char*>(tag.data())) == 1 &&
+         EVP_DecryptFinal_ex(ctx, nullptr, &len) == 1;
 }
 
 }  // namespace
@@ -127,12 +187,37 @@ absl::StatusOr<std::unique_ptr<AesGcm>> AesGcm::Create(absl::Span<const uint8_t>
 }
 
 std::unique_ptr<AesGcm::Contexts> AesGcm::NewContexts() const {
-  const EVP_CIPHER* cipher = AesCipher(AesMode::kGcm, key_.size());
   auto ctxs = std::make_unique<Contexts>();
+  ctxs->ecb.ctx.reset(EVP_CIPHER_CTX_new());
+  if (ctxs->ecb.ctx == nullptr ||
+      EVP_EncryptInit_ex(ctxs->ecb.ctx.get(), AesCipher(AesMode::kEcb, key_.size()), nullptr,
+                         key_.data(), nullptr) != 1 ||
+      EVP_CIPHER_CTX_set_padding(ctxs->ecb.ctx.get(), 0) != 1) {
+    return nullptr;
+  }
+  ctxs->gcm.reset(CRYPTO_gcm128_new(&ctxs->ecb, EcbBlock));  // computes H = AES_K(0)
+  if (ctxs->gcm == nullptr || ctxs->ecb.failed) return nullptr;
+  const EVP_CIPHER* cipher = AesCipher(AesMode::kGcm, key_.size());
   ctxs->enc = NewKeyedContext(cipher, key_, /*encrypt=*/true);
   ctxs->dec = NewKeyedContext(cipher, key_, /*encrypt=*/false);
   if (ctxs->enc == nullptr || ctxs->dec == nullptr) return nullptr;
   return ctxs;
+}
+
+bool AesGcm::SealWith(Contexts& c, absl::string_view iv, absl::string_view aad,
+                      absl::string_view plaintext, uint8_t* ct, uint8_t tag[kTagSize]) {
+  if (UseModeCode(iv, plaintext.size())) {
+    return ModeGcm(c.ecb, c.gcm.get(), iv, aad, plaintext, ct, nullptr, tag);
+  }
+  return EvpSeal(c.enc.get(), iv, aad, plaintext, ct, tag);
+}
+
+bool AesGcm::OpenWith(Contexts& c, absl::string_view iv, absl::string_view aad,
+                      absl::string_view ciphertext, absl::string_view tag, uint8_t* plaintext) {
+  if (UseModeCode(iv, ciphertext.size())) {
+    return ModeGcm(c.ecb, c.gcm.get(), iv, aad, ciphertext, plaintext, &tag, nullptr);
+  }
+  return EvpOpen(c.dec.get(), iv, aad, ciphertext, plaintext, tag);
 }
 
 absl::Status AesGcm::Seal(absl::string_view iv, absl::string_view aad,
@@ -145,20 +230,10 @@ absl::Status AesGcm::Seal(absl::string_view iv, absl::string_view aad,
   if (ct.size() != plaintext.size()) {
     return absl::InvalidArgumentError("AES-GCM output buffer has the wrong size");
   }
-  if (iv.size() > kProviderMaxIv) {
-    if (!LongIvGcm(key_, iv, aad, plaintext, ct.data(), true, {}, tag)) {
-      return OpenSslError("AES-GCM encrypt");
-    }
-    return absl::OkStatus();
-  }
   auto ctxs = pool_.Acquire([this] { return NewContexts(); });
   if (!ctxs) return OpenSslError("AES-GCM context");
-  EVP_CIPHER_CTX* ctx = ctxs->enc.get();
-  int len = 0;
   uint8_t full_tag[kTagSize];
-  if (!SetIv(ctx, ctxs->enc_iv_len, iv, true) || !Update(ctx, nullptr, aad) ||
-      !Update(ctx, ct.data(), plaintext) || EVP_EncryptFinal_ex(ctx, nullptr, &len) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, kTagSize, full_tag) != 1) {
+  if (!SealWith(*ctxs, iv, aad, plaintext, ct.data(), full_tag)) {
     return OpenSslError("AES-GCM encrypt");
   }
   std::copy(full_tag, full_tag + tag.size(), tag.begin());
@@ -172,23 +247,10 @@ absl::Status AesGcm::Open(absl::string_view iv, absl::string_view aad,
     return absl::InvalidArgumentError("AES-GCM output buffer has the wrong size");
   }
   if (iv.empty() || tag.empty() || tag.size() > kTagSize) return DecryptFailed();
-  if (iv.size() > kProviderMaxIv) {
-    if (!LongIvGcm(key_, iv, aad, ciphertext, plaintext.data(), false, tag, {})) {
-      SecureWipe(plaintext.data(), plaintext.size());
-      ERR_clear_error();
-      return DecryptFailed();
-    }
-    return absl::OkStatus();
-  }
   auto ctxs = pool_.Acquire([this] { return NewContexts(); });
   if (!ctxs) return OpenSslError("AES-GCM context");
-  EVP_CIPHER_CTX* ctx = ctxs->dec.get();
-  int len = 0;
-  if (!SetIv(ctx, ctxs->dec_iv_len, iv, false) || !Update(ctx, nullptr, aad) ||
-      !Update(ctx, plaintext.data(), ciphertext) ||
-      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(tag.size()),
-                          const_cast<char*>(tag.data())) != 1 ||
-      EVP_DecryptFinal_ex(ctx, nullptr, &len) != 1) {
+  if (!OpenWith(*ctxs, iv, aad, ciphertext, tag, plaintext.data())) {
+    // Nothing unauthenticated leaves: the plaintext written so far is wiped.
     SecureWipe(plaintext.data(), plaintext.size());
     ERR_clear_error();
     return DecryptFailed();
@@ -201,20 +263,14 @@ absl::Status AesGcm::EncryptRandomNonce(absl::string_view plaintext, absl::strin
   if (out.size() != plaintext.size() + kOverhead) {
     return absl::InvalidArgumentError("AES-GCM output buffer has the wrong size");
   }
-  // The hot path of every randomized field: one IV set-up on a keyed context, the GCM
+  // The hot path of every randomized field: a pooled keyed context, the IV, the GCM
   // pass, the tag; nothing else.
   uint8_t* nonce = out.data();
   if (absl::Status s = RandomNonce(absl::MakeSpan(nonce, kNonceSize)); !s.ok()) return s;
   auto ctxs = pool_.Acquire([this] { return NewContexts(); });
   if (!ctxs) return OpenSslError("AES-GCM context");
-  EVP_CIPHER_CTX* ctx = ctxs->enc.get();
-  int len = 0;
-  if (!SetIv(ctx, ctxs->enc_iv_len,
-             absl::string_view(reinterpret_cast<const char*>(nonce), kNonceSize), true) ||
-      !Update(ctx, nullptr, aad) || !Update(ctx, nonce + kNonceSize, plaintext) ||
-      EVP_EncryptFinal_ex(ctx, nullptr, &len) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, kTagSize,
-                          nonce + kNonceSize + plaintext.size()) != 1) {
+  if (!SealWith(*ctxs, absl::string_view(reinterpret_cast<const char*>(nonce), kNonceSize), aad,
+                plaintext, nonce + kNonceSize, nonce + kNonceSize + plaintext.size())) {
     return OpenSslError("AES-GCM encrypt");
   }
   return absl::OkStatus();

@@ -4,10 +4,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include <algorithm>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -28,6 +32,10 @@ using ::piicrypt::testing::IsOk;
 using ::piicrypt::testing::StatusIs;
 
 std::string Str(const std::vector<uint8_t>& v) { return std::string(v.begin(), v.end()); }
+const uint8_t* U8(const std::string& s) { return reinterpret_cast<const uint8_t*>(s.data()); }
+absl::Span<uint8_t> MutableSpan(std::string& s) {
+  return absl::MakeSpan(reinterpret_cast<uint8_t*>(s.data()), s.size());
+}
 
 TEST(SecretDataTest, EqualsIsExactAndLengthSensitive) {
   EXPECT_TRUE(SecretEquals(absl::string_view("abc"), absl::string_view("abc")));
@@ -132,6 +140,94 @@ TEST(AesGcmTest, RoundTripAndEveryTamperFails) {
                   StatusIs(absl::StatusCode::kInvalidArgument));
       EXPECT_TRUE(std::all_of(back.begin(), back.end(), [](char c) { return c == 0; }))
           << "plaintext buffer not wiped after a failed decryption";
+    }
+  }
+}
+
+// One-shot AES-GCM through a fresh EVP context: the reference for AesGcm's two paths
+// (OpenSSL's GCM mode code for short messages and any IV, EVP above 1 KiB).
+std::pair<std::string, std::string> ReferenceSeal(const std::string& key, const std::string& iv,
+                                                  const std::string& aad, const std::string& pt) {
+  const EVP_CIPHER* cipher = key.size() == 16   ? EVP_aes_128_gcm()
+                             : key.size() == 24 ? EVP_aes_192_gcm()
+                                                : EVP_aes_256_gcm();
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  std::string ct(pt.size(), '\0');
+  std::string tag(16, '\0');
+  int len = 0;
+  const bool ok =
+      ctx != nullptr && EVP_EncryptInit_ex(ctx, cipher, nullptr, nullptr, nullptr) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, static_cast<int>(iv.size()), nullptr) ==
+          1 &&
+      EVP_EncryptInit_ex(ctx, nullptr, nullptr, U8(key), U8(iv)) == 1 &&
+      EVP_EncryptUpdate(ctx, nullptr, &len, U8(aad), static_cast<int>(aad.size())) == 1 &&
+      EVP_EncryptUpdate(ctx, reinterpret_cast<uint8_t*>(ct.data()), &len, U8(pt),
+                        static_cast<int>(pt.size())) == 1 &&
+      EVP_EncryptFinal_ex(ctx, nullptr, &len) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, 16, tag.data()) == 1;
+  EVP_CIPHER_CTX_free(ctx);
+  if (!ok) ADD_FAILURE() << "reference AES-GCM failed";
+  return {ct, tag};
+}
+
+TEST(AesGcmTest, BothPathsAgreeWithOneShotEvpForEveryIvAndTagLength) {
+  std::mt19937 rng(20261127);
+  auto random = [&](size_t n) {
+    std::string s(n, '\0');
+    for (char& c : s) c = static_cast<char>(rng());
+    return s;
+  };
+  int cases = 0;
+  for (size_t key_size : {16, 24, 32}) {
+    const std::string key = random(key_size);
+    auto gcm = AesGcm::Create(absl::MakeConstSpan(U8(key), key.size()));
+    ASSERT_THAT(gcm, IsOk());
+    // Sizes on both sides of whole blocks, of the 32-block keystream chunk and of the
+    // 1 KiB switch to EVP.
+    for (size_t size : {0, 1, 15, 16, 17, 32, 33, 255, 511, 512, 513, 1023, 1024, 1025, 1040,
+                        4099}) {
+      for (size_t iv_size : {1, 8, 12, 13, 16, 64, 128}) {
+        for (size_t aad_size : {0, 1, 17, 43, 200}) {
+          const std::string iv = random(iv_size), aad = random(aad_size), pt = random(size);
+          const auto [want_ct, want_tag] = ReferenceSeal(key, iv, aad, pt);
+          std::string ct(size, '\0'), tag(16, '\0');
+          ASSERT_THAT((*gcm)->Seal(iv, aad, pt, MutableSpan(ct), MutableSpan(tag)), IsOk());
+          ASSERT_EQ(ct, want_ct) << key_size << " " << size << " " << iv_size << " " << aad_size;
+          ASSERT_EQ(tag, want_tag) << key_size << " " << size << " " << iv_size << " " << aad_size;
+          // Opens with the full tag and with a truncated one; a flipped bit fails and wipes.
+          const size_t tag_size = 1 + rng() % 16;
+          std::string back(size, '\0');
+          ASSERT_THAT((*gcm)->Open(iv, aad, ct, want_tag.substr(0, tag_size), MutableSpan(back)),
+                      IsOk());
+          ASSERT_EQ(back, pt);
+          std::string bad_tag = want_tag.substr(0, tag_size);
+          bad_tag[rng() % tag_size] ^= static_cast<char>(1 << (rng() % 8));
+          EXPECT_THAT((*gcm)->Open(iv, aad, ct, bad_tag, MutableSpan(back)),
+                      StatusIs(absl::StatusCode::kInvalidArgument));
+          EXPECT_EQ(back, std::string(size, '\0'));
+          ++cases;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(cases, 3 * 16 * 7 * 5);
+}
+
+TEST(AesGcmTest, IvsLongerThanTheProviderTakesRoundTrip) {
+  const std::string key(32, 'k');
+  auto gcm = *AesGcm::Create(absl::MakeConstSpan(U8(key), key.size()));
+  for (size_t iv_size : {129, 300, 1000}) {
+    for (size_t size : {0, 20, 2000}) {
+      const std::string iv(iv_size, 'i'), pt(size, 'p');
+      std::string ct(size, '\0'), tag(16, '\0'), back(size, '\0');
+      ASSERT_THAT(gcm->Seal(iv, "ad", pt, MutableSpan(ct), MutableSpan(tag)), IsOk());
+      ASSERT_THAT(gcm->Open(iv, "ad", ct, tag, MutableSpan(back)), IsOk());
+      EXPECT_EQ(back, pt);
+      // The IV is authenticated: its last byte matters.
+      std::string other_iv = iv;
+      other_iv.back() ^= 1;
+      EXPECT_THAT(gcm->Open(other_iv, "ad", ct, tag, MutableSpan(back)),
+                  StatusIs(absl::StatusCode::kInvalidArgument));
     }
   }
 }
