@@ -63,7 +63,7 @@ struct ReencryptOptions {
   // SQLite: must be 1. REQUIRES: 1 to 64.
   int workers = 1;
   // At most this many rows per second read by this process, all workers together
-  // (0: no limit), to spare a database that is serving traffic. REQUIRES: 0 to 1e9.
+  // (0: no limit), to spare a database that is serving traffic. REQUIRES: 0, or 1 to 1e9.
   double max_rate = 0;
   // Most failed keys kept for the summary (the counts are always complete).
   int64_t max_listed_failures = 100;

@@ -55,8 +55,10 @@ absl::Status CheckOptions(const ReencryptOptions& options) {
   if (options.workers < 1 || options.workers > 64) {
     return absl::InvalidArgumentError("--workers: must be 1 to 64");
   }
-  if (!(options.max_rate >= 0 && options.max_rate <= 1e9)) {  // also refuses NaN
-    return absl::InvalidArgumentError("--max-rate: must be 0 (no limit) to 1e9 rows per second");
+  // (Also refuses NaN. At least 1 row/s keeps a batch's wait within a few days.)
+  if (!(options.max_rate == 0 || (options.max_rate >= 1 && options.max_rate <= 1e9))) {
+    return absl::InvalidArgumentError(
+        "--max-rate: must be 0 (no limit) or 1 to 1e9 rows per second");
   }
   return absl::OkStatus();
 }

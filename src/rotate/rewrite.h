@@ -3,8 +3,8 @@
 #ifndef PIICRYPT_SRC_ROTATE_REWRITE_H_
 #define PIICRYPT_SRC_ROTATE_REWRITE_H_
 
-#include <cstdint>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -13,8 +13,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "piicrypt/field_cryptor.h"
 #include "piicrypt/policy.h"
 #include "src/rotate/reencrypt.h"

@@ -480,6 +480,7 @@ TEST_F(ReencryptTest, UsageErrorsExitTwoAndFailuresExitOne) {
       {base + db + " --table orders --key-column id --batch 0", 2, "--batch"},
       {base + db + " --table orders --key-column id --max-rate -1", 2, "--max-rate"},
       {base + db + " --table orders --key-column id --max-rate fast", 2, "--max-rate"},
+      {base + db + " --table orders --key-column id --max-rate 0.5", 2, "--max-rate: must be 0"},
       {base + db + " --table orders", 2, "--key-column"},
       {base + " --db " + Q("sqlite:" + dir_.File("missing.db")) + " --table orders --key-column id",
        1, "cannot open the database file"},
