@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "piicrypt/field_cryptor.h"
 #include "piicrypt/kek.h"
@@ -130,6 +131,38 @@ inline void KillAtRandomPoints(int64_t rows, int kills, const std::function<pid_
     progress = rows_done();
     ASSERT_GE(progress, target - 1);
   }
+}
+
+// The summary of the run that finishes a job KillAtRandomPoints interrupted: resumed, and
+// every value of the `rows`-row orders table counted exactly once over all the runs
+// (nothing lost, nothing twice).
+inline void ExpectResumedAndCountedOnce(const CommandResult& r, int64_t rows) {
+  using ::testing::HasSubstr;
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("(resumed)"));
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat(rows, " rows in")));
+  EXPECT_THAT(r.out, HasSubstr("failed:              0\n"));
+  const int64_t names = rows - rows / 7;
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat("re-encrypted:        ", 2 * rows + names, "\n")));
+  EXPECT_THAT(r.out, HasSubstr("already current:     0\n"));
+}
+
+// The FF1 scenario (contacts: rows 1..250 under the old key, 251..280 plaintext with no
+// key version, 281..300 NULL): `first` is the run without --encrypt-plaintext, `then` the
+// run with it and --verify.
+inline void ExpectFf1Rotation(const CommandResult& first, const CommandResult& then) {
+  using ::testing::HasSubstr;
+  EXPECT_EQ(first.exit_code, 1) << first.out << first.err;
+  EXPECT_THAT(first.out, HasSubstr("re-encrypted:        250\n"));
+  EXPECT_THAT(first.out, HasSubstr("NULL:                20\n"));
+  EXPECT_THAT(first.out, HasSubstr("failed:              30\n"));
+  EXPECT_THAT(first.out, HasSubstr("failed 251: contacts.phone: phone_key is NULL"));
+  ASSERT_EQ(then.exit_code, 0) << then.out << then.err;
+  EXPECT_THAT(then.out, HasSubstr("plaintext encrypted: 30\n"));
+  EXPECT_THAT(then.out, HasSubstr("already current:     250\n"));
+  EXPECT_THAT(then.out, HasSubstr("verify: 280 values checked, 0 failed"));
+  // No phone number in the output.
+  EXPECT_THAT(first.out + first.err + then.out + then.err, ::testing::Not(HasSubstr("5550")));
 }
 
 // A KEK, a keyset and the policy in a temporary directory.
