@@ -302,9 +302,10 @@ TEST_F(ReencryptPgTest, ConcurrentWriterUpdatesAllSurvive) {
   Fill(kRows);
   Rotate();
   auto c = Cryptor();  // the application, already on the new primary
-  // Paced (both workers together), so that the job lasts at least 0.4 s however fast
-  // the machine: the writer's transactions overlap its batches many times.
-  const pid_t pid = SpawnCli(Args("--batch 50 --workers 2 --max-rate 10000"));
+  // Paced (both workers together, at least 80 batches, one per 12.5 ms), so that the job
+  // lasts at least 1 s however fast or loaded the machine: the writer's transactions
+  // overlap its batches many times.
+  const pid_t pid = SpawnCli(Args("--batch 50 --workers 2 --max-rate 4000"));
   ASSERT_NE(pid, -1);
   std::map<int64_t, Plain> written;
   std::mt19937_64 rng(42);

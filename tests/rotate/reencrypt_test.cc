@@ -325,13 +325,14 @@ TEST_F(ReencryptTest, ConcurrentWriterUpdatesAllSurvive) {
   Fill(kRows);
   Rotate();
   auto c = Cryptor();  // the application, already on the new primary
-  // Paced, so that the job lasts at least 0.3 s however fast the machine: the writer
-  // gets in between its batches many times.
-  const pid_t pid = SpawnCli(Args("--batch 50 --max-rate 10000"));
+  // Paced (60 batches, one per 25 ms), so that the job lasts at least 1.5 s however fast
+  // or loaded the machine: the writer gets in between its batches many times.
+  const pid_t pid = SpawnCli(Args("--batch 50 --max-rate 2000"));
   ASSERT_NE(pid, -1);
   std::map<int64_t, Plain> written;
   std::mt19937_64 rng(42);
   Sqlite db(db_path_);
+  sqlite3_busy_timeout(db.get(), 10000);  // wait for the job's batch; no spinning
   sqlite3_stmt* s =
       db.Prepare("UPDATE orders SET email = ?, email_bidx = ?, name = ? WHERE id = ?");
   int status = 0;
@@ -347,9 +348,7 @@ TEST_F(ReencryptTest, ConcurrentWriterUpdatesAllSurvive) {
     Bind(s, 2, *c->BlindIndex(kRotateFields[0], p.v[0]));
     Bind(s, 3, *c->Encrypt(kRotateFields[1], p.v[1], rec));
     sqlite3_bind_int64(s, 4, id);
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_BUSY) sqlite3_reset(s);
-    ASSERT_EQ(rc, SQLITE_DONE) << sqlite3_errmsg(db.get());
+    ASSERT_EQ(sqlite3_step(s), SQLITE_DONE) << sqlite3_errmsg(db.get());
     sqlite3_reset(s);
     written[id] = p;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
