@@ -5,11 +5,13 @@
 #define PIICRYPT_TOOLS_PIICRYPT_COMMANDS_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
 #include "piicrypt/kek.h"
+#include "piicrypt/keyset.h"
 
 namespace piicrypt::cli {
 
@@ -41,11 +43,14 @@ inline constexpr char kKekFooter[] =
 // Checks a KEK URI's syntax (bad usage: prints the error, sets exit_code 2) and opens it
 // (failed operation: exit_code 1). Shared by every subcommand that takes --kek.
 bool OpenKek(const std::string& uri, std::unique_ptr<Kek>& kek, int& exit_code);
+// OpenKek, then reads the keyset file at `path` under that KEK (a failure: exit_code 1).
+std::optional<Keyset> ReadKeyset(const std::string& kek_uri, const std::string& path,
+                                 int& exit_code);
 
 void AddKatCommand(CLI::App& app, int& exit_code);
 void AddKeyCommands(CLI::App& app, int& exit_code);    // kek ..., keyset ...
 void AddFieldCommands(CLI::App& app, int& exit_code);  // encrypt, decrypt, blind-index
-void AddTokenCommands(CLI::App& app, int& exit_code);  // tokenize, detokenize
+void AddTokenCommands(CLI::App& app, int& exit_code);  // tokenize, detokenize, rekey-tokens
 void AddReencryptCommand(CLI::App& app, int& exit_code);  // reencrypt
 
 }  // namespace piicrypt::cli

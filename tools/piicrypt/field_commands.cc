@@ -123,13 +123,8 @@ std::optional<Policy> LoadPolicy(Op op, const FieldArgs& args, int& exit_code) {
 void Run(Op op, const FieldArgs& args, int& exit_code) {
   std::optional<Policy> policy = LoadPolicy(op, args, exit_code);
   if (!policy.has_value()) return;
-  std::unique_ptr<Kek> kek;
-  if (!OpenKek(args.kek, kek, exit_code)) return;
-  auto keyset = Keyset::Read(args.keyset, *kek);
-  if (!keyset.ok()) {
-    exit_code = ReportFailure(keyset.status());
-    return;
-  }
+  std::optional<Keyset> keyset = ReadKeyset(args.kek, args.keyset, exit_code);
+  if (!keyset.has_value()) return;
   auto cryptor = FieldCryptor::Create(*keyset, *policy);
   if (!cryptor.ok()) {
     exit_code = ReportFailure(cryptor.status());

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -141,6 +142,18 @@ bool OpenKek(const std::string& uri, std::unique_ptr<Kek>& kek, int& exit_code) 
   return true;
 }
 
+std::optional<Keyset> ReadKeyset(const std::string& kek_uri, const std::string& path,
+                                 int& exit_code) {
+  std::unique_ptr<Kek> kek;
+  if (!OpenKek(kek_uri, kek, exit_code)) return std::nullopt;
+  absl::StatusOr<Keyset> keyset = Keyset::Read(path, *kek);
+  if (!keyset.ok()) {
+    exit_code = ReportFailure(keyset.status());
+    return std::nullopt;
+  }
+  return *std::move(keyset);
+}
+
 void AddKeyCommands(CLI::App& app, int& exit_code) {
   // ---- piicrypt kek create URI ----
   CLI::App* kek = app.add_subcommand("kek", "Create key-encryption keys (KEKs).");
@@ -226,13 +239,8 @@ void AddKeyCommands(CLI::App& app, int& exit_code) {
                 "/etc/piicrypt/orders.keyset --json\n" +
                 kExitFooter);
     sub->callback([args, &exit_code] {
-      std::unique_ptr<Kek> k;
-      if (!OpenKek(args->kek, k, exit_code)) return;
-      auto read = Keyset::Read(args->file, *k);
-      if (!read.ok()) {
-        exit_code = ReportFailure(read.status());
-        return;
-      }
+      std::optional<Keyset> read = ReadKeyset(args->kek, args->file, exit_code);
+      if (!read.has_value()) return;
       if (args->json) {
         PrintKeysJson(*read, /*with_material=*/false);
       } else {
@@ -337,13 +345,8 @@ void AddKeyCommands(CLI::App& app, int& exit_code) {
         exit_code = kExitUsage;
         return;
       }
-      std::unique_ptr<Kek> k;
-      if (!OpenKek(args->kek, k, exit_code)) return;
-      auto read = Keyset::Read(args->file, *k);
-      if (!read.ok()) {
-        exit_code = ReportFailure(read.status());
-        return;
-      }
+      std::optional<Keyset> read = ReadKeyset(args->kek, args->file, exit_code);
+      if (!read.has_value()) return;
       PrintKeysJson(*read, /*with_material=*/true);
       exit_code = kExitOk;
     });

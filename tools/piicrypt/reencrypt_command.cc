@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -150,13 +151,8 @@ void Run(const ReencryptArgs& args, int& exit_code) {
     exit_code = kExitUsage;
     return;
   }
-  std::unique_ptr<Kek> kek;
-  if (!OpenKek(args.kek, kek, exit_code)) return;
-  absl::StatusOr<Keyset> keyset = Keyset::Read(args.keyset, *kek);
-  if (!keyset.ok()) {
-    exit_code = ReportFailure(keyset.status());
-    return;
-  }
+  std::optional<Keyset> keyset = ReadKeyset(args.kek, args.keyset, exit_code);
+  if (!keyset.has_value()) return;
   ProgressPrinter printer;
   absl::StatusOr<internal::ReencryptSummary> summary = internal::RunReencrypt(
       *keyset, *policy, args.options,
