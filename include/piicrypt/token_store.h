@@ -74,6 +74,13 @@ enum class InsertOutcome {
   kLookupTaken,  // the value already has a token (another writer got there first)
 };
 
+// The outcome of TokenStore::Replace.
+enum class ReplaceOutcome {
+  kReplaced,
+  kChanged,      // the entry is gone, or its ciphertext is no longer the expected one
+  kLookupTaken,  // another entry of the field holds the new lookup; nothing was changed
+};
+
 class TokenStore {
  public:
   // Opens (and on first use creates) the store named by `url`. kInvalidArgument for an
@@ -104,6 +111,17 @@ class TokenStore {
   // how many.
   virtual absl::StatusOr<int64_t> DeleteExpired(absl::string_view field,
                                                 int64_t now_unix_seconds) const = 0;
+  // Re-encryption under a new key (Tokenizer::Rekey): sets the ciphertext of `token` to
+  // `ciphertext` if it is still `expected_ciphertext` (a compare-and-set, so that a
+  // concurrent deletion, erasure or expiry is never undone), keeping the token and its
+  // expiry. `lookup`: std::nullopt leaves the entry's lookup as it is; an empty string
+  // removes it; otherwise it replaces the entry's lookup if the entry has one (an entry
+  // without a lookup keeps none). The default implementation, for back-ends written
+  // before this method, returns kUnimplemented.
+  virtual absl::StatusOr<ReplaceOutcome> Replace(absl::string_view field, absl::string_view token,
+                                                 absl::string_view expected_ciphertext,
+                                                 absl::string_view ciphertext,
+                                                 std::optional<absl::string_view> lookup) const;
 };
 
 }  // namespace piicrypt

@@ -137,6 +137,36 @@ struct TokenizerOptions {
   std::function<absl::Time()> clock;
 };
 
+// What one Tokenizer::Rekey call did.
+struct RekeyStats {
+  int64_t read = 0;        // entries read
+  int64_t rekeyed = 0;     // re-encrypted under the primary key (lookups with them)
+  int64_t current = 0;     // already under the primary key: left as they were
+  int64_t changed = 0;     // deleted or rewritten by another writer meanwhile: left alone
+  int64_t duplicates = 0;  // of `rekeyed`: the value already had a token under the primary
+                           // key (made while this entry's key was disabled), so this one
+                           // lost its lookup; it still detokenizes
+  int64_t unreadable = 0;  // under a disabled, destroyed or unknown key, or corrupt:
+                           // left under their key
+  // The last token read: `after` for the next call.
+  std::string last_token;
+  // True when the field has no entries after `last_token`.
+  bool done = false;
+
+  // Adds a later page's counts; its last_token and done replace these.
+  RekeyStats& operator+=(const RekeyStats& page) {
+    read += page.read;
+    rekeyed += page.rekeyed;
+    current += page.current;
+    changed += page.changed;
+    duplicates += page.duplicates;
+    unreadable += page.unreadable;
+    last_token = page.last_token;
+    done = page.done;
+    return *this;
+  }
+};
+
 class Tokenizer {
  public:
   // Derives the field's keys from `keyset` (which need not outlive the tokenizer).
@@ -168,6 +198,23 @@ class Tokenizer {
   virtual absl::StatusOr<int64_t> EraseValue(absl::string_view value) const = 0;
   // Vault tokens only. Deletes the field's expired tokens; returns how many.
   virtual absl::StatusOr<int64_t> DeleteExpired() const = 0;
+
+  // Vault tokens only. After a key rotation: re-encrypts up to `limit` entries of the
+  // field whose tokens sort after `after` (byte order; "" from the start) under the
+  // keyset's primary key, and recomputes their lookups under it, so that the older keys
+  // can be disabled and destroyed. Tokens and expiry times stay; every entry is rewritten
+  // with a compare-and-set, so concurrent Tokenize, DeleteToken and EraseValue calls are
+  // safe, and a run stopped anywhere can be repeated or resumed from `last_token`.
+  //
+  //   RekeyStats total;
+  //   while (!total.done) {
+  //     PIICRYPT_ASSIGN_OR_RETURN(RekeyStats page, tokenizer->Rekey(total.last_token, 1000));
+  //     total += page;
+  //   }
+  //
+  // Entries under a disabled key are counted as unreadable and left alone: enable the
+  // key, rekey, then disable it. REQUIRES: limit >= 1.
+  virtual absl::StatusOr<RekeyStats> Rekey(absl::string_view after, size_t limit) const = 0;
 
   virtual const TokenizerOptions& options() const = 0;
 };

@@ -51,7 +51,16 @@ struct Prepared {
   const char* sql;
   int params;
 };
-enum Statement { kInsert, kFind, kFindByLookup, kDelete, kList, kDeleteExpired, kStatementCount };
+enum Statement {
+  kInsert,
+  kFind,
+  kFindByLookup,
+  kDelete,
+  kList,
+  kDeleteExpired,
+  kReplace,
+  kStatementCount
+};
 constexpr Prepared kStatements[kStatementCount] = {
     {"piicrypt_insert",
      "INSERT INTO piicrypt_tokens (field, token, ciphertext, lookup, expires_at) "
@@ -72,6 +81,12 @@ constexpr Prepared kStatements[kStatementCount] = {
      "DELETE FROM piicrypt_tokens WHERE field = $1 AND expires_at IS NOT NULL AND "
      "expires_at <= $2",
      2},
+    // $4: NULL keeps the lookup, '' removes it, anything else replaces an existing one.
+    {"piicrypt_replace",
+     "UPDATE piicrypt_tokens SET ciphertext = $3, lookup = CASE WHEN $4::text IS NULL OR "
+     "lookup IS NULL THEN lookup WHEN $4::text = '' THEN NULL ELSE $4::text END "
+     "WHERE field = $1 AND token = $2 AND ciphertext = $5",
+     5},
 };
 
 constexpr char kPrefix[] = "token store (postgresql): ";
@@ -104,6 +119,8 @@ absl::Status StatusFromSqlState(absl::string_view state, absl::string_view what)
   if (absl::StartsWith(state, "28") || state == "42501") {
     return absl::PermissionDeniedError(message);
   }
+  // unique_violation: only Replace can meet it (Insert says ON CONFLICT DO NOTHING).
+  if (state == "23505") return absl::AlreadyExistsError(message);
   return absl::InternalError(message);
 }
 
@@ -326,6 +343,22 @@ class PostgresTokenStore : public TokenStore {
     std::vector<TokenEntry> out;
     for (int i = 0; i < PQntuples(r.get()); ++i) out.push_back(ReadEntry(r.get(), i));
     return out;
+  }
+
+  absl::StatusOr<ReplaceOutcome> Replace(absl::string_view field, absl::string_view token,
+                                         absl::string_view expected_ciphertext,
+                                         absl::string_view ciphertext,
+                                         std::optional<absl::string_view> lookup) const override {
+    const std::string f(field), t(token), expected(expected_ciphertext), c(ciphertext),
+        l(lookup.value_or(""));
+    absl::StatusOr<ResultPtr> r =
+        Run(kReplace,
+            {f.c_str(), t.c_str(), c.c_str(), lookup.has_value() ? l.c_str() : nullptr,
+             expected.c_str()},
+            "cannot re-encrypt a token");
+    if (r.status().code() == absl::StatusCode::kAlreadyExists) return ReplaceOutcome::kLookupTaken;
+    if (!r.ok()) return r.status();
+    return AffectedRows(r->get()) > 0 ? ReplaceOutcome::kReplaced : ReplaceOutcome::kChanged;
   }
 
   absl::StatusOr<int64_t> DeleteExpired(absl::string_view field,

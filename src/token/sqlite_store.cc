@@ -39,7 +39,16 @@ constexpr char kSchema[] =
     "CREATE UNIQUE INDEX IF NOT EXISTS piicrypt_tokens_lookup"
     "  ON piicrypt_tokens (field, lookup) WHERE lookup IS NOT NULL;";
 
-enum Statement { kInsert, kFind, kFindByLookup, kDelete, kList, kDeleteExpired, kStatementCount };
+enum Statement {
+  kInsert,
+  kFind,
+  kFindByLookup,
+  kDelete,
+  kList,
+  kDeleteExpired,
+  kReplace,
+  kStatementCount
+};
 
 constexpr const char* kStatements[kStatementCount] = {
     "INSERT INTO piicrypt_tokens (field, token, ciphertext, lookup, expires_at) "
@@ -51,6 +60,10 @@ constexpr const char* kStatements[kStatementCount] = {
     "ORDER BY token LIMIT ?3",
     "DELETE FROM piicrypt_tokens WHERE field = ?1 AND expires_at IS NOT NULL AND "
     "expires_at <= ?2",
+    // ?4: NULL keeps the lookup, '' removes it, anything else replaces an existing one.
+    "UPDATE piicrypt_tokens SET ciphertext = ?3, lookup = CASE WHEN ?4 IS NULL OR "
+    "lookup IS NULL THEN lookup WHEN ?4 = '' THEN NULL ELSE ?4 END "
+    "WHERE field = ?1 AND token = ?2 AND ciphertext = ?5",
 };
 
 // Maps an SQLite result code to a canonical status. sqlite3_errstr names the code only
@@ -237,6 +250,30 @@ class SqliteTokenStore : public TokenStore {
     sqlite3_clear_bindings(stmt);
     if (rc != SQLITE_DONE) return SqliteError(rc, "cannot list tokens");
     return out;
+  }
+
+  absl::StatusOr<ReplaceOutcome> Replace(absl::string_view field, absl::string_view token,
+                                         absl::string_view expected_ciphertext,
+                                         absl::string_view ciphertext,
+                                         std::optional<absl::string_view> lookup) const override {
+    PIICRYPT_ASSIGN_OR_RETURN(Lease lease, Acquire());
+    sqlite3_stmt* stmt = lease->stmts[kReplace].get();
+    BindText(stmt, 1, field);
+    BindText(stmt, 2, token);
+    BindText(stmt, 3, ciphertext);
+    if (lookup.has_value()) {
+      BindText(stmt, 4, *lookup);
+    } else {
+      sqlite3_bind_null(stmt, 4);
+    }
+    BindText(stmt, 5, expected_ciphertext);
+    const int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    // The token is the key and stays: only the lookup's unique index can object.
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) return ReplaceOutcome::kLookupTaken;
+    if (rc != SQLITE_DONE) return SqliteError(rc, "cannot re-encrypt a token");
+    return sqlite3_changes(lease->db) > 0 ? ReplaceOutcome::kReplaced : ReplaceOutcome::kChanged;
   }
 
   absl::StatusOr<int64_t> DeleteExpired(absl::string_view field,

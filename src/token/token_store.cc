@@ -1,4 +1,5 @@
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -28,6 +29,12 @@ absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Open(absl::string_view u
   }
   return absl::InvalidArgumentError(
       "token store: unknown URL scheme (expected sqlite:PATH or postgresql://...)");
+}
+
+absl::StatusOr<ReplaceOutcome> TokenStore::Replace(absl::string_view, absl::string_view,
+                                                   absl::string_view, absl::string_view,
+                                                   std::optional<absl::string_view>) const {
+  return absl::UnimplementedError("token store: this back-end cannot re-encrypt entries");
 }
 
 }  // namespace piicrypt

@@ -42,6 +42,16 @@ absl::Time Now(const TokenizerOptions& options) {
   return options.clock ? options.clock() : absl::Now();
 }
 
+// The lookup HMAC of `field` under key `key_id`: HMAC-SHA256 under the field's "token" key.
+absl::StatusOr<std::unique_ptr<HmacSha256>> LookupHmac(const Keyset& keyset, uint32_t key_id,
+                                                       absl::string_view field) {
+  PIICRYPT_ASSIGN_OR_RETURN(SecretData root,
+                            keyset.KeyMaterial(key_id, InsecureSecretKeyAccess::Get()));
+  PIICRYPT_ASSIGN_OR_RETURN(SecretData lookup_key,
+                            internal::DeriveFieldKey(root, internal::FieldPurpose::kToken, field));
+  return HmacSha256::Create(lookup_key);
+}
+
 // The randomized cipher of the field under one key of the keyset, or why there is none
 // (a disabled or destroyed key).
 struct KeyCipher {
@@ -55,12 +65,14 @@ class VaultTokenizer : public Tokenizer {
   VaultTokenizer(TokenizerOptions options, std::shared_ptr<const TokenStore> store,
                  std::shared_ptr<const FieldCipher> primary,
                  std::vector<KeyCipher> ciphers,
-                 std::vector<std::unique_ptr<HmacSha256>> lookups)
+                 std::vector<std::unique_ptr<HmacSha256>> lookups,
+                 std::unique_ptr<HmacSha256> primary_lookup)
       : options_(std::move(options)),
         store_(std::move(store)),
         primary_(std::move(primary)),
         ciphers_(std::move(ciphers)),
-        lookups_(std::move(lookups)) {}
+        lookups_(std::move(lookups)),
+        primary_lookup_(std::move(primary_lookup)) {}
 
   absl::StatusOr<std::string> Tokenize(absl::string_view value) const override {
     const absl::string_view field = options_.field;
@@ -158,6 +170,64 @@ class VaultTokenizer : public Tokenizer {
     return store_->DeleteExpired(options_.field, absl::ToUnixSeconds(Now(options_)));
   }
 
+  absl::StatusOr<RekeyStats> Rekey(absl::string_view after, size_t limit) const override {
+    if (limit == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(options_.field, ": rekey limit must be >= 1"));
+    }
+    PIICRYPT_ASSIGN_OR_RETURN(std::vector<TokenEntry> page,
+                              store_->List(options_.field, after, limit));
+    RekeyStats stats;
+    stats.read = static_cast<int64_t>(page.size());
+    stats.done = page.size() < limit;
+    stats.last_token = page.empty() ? std::string(after) : page.back().token;
+    const uint32_t primary = primary_->key_id();
+    for (const TokenEntry& entry : page) {
+      auto key_id = FieldCipher::KeyIdOfText(entry.ciphertext);
+      if (key_id.ok() && *key_id == primary) {
+        ++stats.current;
+        continue;
+      }
+      absl::StatusOr<std::string> plaintext = Decrypt(entry);
+      if (!plaintext.ok()) {
+        ++stats.unreadable;
+        continue;
+      }
+      absl::Cleanup wipe = [&plaintext] {
+        internal::SecureWipe(plaintext->data(), plaintext->size());
+      };
+      PIICRYPT_ASSIGN_OR_RETURN(std::string ciphertext,
+                                primary_->EncryptText(*plaintext, entry.token));
+      // The value's lookup under the primary: the store puts it only where the entry
+      // has a lookup (deterministic fields), so a tokenizer built with the wrong mode
+      // neither adds nor drops lookups.
+      std::string lookup;
+      {
+        HmacSha256::Tag tag;
+        absl::Cleanup wipe_tag = [&tag] { internal::SecureWipe(tag.data(), tag.size()); };
+        PIICRYPT_RETURN_IF_ERROR(primary_lookup_->Compute(*plaintext, tag));
+        lookup = internal::TruncatedHex(tag, kLookupBits);
+      }
+      PIICRYPT_ASSIGN_OR_RETURN(
+          ReplaceOutcome outcome,
+          store_->Replace(options_.field, entry.token, entry.ciphertext, ciphertext, lookup));
+      bool duplicate = false;
+      if (outcome == ReplaceOutcome::kLookupTaken) {
+        // The value got another token under the primary while this entry's key was
+        // disabled: that one is now the value's token; this one keeps detokenizing.
+        duplicate = true;
+        PIICRYPT_ASSIGN_OR_RETURN(outcome, store_->Replace(options_.field, entry.token,
+                                                           entry.ciphertext, ciphertext, ""));
+      }
+      if (outcome == ReplaceOutcome::kReplaced) {
+        ++stats.rekeyed;
+        stats.duplicates += duplicate ? 1 : 0;
+      } else {
+        ++stats.changed;
+      }
+    }
+    return stats;
+  }
+
   const TokenizerOptions& options() const override { return options_; }
 
  private:
@@ -200,7 +270,8 @@ class VaultTokenizer : public Tokenizer {
   const std::shared_ptr<const TokenStore> store_;
   const std::shared_ptr<const FieldCipher> primary_;
   const std::vector<KeyCipher> ciphers_;
-  const std::vector<std::unique_ptr<HmacSha256>> lookups_;
+  const std::vector<std::unique_ptr<HmacSha256>> lookups_;  // enabled keys, primary first
+  const std::unique_ptr<HmacSha256> primary_lookup_;         // for Rekey, in every mode
 };
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
@@ -235,6 +306,10 @@ class VaultlessTokenizer : public Tokenizer {
   absl::Status DeleteToken(absl::string_view) const override { return VaultOnly(); }
   absl::StatusOr<int64_t> EraseValue(absl::string_view) const override { return VaultOnly(); }
   absl::StatusOr<int64_t> DeleteExpired() const override { return VaultOnly(); }
+  absl::StatusOr<RekeyStats> Rekey(absl::string_view, size_t) const override {
+    return absl::FailedPreconditionError(absl::StrCat(
+        options_.field, ": vaultless tokens are not stored, so there is nothing to re-encrypt"));
+  }
   const TokenizerOptions& options() const override { return options_; }
 
  private:
@@ -366,16 +441,16 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Create(
     }
     ciphers.push_back(std::move(k));
     if (key.status != KeyStatus::kEnabled || options.mode != TokenMode::kDeterministic) continue;
-    PIICRYPT_ASSIGN_OR_RETURN(SecretData root,
-                              keyset.KeyMaterial(key.id, InsecureSecretKeyAccess::Get()));
-    PIICRYPT_ASSIGN_OR_RETURN(
-        SecretData lookup_key,
-        internal::DeriveFieldKey(root, internal::FieldPurpose::kToken, options.field));
-    PIICRYPT_ASSIGN_OR_RETURN(std::unique_ptr<HmacSha256> hmac, HmacSha256::Create(lookup_key));
+    PIICRYPT_ASSIGN_OR_RETURN(std::unique_ptr<HmacSha256> hmac,
+                              LookupHmac(keyset, key.id, options.field));
     lookups.push_back(std::move(hmac));
   }
+  // Rekey replaces every existing lookup with the primary's, whatever the mode.
+  PIICRYPT_ASSIGN_OR_RETURN(std::unique_ptr<HmacSha256> primary_lookup,
+                            LookupHmac(keyset, primary->key_id(), options.field));
   return std::make_unique<VaultTokenizer>(options, std::move(store), std::move(primary),
-                                          std::move(ciphers), std::move(lookups));
+                                          std::move(ciphers), std::move(lookups),
+                                          std::move(primary_lookup));
 }
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::CreateForField(

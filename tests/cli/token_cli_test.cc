@@ -1,4 +1,5 @@
-// `piicrypt tokenize` and `piicrypt detokenize`: the command-line contract of DESIGN.md.
+// `piicrypt tokenize` and `piicrypt detokenize`: the command-line contract of DESIGN.md;
+// `piicrypt rekey-tokens`' help (its runs are in tests/token/tokenizer_test.cc).
 #include <fstream>
 #include <string>
 #include <vector>
@@ -145,6 +146,12 @@ TEST_F(TokenCliTest, HelpTeaches) {
                              "Luhn", "--ttl", "--policy", "Examples"}) {
       EXPECT_THAT(h.out, HasSubstr(text)) << command;
     }
+  }
+  CommandResult h = RunCommand(absl::StrCat(CliPath(), " rekey-tokens --help"));
+  EXPECT_EQ(h.exit_code, 0);
+  for (const char* text : {"--store", "--batch", "--field", "primary key", "keyset rotate",
+                           "keyset disable", "enable the key", "Exit status", "Example"}) {
+    EXPECT_THAT(h.out, HasSubstr(text)) << "rekey-tokens";
   }
 }
 

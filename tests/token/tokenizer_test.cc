@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "piicrypt/field_cipher.h"
 #include "piicrypt/kek.h"
 #include "piicrypt/keyset.h"
 #include "piicrypt/token_store.h"
@@ -493,6 +494,310 @@ TEST_P(TokenizerTest, ConcurrentWritersAgreeOnOneTokenPerValue) {
   auto all = store_->List(Field("card"), "", 1000);
   ASSERT_THAT(all, IsOk());
   EXPECT_EQ(all->size(), values.size()) << "one row per value";
+}
+
+TEST_P(TokenizerTest, StoreReplaceIsACompareAndSet) {
+  const std::string f = Field("f");
+  ASSERT_EQ(*store_->Insert(f, TokenEntry{"tok1", "ct1", 0}, "L1"), InsertOutcome::kInserted);
+  ASSERT_EQ(*store_->Insert(f, TokenEntry{"tok2", "ct2", 0}, ""), InsertOutcome::kInserted);
+  ASSERT_EQ(*store_->Insert(f, TokenEntry{"tok3", "ct3", 4102444800}, "L3"),
+            InsertOutcome::kInserted);
+  auto ciphertext_of = [&](const std::string& token) -> std::string {
+    auto e = store_->Find(f, token);
+    return e.ok() && e->has_value() ? (*e)->ciphertext : "<none>";
+  };
+  auto token_of_lookup = [&](const std::string& lookup) -> std::string {
+    auto e = store_->FindByLookup(f, lookup);
+    return e.ok() && e->has_value() ? (*e)->token : "<none>";
+  };
+  // Not the expected ciphertext, or no such token: nothing happens.
+  EXPECT_EQ(*store_->Replace(f, "tok1", "other", "ct1b", "L1b"), ReplaceOutcome::kChanged);
+  EXPECT_EQ(*store_->Replace(f, "tok9", "ct1", "ct1b", "L1b"), ReplaceOutcome::kChanged);
+  EXPECT_EQ(*store_->Replace(Field("g"), "tok1", "ct1", "ct1b", "L1b"), ReplaceOutcome::kChanged);
+  EXPECT_EQ(ciphertext_of("tok1"), "ct1");
+  // Ciphertext and lookup together.
+  EXPECT_EQ(*store_->Replace(f, "tok1", "ct1", "ct1b", "L1b"), ReplaceOutcome::kReplaced);
+  EXPECT_EQ(ciphertext_of("tok1"), "ct1b");
+  EXPECT_EQ(token_of_lookup("L1b"), "tok1");
+  EXPECT_EQ(token_of_lookup("L1"), "<none>");
+  // An entry without a lookup does not get one.
+  EXPECT_EQ(*store_->Replace(f, "tok2", "ct2", "ct2b", "L2"), ReplaceOutcome::kReplaced);
+  EXPECT_EQ(ciphertext_of("tok2"), "ct2b");
+  EXPECT_EQ(token_of_lookup("L2"), "<none>");
+  // A lookup held by another entry: nothing changes; "" removes the lookup instead.
+  EXPECT_EQ(*store_->Replace(f, "tok3", "ct3", "ct3b", "L1b"), ReplaceOutcome::kLookupTaken);
+  EXPECT_EQ(ciphertext_of("tok3"), "ct3");
+  EXPECT_EQ(token_of_lookup("L3"), "tok3");
+  EXPECT_EQ(*store_->Replace(f, "tok3", "ct3", "ct3b", ""), ReplaceOutcome::kReplaced);
+  EXPECT_EQ(ciphertext_of("tok3"), "ct3b");
+  EXPECT_EQ(token_of_lookup("L3"), "<none>");
+  auto tok3 = store_->Find(f, "tok3");
+  ASSERT_TRUE(tok3.ok() && tok3->has_value());
+  EXPECT_EQ((*tok3)->expires_unix_seconds, 4102444800);  // expiry kept
+  // std::nullopt keeps the lookup.
+  EXPECT_EQ(*store_->Replace(f, "tok1", "ct1b", "ct1c", std::nullopt), ReplaceOutcome::kReplaced);
+  EXPECT_EQ(token_of_lookup("L1b"), "tok1");
+  EXPECT_EQ(ciphertext_of("tok1"), "ct1c");
+}
+
+// Every entry of the field's key, as the store holds it.
+std::map<std::string, uint32_t> KeysOfEntries(const TokenStore& store, const std::string& field) {
+  std::map<std::string, uint32_t> out;
+  auto all = store.List(field, "", 100000);
+  EXPECT_THAT(all, IsOk());
+  if (!all.ok()) return out;
+  for (const TokenEntry& e : *all) {
+    auto key = FieldCipher::KeyIdOfText(e.ciphertext);
+    EXPECT_THAT(key, IsOk());
+    out[e.token] = key.ok() ? *key : 0;
+  }
+  return out;
+}
+
+// Sums Rekey pages of `limit` until done.
+RekeyStats RekeyAll(const Tokenizer& t, size_t limit) {
+  RekeyStats total;
+  for (int pages = 0; !total.done && pages < 100000; ++pages) {
+    auto page = t.Rekey(total.last_token, limit);
+    EXPECT_THAT(page, IsOk());
+    if (!page.ok()) break;
+    EXPECT_LE(page->read, static_cast<int64_t>(limit));
+    EXPECT_EQ(page->rekeyed + page->current + page->changed + page->unreadable, page->read);
+    total += *page;
+  }
+  EXPECT_TRUE(total.done);
+  return total;
+}
+
+TEST_P(TokenizerTest, RekeyMovesEveryEntryToThePrimaryKeepingTokens) {
+  TokenizerOptions det;
+  TokenizerOptions rnd;
+  rnd.mode = TokenMode::kRandom;
+  rnd.ttl = absl::Hours(24);
+  std::map<std::string, std::string> det_tokens, rnd_tokens;  // token -> value
+  {
+    auto d = Make(det, "det"), r = Make(rnd, "rnd");
+    for (int i = 0; i < 40; ++i) {
+      const std::string v = absl::StrCat("customer", i, "@example.com");
+      det_tokens[*d->Tokenize(v)] = v;
+    }
+    for (int i = 0; i < 6; ++i) {
+      const std::string v = absl::StrCat("4111 1111 1111 ", 1000 + i);
+      rnd_tokens[*r->Tokenize(v)] = v;
+      rnd_tokens[*r->Tokenize(v)] = v;  // random: a second token of the same value
+    }
+  }
+  ASSERT_EQ(det_tokens.size(), 40u);
+  ASSERT_EQ(rnd_tokens.size(), 12u);
+  const uint32_t old_key = keyset_->primary_key_id();
+  auto rnd_before = store_->List(Field("rnd"), "", 100);
+  ASSERT_THAT(rnd_before, IsOk());
+  ASSERT_TRUE(keyset_->Rotate().ok());
+  const uint32_t new_key = keyset_->primary_key_id();
+
+  // Pages of 7, with the tokenizer of either mode: the mode does not matter to Rekey.
+  auto d = Make(det, "det"), r = Make(rnd, "rnd");
+  RekeyStats det_stats = RekeyAll(*d, 7);
+  EXPECT_EQ(det_stats.read, 40);
+  EXPECT_EQ(det_stats.rekeyed, 40);
+  EXPECT_EQ(det_stats.current + det_stats.changed + det_stats.unreadable + det_stats.duplicates, 0);
+  RekeyStats rnd_stats = RekeyAll(*Make(det, "rnd"), 5);
+  EXPECT_EQ(rnd_stats.read, 12);
+  EXPECT_EQ(rnd_stats.rekeyed, 12);
+  for (const auto& [token, key] : KeysOfEntries(*store_, Field("det"))) {
+    EXPECT_EQ(key, new_key) << token;
+    EXPECT_EQ(det_tokens.count(token), 1u) << "tokens stay";
+  }
+  EXPECT_EQ(KeysOfEntries(*store_, Field("det")).size(), 40u);
+  auto rnd_after = store_->List(Field("rnd"), "", 100);
+  ASSERT_THAT(rnd_after, IsOk());
+  ASSERT_EQ(rnd_after->size(), rnd_before->size());
+  for (size_t i = 0; i < rnd_after->size(); ++i) {
+    EXPECT_EQ((*rnd_after)[i].token, (*rnd_before)[i].token);
+    EXPECT_EQ((*rnd_after)[i].expires_unix_seconds, (*rnd_before)[i].expires_unix_seconds);
+    EXPECT_NE((*rnd_after)[i].ciphertext, (*rnd_before)[i].ciphertext);
+    EXPECT_EQ(*FieldCipher::KeyIdOfText((*rnd_after)[i].ciphertext), new_key);
+  }
+
+  // The old key can go: every token still detokenizes, and each value still finds its
+  // one token through its lookup under the new key.
+  ASSERT_THAT(keyset_->Disable(old_key), IsOk());
+  auto d2 = Make(det, "det"), r2 = Make(rnd, "rnd");
+  for (const auto& [token, value] : det_tokens) {
+    EXPECT_EQ(*d2->Detokenize(token), value);
+    EXPECT_EQ(*d2->Tokenize(value), token);
+  }
+  for (const auto& [token, value] : rnd_tokens) EXPECT_EQ(*r2->Detokenize(token), value);
+  // Random fields got no lookups: a value still gets a new token each time.
+  const std::string fresh = *r2->Tokenize("4111 1111 1111 1000");
+  EXPECT_EQ(rnd_tokens.count(fresh), 0u);
+  EXPECT_EQ(KeysOfEntries(*store_, Field("det")).size(), 40u) << "no new rows";
+
+  // A second run finds nothing to do.
+  RekeyStats again = RekeyAll(*d2, 1000);
+  EXPECT_EQ(again.read, 40);
+  EXPECT_EQ(again.current, 40);
+  EXPECT_EQ(again.rekeyed, 0);
+}
+
+TEST_P(TokenizerTest, RekeyCountsDisabledKeysAndKeepsTheNewerTokenOfAValue) {
+  TokenizerOptions o;
+  const std::string old_token = *Make(o, "f")->Tokenize("jane@example.com");
+  const std::string other = *Make(o, "f")->Tokenize("bob@example.com");
+  const uint32_t old_key = keyset_->primary_key_id();
+  ASSERT_TRUE(keyset_->Rotate().ok());
+  ASSERT_THAT(keyset_->Disable(old_key), IsOk());
+  // With the old key disabled its lookup is not computed: the value gets a second token.
+  const std::string new_token = *Make(o, "f")->Tokenize("jane@example.com");
+  ASSERT_NE(new_token, old_token);
+
+  RekeyStats stats = RekeyAll(*Make(o, "f"), 10);
+  EXPECT_EQ(stats.read, 3);
+  EXPECT_EQ(stats.unreadable, 2);  // under the disabled key: left alone
+  EXPECT_EQ(stats.current, 1);
+  EXPECT_EQ(stats.rekeyed, 0);
+
+  ASSERT_THAT(keyset_->Enable(old_key), IsOk());
+  stats = RekeyAll(*Make(o, "f"), 10);
+  EXPECT_EQ(stats.rekeyed, 2);
+  EXPECT_EQ(stats.duplicates, 1);  // jane's old token: her lookup belongs to the new one
+  EXPECT_EQ(stats.current, 1);
+  EXPECT_EQ(stats.unreadable, 0);
+
+  ASSERT_THAT(keyset_->Disable(old_key), IsOk());
+  auto t = Make(o, "f");
+  EXPECT_EQ(*t->Detokenize(old_token), "jane@example.com");
+  EXPECT_EQ(*t->Detokenize(new_token), "jane@example.com");
+  EXPECT_EQ(*t->Detokenize(other), "bob@example.com");
+  EXPECT_EQ(*t->Tokenize("jane@example.com"), new_token);
+  EXPECT_EQ(*t->Tokenize("bob@example.com"), other);
+  EXPECT_THAT(t->Rekey("", 0), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// Rekey in small pages while other threads tokenize new values and delete old tokens:
+// no deleted token comes back, every remaining one detokenizes, and all end up under the
+// primary key.
+TEST_P(TokenizerTest, RekeyAlongsideConcurrentWriters) {
+  TokenizerOptions o;
+  std::vector<std::pair<std::string, std::string>> old;  // token, value
+  {
+    auto t = Make(o, "f");
+    for (int i = 0; i < 150; ++i) {
+      const std::string v = absl::StrCat("old", i, "@example.com");
+      old.emplace_back(*t->Tokenize(v), v);
+    }
+  }
+  const uint32_t old_key = keyset_->primary_key_id();
+  ASSERT_TRUE(keyset_->Rotate().ok());
+  auto t = Make(o, "f");
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> writers;
+  std::vector<std::vector<std::string>> deleted(2);
+  for (int w = 0; w < 2; ++w) {
+    writers.emplace_back([&, w] {
+      // 40 deletions each (old tokens w, w + 2, ...), and new values until Rekey is done.
+      for (int i = 0; i < 40 || (!stop.load() && i < 2000); ++i) {
+        ASSERT_THAT(t->Tokenize(absl::StrCat("new", w, "-", i, "@example.com")), IsOk());
+        if (i < 40) {
+          const std::string& victim = old[static_cast<size_t>(w + 2 * i)].first;
+          ASSERT_THAT(t->DeleteToken(victim), IsOk());
+          deleted[w].push_back(victim);
+        }
+      }
+    });
+  }
+  RekeyStats stats = RekeyAll(*t, 5);
+  stop = true;
+  for (auto& th : writers) th.join();
+  EXPECT_EQ(stats.unreadable, 0);
+  EXPECT_GT(stats.rekeyed, 0);
+
+  // Whatever the first pass met, a second one leaves every old entry under the primary.
+  RekeyAll(*t, 50);
+  ASSERT_THAT(keyset_->Disable(old_key), IsOk());
+  auto after = Make(o, "f");
+  std::set<std::string> gone;
+  for (const auto& d : deleted) gone.insert(d.begin(), d.end());
+  EXPECT_EQ(gone.size(), 80u);
+  for (const auto& [token, value] : old) {
+    if (gone.count(token) != 0) {
+      EXPECT_THAT(after->Detokenize(token), StatusIs(absl::StatusCode::kNotFound)) << "came back";
+    } else {
+      EXPECT_EQ(*after->Detokenize(token), value);
+    }
+  }
+  for (const auto& [token, key] : KeysOfEntries(*store_, Field("f"))) {
+    EXPECT_EQ(key, keyset_->primary_key_id()) << token;
+  }
+}
+
+TEST_P(TokenizerTest, RekeyTokensCommand) {
+  const std::string kek = "file:" + store_loc_.dir().File("kek.key");
+  ASSERT_THAT(Kek::Create(kek), IsOk());
+  const std::string keyset_path = store_loc_.dir().File("keyset");
+  ASSERT_THAT(keyset_->WriteNew(keyset_path, **Kek::Open(kek)), IsOk());
+  TokenizerOptions o;
+  o.format = TokenFormat::kCard;
+  std::vector<std::pair<std::string, std::string>> tokens;
+  {
+    auto t = Make(o, "card");
+    for (const char* v : {"4111 1111 1111 1111", "5500 0000 0000 0004", "6011 0009 9013 9424"}) {
+      tokens.emplace_back(*t->Tokenize(v), v);
+    }
+  }
+  const uint32_t old_key = keyset_->primary_key_id();
+  const std::string base = absl::StrCat(CliPath(), " ");
+  const std::string common = absl::StrCat(" --kek '", kek, "' --keyset '", keyset_path,
+                                          "' --field '", Field("card"), "' --store '", url_, "'");
+  CommandResult rotate = RunCommand(absl::StrCat(base, "keyset rotate --kek '", kek, "' '",
+                                                 keyset_path, "'"));
+  ASSERT_EQ(rotate.exit_code, 0) << rotate.err;
+  // The old key disabled first: nothing can be re-encrypted, and the exit status says so.
+  ASSERT_EQ(RunCommand(absl::StrCat(base, "keyset disable ", old_key, " --kek '", kek, "' '",
+                                    keyset_path, "'"))
+                .exit_code,
+            0);
+  CommandResult refused = RunCommand(base + "rekey-tokens" + common);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.out, HasSubstr("3 entries: 0 re-encrypted"));
+  EXPECT_THAT(refused.out, HasSubstr("3 unreadable"));
+  EXPECT_THAT(refused.err, HasSubstr("enable their key"));
+  ASSERT_EQ(RunCommand(absl::StrCat(base, "keyset enable ", old_key, " --kek '", kek, "' '",
+                                    keyset_path, "'"))
+                .exit_code,
+            0);
+  CommandResult run = RunCommand(base + "rekey-tokens --batch 2" + common);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr(absl::StrCat(Field("card"), ": 3 entries: 3 re-encrypted")));
+  EXPECT_THAT(run.out, HasSubstr("0 unreadable"));
+  for (const auto& [token, value] : tokens) {
+    EXPECT_THAT(run.out + run.err, Not(HasSubstr(value)));
+    EXPECT_THAT(run.out + run.err, Not(HasSubstr(token)));
+  }
+  CommandResult again = RunCommand(base + "rekey-tokens" + common);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr("0 re-encrypted"));
+  EXPECT_THAT(again.out, HasSubstr("3 already under it"));
+  ASSERT_EQ(RunCommand(absl::StrCat(base, "keyset disable ", old_key, " --kek '", kek, "' '",
+                                    keyset_path, "'"))
+                .exit_code,
+            0);
+  std::string input;
+  for (const auto& [token, value] : tokens) absl::StrAppend(&input, token, "\n");
+  CommandResult detok = RunCommand(base + "detokenize --format card" + common, input);
+  ASSERT_EQ(detok.exit_code, 0) << detok.err;
+  EXPECT_EQ(detok.out, absl::StrCat(tokens[0].second, "\n", tokens[1].second, "\n",
+                                    tokens[2].second, "\n"));
+  // Bad usage.
+  EXPECT_EQ(RunCommand(base + "rekey-tokens --batch 0" + common).exit_code, 2);
+  EXPECT_EQ(RunCommand(absl::StrCat(base, "rekey-tokens --kek '", kek, "' --keyset '",
+                                    keyset_path, "' --field f"))
+                .exit_code,
+            2);
+  EXPECT_EQ(RunCommand(absl::StrCat(base, "rekey-tokens --kek '", kek, "' --keyset '",
+                                    keyset_path, "' --field f --store mysql://x"))
+                .exit_code,
+            2);
 }
 
 std::string StoreName(const ::testing::TestParamInfo<StoreKind>& info) {

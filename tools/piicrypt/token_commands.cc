@@ -1,4 +1,9 @@
-// piicrypt tokenize and piicrypt detokenize: vault and vaultless tokens, one value per line.
+// piicrypt tokenize and piicrypt detokenize: vault and vaultless tokens, one value per line;
+// piicrypt rekey-tokens: a field's token store entries moved to the primary key.
+#include <unistd.h>
+
+#include <chrono>
+#include <cinttypes>
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
@@ -131,6 +136,22 @@ CLI::App* AddTokenSubcommand(CLI::App& app, const std::string& name, const std::
   return sub;
 }
 
+// Prints a failure and sets the exit code: kInvalidArgument (bad options, an unknown store
+// scheme) is bad usage, anything else a failed operation.
+void Fail(const absl::Status& status, int& exit_code) {
+  PrintError(std::string(status.message()));
+  exit_code = status.code() == absl::StatusCode::kInvalidArgument ? kExitUsage : kExitFailed;
+}
+
+// The token store of one command: a single connection.
+absl::StatusOr<std::unique_ptr<TokenStore>> OpenStore(const std::string& url,
+                                                      double timeout_seconds) {
+  TokenStoreOptions options;
+  options.timeout = absl::Seconds(timeout_seconds);
+  options.max_connections = 1;
+  return TokenStore::Open(url, options);
+}
+
 // One line of stdin at a time; false at the end.
 bool ReadLine(std::string& line) {
   if (!std::getline(std::cin, line)) return false;
@@ -163,13 +184,8 @@ void Run(const TokenArgs& args, bool tokenize, int& exit_code) {
     exit_code = kExitUsage;
     return;
   }
-  std::unique_ptr<Kek> kek;
-  if (!OpenKek(args.kek, kek, exit_code)) return;
-  absl::StatusOr<Keyset> keyset = Keyset::Read(args.keyset, *kek);
-  if (!keyset.ok()) {
-    exit_code = ReportFailure(keyset.status());
-    return;
-  }
+  std::optional<Keyset> keyset = ReadKeyset(args.kek, args.keyset, exit_code);
+  if (!keyset.has_value()) return;
   TokenizerOptions options;
   options.field = args.field;
   options.format = args.format;
@@ -183,27 +199,15 @@ void Run(const TokenArgs& args, bool tokenize, int& exit_code) {
   options.vaultless_key_id = args.vaultless_key_id;
   std::shared_ptr<TokenStore> store;
   if (!vaultless) {
-    TokenStoreOptions store_options;
-    store_options.timeout = absl::Seconds(args.timeout_seconds);
-    store_options.max_connections = 1;
-    absl::StatusOr<std::unique_ptr<TokenStore>> opened = TokenStore::Open(args.store, store_options);
-    if (!opened.ok()) {
-      PrintError(std::string(opened.status().message()));
-      exit_code = opened.status().code() == absl::StatusCode::kInvalidArgument ? kExitUsage
-                                                                               : kExitFailed;
-      return;
-    }
+    absl::StatusOr<std::unique_ptr<TokenStore>> opened =
+        OpenStore(args.store, args.timeout_seconds);
+    if (!opened.ok()) return Fail(opened.status(), exit_code);
     store = std::move(*opened);
   }
   absl::StatusOr<std::unique_ptr<Tokenizer>> tokenizer =
       policy.has_value() ? Tokenizer::CreateForField(*keyset, *policy, args.field, store)
                          : Tokenizer::Create(*keyset, options, store);
-  if (!tokenizer.ok()) {
-    PrintError(std::string(tokenizer.status().message()));
-    exit_code = tokenizer.status().code() == absl::StatusCode::kInvalidArgument ? kExitUsage
-                                                                                : kExitFailed;
-    return;
-  }
+  if (!tokenizer.ok()) return Fail(tokenizer.status(), exit_code);
   std::string line;
   for (int64_t number = 1; ReadLine(line); ++number) {
     absl::StatusOr<std::string> result =
@@ -227,6 +231,113 @@ void Run(const TokenArgs& args, bool tokenize, int& exit_code) {
   exit_code = kExitOk;
 }
 
+struct RekeyArgs {
+  std::string kek;
+  std::string keyset;
+  std::string field;
+  std::string store;
+  size_t batch = 500;
+  double timeout_seconds = 5;
+};
+
+constexpr char kRekeyFooter[] =
+    "After 'piicrypt keyset rotate', the token store still holds values encrypted under the "
+    "older keys, so those keys cannot be disabled or destroyed without losing the tokens. "
+    "rekey-tokens re-encrypts every entry of the field under the primary key and moves its "
+    "lookup (deterministic fields) to the primary key, in pages of --batch entries. Tokens "
+    "and expiry times do not change; entries already under the primary are left alone. "
+    "Each entry is rewritten only if nobody changed it meanwhile, so the application may "
+    "keep tokenizing, detokenizing and deleting while it runs, and a run stopped at any "
+    "point can simply be started again.\n"
+    "\n"
+    "Entries under a disabled, destroyed or unknown key are counted and left as they are; "
+    "then the exit status is 1: enable the key (keyset enable ID), run again, then disable "
+    "it. A value tokenized again while its old key was disabled got a second token; both "
+    "keep detokenizing, and the newer one stays the value's token (counted as "
+    "duplicates).\n"
+    "\n"
+    "Prints one summary line on stdout; progress goes to stderr.\n"
+    "\n"
+    "Example (rotation of a field's keys):\n"
+    "  piicrypt keyset rotate --kek file:/etc/piicrypt/kek.key orders.keyset\n"
+    "  piicrypt rekey-tokens --kek file:/etc/piicrypt/kek.key --keyset orders.keyset \\\n"
+    "      --field orders.card_number --store sqlite:/var/lib/app/tokens.db\n"
+    "  piicrypt keyset disable OLD_ID --kek file:/etc/piicrypt/kek.key orders.keyset\n"
+    "\n"
+    "Exit status: 0 every entry is under the primary key, 1 some are not (see above) or a "
+    "failed operation (store unavailable, wrong KEK), 2 bad usage.\n"
+    "See docs/TOKENS.md.";
+
+// Progress on stderr after each page: redrawn on a terminal, a line every 5 s otherwise.
+class RekeyProgress {
+ public:
+  RekeyProgress() : tty_(isatty(STDERR_FILENO) == 1) {}
+  ~RekeyProgress() {
+    if (drawn_) std::fputc('\n', stderr);
+  }
+  void Update(int64_t read, int64_t rekeyed) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!tty_ && now - last_ < std::chrono::seconds(5)) return;
+    last_ = now;
+    std::fprintf(stderr, tty_ ? "\rrekey-tokens: %" PRId64 " read, %" PRId64 " re-encrypted "
+                              : "rekey-tokens: %" PRId64 " read, %" PRId64 " re-encrypted\n",
+                 read, rekeyed);
+    std::fflush(stderr);
+    drawn_ = tty_;
+  }
+
+ private:
+  const bool tty_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
+void RunRekey(const RekeyArgs& args, int& exit_code) {
+  std::optional<Keyset> keyset = ReadKeyset(args.kek, args.keyset, exit_code);
+  if (!keyset.has_value()) return;
+  absl::StatusOr<std::unique_ptr<TokenStore>> store = OpenStore(args.store, args.timeout_seconds);
+  if (!store.ok()) return Fail(store.status(), exit_code);
+  // The entries' format and mode do not matter here: Rekey keeps tokens as they are and
+  // moves a lookup only where the entry has one.
+  TokenizerOptions options;
+  options.field = args.field;
+  absl::StatusOr<std::unique_ptr<Tokenizer>> tokenizer =
+      Tokenizer::Create(*keyset, options, std::shared_ptr<TokenStore>(std::move(*store)));
+  if (!tokenizer.ok()) return Fail(tokenizer.status(), exit_code);
+  RekeyStats total;
+  {
+    RekeyProgress progress;
+    while (!total.done) {
+      absl::StatusOr<RekeyStats> page = (*tokenizer)->Rekey(total.last_token, args.batch);
+      if (!page.ok()) {
+        exit_code = ReportFailure(page.status());
+        return;
+      }
+      total += *page;
+      progress.Update(total.read, total.rekeyed);
+    }
+  }
+  std::printf("%s: %" PRId64 " entries: %" PRId64 " re-encrypted under key %u (%" PRId64
+              " duplicates), %" PRId64 " already under it, %" PRId64
+              " changed by other writers meanwhile, %" PRId64 " unreadable\n",
+              args.field.c_str(), total.read, total.rekeyed, keyset->primary_key_id(),
+              total.duplicates, total.current, total.changed, total.unreadable);
+  if (std::fflush(stdout) != 0) {
+    PrintError("cannot write to stdout");
+    exit_code = kExitFailed;
+    return;
+  }
+  if (total.unreadable > 0) {
+    PrintError(absl::StrCat(total.unreadable,
+                            " entries are under a disabled, destroyed or unknown key (or "
+                            "corrupt) and were left as they are; enable their key and run "
+                            "again"));
+    exit_code = kExitFailed;
+    return;
+  }
+  exit_code = kExitOk;
+}
+
 }  // namespace
 
 void AddTokenCommands(CLI::App& app, int& exit_code) {
@@ -244,6 +355,27 @@ void AddTokenCommands(CLI::App& app, int& exit_code) {
       "stdout. Give the field's token options as for tokenize.",
       *detokenize_args);
   detokenize->callback([detokenize_args, &exit_code] { Run(*detokenize_args, false, exit_code); });
+
+  auto rekey_args = std::make_shared<RekeyArgs>();
+  CLI::App* rekey = app.add_subcommand(
+      "rekey-tokens",
+      "Re-encrypt a field's token store entries under the keyset's primary key, keeping "
+      "every token, so that older keys can be disabled and destroyed.");
+  rekey->add_option("--kek", rekey_args->kek, kKekHelp)->required();
+  rekey->add_option("--keyset", rekey_args->keyset, "The keyset file")->required();
+  rekey->add_option("--field", rekey_args->field, "The field's CONTEXT, e.g. orders.card_number")
+      ->required();
+  rekey->add_option("--store", rekey_args->store,
+                    "Token store URL: sqlite:PATH or postgresql://...")
+      ->required();
+  rekey->add_option("--batch", rekey_args->batch,
+                    "Entries read and rewritten per page (1-100000, default 500)")
+      ->check(CLI::Range(size_t{1}, size_t{100000}));
+  rekey->add_option("--timeout", rekey_args->timeout_seconds,
+                    "Seconds to wait for the store before failing (default 5)")
+      ->check(CLI::PositiveNumber);
+  rekey->footer(std::string(kRekeyFooter) + "\n\n" + kKekFooter);
+  rekey->callback([rekey_args, &exit_code] { RunRekey(*rekey_args, exit_code); });
 }
 
 }  // namespace piicrypt::cli
