@@ -143,6 +143,29 @@ TEST(SqliteTokenStoreTest, LockedDatabaseIsUnavailableThenRecovers) {
   EXPECT_EQ(*t->Detokenize(*bob), "bob@example.com");
 }
 
+TEST(SqliteTokenStoreTest, RekeyOnALockedDatabaseIsUnavailableThenResumes) {
+  TempDir dir;
+  auto keyset = Keyset::Generate();
+  ASSERT_THAT(keyset, IsOk());
+  TokenStoreOptions options;
+  options.timeout = absl::Milliseconds(100);
+  std::shared_ptr<TokenStore> store = *TokenStore::Open("sqlite:" + dir.File("t.db"), options);
+  const std::string token = *MakeTokenizer(*keyset, store)->Tokenize("jane@example.com");
+  ASSERT_THAT(keyset->Rotate(), IsOk());
+  auto t = MakeTokenizer(*keyset, store);
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(dir.File("t.db").c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_THAT(t->Rekey("", 10), StatusIs(absl::StatusCode::kUnavailable));
+  ASSERT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  auto page = t->Rekey("", 10);
+  ASSERT_THAT(page, IsOk());
+  EXPECT_EQ(page->rekeyed, 1);
+  EXPECT_TRUE(page->done);
+  EXPECT_EQ(*t->Detokenize(token), "jane@example.com");
+}
+
 TEST(SqliteTokenStoreTest, NewerSchemaIsRefused) {
   TempDir dir;
   ASSERT_THAT(TokenStore::Open("sqlite:" + dir.File("t.db")), IsOk());

@@ -305,26 +305,33 @@ void RunRekey(const RekeyArgs& args, int& exit_code) {
       Tokenizer::Create(*keyset, options, std::shared_ptr<TokenStore>(std::move(*store)));
   if (!tokenizer.ok()) return Fail(tokenizer.status(), exit_code);
   RekeyStats total;
+  absl::Status failure;
   {
     RekeyProgress progress;
     while (!total.done) {
       absl::StatusOr<RekeyStats> page = (*tokenizer)->Rekey(total.last_token, args.batch);
       if (!page.ok()) {
-        exit_code = ReportFailure(page.status());
-        return;
+        failure = page.status();
+        break;
       }
       total += *page;
       progress.Update(total.read, total.rekeyed);
     }
   }
+  // The summary of what was done, also when a page failed (running again resumes).
   std::printf("%s: %" PRId64 " entries: %" PRId64 " re-encrypted under key %u (%" PRId64
               " duplicates), %" PRId64 " already under it, %" PRId64
-              " changed by other writers meanwhile, %" PRId64 " unreadable\n",
+              " changed by other writers meanwhile, %" PRId64 " unreadable%s\n",
               args.field.c_str(), total.read, total.rekeyed, keyset->primary_key_id(),
-              total.duplicates, total.current, total.changed, total.unreadable);
+              total.duplicates, total.current, total.changed, total.unreadable,
+              failure.ok() ? "" : " (stopped early)");
   if (std::fflush(stdout) != 0) {
     PrintError("cannot write to stdout");
     exit_code = kExitFailed;
+    return;
+  }
+  if (!failure.ok()) {
+    exit_code = ReportFailure(failure);
     return;
   }
   if (total.unreadable > 0) {
