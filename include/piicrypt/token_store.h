@@ -81,6 +81,14 @@ enum class ReplaceOutcome {
   kLookupTaken,  // another entry of the field holds the new lookup; nothing was changed
 };
 
+// One entry of TokenStore::ReplaceAll: the arguments of one Replace.
+struct Replacement {
+  std::string token;
+  std::string expected_ciphertext;
+  std::string ciphertext;
+  std::optional<std::string> lookup;
+};
+
 class TokenStore {
  public:
   // Opens (and on first use creates) the store named by `url`. kInvalidArgument for an
@@ -122,6 +130,11 @@ class TokenStore {
                                                  absl::string_view expected_ciphertext,
                                                  absl::string_view ciphertext,
                                                  std::optional<absl::string_view> lookup) const;
+  // Replace for many entries of `field`, one outcome per entry in order. SQLite does them
+  // in one transaction (one sync to disk instead of one per entry; all or nothing on an
+  // error); the default implementation calls Replace for each.
+  virtual absl::StatusOr<std::vector<ReplaceOutcome>> ReplaceAll(
+      absl::string_view field, const std::vector<Replacement>& replacements) const;
 };
 
 }  // namespace piicrypt

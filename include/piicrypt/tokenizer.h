@@ -203,8 +203,9 @@ class Tokenizer {
   // field whose tokens sort after `after` (byte order; "" from the start) under the
   // keyset's primary key, and recomputes their lookups under it, so that the older keys
   // can be disabled and destroyed. Tokens and expiry times stay; every entry is rewritten
-  // with a compare-and-set, so concurrent Tokenize, DeleteToken and EraseValue calls are
-  // safe, and a run stopped anywhere can be repeated or resumed from `last_token`.
+  // with a compare-and-set (TokenStore::ReplaceAll, one transaction per page on SQLite),
+  // so concurrent Tokenize, DeleteToken and EraseValue calls are safe, and a run stopped
+  // anywhere can be repeated or resumed from `last_token`.
   //
   //   RekeyStats total;
   //   while (!total.done) {

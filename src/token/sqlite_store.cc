@@ -257,23 +257,32 @@ class SqliteTokenStore : public TokenStore {
                                          absl::string_view ciphertext,
                                          std::optional<absl::string_view> lookup) const override {
     PIICRYPT_ASSIGN_OR_RETURN(Lease lease, Acquire());
-    sqlite3_stmt* stmt = lease->stmts[kReplace].get();
-    BindText(stmt, 1, field);
-    BindText(stmt, 2, token);
-    BindText(stmt, 3, ciphertext);
-    if (lookup.has_value()) {
-      BindText(stmt, 4, *lookup);
-    } else {
-      sqlite3_bind_null(stmt, 4);
+    return ReplaceOne(*lease, field, token, expected_ciphertext, ciphertext, lookup);
+  }
+
+  absl::StatusOr<std::vector<ReplaceOutcome>> ReplaceAll(
+      absl::string_view field, const std::vector<Replacement>& replacements) const override {
+    PIICRYPT_ASSIGN_OR_RETURN(Lease lease, Acquire());
+    PIICRYPT_RETURN_IF_ERROR(Exec(lease->db, "BEGIN IMMEDIATE", "cannot lock the database"));
+    std::vector<ReplaceOutcome> outcomes;
+    outcomes.reserve(replacements.size());
+    for (const Replacement& r : replacements) {
+      std::optional<absl::string_view> lookup;
+      if (r.lookup.has_value()) lookup = *r.lookup;
+      absl::StatusOr<ReplaceOutcome> outcome =
+          ReplaceOne(*lease, field, r.token, r.expected_ciphertext, r.ciphertext, lookup);
+      if (!outcome.ok()) {
+        sqlite3_exec(lease->db, "ROLLBACK", nullptr, nullptr, nullptr);
+        return outcome.status();
+      }
+      outcomes.push_back(*outcome);
     }
-    BindText(stmt, 5, expected_ciphertext);
-    const int rc = sqlite3_step(stmt);
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
-    // The token is the key and stays: only the lookup's unique index can object.
-    if ((rc & 0xff) == SQLITE_CONSTRAINT) return ReplaceOutcome::kLookupTaken;
-    if (rc != SQLITE_DONE) return SqliteError(rc, "cannot re-encrypt a token");
-    return sqlite3_changes(lease->db) > 0 ? ReplaceOutcome::kReplaced : ReplaceOutcome::kChanged;
+    if (absl::Status s = Exec(lease->db, "COMMIT", "cannot commit re-encrypted tokens");
+        !s.ok()) {
+      sqlite3_exec(lease->db, "ROLLBACK", nullptr, nullptr, nullptr);
+      return s;
+    }
+    return outcomes;
   }
 
   absl::StatusOr<int64_t> DeleteExpired(absl::string_view field,
@@ -290,6 +299,32 @@ class SqliteTokenStore : public TokenStore {
   }
 
  private:
+  // One compare-and-set UPDATE on `conn` (inside or outside a transaction). A constraint
+  // failure ends only this statement, not a surrounding transaction.
+  static absl::StatusOr<ReplaceOutcome> ReplaceOne(Connection& conn, absl::string_view field,
+                                                   absl::string_view token,
+                                                   absl::string_view expected_ciphertext,
+                                                   absl::string_view ciphertext,
+                                                   std::optional<absl::string_view> lookup) {
+    sqlite3_stmt* stmt = conn.stmts[kReplace].get();
+    BindText(stmt, 1, field);
+    BindText(stmt, 2, token);
+    BindText(stmt, 3, ciphertext);
+    if (lookup.has_value()) {
+      BindText(stmt, 4, *lookup);
+    } else {
+      sqlite3_bind_null(stmt, 4);
+    }
+    BindText(stmt, 5, expected_ciphertext);
+    const int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    // The token is the key and stays: only the lookup's unique index can object.
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) return ReplaceOutcome::kLookupTaken;
+    if (rc != SQLITE_DONE) return SqliteError(rc, "cannot re-encrypt a token");
+    return sqlite3_changes(conn.db) > 0 ? ReplaceOutcome::kReplaced : ReplaceOutcome::kChanged;
+  }
+
   // A connection taken from the pool; given back on destruction.
   class Lease {
    public:

@@ -1,6 +1,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -35,6 +36,21 @@ absl::StatusOr<ReplaceOutcome> TokenStore::Replace(absl::string_view, absl::stri
                                                    absl::string_view, absl::string_view,
                                                    std::optional<absl::string_view>) const {
   return absl::UnimplementedError("token store: this back-end cannot re-encrypt entries");
+}
+
+absl::StatusOr<std::vector<ReplaceOutcome>> TokenStore::ReplaceAll(
+    absl::string_view field, const std::vector<Replacement>& replacements) const {
+  std::vector<ReplaceOutcome> outcomes;
+  outcomes.reserve(replacements.size());
+  for (const Replacement& r : replacements) {
+    std::optional<absl::string_view> lookup;
+    if (r.lookup.has_value()) lookup = *r.lookup;
+    absl::StatusOr<ReplaceOutcome> outcome =
+        Replace(field, r.token, r.expected_ciphertext, r.ciphertext, lookup);
+    if (!outcome.ok()) return outcome.status();
+    outcomes.push_back(*outcome);
+  }
+  return outcomes;
 }
 
 }  // namespace piicrypt

@@ -181,6 +181,8 @@ class VaultTokenizer : public Tokenizer {
     stats.done = page.size() < limit;
     stats.last_token = page.empty() ? std::string(after) : page.back().token;
     const uint32_t primary = primary_->key_id();
+    // The page's new ciphertexts and lookups, written in one ReplaceAll.
+    std::vector<Replacement> replacements;
     for (const TokenEntry& entry : page) {
       auto key_id = FieldCipher::KeyIdOfText(entry.ciphertext);
       if (key_id.ok() && *key_id == primary) {
@@ -195,28 +197,36 @@ class VaultTokenizer : public Tokenizer {
       absl::Cleanup wipe = [&plaintext] {
         internal::SecureWipe(plaintext->data(), plaintext->size());
       };
-      PIICRYPT_ASSIGN_OR_RETURN(std::string ciphertext,
-                                primary_->EncryptText(*plaintext, entry.token));
-      // The value's lookup under the primary: the store puts it only where the entry
-      // has a lookup (deterministic fields), so a tokenizer built with the wrong mode
-      // neither adds nor drops lookups.
-      std::string lookup;
-      {
-        HmacSha256::Tag tag;
-        absl::Cleanup wipe_tag = [&tag] { internal::SecureWipe(tag.data(), tag.size()); };
-        PIICRYPT_RETURN_IF_ERROR(primary_lookup_->Compute(*plaintext, tag));
-        lookup = internal::TruncatedHex(tag, kLookupBits);
-      }
-      PIICRYPT_ASSIGN_OR_RETURN(
-          ReplaceOutcome outcome,
-          store_->Replace(options_.field, entry.token, entry.ciphertext, ciphertext, lookup));
+      Replacement r;
+      r.token = entry.token;
+      r.expected_ciphertext = entry.ciphertext;
+      PIICRYPT_ASSIGN_OR_RETURN(r.ciphertext, primary_->EncryptText(*plaintext, entry.token));
+      // The value's lookup under the primary: the store puts it only where the entry has a
+      // lookup (deterministic fields), so a tokenizer built with the wrong mode neither
+      // adds nor drops lookups.
+      HmacSha256::Tag tag;
+      absl::Cleanup wipe_tag = [&tag] { internal::SecureWipe(tag.data(), tag.size()); };
+      PIICRYPT_RETURN_IF_ERROR(primary_lookup_->Compute(*plaintext, tag));
+      r.lookup = internal::TruncatedHex(tag, kLookupBits);
+      replacements.push_back(std::move(r));
+    }
+    if (replacements.empty()) return stats;
+    PIICRYPT_ASSIGN_OR_RETURN(std::vector<ReplaceOutcome> outcomes,
+                              store_->ReplaceAll(options_.field, replacements));
+    if (outcomes.size() != replacements.size()) {
+      return absl::InternalError(
+          absl::StrCat(options_.field, ": the token store answered for another number of entries"));
+    }
+    for (size_t i = 0; i < outcomes.size(); ++i) {
+      ReplaceOutcome outcome = outcomes[i];
       bool duplicate = false;
       if (outcome == ReplaceOutcome::kLookupTaken) {
         // The value got another token under the primary while this entry's key was
-        // disabled: that one is now the value's token; this one keeps detokenizing.
+        // disabled: that one stays the value's token; this one keeps detokenizing.
         duplicate = true;
-        PIICRYPT_ASSIGN_OR_RETURN(outcome, store_->Replace(options_.field, entry.token,
-                                                           entry.ciphertext, ciphertext, ""));
+        const Replacement& r = replacements[i];
+        PIICRYPT_ASSIGN_OR_RETURN(outcome, store_->Replace(options_.field, r.token,
+                                                           r.expected_ciphertext, r.ciphertext, ""));
       }
       if (outcome == ReplaceOutcome::kReplaced) {
         ++stats.rekeyed;

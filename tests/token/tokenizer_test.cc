@@ -540,6 +540,32 @@ TEST_P(TokenizerTest, StoreReplaceIsACompareAndSet) {
   EXPECT_EQ(ciphertext_of("tok1"), "ct1c");
 }
 
+TEST_P(TokenizerTest, StoreReplaceAllGivesOneOutcomePerEntry) {
+  const std::string f = Field("f");
+  ASSERT_EQ(*store_->Insert(f, TokenEntry{"a", "ct-a", 0}, "La"), InsertOutcome::kInserted);
+  ASSERT_EQ(*store_->Insert(f, TokenEntry{"b", "ct-b", 0}, "Lb"), InsertOutcome::kInserted);
+  ASSERT_EQ(*store_->Insert(f, TokenEntry{"c", "ct-c", 0}, ""), InsertOutcome::kInserted);
+  // b's new lookup is a's: that one entry is refused, the others in the batch still land.
+  auto outcomes = store_->ReplaceAll(f, {Replacement{"a", "ct-a", "ct-a2", "La2"},
+                                         Replacement{"b", "ct-b", "ct-b2", "La2"},
+                                         Replacement{"gone", "x", "y", std::nullopt},
+                                         Replacement{"c", "stale", "ct-c2", std::nullopt},
+                                         Replacement{"c", "ct-c", "ct-c3", std::nullopt}});
+  ASSERT_THAT(outcomes, IsOk());
+  EXPECT_THAT(*outcomes, ::testing::ElementsAre(
+                             ReplaceOutcome::kReplaced, ReplaceOutcome::kLookupTaken,
+                             ReplaceOutcome::kChanged, ReplaceOutcome::kChanged,
+                             ReplaceOutcome::kReplaced));
+  EXPECT_EQ((*store_->Find(f, "a"))->ciphertext, "ct-a2");
+  EXPECT_EQ((*store_->Find(f, "b"))->ciphertext, "ct-b");
+  EXPECT_EQ((*store_->Find(f, "c"))->ciphertext, "ct-c3");
+  EXPECT_EQ((*store_->FindByLookup(f, "La2"))->token, "a");
+  EXPECT_EQ((*store_->FindByLookup(f, "Lb"))->token, "b");
+  auto empty = store_->ReplaceAll(f, {});
+  ASSERT_THAT(empty, IsOk());
+  EXPECT_TRUE(empty->empty());
+}
+
 // Every entry of the field's key, as the store holds it.
 std::map<std::string, uint32_t> KeysOfEntries(const TokenStore& store, const std::string& field) {
   std::map<std::string, uint32_t> out;
