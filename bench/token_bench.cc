@@ -191,6 +191,7 @@ constexpr size_t kRekeyPage = 100;
 struct RekeyFixture {
   std::string error;
   std::unique_ptr<Tokenizer> to_a, to_b;  // primary A (B enabled), primary B (A enabled)
+  bool under_a = true;  // where the entries are between runs
 };
 
 RekeyFixture* BuildRekey(Fixture& f) {
@@ -234,7 +235,7 @@ void Rekey(benchmark::State& state, FixtureFn fixture, RekeyFixture* (*rekey_fix
   RekeyFixture* r = rekey_fixture();
   if (!r->error.empty()) return state.SkipWithError(r->error.c_str());
   // Entries start under A: the first pass moves them to B, the next back to A, ...
-  static bool under_a = true;
+  bool& under_a = r->under_a;
   std::string after;
   int64_t entries = 0;
   for (auto _ : state) {
