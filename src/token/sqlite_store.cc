@@ -267,10 +267,8 @@ class SqliteTokenStore : public TokenStore {
     std::vector<ReplaceOutcome> outcomes;
     outcomes.reserve(replacements.size());
     for (const Replacement& r : replacements) {
-      std::optional<absl::string_view> lookup;
-      if (r.lookup.has_value()) lookup = *r.lookup;
       absl::StatusOr<ReplaceOutcome> outcome =
-          ReplaceOne(*lease, field, r.token, r.expected_ciphertext, r.ciphertext, lookup);
+          ReplaceOne(*lease, field, r.token, r.expected_ciphertext, r.ciphertext, LookupView(r));
       if (!outcome.ok()) {
         sqlite3_exec(lease->db, "ROLLBACK", nullptr, nullptr, nullptr);
         return outcome.status();

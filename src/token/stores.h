@@ -3,6 +3,7 @@
 #define PIICRYPT_SRC_TOKEN_STORES_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -13,6 +14,12 @@ namespace piicrypt::internal {
 
 // The schema version this library writes and reads (table piicrypt_schema_version).
 inline constexpr int kTokenSchemaVersion = 1;
+
+// A Replacement's lookup in the form TokenStore::Replace takes.
+inline std::optional<absl::string_view> LookupView(const Replacement& r) {
+  if (!r.lookup.has_value()) return std::nullopt;
+  return absl::string_view(*r.lookup);
+}
 
 // `path` is a file path (the part after "sqlite:").
 absl::StatusOr<std::unique_ptr<TokenStore>> OpenSqliteTokenStore(const std::string& path,

@@ -43,10 +43,8 @@ absl::StatusOr<std::vector<ReplaceOutcome>> TokenStore::ReplaceAll(
   std::vector<ReplaceOutcome> outcomes;
   outcomes.reserve(replacements.size());
   for (const Replacement& r : replacements) {
-    std::optional<absl::string_view> lookup;
-    if (r.lookup.has_value()) lookup = *r.lookup;
     absl::StatusOr<ReplaceOutcome> outcome =
-        Replace(field, r.token, r.expected_ciphertext, r.ciphertext, lookup);
+        Replace(field, r.token, r.expected_ciphertext, r.ciphertext, internal::LookupView(r));
     if (!outcome.ok()) return outcome.status();
     outcomes.push_back(*outcome);
   }
