@@ -94,6 +94,21 @@ class FieldCryptor {
                                                            NullableValue stored,
                                                            absl::string_view record = {}) const;
 
+  // Text form of a value that is not NULL, written into `*out` (its contents replaced,
+  // its capacity reused): for a loop that hands each result to something that copies it
+  // (a bound statement parameter, an output buffer) and so needs no string of its own per
+  // value. The same bytes as Encrypt and the same errors; `*out` is left empty on failure.
+  // Threads may share the cryptor, not `*out`.
+  //
+  //   std::string ct;
+  //   for (const Order& o : orders) {
+  //     PIICRYPT_RETURN_IF_ERROR(cryptor->EncryptTo("orders.customer_email", o.email, o.id, &ct));
+  //     sqlite3_bind_text(insert, 2, ct.data(), ct.size(), SQLITE_TRANSIENT);  // copies
+  //     ...
+  //   }
+  absl::Status EncryptTo(absl::string_view field, absl::string_view value, absl::string_view record,
+                         std::string* out) const;
+
   // FF1 fields only: decrypts under key `key_id` (any ENABLED key), for a column whose
   // rows carry a key-version column during a rotation (docs/FPE.md).
   absl::StatusOr<std::optional<std::string>> DecryptWithKey(absl::string_view field,

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -197,6 +198,13 @@ struct FieldCryptor::Rep {
     return result;
   }
 
+  // FieldCryptor::EncryptTo for what its fast path does not take (kept out of line, so
+  // the fast path stays a lookup and a call).
+  ABSL_ATTRIBUTE_NOINLINE absl::Status EncryptToSlow(absl::string_view field, const FieldState* f,
+                                                     absl::string_view value,
+                                                     absl::string_view record,
+                                                     std::string* out) const;
+
   Nullable DecryptBinaryValue(const FieldState& f, absl::string_view binary,
                               absl::string_view record) const {
     auto key_id = FieldCipher::KeyIdOf(binary);
@@ -305,6 +313,37 @@ Nullable FieldCryptor::Encrypt(absl::string_view field, NullableValue value,
     return std::optional<std::string>(*std::move(out));
   }
   return rep_->RequireCipher(*f);
+}
+
+absl::Status FieldCryptor::EncryptTo(absl::string_view field, absl::string_view value,
+                                     absl::string_view record, std::string* out) const {
+  const FieldState* f = rep_->FindOrNull(field);
+  // The usual case, a randomized or deterministic field with what it needs, is one call.
+  if (f != nullptr && f->writer != nullptr && !(f->rule.bind_record && record.empty())) {
+    return f->writer->EncryptTextTo(value, f->Record(record), out);
+  }
+  return rep_->EncryptToSlow(field, f, value, record, out);
+}
+
+absl::Status FieldCryptor::Rep::EncryptToSlow(absl::string_view field, const FieldState* f,
+                                              absl::string_view value, absl::string_view record,
+                                              std::string* out) const {
+  absl::Status s = f == nullptr ? NotInPolicy(field) : CheckRecord(*f, record);
+  if (s.ok()) {
+    if (f->writer != nullptr) return f->writer->EncryptTextTo(value, f->Record(record), out);
+    if (f->ff1_writer != nullptr) {
+      auto encrypted = f->ff1_writer->Encrypt(value, f->Record(record));
+      if (encrypted.ok()) {
+        *out = *std::move(encrypted);
+        return absl::OkStatus();
+      }
+      s = encrypted.status();
+    } else {
+      s = RequireCipher(*f);
+    }
+  }
+  out->clear();
+  return s;
 }
 
 Nullable FieldCryptor::Decrypt(absl::string_view field, NullableValue stored,

@@ -78,6 +78,22 @@ TEST_P(FieldRoundTripTest, TextAndNullRoundTrip) {
   EXPECT_EQ(cryptor_->Decrypt(p.field, std::nullopt, "order-1").value(), std::nullopt);
 }
 
+// EncryptTo writes what Encrypt returns into the caller's string, whatever it held.
+TEST_P(FieldRoundTripTest, EncryptToWritesTheTextFormIntoTheCallersString) {
+  const RoundTrip& p = GetParam();
+  std::string out = "what the string held before, longer than some ciphertexts";
+  ASSERT_THAT(cryptor_->EncryptTo(p.field, p.value, "order-1", &out), IsOk());
+  EXPECT_THAT(cryptor_->Decrypt(p.field, out, "order-1").value(), Optional(std::string(p.value)));
+  const std::string first = Enc(p.field, p.value, "order-1");
+  const std::string second = Enc(p.field, p.value, "order-1");
+  EXPECT_EQ(out.size(), first.size());
+  if (first == second) {
+    EXPECT_EQ(out, first);  // deterministic and FF1: the very bytes of Encrypt
+  } else {
+    EXPECT_EQ(out.substr(0, 6), first.substr(0, 6));  // randomized: the same format and key
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllModes, FieldRoundTripTest, ::testing::ValuesIn(kRoundTrips),
                          [](const auto& p) { return std::string(p.param.name); });
 
@@ -335,6 +351,39 @@ TEST_F(FieldCryptorTest, VaultTokenFieldsAreNotEncryptedHere) {
               StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(cryptor->Mask("orders.card_number", "4111 1111 1111 1111").value(),
             std::optional<std::string>("**** 1111"));
+}
+
+TEST_F(FieldCryptorTest, EncryptToReusesTheStringAndLeavesItEmptyOnFailure) {
+  std::string out;
+  out.reserve(256);
+  const char* const buffer = out.data();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_THAT(cryptor_->EncryptTo("orders.customer_email", "jane@example.com", "order-1", &out),
+                IsOk());
+    EXPECT_EQ(out.data(), buffer);  // no allocation: the capacity was enough
+    EXPECT_THAT(cryptor_->Decrypt("orders.customer_email", out, "order-1").value(),
+                Optional(std::string("jane@example.com")));
+  }
+
+  const auto fails = [&](absl::string_view field, absl::string_view value, absl::string_view record,
+                         absl::StatusCode code) {
+    out = "stale ciphertext";
+    const absl::Status s = cryptor_->EncryptTo(field, value, record, &out);
+    EXPECT_THAT(s, StatusIs(code)) << field;
+    EXPECT_THAT(s.message(), HasSubstr(field));
+    EXPECT_TRUE(out.empty()) << field;
+  };
+  fails("orders.nope", "x", "order-1", absl::StatusCode::kNotFound);
+  fails("orders.customer_email", "jane@example.com", "", absl::StatusCode::kInvalidArgument);
+  fails("bookings.customer_phone", "+61 2 CALL ME", "booking-9",
+        absl::StatusCode::kInvalidArgument);
+
+  FieldRule rule;
+  rule.name = "orders.card_number";
+  rule.kind = FieldKind::kCard;
+  rule.protection = FieldProtection::kVaultToken;
+  cryptor_ = FieldCryptor::Create(*keyset_, Policy::Create({rule}).value()).value();
+  fails("orders.card_number", "4111111111111111", "order-1", absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(FieldCryptorTest, MasksPerRule) {
