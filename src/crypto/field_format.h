@@ -77,6 +77,14 @@ size_t Base64UrlEncodePortableTo(absl::string_view bytes, char* out);
 // The encoder of at most `max_level` (2: AVX2, 1: SSSE3, 0: portable) that the CPU has:
 // lets the tests run every encoder this CPU can. Base64UrlEncodeTo is level 2.
 size_t Base64UrlEncodeAtLevelTo(int max_level, absl::string_view bytes, char* out);
+// The fastest form, for a caller that owns scratch space on both sides (the field hot
+// path, whose binary and text forms are on its stack): `in` holds `size` bytes and then
+// kBase64Slack writable bytes, which are overwritten with zeros; `out` has room for
+// Base64UrlEncodedSize(size) + kBase64Slack characters, those past the encoding being
+// scratch. With AVX2 the encoding is whole 24-byte steps over the zero-padded input, with
+// no tail to handle; otherwise Base64UrlEncodeTo. Returns Base64UrlEncodedSize(size).
+inline constexpr size_t kBase64Slack = 32;
+size_t Base64UrlEncodePaddedTo(uint8_t* in, size_t size, char* out);
 absl::StatusOr<std::string> Base64UrlDecode(absl::string_view text);
 
 // Lower-case hex of the first ceil(bits/8) bytes of `mac`, with the unused low bits of the

@@ -114,6 +114,24 @@ TEST_P(FieldCipherTest, RoundTripsIncludingEmptyAndBinaryValues) {
   }
 }
 
+// EncryptText builds binary ciphertexts of up to 512 bytes and their text on the stack and
+// longer ones on the heap: every length across that boundary, in both modes.
+TEST_P(FieldCipherTest, TextFormOnBothSidesOfTheStackBuffer) {
+  auto cipher = Make();
+  for (size_t n = 440; n <= 520; ++n) {
+    const std::string value(n, static_cast<char>('a' + n % 26));
+    auto text = cipher->EncryptText(value, "order-1");
+    ASSERT_THAT(text, IsOk());
+    EXPECT_EQ(*cipher->DecryptText(*text, "order-1"), value) << n;
+    auto binary = internal::Base64UrlDecode(*text);
+    ASSERT_THAT(binary, IsOk());
+    EXPECT_EQ(*cipher->Decrypt(*binary, "order-1"), value) << n;
+    if (GetParam().mode == FieldMode::kDeterministic) {
+      EXPECT_EQ(*text, internal::Base64UrlEncode(*cipher->Encrypt(value, "order-1"))) << n;
+    }
+  }
+}
+
 TEST_P(FieldCipherTest, HeaderCarriesFormatAndKeyId) {
   auto cipher = Make("orders.phone", 0xDEADBEEF);
   const std::string ct = *cipher->Encrypt("x");

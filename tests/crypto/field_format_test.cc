@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -147,7 +148,8 @@ TEST(FieldFormatTest, Base64UrlEncodeMatchesOpenSslForEveryLength) {
 }
 
 // Every encoder (on x86-64: AVX2 from 24 bytes, SSSE3 from 16, each with an overlapping
-// last step from the input's final 16 bytes and a scalar tail; the portable one), for
+// last step from the input's final 16 bytes and a scalar tail; the portable one; the
+// padded form, whole AVX2 steps over zero-padded input), for
 // every length up to 300 and inputs that reach every character: against absl's web-safe
 // base64, which has no padding. Each input
 // sits alone in an allocation of its exact size (a sanitizer build catches any read past
@@ -180,6 +182,16 @@ TEST(FieldFormatTest, Base64UrlEncodeToMatchesAbslForEveryLengthAndStaysInBounds
         EXPECT_EQ(buf.substr(0, 16), std::string(16, kCanary)) << n;
         EXPECT_EQ(buf.substr(16 + want.size()), std::string(16, kCanary)) << n;
       }
+      // The padded form: the input with its slack (garbage, which it zeroes) in one
+      // allocation of exactly that size, the output with its slack and canaries after it.
+      std::unique_ptr<uint8_t[]> padded(new uint8_t[n + kBase64Slack]);
+      std::memcpy(padded.get(), in.get(), n);
+      std::memset(padded.get() + n, 0xa5, kBase64Slack);
+      std::string out(want.size() + kBase64Slack + 16, kCanary);
+      EXPECT_EQ(Base64UrlEncodePaddedTo(padded.get(), n, out.data()), want.size()) << n;
+      EXPECT_EQ(out.substr(0, want.size()), want) << n;
+      EXPECT_EQ(out.substr(want.size() + kBase64Slack), std::string(16, kCanary)) << n;
+
       EXPECT_EQ(Base64UrlEncode(bytes), want) << n;
       EXPECT_EQ(Base64UrlDecode(want).value(), bytes) << n;
     }
