@@ -262,12 +262,6 @@ int SimdLevel() {
 }  // namespace
 
 size_t Base64UrlEncodeTo(absl::string_view bytes, char* out) {
-#ifdef PIICRYPT_BASE64_SSSE3
-  // Field ciphertexts (21 bytes and more) go straight to AVX2 where the CPU has it.
-  if (bytes.size() >= 24 && SimdLevel() == 2) {
-    return EncodeAvx2(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), out);
-  }
-#endif
   return Base64UrlEncodeAtLevelTo(2, bytes, out);
 }
 

@@ -319,7 +319,7 @@ absl::Status FieldCryptor::EncryptTo(absl::string_view field, absl::string_view 
                                      absl::string_view record, std::string* out) const {
   const FieldState* f = rep_->FindOrNull(field);
   // The usual case, a randomized or deterministic field with what it needs, is one call.
-  if (f != nullptr && f->writer != nullptr && !(f->rule.bind_record && record.empty())) {
+  if (f != nullptr && f->writer != nullptr && rep_->CheckRecord(*f, record).ok()) {
     return f->writer->EncryptTextTo(value, f->Record(record), out);
   }
   return rep_->EncryptToSlow(field, f, value, record, out);
