@@ -25,7 +25,8 @@ void AddKatCommand(CLI::App& app, int& exit_code) {
   auto files = std::make_shared<std::vector<std::string>>();
   CLI::App* kat = app.add_subcommand(
       "kat", "Run Wycheproof-format known-answer test files and check every case.");
-  kat->add_option("FILE", *files, "Wycheproof JSON files (testvectors_v1/*.json of C2SP/wycheproof)")
+  kat->add_option("FILE", *files,
+                  "Wycheproof JSON files (testvectors_v1/*.json of C2SP/wycheproof)")
       ->required();
   kat->footer(absl::StrCat(
       "Every case is checked: \"valid\" cases must produce the expected output, \"invalid\" "
