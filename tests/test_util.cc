@@ -14,6 +14,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
 
 namespace piicrypt::testing {
 
@@ -23,7 +24,14 @@ std::string WycheproofDir() {
 }
 
 std::string WycheproofFile(absl::string_view name) {
-  return absl::StrCat(WycheproofDir(), "/", name);
+  std::string path = absl::StrCat(WycheproofDir(), "/", name);
+  if (!std::filesystem::is_regular_file(path)) {
+    ADD_FAILURE() << "Wycheproof test vector file " << path << " is missing. The vectors are "
+                  << "not part of this repository: clone https://github.com/C2SP/wycheproof "
+                  << "and run the tests with PIICRYPT_WYCHEPROOF_DIR=<clone>/testvectors_v1 "
+                  << "(default: ../shared/testdata/wycheproof beside the source tree).";
+  }
+  return path;
 }
 
 std::string TestDataFile(absl::string_view name) {
@@ -66,8 +74,7 @@ CommandResult RunCommand(const std::string& command, const std::string& stdin_da
     std::ofstream f(in, std::ios::binary);
     f << stdin_data;
   }
-  const std::string full =
-      absl::StrCat("(", command, ") <'", in, "' >'", out, "' 2>'", err, "'");
+  const std::string full = absl::StrCat("(", command, ") <'", in, "' >'", out, "' 2>'", err, "'");
   const int status = std::system(full.c_str());
   CommandResult result;
   if (status != -1 && WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);

@@ -14,7 +14,10 @@
 
 namespace piicrypt::testing {
 
-// ../shared/testdata/wycheproof/ beside the source tree (PIICRYPT_WYCHEPROOF_DIR overrides).
+// The Wycheproof test vectors (C2SP/wycheproof, testvectors_v1/) are not in this repository:
+// the directory named by PIICRYPT_WYCHEPROOF_DIR, else ../shared/testdata/wycheproof/ beside
+// the source tree. WycheproofFile records a test failure (never a skip) that says how to
+// provide them when the file is missing.
 std::string WycheproofDir();
 std::string WycheproofFile(absl::string_view name);
 // tests/testdata/ in the source tree.

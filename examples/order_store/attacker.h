@@ -1,6 +1,6 @@
 // attacker.h: what someone who steals the database files can read in them.
 //
-// The attacker of DESIGN.md's threat model: a copy of the database (SQL injection, a leaked
+// The attacker of docs/SPEC.md's threat model: a copy of the database (SQL injection, a leaked
 // dump, a stolen backup), but no KEK. They look at it two ways: the SQL text of
 // `sqlite3 FILE .dump`, and the raw bytes of every file SQLite keeps beside it (the
 // write-ahead log, its index, a rollback journal), where rows no longer in the tables may

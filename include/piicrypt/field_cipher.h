@@ -1,5 +1,5 @@
 // field_cipher.h: encrypts and decrypts one field (a CONTEXT such as
-// "orders.customer_email") under one data key, in the wire format of DESIGN.md.
+// "orders.customer_email") under one data key, in the stored format of docs/SPEC.md.
 //
 //   PIICRYPT_ASSIGN_OR_RETURN(
 //       auto cipher, piicrypt::FieldCipher::Create(key_id, root_material, "orders.phone",
@@ -81,7 +81,7 @@ class FieldCipher {
 // field API). Thread safety: const and safe to call from many threads.
 class BlindIndexer {
  public:
-  // REQUIRES: 1 <= bits <= 256 (policies demand at least 8; see docs/FORMAT.md).
+  // REQUIRES: 1 <= bits <= 256 (policies demand at least 8; see docs/SPEC.md).
   static absl::StatusOr<std::unique_ptr<BlindIndexer>> Create(const SecretData& root_material,
                                                               absl::string_view context,
                                                               int bits);

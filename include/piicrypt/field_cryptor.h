@@ -23,7 +23,7 @@
 //   LOG(INFO) << *cryptor->Mask("orders.customer_email", email).value();  // "j***@example.com"
 //
 // Forms: Encrypt/Decrypt use the text form for string columns (base64url of the binary
-// form, DESIGN.md; FF1 values keep their own format), EncryptBinary/DecryptBinary the
+// form, docs/SPEC.md; FF1 values keep their own format), EncryptBinary/DecryptBinary the
 // binary form for BLOB/bytes columns (randomized and deterministic fields only).
 //
 // Records: `record` (for example the order's primary key) is bound into the ciphertext of

@@ -101,7 +101,7 @@ class FormatPreservingField {
   // With an FF1 key of 16, 24 or 32 bytes (AES-128, -192, -256), held by the caller.
   static absl::StatusOr<std::unique_ptr<FormatPreservingField>> CreateWithKey(
       const FpeFieldOptions& options, const SecretData& ff1_key);
-  // With the FF1 key derived from a data key's 32-byte root material (DESIGN.md: HKDF-
+  // With the FF1 key derived from a data key's 32-byte root material (docs/SPEC.md: HKDF-
   // SHA256, purpose "ff1", the field's context; AES-256).
   static absl::StatusOr<std::unique_ptr<FormatPreservingField>> CreateFromRoot(
       const FpeFieldOptions& options, const SecretData& root_material);

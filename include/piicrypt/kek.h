@@ -1,6 +1,6 @@
 // kek.h: key-encryption keys (KEKs), the keys that keysets are stored under.
 //
-// A KEK never sits beside the data. It is named by a URI (DESIGN.md, key hierarchy):
+// A KEK never sits beside the data. It is named by a URI (docs/SPEC.md, key hierarchy):
 //
 //   file:/etc/piicrypt/kek.key
 //       32 random bytes in a file of mode 0600, for development and small deployments.

@@ -2,7 +2,7 @@
 //
 // A keyset holds data keys. Each key has a random non-zero 32-bit id, a status, a creation
 // time and 32 bytes of root material; exactly one ENABLED key is the primary. Field keys are
-// derived from a key's root material (HKDF-SHA256, DESIGN.md) when first needed and cached;
+// derived from a key's root material (HKDF-SHA256, docs/SPEC.md) when first needed and cached;
 // they are never stored.
 //
 //   // Provisioning (or `piicrypt keyset create --kek URI --out FILE`):
@@ -136,7 +136,7 @@ class Keyset {
                                           absl::string_view record = {}) const;
 
   // Blind indexers of field `context` under every ENABLED key, the primary first: during a
-  // rotation a lookup computes the index under each and queries them all (DESIGN.md).
+  // rotation a lookup computes the index under each and queries them all (docs/SPEC.md).
   absl::StatusOr<std::vector<std::pair<uint32_t, std::shared_ptr<const BlindIndexer>>>>
   BlindIndexersFor(absl::string_view context, int bits) const;
 

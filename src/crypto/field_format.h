@@ -1,4 +1,4 @@
-// field_format.h: the field wire format of DESIGN.md, in one bounds-checked module.
+// field_format.h: the field format of docs/SPEC.md, in one bounds-checked module.
 //
 //   randomized:    0x01 || key_id(4) || nonce(12) || ciphertext || tag(16)   (AES-256-GCM)
 //   deterministic: 0x02 || key_id(4) || siv(16) || ciphertext                (AES-SIV-256)
@@ -6,7 +6,7 @@
 //   text form: base64url without padding (RFC 4648 section 5)
 //   field keys: HKDF-SHA256(salt = "", ikm = root, info = "piicrypt/v1/" PURPOSE "/" CONTEXT)
 //
-// The format is documented in prose in docs/FORMAT.md and pinned by the golden
+// The format is documented in prose in docs/SPEC.md and pinned by the golden
 // ciphertexts in tests/testdata/golden_ciphertexts.json.
 #ifndef PIICRYPT_SRC_CRYPTO_FIELD_FORMAT_H_
 #define PIICRYPT_SRC_CRYPTO_FIELD_FORMAT_H_
@@ -22,7 +22,7 @@
 
 namespace piicrypt::internal {
 
-// Key purposes of DESIGN.md's derivation, with their key sizes.
+// Key purposes of the field key derivation (docs/SPEC.md), with their key sizes.
 enum class FieldPurpose { kAead, kDaead, kBlindIndex, kFf1, kToken };
 absl::string_view PurposeName(FieldPurpose purpose);  // "aead", "daead", "bidx", "ff1", "token"
 size_t PurposeKeySize(FieldPurpose purpose);          // 32, 64, 32, 32, 32

@@ -1,4 +1,4 @@
-// MaskValue: the display masks of DESIGN.md.
+// MaskValue: the display masks of docs/FIELDS.md.
 #include <unicode/uchar.h>
 
 #include <string>

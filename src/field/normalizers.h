@@ -1,4 +1,4 @@
-// normalizers.h: the blind-index normalizers of DESIGN.md (e-mail, phone, name, exact).
+// normalizers.h: the blind-index normalizers of docs/SPEC.md (e-mail, phone, name, exact).
 //
 // Every normalizer either returns the normalized form or kInvalidArgument with a reason
 // that never quotes the value; the caller prefixes the field name.

@@ -1,4 +1,4 @@
-// `piicrypt encrypt | decrypt | blind-index`: the command-line contract of DESIGN.md.
+// `piicrypt encrypt | decrypt | blind-index`: the command line of docs/CLI.md.
 #include <string>
 #include <vector>
 

@@ -1,4 +1,4 @@
-// `piicrypt tokenize` and `piicrypt detokenize`: the command-line contract of DESIGN.md;
+// `piicrypt tokenize` and `piicrypt detokenize`: the command line of docs/CLI.md;
 // `piicrypt rekey-tokens`' help (its runs are in tests/token/tokenizer_test.cc).
 #include <fstream>
 #include <string>

@@ -1,4 +1,4 @@
-// The wire format of DESIGN.md: parsing bounds, associated data, base64url, blind-index
+// The field format of docs/SPEC.md: parsing bounds, associated data, base64url, blind-index
 // truncation, and field-key derivation.
 #include "src/crypto/field_format.h"
 

@@ -104,7 +104,7 @@ TEST_F(FieldCryptorTest, TextFormIsTheWireFormatUnderThePrimary) {
   EXPECT_EQ(binary->size(), internal::kRandomizedOverhead + 16);
   EXPECT_EQ((*binary)[0], '\x01');
   EXPECT_EQ(FieldCipher::KeyIdOfText(ct).value(), keyset_->primary_key_id());
-  // The keyset's own decryption agrees: the format is the one of DESIGN.md.
+  // The keyset's own decryption agrees: the format is the one of docs/SPEC.md.
   EXPECT_EQ(keyset_->DecryptText("orders.customer_email", ct, "order-1").value(),
             "jane@example.com");
   EXPECT_EQ(cryptor_->WriteKeyId("orders.customer_email").value(), keyset_->primary_key_id());

@@ -1,5 +1,5 @@
 // Interoperability: piicrypt's ciphertexts and blind indexes, checked by an independent
-// implementation of DESIGN.md's formats (tests/interop/verify.py on Debian's
+// implementation of docs/SPEC.md's formats (tests/interop/verify.py on Debian's
 // python3-cryptography), with the key material that `piicrypt keyset export-cleartext`
 // prints. What ships is exactly what the format document says.
 #include <cstdint>

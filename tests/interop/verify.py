@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Checks piicrypt's field ciphertexts and blind indexes with an independent implementation
-of DESIGN.md's formats: Debian's python3-cryptography (AESGCM, HKDF, HMAC, CMAC, AES-CTR;
+of docs/SPEC.md's formats: Debian's python3-cryptography (AESGCM, HKDF, HMAC, CMAC, AES-CTR;
 RFC 5297 S2V written out, since OpenSSL's AES-SIV behind AESSIV rejects an empty plaintext).
 
     /usr/bin/python3 tests/interop/verify.py KEYS.json CASES.json

@@ -1,4 +1,4 @@
-// `piicrypt kek ...` and `piicrypt keyset ...`: the command-line contract of DESIGN.md.
+// `piicrypt kek ...` and `piicrypt keyset ...`: the command line of docs/CLI.md.
 #include <sys/stat.h>
 
 #include <algorithm>

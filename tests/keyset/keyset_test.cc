@@ -290,7 +290,7 @@ TEST(KeysetTest, FieldCiphersAreRoutedByKeyIdAndCached) {
   ASSERT_THAT(c, IsOk());
   EXPECT_EQ((*c)->key_id(), *second);
 
-  // Field keys are derived exactly as DESIGN.md says: a cipher made from the raw material
+  // Field keys are derived exactly as docs/SPEC.md says: a cipher made from the raw material
   // by FieldCipher::Create reads what the keyset's cipher wrote.
   auto material = keyset.KeyMaterial(*second, InsecureSecretKeyAccess::Get());
   ASSERT_THAT(material, IsOk());

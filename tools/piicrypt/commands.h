@@ -1,6 +1,6 @@
 // commands.h: the subcommands of the piicrypt tool. Each group registers its subcommands
 // on the app; a subcommand's callback stores its exit status in `exit_code`:
-// 0 success, 1 failed operation, 2 bad usage (DESIGN.md, command-line contract).
+// 0 success, 1 failed operation, 2 bad usage (docs/CLI.md).
 #ifndef PIICRYPT_TOOLS_PIICRYPT_COMMANDS_H_
 #define PIICRYPT_TOOLS_PIICRYPT_COMMANDS_H_
 

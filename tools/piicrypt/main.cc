@@ -1,5 +1,5 @@
 // piicrypt: key management, field encryption and known-answer tests from the command line.
-// The subcommands and their exit codes are the contract of DESIGN.md.
+// The subcommands and their exit codes are documented in docs/CLI.md.
 #include <iostream>
 #include <string>
 
