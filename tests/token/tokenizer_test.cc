@@ -829,6 +829,13 @@ TEST_P(TokenizerTest, RekeyTokensCommand) {
             2);
 }
 
+// The value of `s` as text, or its error: for comparisons that must fail, not crash, when
+// the code a test guards is broken.
+template <typename T>
+std::string Or(const absl::StatusOr<T>& s) {
+  return s.ok() ? absl::StrCat(*s) : s.status().ToString();
+}
+
 // An entry as written before expiry times were authenticated (entry format version 1:
 // the ciphertext's record is the token alone), with the lookup of a deterministic field.
 void InsertVersion1Entry(const Keyset& keyset, const TokenStore& store, const std::string& field,
@@ -884,8 +891,8 @@ TEST_P(TokenizerTest, SwappedLookupsAreDetectedAndNothingIsDeleted) {
   EXPECT_THAT(t2->EraseValue(card_a), StatusIs(absl::StatusCode::kDataLoss));
   EXPECT_THAT(t2->EraseValue(card_b), StatusIs(absl::StatusCode::kDataLoss));
   // Both entries are still there, each with its own value.
-  EXPECT_EQ(*t2->Detokenize(a), card_a);
-  EXPECT_EQ(*t2->Detokenize(b), card_b);
+  EXPECT_EQ(Or(t2->Detokenize(a)), card_a);
+  EXPECT_EQ(Or(t2->Detokenize(b)), card_b);
 }
 
 // Rewriting an entry's expiry time (to revive an expired token, or to mark a live one as
@@ -908,7 +915,7 @@ TEST_P(TokenizerTest, RewrittenExpiryTimesDoNotDetokenize) {
   for (const std::string& rewrite : rewrites) {
     SCOPED_TRACE(rewrite);
     const std::string token = *t->Tokenize("jane@example.com");
-    ASSERT_EQ(*t->Detokenize(token), "jane@example.com");
+    ASSERT_EQ(Or(t->Detokenize(token)), "jane@example.com");
     ASSERT_THAT(
         store_loc_.Sql(absl::StrCat("UPDATE piicrypt_tokens SET expires_at = ", rewrite,
                                     " WHERE field = '", Field("f"), "' AND token = '", token, "'")),
@@ -954,7 +961,7 @@ TEST_P(TokenizerTest, Version1EntriesAreRefusedUntilRekeyUpgradesThem) {
   EXPECT_THAT(std::string(refused.status().message()), HasSubstr("rekey-tokens"));
   EXPECT_THAT(d->Tokenize("jane@example.com"), StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_THAT(r->Detokenize("tok-ann"), StatusIs(absl::StatusCode::kFailedPrecondition));
-  EXPECT_EQ(*r->EraseValue("eve@example.com"), 1);  // erasure needs no expiry
+  EXPECT_EQ(Or(r->EraseValue("eve@example.com")), "1");  // erasure needs no expiry
 
   // Under the primary key already, and upgraded all the same; the expiry is kept.
   RekeyStats stats = RekeyAll(*d, 10);
@@ -964,11 +971,11 @@ TEST_P(TokenizerTest, Version1EntriesAreRefusedUntilRekeyUpgradesThem) {
   EXPECT_EQ(stats.current, 0);
   stats = RekeyAll(*r, 10);
   EXPECT_EQ(stats.upgraded, 1);
-  EXPECT_EQ(*d->Detokenize("tok-jane"), "jane@example.com");
-  EXPECT_EQ(*d->Tokenize("jane@example.com"), "tok-jane");
-  EXPECT_EQ(*d->Tokenize("bob@example.com"), "tok-bob");
+  EXPECT_EQ(Or(d->Detokenize("tok-jane")), "jane@example.com");
+  EXPECT_EQ(Or(d->Tokenize("jane@example.com")), "tok-jane");
+  EXPECT_EQ(Or(d->Tokenize("bob@example.com")), "tok-bob");
   EXPECT_EQ((*store_->Find(Field("det"), "tok-bob"))->expires_unix_seconds, 4000000000);
-  EXPECT_EQ(*r->Detokenize("tok-ann"), "ann@example.com");
+  EXPECT_EQ(Or(r->Detokenize("tok-ann")), "ann@example.com");
   stats = RekeyAll(*d, 10);
   EXPECT_EQ(stats.current, 2);
   EXPECT_EQ(stats.upgraded, 0);
@@ -1016,8 +1023,8 @@ TEST_P(TokenizerTest, NulBytesAndInvalidUtf8GetTheSameAnswerOnBothStores) {
     EXPECT_THAT(store_->DeleteExpired(bad_field, 0), StatusIs(absl::StatusCode::kInvalidArgument));
   }
   // The token itself is untouched and still the value's.
-  EXPECT_EQ(*t->Detokenize(token), "4111 1111 1111 1111");
-  EXPECT_EQ(*t->Tokenize("4111 1111 1111 1111"), token);
+  EXPECT_EQ(Or(t->Detokenize(token)), "4111 1111 1111 1111");
+  EXPECT_EQ(Or(t->Tokenize("4111 1111 1111 1111")), token);
   // A format that keeps the value's other bytes in the token refuses such values up front.
   auto preserve = Make(TokenizerOptions(), "preserve");
   EXPECT_THAT(preserve->Tokenize(std::string("ab\0cd12", 7)),
