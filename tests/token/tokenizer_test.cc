@@ -798,6 +798,7 @@ TEST_P(TokenizerTest, RekeyTokensCommand) {
   CommandResult run = RunCommand(base + "rekey-tokens --batch 2" + common);
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_THAT(run.out, HasSubstr(absl::StrCat(Field("card"), ": 3 entries: 3 re-encrypted")));
+  EXPECT_THAT(run.out, HasSubstr("(0 duplicates, 0 upgraded from entry format 1)"));
   EXPECT_THAT(run.out, HasSubstr("0 unreadable"));
   for (const auto& [token, value] : tokens) {
     EXPECT_THAT(run.out + run.err, Not(HasSubstr(value)));
@@ -939,6 +940,21 @@ TEST_P(TokenizerTest, RewrittenExpiryTimesDoNotDetokenize) {
               IsOk());
   EXPECT_THAT(det->Detokenize(token), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(det->Tokenize("bob@example.com"), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// A row moved to another field (its `field` column rewritten) does not detokenize there,
+// and its lookup finds nothing: the field is the ciphertext's CONTEXT, and lookups are
+// keyed per field.
+TEST_P(TokenizerTest, RowMovedToAnotherFieldDoesNotDetokenize) {
+  auto from = Make(TokenizerOptions(), "from"), to = Make(TokenizerOptions(), "to");
+  const std::string token = *from->Tokenize("jane@example.com");
+  ASSERT_THAT(store_loc_.Sql(absl::StrCat("UPDATE piicrypt_tokens SET field = '", Field("to"),
+                                          "' WHERE field = '", Field("from"), "'")),
+              IsOk());
+  EXPECT_THAT(to->Detokenize(token), StatusIs(absl::StatusCode::kInvalidArgument));
+  auto fresh = to->Tokenize("jane@example.com");
+  ASSERT_THAT(fresh, IsOk());
+  EXPECT_NE(*fresh, token);
 }
 
 // Entries of format version 1 (expiry not authenticated) do not detokenize, and their
