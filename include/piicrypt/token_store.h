@@ -1,7 +1,8 @@
 // token_store.h: where vault tokens live: SQLite (embedded) or PostgreSQL (shared).
 //
 // A token store keeps, per field, two mappings and nothing else:
-//   token  -> randomized ciphertext of the value, bound to the token (record = token)
+//   token  -> randomized ciphertext of the value, bound to the token and its expiry time
+//             (the entry format of docs/TOKENS.md)
 //   lookup -> token     (deterministic fields only; lookup = HMAC of the value under the
 //                        field's "token" key, so equal values find their one token)
 // A dump of the store therefore yields field names, tokens, ciphertexts (which reveal the
@@ -25,6 +26,11 @@
 // Both create their schema on first use and record its version in the table
 // piicrypt_schema_version; a store written by a newer library is refused
 // (kFailedPrecondition) rather than misread.
+//
+// Strings: every string argument (field, token, lookup, ciphertext) must be UTF-8 without
+// NUL bytes, which PostgreSQL's TEXT requires; stores opened by Open refuse anything else
+// with kInvalidArgument, on SQLite too, so that both give the same answer to every call.
+// A store does not authenticate what it returns: the Tokenizer does (tokenizer.h).
 //
 // Errors: a store that cannot be reached, is locked for longer than `timeout`, or does not
 // answer within `timeout` gives kUnavailable: never a wrong or partial answer. A corrupt
@@ -61,7 +67,8 @@ struct TokenStoreOptions {
 // One row of the store.
 struct TokenEntry {
   std::string token;
-  // The value's randomized field ciphertext (text form), bound to `token`.
+  // The value's randomized field ciphertext (text form), bound to `token` and
+  // `expires_unix_seconds` (docs/TOKENS.md, "Entry format").
   std::string ciphertext;
   // Unix seconds after which the token no longer detokenizes; 0 for never.
   int64_t expires_unix_seconds = 0;

@@ -58,11 +58,20 @@
 // Vaultless tokens carry no key id: they use `vaultless_key_id` (default: the primary at
 // Create), which must therefore be fixed in the field's configuration (docs/TOKENS.md).
 //
+// Store entries are never taken on trust: an entry's ciphertext is bound to its token and
+// expiry time (docs/TOKENS.md, "Entry format"), and an entry found by a value's lookup is
+// decrypted and compared with the value before its token is returned or deleted.
+//
 // Errors (messages name the field, never the value or the token's value):
-//   kInvalidArgument     a value that does not fit the format; bad options
+//   kInvalidArgument     a value that does not fit the format; bad options; a store entry
+//                        that does not authenticate (its ciphertext, token or expiry time
+//                        was altered)
 //   kNotFound            an unknown token (Detokenize, DeleteToken)
-//   kFailedPrecondition  an expired token; a token under a disabled key; vault-only
-//                        operations on a vaultless tokenizer
+//   kFailedPrecondition  an expired token; a token under a disabled key; an entry of format
+//                        version 1 (run Rekey); vault-only operations on a vaultless
+//                        tokenizer
+//   kDataLoss            a value's lookup leads to an entry of another value (the store
+//                        was altered): nothing is returned or deleted
 //   kResourceExhausted   no free token after max_attempts draws (see Collisions)
 //   kUnavailable         the store is down, locked or slow (token_store.h)
 //
@@ -146,8 +155,10 @@ struct RekeyStats {
   int64_t duplicates = 0;  // of `rekeyed`: the value already had a token under the primary
                            // key (made while this entry's key was disabled), so this one
                            // lost its lookup; it still detokenizes
-  int64_t unreadable = 0;  // under a disabled, destroyed or unknown key, or corrupt:
-                           // left under their key
+  int64_t upgraded = 0;    // of `rekeyed`: entries of format version 1, now version 2
+                           // (docs/TOKENS.md, "Entry format")
+  int64_t unreadable = 0;  // under a disabled, destroyed or unknown key, or corrupt or
+                           // altered (not authentic): left as they are
   // The last token read: `after` for the next call.
   std::string last_token;
   // True when the field has no entries after `last_token`.
@@ -160,6 +171,7 @@ struct RekeyStats {
     current += page.current;
     changed += page.changed;
     duplicates += page.duplicates;
+    upgraded += page.upgraded;
     unreadable += page.unreadable;
     last_token = page.last_token;
     done = page.done;
@@ -213,8 +225,11 @@ class Tokenizer {
   //     total += page;
   //   }
   //
-  // Entries under a disabled key are counted as unreadable and left alone: enable the
-  // key, rekey, then disable it. REQUIRES: limit >= 1.
+  // Every entry is decrypted first; entries of format version 1 (written before expiry
+  // times were authenticated) are rewritten in version 2 even when already under the
+  // primary key (counted as upgraded). Entries under a disabled key, and entries that do
+  // not authenticate, are counted as unreadable and left alone: enable the key, rekey,
+  // then disable it. REQUIRES: limit >= 1.
   virtual absl::StatusOr<RekeyStats> Rekey(absl::string_view after, size_t limit) const = 0;
 
   virtual const TokenizerOptions& options() const = 0;

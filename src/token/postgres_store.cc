@@ -248,14 +248,8 @@ absl::Status InitSchema(Connection& c, absl::Time deadline) {
     if (r == nullptr || PQntuples(r.get()) != 1) {
       return absl::InternalError(absl::StrCat(kPrefix, "cannot read the schema version"));
     }
-    if (PQgetisnull(r.get(), 0, 0)) {
-      const std::string insert = absl::StrCat(
-          "INSERT INTO piicrypt_schema_version (version) VALUES (", kTokenSchemaVersion, ")");
-      return RunSql(c, insert.c_str(), deadline, "cannot write the schema version", error)
-          .status();
-    }
     int64_t version = 0;
-    if (!absl::SimpleAtoi(PQgetvalue(r.get(), 0, 0), &version)) {
+    if (!PQgetisnull(r.get(), 0, 0) && !absl::SimpleAtoi(PQgetvalue(r.get(), 0, 0), &version)) {
       return absl::DataLossError(absl::StrCat(kPrefix, "unreadable schema version"));
     }
     if (version > kTokenSchemaVersion) {
@@ -263,7 +257,10 @@ absl::Status InitSchema(Connection& c, absl::Time deadline) {
           absl::StrCat(kPrefix, "schema version ", version, " is newer than this library's (",
                        kTokenSchemaVersion, ")"));
     }
-    return absl::OkStatus();
+    if (version == kTokenSchemaVersion) return absl::OkStatus();
+    const std::string insert = absl::StrCat(
+        "INSERT INTO piicrypt_schema_version (version) VALUES (", kTokenSchemaVersion, ")");
+    return RunSql(c, insert.c_str(), deadline, "cannot write the schema version", error).status();
   }();
   if (!status.ok()) {
     if (!c.broken) RunSql(c, "ROLLBACK", deadline, "cannot roll back", error).IgnoreError();
@@ -272,13 +269,14 @@ absl::Status InitSchema(Connection& c, absl::Time deadline) {
   return RunSql(c, "COMMIT", deadline, "cannot commit the schema", error).status();
 }
 
-TokenEntry ReadEntry(const PGresult* r, int row) {
+// A row as it is stored; an expiry time that does not parse is kDataLoss, never 0.
+absl::StatusOr<TokenEntry> ReadEntry(const PGresult* r, int row) {
   TokenEntry entry;
   entry.token.assign(PQgetvalue(r, row, 0), PQgetlength(r, row, 0));
   entry.ciphertext.assign(PQgetvalue(r, row, 1), PQgetlength(r, row, 1));
   if (!PQgetisnull(r, row, 2) &&
       !absl::SimpleAtoi(PQgetvalue(r, row, 2), &entry.expires_unix_seconds)) {
-    entry.expires_unix_seconds = 0;
+    return absl::DataLossError(absl::StrCat(kPrefix, "an expiry time is not an integer"));
   }
   return entry;
 }
@@ -341,7 +339,10 @@ class PostgresTokenStore : public TokenStore {
     PIICRYPT_ASSIGN_OR_RETURN(ResultPtr r,
                               Run(kList, {f.c_str(), a.c_str(), l.c_str()}, "cannot list tokens"));
     std::vector<TokenEntry> out;
-    for (int i = 0; i < PQntuples(r.get()); ++i) out.push_back(ReadEntry(r.get(), i));
+    for (int i = 0; i < PQntuples(r.get()); ++i) {
+      PIICRYPT_ASSIGN_OR_RETURN(TokenEntry entry, ReadEntry(r.get(), i));
+      out.push_back(std::move(entry));
+    }
     return out;
   }
 
@@ -375,7 +376,8 @@ class PostgresTokenStore : public TokenStore {
     const std::string f(field), k(key);
     PIICRYPT_ASSIGN_OR_RETURN(ResultPtr r, Run(which, {f.c_str(), k.c_str()}, "cannot read a token"));
     if (PQntuples(r.get()) == 0) return std::optional<TokenEntry>();
-    return std::optional<TokenEntry>(ReadEntry(r.get(), 0));
+    PIICRYPT_ASSIGN_OR_RETURN(TokenEntry entry, ReadEntry(r.get(), 0));
+    return std::optional<TokenEntry>(std::move(entry));
   }
 
   // Runs a prepared statement. A connection that turns out dead (say, the server was

@@ -3,6 +3,7 @@
 list(APPEND PIICRYPT_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/postgres_store.cc
   ${CMAKE_CURRENT_LIST_DIR}/sqlite_store.cc
+  ${CMAKE_CURRENT_LIST_DIR}/token_entry.cc
   ${CMAKE_CURRENT_LIST_DIR}/token_format.cc
   ${CMAKE_CURRENT_LIST_DIR}/token_store.cc
   ${CMAKE_CURRENT_LIST_DIR}/tokenizer.cc

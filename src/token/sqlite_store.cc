@@ -149,20 +149,19 @@ absl::Status InitSchema(sqlite3* db) {
     StmtPtr stmt(raw);
     rc = sqlite3_step(stmt.get());
     if (rc != SQLITE_ROW) return SqliteError(rc, "cannot read the schema version");
-    if (sqlite3_column_type(stmt.get(), 0) == SQLITE_NULL) {
-      return Exec(db,
-                  absl::StrCat("INSERT INTO piicrypt_schema_version (version) VALUES (",
-                               kTokenSchemaVersion, ")")
-                      .c_str(),
-                  "cannot write the schema version");
-    }
-    const int64_t version = sqlite3_column_int64(stmt.get(), 0);
+    const bool empty = sqlite3_column_type(stmt.get(), 0) == SQLITE_NULL;
+    const int64_t version = empty ? 0 : sqlite3_column_int64(stmt.get(), 0);
     if (version > kTokenSchemaVersion) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("token store (sqlite): schema version ", version,
-                       " is newer than this library's (", kTokenSchemaVersion, ")"));
+      return absl::FailedPreconditionError(absl::StrCat("token store (sqlite): schema version ",
+                                                        version, " is newer than this library's (",
+                                                        kTokenSchemaVersion, ")"));
     }
-    return absl::OkStatus();
+    if (version == kTokenSchemaVersion) return absl::OkStatus();
+    return Exec(db,
+                absl::StrCat("INSERT INTO piicrypt_schema_version (version) VALUES (",
+                             kTokenSchemaVersion, ")")
+                    .c_str(),
+                "cannot write the schema version");
   }();
   if (!status.ok()) {
     sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -244,10 +243,19 @@ class SqliteTokenStore : public TokenStore {
     sqlite3_bind_int64(stmt, 3,
                        static_cast<int64_t>(std::min<size_t>(limit, std::numeric_limits<int>::max())));
     std::vector<TokenEntry> out;
+    absl::Status unreadable;
     int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) out.push_back(ReadEntry(stmt));
+    while (unreadable.ok() && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      absl::StatusOr<TokenEntry> entry = ReadEntry(stmt);
+      if (entry.ok()) {
+        out.push_back(*std::move(entry));
+      } else {
+        unreadable = entry.status();
+      }
+    }
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
+    if (!unreadable.ok()) return unreadable;
     if (rc != SQLITE_DONE) return SqliteError(rc, "cannot list tokens");
     return out;
   }
@@ -385,12 +393,21 @@ class SqliteTokenStore : public TokenStore {
     return text == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(text), size);
   }
 
-  static TokenEntry ReadEntry(sqlite3_stmt* stmt) {
+  // A row as it is stored; a column of another type than the schema's (SQLite lets any
+  // column hold any type) is kDataLoss, never converted.
+  static absl::StatusOr<TokenEntry> ReadEntry(sqlite3_stmt* stmt) {
+    if (sqlite3_column_type(stmt, 0) != SQLITE_TEXT ||
+        sqlite3_column_type(stmt, 1) != SQLITE_TEXT) {
+      return absl::DataLossError("token store (sqlite): a token or ciphertext is not text");
+    }
+    const int expires_type = sqlite3_column_type(stmt, 2);
+    if (expires_type != SQLITE_NULL && expires_type != SQLITE_INTEGER) {
+      return absl::DataLossError("token store (sqlite): an expiry time is not an integer");
+    }
     TokenEntry entry;
     entry.token = ColumnText(stmt, 0);
     entry.ciphertext = ColumnText(stmt, 1);
-    entry.expires_unix_seconds =
-        sqlite3_column_type(stmt, 2) == SQLITE_NULL ? 0 : sqlite3_column_int64(stmt, 2);
+    entry.expires_unix_seconds = expires_type == SQLITE_NULL ? 0 : sqlite3_column_int64(stmt, 2);
     return entry;
   }
 
@@ -401,13 +418,20 @@ class SqliteTokenStore : public TokenStore {
     BindText(stmt, 1, field);
     BindText(stmt, 2, key);
     std::optional<TokenEntry> out;
+    absl::Status unreadable;
     int rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW) {
-      out = ReadEntry(stmt);
-      rc = sqlite3_step(stmt);
+      absl::StatusOr<TokenEntry> entry = ReadEntry(stmt);
+      if (entry.ok()) {
+        out = *std::move(entry);
+        rc = sqlite3_step(stmt);
+      } else {
+        unreadable = entry.status();
+      }
     }
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
+    if (!unreadable.ok()) return unreadable;
     if (rc != SQLITE_DONE) return SqliteError(rc, "cannot read a token");
     return out;
   }

@@ -13,7 +13,10 @@
 namespace piicrypt::internal {
 
 // The schema version this library writes and reads (table piicrypt_schema_version).
-inline constexpr int kTokenSchemaVersion = 1;
+// Version 2 has version 1's tables; its entries are in entry format version 2
+// (src/token/token_entry.h). A version 1 store is raised to 2 when opened, so that an
+// older library, which would write entries this one refuses, refuses the store.
+inline constexpr int kTokenSchemaVersion = 2;
 
 // A Replacement's lookup in the form TokenStore::Replace takes.
 inline std::optional<absl::string_view> LookupView(const Replacement& r) {

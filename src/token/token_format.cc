@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
@@ -12,6 +13,7 @@
 #include "src/crypto/field_format.h"
 #include "src/crypto/random.h"
 #include "src/fpe/codecs.h"
+#include "src/fpe/utf8.h"
 
 namespace piicrypt::internal {
 namespace {
@@ -117,6 +119,9 @@ absl::Status ValidateTokenOptions(const TokenizerOptions& options) {
   if (options.field.empty() || options.field.size() > kMaxContextSize) {
     return absl::InvalidArgumentError("token field name must have 1 to 1024 bytes");
   }
+  if (options.field.find('\0') != std::string::npos || !DecodeUtf8(options.field).ok()) {
+    return absl::InvalidArgumentError("token field name must be UTF-8 without NUL bytes");
+  }
   if (options.prefix.size() > kMaxTokenPrefixSize) {
     return Error(options.field, "token prefix is longer than 32 bytes");
   }
@@ -196,6 +201,10 @@ absl::StatusOr<std::string> DrawVaultToken(const TokenizerOptions& options,
     bool any = false;
     for (char c : value) any = any || IsDigit(c) || IsLower(c) || IsUpper(c);
     if (!any) return Error(options.field, "value has no digits or letters to replace");
+    // Its other bytes stay in the token, which a token store must be able to hold.
+    if (value.find('\0') != absl::string_view::npos || !DecodeUtf8(value).ok()) {
+      return Error(options.field, "value must be UTF-8 without NUL bytes");
+    }
   }
   for (int attempt = 0; attempt < kMaxRedraws; ++attempt) {
     absl::StatusOr<std::string> body = options.format == TokenFormat::kCard

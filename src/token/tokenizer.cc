@@ -12,10 +12,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "piicrypt/field_cipher.h"
 #include "piicrypt/format_preserving.h"
@@ -26,6 +26,7 @@
 #include "piicrypt/token_store.h"
 #include "src/crypto/field_format.h"
 #include "src/crypto/hmac.h"
+#include "src/token/token_entry.h"
 #include "src/token/token_format.h"
 
 namespace piicrypt {
@@ -60,6 +61,10 @@ struct KeyCipher {
   absl::Status status;
 };
 
+// Whether a version 1 entry (docs/TOKENS.md, "Entry format"; its expiry is not
+// authenticated) may be read: only where the expiry plays no part.
+enum class Version1 { kRefuse, kAccept };
+
 class VaultTokenizer : public Tokenizer {
  public:
   VaultTokenizer(TokenizerOptions options, std::shared_ptr<const TokenStore> store,
@@ -87,17 +92,20 @@ class VaultTokenizer : public Tokenizer {
         PIICRYPT_ASSIGN_OR_RETURN(std::optional<TokenEntry> found,
                                   store_->FindByLookup(field, lookup));
         if (!found.has_value()) continue;
+        PIICRYPT_RETURN_IF_ERROR(CheckHolds(*found, value, Version1::kRefuse));
         if (!Expired(*found)) return std::move(found->token);
         // An expired token: retire it so that the value gets a new one.
         PIICRYPT_RETURN_IF_ERROR(store_->Delete(field, found->token).status());
       }
       PIICRYPT_ASSIGN_OR_RETURN(std::string token, internal::DrawVaultToken(options_, value));
       TokenEntry entry;
-      PIICRYPT_ASSIGN_OR_RETURN(entry.ciphertext, primary_->EncryptText(value, token));
       entry.token = token;
       if (options_.ttl != absl::ZeroDuration()) {
         entry.expires_unix_seconds = absl::ToUnixSeconds(Now(options_) + options_.ttl);
       }
+      PIICRYPT_ASSIGN_OR_RETURN(
+          entry.ciphertext,
+          internal::SealTokenEntry(*primary_, value, token, entry.expires_unix_seconds));
       PIICRYPT_ASSIGN_OR_RETURN(
           InsertOutcome outcome,
           store_->Insert(field, entry, lookups.empty() ? absl::string_view() : lookups[0]));
@@ -123,11 +131,15 @@ class VaultTokenizer : public Tokenizer {
 
   absl::StatusOr<std::string> Detokenize(absl::string_view token) const override {
     PIICRYPT_ASSIGN_OR_RETURN(std::optional<TokenEntry> found, store_->Find(options_.field, token));
-    if (!found.has_value()) return absl::NotFoundError(absl::StrCat(options_.field, ": unknown token"));
+    if (!found.has_value())
+      return absl::NotFoundError(absl::StrCat(options_.field, ": unknown token"));
+    // Decrypted first: the expiry it is checked against is then the one written.
+    PIICRYPT_ASSIGN_OR_RETURN(internal::OpenedTokenEntry opened, Open(*found, Version1::kRefuse));
     if (Expired(*found)) {
+      internal::SecureWipe(opened.value.data(), opened.value.size());
       return absl::FailedPreconditionError(absl::StrCat(options_.field, ": token has expired"));
     }
-    return Decrypt(*found);
+    return std::move(opened.value);
   }
 
   absl::Status DeleteToken(absl::string_view token) const override {
@@ -139,12 +151,18 @@ class VaultTokenizer : public Tokenizer {
   absl::StatusOr<int64_t> EraseValue(absl::string_view value) const override {
     int64_t erased = 0;
     if (options_.mode == TokenMode::kDeterministic) {
+      // Every entry found by lookup is checked to hold the value before any is deleted.
       PIICRYPT_ASSIGN_OR_RETURN(std::vector<std::string> lookups, Lookups(value));
+      std::vector<std::string> tokens;
       for (const std::string& lookup : lookups) {
         PIICRYPT_ASSIGN_OR_RETURN(std::optional<TokenEntry> found,
                                   store_->FindByLookup(options_.field, lookup));
         if (!found.has_value()) continue;
-        PIICRYPT_ASSIGN_OR_RETURN(bool deleted, store_->Delete(options_.field, found->token));
+        PIICRYPT_RETURN_IF_ERROR(CheckHolds(*found, value, Version1::kAccept));
+        tokens.push_back(std::move(found->token));
+      }
+      for (const std::string& token : tokens) {
+        PIICRYPT_ASSIGN_OR_RETURN(bool deleted, store_->Delete(options_.field, token));
         erased += deleted ? 1 : 0;
       }
       return erased;
@@ -154,9 +172,10 @@ class VaultTokenizer : public Tokenizer {
       PIICRYPT_ASSIGN_OR_RETURN(std::vector<TokenEntry> page,
                                 store_->List(options_.field, after, kErasePageSize));
       for (const TokenEntry& entry : page) {
-        PIICRYPT_ASSIGN_OR_RETURN(std::string plaintext, Decrypt(entry));
-        const bool match = SecretEquals(plaintext, value);
-        internal::SecureWipe(plaintext.data(), plaintext.size());
+        PIICRYPT_ASSIGN_OR_RETURN(internal::OpenedTokenEntry opened,
+                                  Open(entry, Version1::kAccept));
+        const bool match = SecretEquals(opened.value, value);
+        internal::SecureWipe(opened.value.data(), opened.value.size());
         if (!match) continue;
         PIICRYPT_ASSIGN_OR_RETURN(bool deleted, store_->Delete(options_.field, entry.token));
         erased += deleted ? 1 : 0;
@@ -183,32 +202,38 @@ class VaultTokenizer : public Tokenizer {
     const uint32_t primary = primary_->key_id();
     // The page's new ciphertexts and lookups, written in one ReplaceAll.
     std::vector<Replacement> replacements;
+    std::vector<bool> upgrades;  // per replacement: from a version 1 entry
     for (const TokenEntry& entry : page) {
-      auto key_id = FieldCipher::KeyIdOfText(entry.ciphertext);
-      if (key_id.ok() && *key_id == primary) {
-        ++stats.current;
-        continue;
-      }
-      absl::StatusOr<std::string> plaintext = Decrypt(entry);
-      if (!plaintext.ok()) {
+      // Every entry is authenticated, also those already under the primary key: a
+      // version 1 entry is upgraded, an altered one is counted as unreadable.
+      absl::StatusOr<internal::OpenedTokenEntry> opened = Open(entry, Version1::kAccept);
+      if (!opened.ok()) {
         ++stats.unreadable;
         continue;
       }
-      absl::Cleanup wipe = [&plaintext] {
-        internal::SecureWipe(plaintext->data(), plaintext->size());
+      absl::Cleanup wipe = [&opened] {
+        internal::SecureWipe(opened->value.data(), opened->value.size());
       };
+      const bool upgrade = opened->version != internal::kTokenEntryVersion;
+      if (!upgrade && *FieldCipher::KeyIdOfText(entry.ciphertext) == primary) {
+        ++stats.current;
+        continue;
+      }
       Replacement r;
       r.token = entry.token;
       r.expected_ciphertext = entry.ciphertext;
-      PIICRYPT_ASSIGN_OR_RETURN(r.ciphertext, primary_->EncryptText(*plaintext, entry.token));
+      PIICRYPT_ASSIGN_OR_RETURN(r.ciphertext,
+                                internal::SealTokenEntry(*primary_, opened->value, entry.token,
+                                                         entry.expires_unix_seconds));
       // The value's lookup under the primary: the store puts it only where the entry has a
       // lookup (deterministic fields), so a tokenizer built with the wrong mode neither
       // adds nor drops lookups.
       HmacSha256::Tag tag;
       absl::Cleanup wipe_tag = [&tag] { internal::SecureWipe(tag.data(), tag.size()); };
-      PIICRYPT_RETURN_IF_ERROR(primary_lookup_->Compute(*plaintext, tag));
+      PIICRYPT_RETURN_IF_ERROR(primary_lookup_->Compute(opened->value, tag));
       r.lookup = internal::TruncatedHex(tag, kLookupBits);
       replacements.push_back(std::move(r));
+      upgrades.push_back(upgrade);
     }
     if (replacements.empty()) return stats;
     PIICRYPT_ASSIGN_OR_RETURN(std::vector<ReplaceOutcome> outcomes,
@@ -231,6 +256,7 @@ class VaultTokenizer : public Tokenizer {
       if (outcome == ReplaceOutcome::kReplaced) {
         ++stats.rekeyed;
         stats.duplicates += duplicate ? 1 : 0;
+        stats.upgraded += upgrades[i] ? 1 : 0;
       } else {
         ++stats.changed;
       }
@@ -262,18 +288,47 @@ class VaultTokenizer : public Tokenizer {
     return out;
   }
 
-  absl::StatusOr<std::string> Decrypt(const TokenEntry& entry) const {
+  // The value of `entry`, authenticated together with its token and expiry time under the
+  // key its ciphertext names. A version 1 entry is refused unless `version1` accepts it.
+  absl::StatusOr<internal::OpenedTokenEntry> Open(const TokenEntry& entry,
+                                                  Version1 version1) const {
     auto key_id = FieldCipher::KeyIdOfText(entry.ciphertext);
     if (!key_id.ok()) {
       return absl::DataLossError(absl::StrCat(options_.field, ": corrupt token store entry"));
     }
+    const KeyCipher* key = nullptr;
     for (const KeyCipher& k : ciphers_) {
-      if (k.key_id != *key_id) continue;
-      if (k.cipher == nullptr) return k.status;
-      return k.cipher->DecryptText(entry.ciphertext, entry.token);
+      if (k.key_id == *key_id) key = &k;
     }
-    return absl::NotFoundError(
-        absl::StrCat(options_.field, ": token under key ", *key_id, ", which is not in the keyset"));
+    if (key == nullptr) {
+      return absl::NotFoundError(absl::StrCat(options_.field, ": token under key ", *key_id,
+                                              ", which is not in the keyset"));
+    }
+    if (key->cipher == nullptr) return key->status;
+    PIICRYPT_ASSIGN_OR_RETURN(internal::OpenedTokenEntry opened,
+                              internal::OpenTokenEntry(*key->cipher, options_.field, entry));
+    if (opened.version != internal::kTokenEntryVersion && version1 == Version1::kRefuse) {
+      internal::SecureWipe(opened.value.data(), opened.value.size());
+      return absl::FailedPreconditionError(
+          absl::StrCat(options_.field,
+                       ": token entry in format version 1, whose expiry time is not "
+                       "authenticated; run 'piicrypt rekey-tokens' for the field"));
+    }
+    return opened;
+  }
+
+  // OK if `entry` (found by a lookup of `value`) holds `value`: a lookup moved to another
+  // entry is detected here, before its token is returned or deleted.
+  absl::Status CheckHolds(const TokenEntry& entry, absl::string_view value,
+                          Version1 version1) const {
+    PIICRYPT_ASSIGN_OR_RETURN(internal::OpenedTokenEntry opened, Open(entry, version1));
+    const bool match = SecretEquals(opened.value, value);
+    internal::SecureWipe(opened.value.data(), opened.value.size());
+    if (match) return absl::OkStatus();
+    return absl::DataLossError(
+        absl::StrCat(options_.field,
+                     ": the store's lookup of the value names an entry of another value "
+                     "(the store was altered)"));
   }
 
   const TokenizerOptions options_;

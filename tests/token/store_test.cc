@@ -166,18 +166,39 @@ TEST(SqliteTokenStoreTest, RekeyOnALockedDatabaseIsUnavailableThenResumes) {
   EXPECT_EQ(*t->Detokenize(token), "jane@example.com");
 }
 
+// Runs `sql` on the SQLite file at `path`; returns the first column of the last row.
+std::string SqliteExec(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  std::string last;
+  auto row = [](void* out, int, char** values, char**) {
+    *static_cast<std::string*>(out) = values[0] == nullptr ? "NULL" : values[0];
+    return 0;
+  };
+  EXPECT_EQ(sqlite3_exec(db, sql, row, &last, nullptr), SQLITE_OK) << sql;
+  sqlite3_close(db);
+  return last;
+}
+
 TEST(SqliteTokenStoreTest, NewerSchemaIsRefused) {
   TempDir dir;
   ASSERT_THAT(TokenStore::Open("sqlite:" + dir.File("t.db")), IsOk());
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(dir.File("t.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "UPDATE piicrypt_schema_version SET version = 2", nullptr, nullptr,
-                         nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
+  EXPECT_EQ(SqliteExec(dir.File("t.db"), "SELECT max(version) FROM piicrypt_schema_version"), "2");
+  SqliteExec(dir.File("t.db"), "UPDATE piicrypt_schema_version SET version = 3");
   auto reopened = TokenStore::Open("sqlite:" + dir.File("t.db"));
   EXPECT_THAT(reopened, StatusIs(absl::StatusCode::kFailedPrecondition));
-  EXPECT_THAT(std::string(reopened.status().message()), HasSubstr("schema version 2"));
+  EXPECT_THAT(std::string(reopened.status().message()), HasSubstr("schema version 3"));
+}
+
+// A store of schema version 1 (entry format version 1) opens, and records version 2 so
+// that older libraries, which would write entries this one refuses, refuse it.
+TEST(SqliteTokenStoreTest, Version1SchemaIsRaisedToVersion2) {
+  TempDir dir;
+  ASSERT_THAT(TokenStore::Open("sqlite:" + dir.File("t.db")), IsOk());
+  SqliteExec(dir.File("t.db"),
+             "DELETE FROM piicrypt_schema_version; INSERT INTO piicrypt_schema_version VALUES (1)");
+  ASSERT_THAT(TokenStore::Open("sqlite:" + dir.File("t.db")), IsOk());
+  EXPECT_EQ(SqliteExec(dir.File("t.db"), "SELECT max(version) FROM piicrypt_schema_version"), "2");
 }
 
 TEST(SqliteTokenStoreTest, CorruptFileIsDataLoss) {
@@ -293,8 +314,15 @@ TEST_F(PostgresTokenStoreTest, SchemaIsVersionedAndANewerOneRefused) {
   ASSERT_THAT(TokenStore::Open(url), IsOk());  // idempotent
   auto version = server_->Psql("SELECT version FROM piicrypt_schema_version", "newer_schema");
   ASSERT_THAT(version, IsOk());
-  EXPECT_EQ(*version, "1\n");
-  ASSERT_THAT(server_->Psql("UPDATE piicrypt_schema_version SET version = 2", "newer_schema"),
+  EXPECT_EQ(*version, "2\n");
+  // A version 1 store is raised to 2 (see SqliteTokenStoreTest.Version1SchemaIsRaisedToVersion2).
+  ASSERT_THAT(server_->Psql("UPDATE piicrypt_schema_version SET version = 1", "newer_schema"),
+              IsOk());
+  ASSERT_THAT(TokenStore::Open(url), IsOk());
+  version = server_->Psql("SELECT max(version) FROM piicrypt_schema_version", "newer_schema");
+  ASSERT_THAT(version, IsOk());
+  EXPECT_EQ(*version, "2\n");
+  ASSERT_THAT(server_->Psql("UPDATE piicrypt_schema_version SET version = 3", "newer_schema"),
               IsOk());
   EXPECT_THAT(TokenStore::Open(url), StatusIs(absl::StatusCode::kFailedPrecondition));
 }

@@ -21,7 +21,10 @@
 #include "piicrypt/field_cipher.h"
 #include "piicrypt/kek.h"
 #include "piicrypt/keyset.h"
+#include "piicrypt/secret_data.h"
 #include "piicrypt/token_store.h"
+#include "src/crypto/field_format.h"
+#include "src/crypto/hmac.h"
 #include "src/fpe/codecs.h"
 #include "tests/pg/pg_server.h"
 #include "tests/test_util.h"
@@ -795,6 +798,7 @@ TEST_P(TokenizerTest, RekeyTokensCommand) {
   CommandResult run = RunCommand(base + "rekey-tokens --batch 2" + common);
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_THAT(run.out, HasSubstr(absl::StrCat(Field("card"), ": 3 entries: 3 re-encrypted")));
+  EXPECT_THAT(run.out, HasSubstr("(0 duplicates, 0 upgraded from entry format 1)"));
   EXPECT_THAT(run.out, HasSubstr("0 unreadable"));
   for (const auto& [token, value] : tokens) {
     EXPECT_THAT(run.out + run.err, Not(HasSubstr(value)));
@@ -824,6 +828,228 @@ TEST_P(TokenizerTest, RekeyTokensCommand) {
                                     keyset_path, "' --field f --store mysql://x"))
                 .exit_code,
             2);
+}
+
+// The value of `s` as text, or its error: for comparisons that must fail, not crash, when
+// the code a test guards is broken.
+template <typename T>
+std::string Or(const absl::StatusOr<T>& s) {
+  return s.ok() ? absl::StrCat(*s) : s.status().ToString();
+}
+
+// An entry as written before expiry times were authenticated (entry format version 1:
+// the ciphertext's record is the token alone), with the lookup of a deterministic field.
+void InsertVersion1Entry(const Keyset& keyset, const TokenStore& store, const std::string& field,
+                         const TokenEntry& plain_entry, const std::string& value, bool lookup) {
+  auto cipher = keyset.FieldCipherFor(field, FieldMode::kRandomized);
+  ASSERT_THAT(cipher, IsOk());
+  TokenEntry entry = plain_entry;
+  auto ciphertext = (*cipher)->EncryptText(value, entry.token);
+  ASSERT_THAT(ciphertext, IsOk());
+  entry.ciphertext = *ciphertext;
+  std::string lookup_hex;
+  if (lookup) {
+    auto root = keyset.KeyMaterial(keyset.primary_key_id(), InsecureSecretKeyAccess::Get());
+    ASSERT_THAT(root, IsOk());
+    auto key = internal::DeriveFieldKey(*root, internal::FieldPurpose::kToken, field);
+    ASSERT_THAT(key, IsOk());
+    auto hmac = internal::HmacSha256::Create(*key);
+    ASSERT_THAT(hmac, IsOk());
+    internal::HmacSha256::Tag tag;
+    ASSERT_THAT((*hmac)->Compute(value, tag), IsOk());
+    lookup_hex = internal::TruncatedHex(tag, 128);
+  }
+  ASSERT_EQ(*store.Insert(field, entry, lookup_hex), InsertOutcome::kInserted);
+}
+
+// Someone who can write to the database swaps the lookups of two deterministic entries:
+// the value of one then leads to the other's token. Neither Tokenize nor EraseValue
+// believes it, and nothing is deleted.
+TEST_P(TokenizerTest, SwappedLookupsAreDetectedAndNothingIsDeleted) {
+  TokenizerOptions o;
+  o.format = TokenFormat::kCard;
+  auto t = Make(o, "card");
+  const std::string card_a = "4111 1111 1111 1111", card_b = "5500 0000 0000 0004";
+  const std::string a = *t->Tokenize(card_a), b = *t->Tokenize(card_b);
+  const std::string where =
+      absl::StrCat("FROM piicrypt_tokens WHERE field = '", Field("card"), "' AND token = ");
+  auto lookup_a = store_loc_.SqlValue(absl::StrCat("SELECT lookup ", where, "'", a, "'"));
+  auto lookup_b = store_loc_.SqlValue(absl::StrCat("SELECT lookup ", where, "'", b, "'"));
+  ASSERT_THAT(lookup_a, IsOk());
+  ASSERT_THAT(lookup_b, IsOk());
+  ASSERT_EQ(lookup_a->size(), 32u);
+  const std::string update = absl::StrCat("UPDATE piicrypt_tokens SET lookup = ");
+  const std::string row = absl::StrCat(" WHERE field = '", Field("card"), "' AND token = ");
+  ASSERT_THAT(store_loc_.Sql(absl::StrCat(update, "'swap'", row, "'", a, "'")), IsOk());
+  ASSERT_THAT(store_loc_.Sql(absl::StrCat(update, "'", *lookup_a, "'", row, "'", b, "'")), IsOk());
+  ASSERT_THAT(store_loc_.Sql(absl::StrCat(update, "'", *lookup_b, "'", row, "'", a, "'")), IsOk());
+
+  auto t2 = Make(o, "card");
+  auto for_b = t2->Tokenize(card_b);
+  EXPECT_THAT(for_b, StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(std::string(for_b.status().message()), HasSubstr("altered"));
+  EXPECT_THAT(t2->Tokenize(card_a), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(t2->EraseValue(card_a), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(t2->EraseValue(card_b), StatusIs(absl::StatusCode::kDataLoss));
+  // Both entries are still there, each with its own value.
+  EXPECT_EQ(Or(t2->Detokenize(a)), card_a);
+  EXPECT_EQ(Or(t2->Detokenize(b)), card_b);
+}
+
+// Rewriting an entry's expiry time (to revive an expired token, or to mark a live one as
+// expired) makes its token fail to detokenize: the expiry is authenticated.
+TEST_P(TokenizerTest, RewrittenExpiryTimesDoNotDetokenize) {
+  auto now = std::make_shared<std::atomic<int64_t>>(1700000000);
+  TokenizerOptions o;
+  o.ttl = absl::Seconds(60);
+  o.clock = [now] { return absl::FromUnixSeconds(now->load()); };
+  o.mode = TokenMode::kRandom;
+  auto t = Make(o, "f");
+  std::vector<std::string> rewrites = {"9223372036854775807", "NULL", "0", "1700000100",
+                                       "1700000030"};
+  // SQLite keeps any type in any column; such rows are corrupt, never "no expiry".
+  const std::set<std::string> corrupt = {"'abc'", "X'01'", "1.5"};
+  if (GetParam() == StoreKind::kSqlite) {
+    rewrites.insert(rewrites.end(), corrupt.begin(), corrupt.end());
+    rewrites.push_back("'1700000100'");  // SQLite makes an integer of it
+  }
+  for (const std::string& rewrite : rewrites) {
+    SCOPED_TRACE(rewrite);
+    const std::string token = *t->Tokenize("jane@example.com");
+    ASSERT_EQ(Or(t->Detokenize(token)), "jane@example.com");
+    ASSERT_THAT(
+        store_loc_.Sql(absl::StrCat("UPDATE piicrypt_tokens SET expires_at = ", rewrite,
+                                    " WHERE field = '", Field("f"), "' AND token = '", token, "'")),
+        IsOk());
+    for (int64_t when : {0, 90}) {  // before and after the real expiry time
+      *now += when;
+      EXPECT_THAT(t->Detokenize(token),
+                  StatusIs(corrupt.count(rewrite) != 0 ? absl::StatusCode::kDataLoss
+                                                       : absl::StatusCode::kInvalidArgument));
+      *now -= when;
+    }
+  }
+  // The same for a deterministic field: the value's token is not handed out again.
+  o.mode = TokenMode::kDeterministic;
+  auto det = Make(o, "det");
+  const std::string token = *det->Tokenize("bob@example.com");
+  *now += 120;
+  ASSERT_THAT(store_loc_.Sql(absl::StrCat("UPDATE piicrypt_tokens SET expires_at = NULL WHERE "
+                                          "field = '",
+                                          Field("det"), "'")),
+              IsOk());
+  EXPECT_THAT(det->Detokenize(token), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(det->Tokenize("bob@example.com"), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// A row moved to another field (its `field` column rewritten) does not detokenize there,
+// and its lookup finds nothing: the field is the ciphertext's CONTEXT, and lookups are
+// keyed per field.
+TEST_P(TokenizerTest, RowMovedToAnotherFieldDoesNotDetokenize) {
+  auto from = Make(TokenizerOptions(), "from"), to = Make(TokenizerOptions(), "to");
+  const std::string token = *from->Tokenize("jane@example.com");
+  ASSERT_THAT(store_loc_.Sql(absl::StrCat("UPDATE piicrypt_tokens SET field = '", Field("to"),
+                                          "' WHERE field = '", Field("from"), "'")),
+              IsOk());
+  EXPECT_THAT(to->Detokenize(token), StatusIs(absl::StatusCode::kInvalidArgument));
+  auto fresh = to->Tokenize("jane@example.com");
+  ASSERT_THAT(fresh, IsOk());
+  EXPECT_NE(*fresh, token);
+}
+
+// Entries of format version 1 (expiry not authenticated) do not detokenize, and their
+// values do not get their token, until Rekey upgrades them; erasure still finds them.
+TEST_P(TokenizerTest, Version1EntriesAreRefusedUntilRekeyUpgradesThem) {
+  TokenizerOptions det;
+  TokenizerOptions rnd;
+  rnd.mode = TokenMode::kRandom;
+  InsertVersion1Entry(*keyset_, *store_, Field("det"), TokenEntry{"tok-jane", "", 0},
+                      "jane@example.com", /*lookup=*/true);
+  InsertVersion1Entry(*keyset_, *store_, Field("det"), TokenEntry{"tok-bob", "", 4000000000},
+                      "bob@example.com", /*lookup=*/true);
+  InsertVersion1Entry(*keyset_, *store_, Field("rnd"), TokenEntry{"tok-ann", "", 0},
+                      "ann@example.com", /*lookup=*/false);
+  InsertVersion1Entry(*keyset_, *store_, Field("rnd"), TokenEntry{"tok-eve", "", 0},
+                      "eve@example.com", /*lookup=*/false);
+  auto d = Make(det, "det"), r = Make(rnd, "rnd");
+  auto refused = d->Detokenize("tok-jane");
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("rekey-tokens"));
+  EXPECT_THAT(d->Tokenize("jane@example.com"), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(r->Detokenize("tok-ann"), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(Or(r->EraseValue("eve@example.com")), "1");  // erasure needs no expiry
+
+  // Under the primary key already, and upgraded all the same; the expiry is kept.
+  RekeyStats stats = RekeyAll(*d, 10);
+  EXPECT_EQ(stats.read, 2);
+  EXPECT_EQ(stats.rekeyed, 2);
+  EXPECT_EQ(stats.upgraded, 2);
+  EXPECT_EQ(stats.current, 0);
+  stats = RekeyAll(*r, 10);
+  EXPECT_EQ(stats.upgraded, 1);
+  EXPECT_EQ(Or(d->Detokenize("tok-jane")), "jane@example.com");
+  EXPECT_EQ(Or(d->Tokenize("jane@example.com")), "tok-jane");
+  EXPECT_EQ(Or(d->Tokenize("bob@example.com")), "tok-bob");
+  EXPECT_EQ((*store_->Find(Field("det"), "tok-bob"))->expires_unix_seconds, 4000000000);
+  EXPECT_EQ(Or(r->Detokenize("tok-ann")), "ann@example.com");
+  stats = RekeyAll(*d, 10);
+  EXPECT_EQ(stats.current, 2);
+  EXPECT_EQ(stats.upgraded, 0);
+  // An upgraded entry's expiry is authenticated like any other.
+  ASSERT_THAT(store_loc_.Sql(absl::StrCat("UPDATE piicrypt_tokens SET expires_at = 5 WHERE "
+                                          "field = '",
+                                          Field("det"), "' AND token = 'tok-bob'")),
+              IsOk());
+  EXPECT_THAT(d->Detokenize("tok-bob"), StatusIs(absl::StatusCode::kInvalidArgument));
+  stats = RekeyAll(*d, 10);
+  EXPECT_EQ(stats.unreadable, 1);
+}
+
+// Strings that one back-end could store and the other could not (a NUL byte, which
+// PostgreSQL's C strings used to cut; invalid UTF-8) get the same answer from both.
+TEST_P(TokenizerTest, NulBytesAndInvalidUtf8GetTheSameAnswerOnBothStores) {
+  TokenizerOptions o;
+  o.format = TokenFormat::kCard;
+  auto t = Make(o, "card");
+  const std::string token = *t->Tokenize("4111 1111 1111 1111");
+  const std::string nul_token = token + std::string("\0ZZZZ", 5);
+  const std::string bad_utf8 = token + "\xff";
+  const std::string f = Field("card");
+  for (const std::string& bad : {nul_token, bad_utf8}) {
+    EXPECT_THAT(t->Detokenize(bad), StatusIs(absl::StatusCode::kInvalidArgument));
+    EXPECT_THAT(t->DeleteToken(bad), StatusIs(absl::StatusCode::kInvalidArgument));
+    EXPECT_THAT(store_->Find(f, bad), StatusIs(absl::StatusCode::kInvalidArgument));
+    EXPECT_THAT(store_->Delete(f, bad), StatusIs(absl::StatusCode::kInvalidArgument));
+    EXPECT_THAT(store_->FindByLookup(f, bad), StatusIs(absl::StatusCode::kInvalidArgument));
+    EXPECT_THAT(store_->List(f, bad, 10), StatusIs(absl::StatusCode::kInvalidArgument));
+    EXPECT_THAT(store_->Insert(f, TokenEntry{bad, "ct", 0}, ""),
+                StatusIs(absl::StatusCode::kInvalidArgument));
+    EXPECT_THAT(store_->Insert(f, TokenEntry{"t", bad, 0}, ""),
+                StatusIs(absl::StatusCode::kInvalidArgument));
+    EXPECT_THAT(store_->Insert(f, TokenEntry{"t", "ct", 0}, bad),
+                StatusIs(absl::StatusCode::kInvalidArgument));
+    EXPECT_THAT(store_->Replace(f, bad, "a", "b", std::nullopt),
+                StatusIs(absl::StatusCode::kInvalidArgument));
+    EXPECT_THAT(store_->Replace(f, token, "a", "b", bad),
+                StatusIs(absl::StatusCode::kInvalidArgument));
+    EXPECT_THAT(store_->ReplaceAll(f, {Replacement{token, bad, "b", std::nullopt}}),
+                StatusIs(absl::StatusCode::kInvalidArgument));
+    const std::string bad_field = f + bad.substr(token.size());
+    EXPECT_THAT(store_->Find(bad_field, token), StatusIs(absl::StatusCode::kInvalidArgument));
+    EXPECT_THAT(store_->DeleteExpired(bad_field, 0), StatusIs(absl::StatusCode::kInvalidArgument));
+  }
+  // The token itself is untouched and still the value's.
+  EXPECT_EQ(Or(t->Detokenize(token)), "4111 1111 1111 1111");
+  EXPECT_EQ(Or(t->Tokenize("4111 1111 1111 1111")), token);
+  // A format that keeps the value's other bytes in the token refuses such values up front.
+  auto preserve = Make(TokenizerOptions(), "preserve");
+  EXPECT_THAT(preserve->Tokenize(std::string("ab\0cd12", 7)),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(preserve->Tokenize("Zo\xeb 42"), StatusIs(absl::StatusCode::kInvalidArgument));
+  TokenizerOptions nul_field;
+  nul_field.field = std::string("orders\0x", 8);
+  EXPECT_THAT(Tokenizer::Create(*keyset_, nul_field, store_),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 std::string StoreName(const ::testing::TestParamInfo<StoreKind>& info) {

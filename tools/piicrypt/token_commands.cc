@@ -256,6 +256,12 @@ constexpr char kRekeyFooter[] =
     "keep detokenizing, and the newer one stays the value's token (counted as "
     "duplicates).\n"
     "\n"
+    "Every entry is decrypted and authenticated with its token and expiry time first. "
+    "Entries of entry format version 1 (written by older libraries; their expiry time is "
+    "not authenticated, so their tokens do not detokenize) are rewritten in version 2, "
+    "also when already under the primary key (counted as upgraded). Entries that do not "
+    "authenticate (altered in the database) are counted as unreadable and left alone.\n"
+    "\n"
     "Prints one summary line on stdout; progress goes to stderr.\n"
     "\n"
     "Example (rotation of a field's keys):\n"
@@ -320,10 +326,11 @@ void RunRekey(const RekeyArgs& args, int& exit_code) {
   }
   // The summary of what was done, also when a page failed (running again resumes).
   std::printf("%s: %" PRId64 " entries: %" PRId64 " re-encrypted under key %u (%" PRId64
-              " duplicates), %" PRId64 " already under it, %" PRId64
-              " changed by other writers meanwhile, %" PRId64 " unreadable%s\n",
+              " duplicates, %" PRId64 " upgraded from entry format 1), %" PRId64
+              " already under it, %" PRId64 " changed by other writers meanwhile, %" PRId64
+              " unreadable%s\n",
               args.field.c_str(), total.read, total.rekeyed, keyset->primary_key_id(),
-              total.duplicates, total.current, total.changed, total.unreadable,
+              total.duplicates, total.upgraded, total.current, total.changed, total.unreadable,
               failure.ok() ? "" : " (stopped early)");
   if (std::fflush(stdout) != 0) {
     PrintError("cannot write to stdout");
@@ -336,9 +343,9 @@ void RunRekey(const RekeyArgs& args, int& exit_code) {
   }
   if (total.unreadable > 0) {
     PrintError(absl::StrCat(total.unreadable,
-                            " entries are under a disabled, destroyed or unknown key (or "
-                            "corrupt) and were left as they are; enable their key and run "
-                            "again"));
+                            " entries are under a disabled, destroyed or unknown key, or do "
+                            "not authenticate (corrupt or altered), and were left as they "
+                            "are; enable their key and run again"));
     exit_code = kExitFailed;
     return;
   }
