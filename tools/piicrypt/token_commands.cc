@@ -129,8 +129,8 @@ CLI::App* AddTokenSubcommand(CLI::App& app, const std::string& name, const std::
       ->check(CLI::PositiveNumber);
   format_options.push_back(
       sub->add_option("--vaultless-key-id", args.vaultless_key_id,
-                      "Vaultless: the key whose FF1 key makes the tokens (default: the "
-                      "primary; pin it, since FF1 tokens carry no key id)"));
+                      "Vaultless, required there: the key whose FF1 key makes the tokens "
+                      "(FF1 tokens carry no key id, so the key is pinned; keyset list)"));
   for (CLI::Option* option : format_options) policy->excludes(option);
   sub->footer(std::string(kTokenFooter) + "\n\n" + kKekFooter);
   return sub;
