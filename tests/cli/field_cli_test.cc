@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -125,12 +126,16 @@ TEST_F(FieldCliTest, PolicyDrivesModeBindingAndFormat) {
   ASSERT_EQ(dec.exit_code, 0) << dec.err;
   EXPECT_EQ(dec.out, "+61 2 5550 0199\n");
   // The example policy keeps the field's key per row in a key-version column, which the
-  // command does not read: it refuses rather than guess the key.
-  CommandResult guessed = Run(
-      "decrypt --policy " + Policy() + " --field bookings.customer_phone --record B-1", enc.out);
-  EXPECT_EQ(guessed.exit_code, 1);
-  EXPECT_THAT(guessed.err, HasSubstr("key-version column customer_phone_key"));
-  EXPECT_EQ(guessed.out, "");
+  // commands neither read nor write: they refuse rather than guess the key (decrypt) or
+  // write under the primary of the moment without saying which (encrypt).
+  for (const char* command : {"decrypt", "encrypt"}) {
+    CommandResult guessed = Run(absl::StrCat(command, " --policy ", Policy(),
+                                             " --field bookings.customer_phone --record B-1"),
+                                enc.out);
+    EXPECT_EQ(guessed.exit_code, 2) << command;
+    EXPECT_THAT(guessed.err, HasSubstr("key-version column customer_phone_key")) << command;
+    EXPECT_EQ(guessed.out, "") << command;
+  }
   // A bound field without --record: line 1 fails.
   CommandResult unbound =
       Run("encrypt --policy " + Policy() + " --field orders.customer_email", "x@y.z\n");
