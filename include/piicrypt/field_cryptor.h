@@ -33,6 +33,9 @@
 //
 // Keys: new values are encrypted under the keyset's primary key (FF1 fields: under their
 // rule's key, see policy.h and docs/FPE.md); values under any other ENABLED key decrypt.
+// An FF1 value names no key and decrypts to *something* under any key, so Decrypt uses
+// the rule's pinned key_id; a field with a key-version column is read with
+// DecryptWithKey and the row's key id only (Decrypt is kFailedPrecondition).
 // The cryptor is a snapshot of the keyset when Create ran: after the keyset file changes
 // (rotation, disabling a key), read it again and create a new cryptor.
 //
@@ -109,12 +112,15 @@ class FieldCryptor {
   absl::Status EncryptTo(absl::string_view field, absl::string_view value, absl::string_view record,
                          std::string* out) const;
 
-  // FF1 fields only: decrypts under key `key_id` (any ENABLED key), for a column whose
-  // rows carry a key-version column during a rotation (docs/FPE.md).
+  // FF1 fields only: decrypts under key `key_id` (any ENABLED key), the key id stored in
+  // the row's key-version column (docs/FPE.md). Never pass a key id guessed or taken from
+  // anywhere else: a wrong key gives a wrong value, not an error.
   absl::StatusOr<std::optional<std::string>> DecryptWithKey(absl::string_view field,
                                                             uint32_t key_id, NullableValue stored,
                                                             absl::string_view record = {}) const;
-  // The key new values of `field` are encrypted under (what a key-version column records).
+  // The key new values of `field` are encrypted under (what a key-version column records):
+  // FF1 fields, the rule's key_id, or the primary when the rule has a key-version column
+  // and no key_id; other fields, the primary.
   absl::StatusOr<uint32_t> WriteKeyId(absl::string_view field) const;
 
   // ---- blind indexes (fields whose rule has a blind_index) ---------------------------

@@ -441,8 +441,12 @@ class VaultlessTokenizer : public Tokenizer {
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> CreateVaultless(const Keyset& keyset,
                                                            const TokenizerOptions& options) {
-  const uint32_t key_id =
-      options.vaultless_key_id != 0 ? options.vaultless_key_id : keyset.primary_key_id();
+  // A vaultless token names no key: its key is pinned, never whichever key is primary.
+  const uint32_t key_id = options.vaultless_key_id;
+  if (key_id == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        options.field, ": vaultless tokens carry no key id; set vaultless_key_id to pin the key"));
+  }
   PIICRYPT_ASSIGN_OR_RETURN(KeyInfo key, keyset.GetKey(key_id));
   if (key.status != KeyStatus::kEnabled) {
     return absl::FailedPreconditionError(

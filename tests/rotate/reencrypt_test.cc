@@ -490,10 +490,10 @@ TEST_F(ReencryptTest, UsageErrorsExitTwoAndFailuresExitOne) {
   // A table with a missing blind-index column.
   Sqlite sql(db_path_);
   sql.Exec("CREATE TABLE t2 (id INTEGER PRIMARY KEY, email TEXT)");
-  // FF1 columns are refused with a clear message.
+  // FF1 columns without a key-version column (their key pinned) are refused clearly.
   WritePolicy(R"pb(field {
       name: "orders.phone" kind: KIND_PHONE mode: MODE_FORMAT_PRESERVING
-      format_preserving { phone {} } })pb");
+      format_preserving { key_id: 7 phone {} } })pb");
   CommandResult ff1 = Reencrypt();
   EXPECT_EQ(ff1.exit_code, 2);
   EXPECT_THAT(ff1.err, HasSubstr("an FF1 column is re-encrypted only with a key-version column"));

@@ -72,7 +72,8 @@ constexpr char kTokenFooter[] =
     "      --store sqlite:/var/lib/app/tokens.db\n"
     "  piicrypt detokenize --kek file:/etc/piicrypt/kek.key --keyset orders.keyset \\\n"
     "      --field orders.card_number --store sqlite:/var/lib/app/tokens.db < tokens.txt\n"
-    "  piicrypt tokenize ... --field orders.phone --vaultless --prefix T\n"
+    "  piicrypt tokenize ... --field orders.phone --vaultless --vaultless-key-id 2837261 "
+    "--prefix T\n"
     "\n"
     "Exit status: 0 success, 1 failed operation (unknown or expired token, a value that does "
     "not fit the format, store unavailable, wrong KEK), 2 bad usage.\n"
@@ -129,8 +130,8 @@ CLI::App* AddTokenSubcommand(CLI::App& app, const std::string& name, const std::
       ->check(CLI::PositiveNumber);
   format_options.push_back(
       sub->add_option("--vaultless-key-id", args.vaultless_key_id,
-                      "Vaultless: the key whose FF1 key makes the tokens (default: the "
-                      "primary; pin it, since FF1 tokens carry no key id)"));
+                      "Vaultless, required there: the key whose FF1 key makes the tokens "
+                      "(FF1 tokens carry no key id, so the key is pinned; keyset list)"));
   for (CLI::Option* option : format_options) policy->excludes(option);
   sub->footer(std::string(kTokenFooter) + "\n\n" + kKekFooter);
   return sub;
