@@ -163,6 +163,18 @@ struct KeyValue {
   }
 };
 
+void BindString(sqlite3_stmt* s, int i, const std::string& v) {
+  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+
+// Column i as text ("" for NULL).
+std::string ColumnText(sqlite3_stmt* s, int i) {
+  const unsigned char* p = sqlite3_column_text(s, i);
+  return p != nullptr ? std::string(reinterpret_cast<const char*>(p),
+                                    static_cast<size_t>(sqlite3_column_bytes(s, i)))
+                      : std::string();
+}
+
 int BindText(sqlite3_stmt* s, int i, const std::optional<std::string>& v) {
   if (!v.has_value()) return sqlite3_bind_null(s, i);
   return sqlite3_bind_text(s, i, v->data(), static_cast<int>(v->size()), SQLITE_TRANSIENT);
@@ -238,6 +250,64 @@ class Job {
     return absl::OkStatus();
   }
 
+  // The key column must be unique and NOT NULL (reencrypt.h), proven from the catalog:
+  // the rowid alias (INTEGER PRIMARY KEY of a rowid table), or a unique, non-partial index
+  // on this column alone together with NOT NULL. The walk then compares keys under that
+  // index's collation, under which they are distinct.
+  absl::Status CheckKeyColumn() {
+    PIICRYPT_ASSIGN_OR_RETURN(
+        StmtPtr s, db_.Prepare("SELECT name, upper(type), \"notnull\", pk,"
+                               " (SELECT count(*) FROM pragma_table_info(?1) WHERE pk > 0)"
+                               " FROM pragma_table_info(?1)"));
+    BindString(s.get(), 1, options_.table);
+    bool not_null = false, rowid_alias_candidate = false;
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+      if (!absl::EqualsIgnoreCase(ColumnText(s.get(), 0), options_.key_column)) continue;
+      not_null = sqlite3_column_int(s.get(), 2) != 0;
+      rowid_alias_candidate = ColumnText(s.get(), 1) == "INTEGER" &&
+                              sqlite3_column_int(s.get(), 3) == 1 &&
+                              sqlite3_column_int(s.get(), 4) == 1;
+    }
+    if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "cannot read the table's columns");
+    // Each unique, non-partial index with its key columns; a 'pk' index means the primary
+    // key is no rowid alias (a WITHOUT ROWID table, or INTEGER PRIMARY KEY DESC).
+    PIICRYPT_ASSIGN_OR_RETURN(
+        StmtPtr ix, db_.Prepare("SELECT l.origin, l.\"unique\" AND NOT l.partial,"
+                                " (SELECT count(*) FROM pragma_index_xinfo(l.name) x WHERE x.key),"
+                                " (SELECT x.name FROM pragma_index_xinfo(l.name) x WHERE x.key),"
+                                " (SELECT x.coll FROM pragma_index_xinfo(l.name) x WHERE x.key)"
+                                " FROM pragma_index_list(?) l"));
+    BindString(ix.get(), 1, options_.table);
+    bool pk_index = false, unique = false;
+    std::string collation;
+    while ((rc = sqlite3_step(ix.get())) == SQLITE_ROW) {
+      pk_index = pk_index || ColumnText(ix.get(), 0) == "pk";
+      if (unique || sqlite3_column_int(ix.get(), 1) == 0 || sqlite3_column_int(ix.get(), 2) != 1 ||
+          !absl::EqualsIgnoreCase(ColumnText(ix.get(), 3), options_.key_column)) {
+        continue;
+      }
+      unique = true;
+      collation = ColumnText(ix.get(), 4);
+    }
+    if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "cannot read the table's indexes");
+    if (rowid_alias_candidate && !pk_index) {
+      key_ = Quote(options_.key_column);  // the rowid: an integer, never NULL
+      return absl::OkStatus();
+    }
+    if (!unique || !not_null) {
+      return KeyColumnError(options_.table, options_.key_column, !unique, !not_null,
+                            /*postgres=*/false);
+    }
+    if (!IsIdentifier(collation)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--key-column ", options_.key_column, ": its unique index uses a collation the job "
+          "cannot name; use the primary key"));
+    }
+    key_ = absl::StrCat(Quote(options_.key_column), " COLLATE ", collation);
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<int64_t> CountRows() {
     PIICRYPT_ASSIGN_OR_RETURN(StmtPtr s,
                               db_.Prepare(absl::StrCat("SELECT count(*) FROM ", Quote(options_.table))));
@@ -259,13 +329,11 @@ class Job {
     }
     const std::string head =
         absl::StrCat("SELECT ", absl::StrJoin(names, ", "), " FROM ", Quote(options_.table));
-    const std::string tail = absl::StrCat(" ORDER BY ", Quote(options_.key_column), " LIMIT ?");
+    const std::string tail = absl::StrCat(" ORDER BY ", key_, " LIMIT ?");
     PIICRYPT_ASSIGN_OR_RETURN(select_first_, db_.Prepare(head + tail));
-    PIICRYPT_ASSIGN_OR_RETURN(
-        select_after_,
-        db_.Prepare(absl::StrCat(head, " WHERE ", Quote(options_.key_column), " > ?", tail)));
-    PIICRYPT_ASSIGN_OR_RETURN(
-        select_one_, db_.Prepare(absl::StrCat(head, " WHERE ", Quote(options_.key_column), " = ?")));
+    PIICRYPT_ASSIGN_OR_RETURN(select_after_,
+                              db_.Prepare(absl::StrCat(head, " WHERE ", key_, " > ?", tail)));
+    PIICRYPT_ASSIGN_OR_RETURN(select_one_, db_.Prepare(absl::StrCat(head, " WHERE ", key_, " = ?")));
     return absl::OkStatus();
   }
 
@@ -323,7 +391,7 @@ class Job {
     auto it = updates_.find(mask);
     if (it != updates_.end()) return it->second.get();
     std::vector<std::string> sets;
-    std::vector<std::string> conditions = {absl::StrCat(Quote(options_.key_column), " = ?")};
+    std::vector<std::string> conditions = {absl::StrCat(key_, " = ?")};
     for (size_t c = 0; c < columns_.size(); ++c) {
       if ((mask & (1u << c)) == 0) continue;
       sets.push_back(absl::StrCat(Quote(columns_[c].name), " = ?"));
@@ -548,8 +616,12 @@ class Job {
               if (applied) break;
               ++delta.conflicts;
               PIICRYPT_ASSIGN_OR_RETURN(std::optional<Row> fresh, ReadOne(row.key));
-              if (!fresh.has_value() || attempt == 3) {  // deleted meanwhile: nothing to do
+              if (!fresh.has_value()) {  // deleted meanwhile: nothing to do
                 w.clear();
+                break;
+              }
+              if (attempt == 3) {  // there, and locked by this transaction: not done
+                MarkNotWritten(columns_, w);
                 break;
               }
               row = *std::move(fresh);
@@ -642,6 +714,7 @@ class Job {
   const std::function<void(const ReencryptProgress&)>& progress_;
   const std::string job_id_;
   std::optional<KeyValue> resume_;
+  std::string key_;  // the key column as the walk compares it (CheckKeyColumn)
   StmtPtr select_first_;
   StmtPtr select_after_;
   StmtPtr select_one_;
@@ -683,6 +756,7 @@ absl::StatusOr<ReencryptSummary> RunReencrypt(
     PIICRYPT_ASSIGN_OR_RETURN(Db db, Db::Open(path, options.dry_run));
     Job job(std::move(db), options, std::move(columns), rewriter, primary, progress);
     PIICRYPT_RETURN_IF_ERROR(job.CheckSchema());
+    PIICRYPT_RETURN_IF_ERROR(job.CheckKeyColumn());
     PIICRYPT_RETURN_IF_ERROR(job.Run(summary));
     if (options.verify) PIICRYPT_RETURN_IF_ERROR(job.Verify(summary));
   }

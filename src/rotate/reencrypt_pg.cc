@@ -523,12 +523,8 @@ class Worker {
                                     Update({row}, {fresh_w}, std::vector<size_t>{0}));
           settled = !done.empty();
         }
-        if (!settled) {
-          // Not written: count nothing but what was left as it is (NULL, current, failed).
-          for (Rewrite& x : fresh_w) {
-            if (x.changes()) x.outcome = Outcome::kCurrent;
-          }
-        }
+        // Not written although the row is there and locked: a failure, not done.
+        if (!settled) MarkNotWritten(s_.columns, fresh_w);
         Tally(row.key, fresh_w, delta, failures);
       } else {
         Tally(rows[r].key, w[r], delta, failures);

@@ -46,6 +46,12 @@ absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy, const Reencr
 // Checks the options that do not depend on the database (identifiers, batch, workers).
 absl::Status CheckOptions(const ReencryptOptions& options);
 
+// The refusal (kInvalidArgument) of a key column the catalog does not prove unique
+// (`not_unique`) and NOT NULL (`nullable`): names the table and column, says why the job
+// needs both and how to get them on this database.
+absl::Status KeyColumnError(absl::string_view table, absl::string_view column, bool not_unique,
+                            bool nullable, bool postgres);
+
 // Spaces out batches so that a process reads at most `max_rate` rows per second
 // (ReencryptOptions::max_rate; 0: no limit). Thread-safe: the workers of a process share
 // one. Each batch reserves its slot before it runs, so the rate holds from the first batch.
@@ -96,6 +102,12 @@ class Rewriter {
   const uint32_t primary_;
   const bool encrypt_plaintext_;
 };
+
+// Turns the changes in `rewrites` (of the columns `columns`) into failures: the row's
+// conditional update matched nothing although the row is there and locked by the job (a
+// trigger that cancels updates, or a value the database compares differently from how it
+// was read). Such a value is left as it is and must not be counted as done.
+void MarkNotWritten(const std::vector<Column>& columns, std::vector<Rewrite>& rewrites);
 
 // Adds the outcomes of one row's rewrites to `delta`; failed ones are appended to
 // `failures` as (row key, reason).
