@@ -199,9 +199,15 @@ constexpr char kJobsSchema[] =
     " rows INTEGER NOT NULL, reencrypted INTEGER NOT NULL, encrypted INTEGER NOT NULL,"
     " current_values INTEGER NOT NULL, null_values INTEGER NOT NULL,"
     " conflicts INTEGER NOT NULL, failed INTEGER NOT NULL,"
-    " updated_at TEXT NOT NULL);"
+    " updated_at TEXT NOT NULL,"
+    " table_rows INTEGER);"  // rows in the table when the job started (Coverage)
     "CREATE TABLE IF NOT EXISTS piicrypt_job_failures ("
     " job_id TEXT NOT NULL, row_key TEXT NOT NULL, reason TEXT NOT NULL);";
+
+// piicrypt_jobs tables created before table_rows existed get it.
+constexpr char kJobsUpgrade[] =
+    "SELECT count(*) FROM pragma_table_info('piicrypt_jobs') WHERE name = 'table_rows'";
+constexpr char kJobsAddTableRows[] = "ALTER TABLE piicrypt_jobs ADD COLUMN table_rows INTEGER";
 
 using Clock = std::chrono::steady_clock;
 
@@ -413,17 +419,29 @@ class Job {
     return raw;
   }
 
-  // Loads or starts the checkpoint. Returns where to continue.
-  absl::StatusOr<std::optional<KeyValue>> StartOrResume(ReencryptSummary& summary) {
+  absl::Status CreateJobsSchema() {
+    PIICRYPT_RETURN_IF_ERROR(db_.Exec(kJobsSchema, "cannot create piicrypt_jobs"));
+    PIICRYPT_ASSIGN_OR_RETURN(StmtPtr s, db_.Prepare(kJobsUpgrade));
+    const int rc = sqlite3_step(s.get());
+    if (rc != SQLITE_ROW) return SqliteError(db_.get(), rc, "cannot read piicrypt_jobs");
+    if (sqlite3_column_int(s.get(), 0) != 0) return absl::OkStatus();
+    return db_.Exec(kJobsAddTableRows, "cannot upgrade piicrypt_jobs");
+  }
+
+  // Loads or starts the checkpoint; `total` is the table's rows now, the job's count at its
+  // start if it starts (or if the job it resumes has none). Returns where to continue.
+  absl::StatusOr<std::optional<KeyValue>> StartOrResume(int64_t total, ReencryptSummary& summary) {
     PIICRYPT_RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE", "cannot begin a transaction"));
+    summary.walk.table_at_start = total;
     absl::Status status = [&]() -> absl::Status {
-      PIICRYPT_RETURN_IF_ERROR(db_.Exec(kJobsSchema, "cannot create piicrypt_jobs"));
+      PIICRYPT_RETURN_IF_ERROR(CreateJobsSchema());
       PIICRYPT_ASSIGN_OR_RETURN(
           StmtPtr s, db_.Prepare("SELECT primary_key_id, encrypt_plaintext, state, last_key, rows,"
                                  " reencrypted, encrypted, current_values, null_values,"
-                                 " conflicts, failed FROM piicrypt_jobs WHERE job_id = ?"));
-      sqlite3_bind_text(s.get(), 1, job_id_.data(), static_cast<int>(job_id_.size()),
-                        SQLITE_TRANSIENT);
+                                 " conflicts, failed, coalesce(table_rows, ?2)"
+                                 " FROM piicrypt_jobs WHERE job_id = ?1"));
+      BindString(s.get(), 1, job_id_);
+      sqlite3_bind_int64(s.get(), 2, total);
       const int rc = sqlite3_step(s.get());
       if (rc == SQLITE_ROW &&
           static_cast<uint32_t>(sqlite3_column_int64(s.get(), 0)) == primary_ &&
@@ -439,6 +457,7 @@ class Job {
         summary.null_values = sqlite3_column_int64(s.get(), 8);
         summary.conflicts = sqlite3_column_int64(s.get(), 9);
         summary.failed = sqlite3_column_int64(s.get(), 10);
+        summary.walk.table_at_start = sqlite3_column_int64(s.get(), 11);
         return absl::OkStatus();
       }
       if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -447,12 +466,15 @@ class Job {
       s.reset();
       PIICRYPT_ASSIGN_OR_RETURN(
           StmtPtr put,
-          db_.Prepare("INSERT OR REPLACE INTO piicrypt_jobs VALUES (?, ?, ?, 'running', NULL,"
-                      " 0, 0, 0, 0, 0, 0, 0, datetime('now'))"));
+          db_.Prepare("INSERT OR REPLACE INTO piicrypt_jobs (job_id, primary_key_id,"
+                      " encrypt_plaintext, state, last_key, rows, reencrypted, encrypted,"
+                      " current_values, null_values, conflicts, failed, updated_at, table_rows)"
+                      " VALUES (?, ?, ?, 'running', NULL, 0, 0, 0, 0, 0, 0, 0, datetime('now'), ?)"));
       sqlite3_bind_text(put.get(), 1, job_id_.data(), static_cast<int>(job_id_.size()),
                         SQLITE_TRANSIENT);
       sqlite3_bind_int64(put.get(), 2, primary_);
       sqlite3_bind_int(put.get(), 3, options_.encrypt_plaintext ? 1 : 0);
+      sqlite3_bind_int64(put.get(), 4, total);
       PIICRYPT_RETURN_IF_ERROR(db_.Step(put.get(), "cannot write piicrypt_jobs"));
       PIICRYPT_ASSIGN_OR_RETURN(StmtPtr clear,
                                 db_.Prepare("DELETE FROM piicrypt_job_failures WHERE job_id = ?"));
@@ -585,8 +607,9 @@ class Job {
     PIICRYPT_ASSIGN_OR_RETURN(const int64_t total, CountRows());
     PIICRYPT_RETURN_IF_ERROR(PrepareSelects(/*with_indexes=*/false));
     std::optional<KeyValue> after;
+    summary.walk.table_at_start = total;
     if (!options_.dry_run) {
-      PIICRYPT_ASSIGN_OR_RETURN(after, StartOrResume(summary));
+      PIICRYPT_ASSIGN_OR_RETURN(after, StartOrResume(total, summary));
       PIICRYPT_RETURN_IF_ERROR(PrepareCheckpoint());
     }
     const char* phase = options_.dry_run ? "dry-run" : "reencrypt";
@@ -669,6 +692,8 @@ class Job {
       }
       if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "cannot read the failures");
     }
+    summary.walk.walked = summary.rows;
+    PIICRYPT_ASSIGN_OR_RETURN(summary.walk.table_at_end, CountRows());
     return absl::OkStatus();
   }
 
@@ -701,6 +726,9 @@ class Job {
       after = rows.back().key;
       Report("verify", done, total);
     }
+    summary.verify_walk.walked = done;
+    summary.verify_walk.table_at_start = total;
+    PIICRYPT_ASSIGN_OR_RETURN(summary.verify_walk.table_at_end, CountRows());
     return absl::OkStatus();
   }
 

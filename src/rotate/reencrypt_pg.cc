@@ -50,7 +50,9 @@ constexpr char kSchema[] =
     " encrypt_plaintext BOOLEAN NOT NULL,"
     " state TEXT NOT NULL,"  // 'running' or 'done'
     " created_at TIMESTAMPTZ NOT NULL DEFAULT now(),"
-    " updated_at TIMESTAMPTZ NOT NULL DEFAULT now());"
+    " updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),"
+    " table_rows BIGINT);"  // rows in the table when the job started (Coverage)
+    "ALTER TABLE piicrypt_jobs ADD COLUMN IF NOT EXISTS table_rows BIGINT;"
     "CREATE TABLE IF NOT EXISTS piicrypt_job_ranges ("
     " job_id TEXT NOT NULL REFERENCES piicrypt_jobs (job_id) ON DELETE CASCADE,"
     " range_no INTEGER NOT NULL,"
@@ -228,7 +230,8 @@ struct Shared {
   uint32_t primary = 0;
   std::string job_id;
   std::string key_type;  // format_type() of the key column
-  int64_t total = 0;
+  int64_t total = 0;           // rows in the table when this run started
+  int64_t job_rows_at_start = 0;  // ... when the job started (StartOrJoin)
   std::atomic<int64_t> done{0};
   std::atomic<bool> stop{false};
   std::mutex progress_mu;
@@ -661,18 +664,21 @@ absl::StatusOr<std::string> CheckSchema(const Conn& conn, const ReencryptOptions
       }
     }
   }
+  // Unique and NOT NULL (reencrypt.h): a valid, non-partial unique index (or the primary
+  // key) on this column alone, and attnotnull. (A unique index lets NULLs repeat; an
+  // invalid one, left by a failed CREATE INDEX CONCURRENTLY, proves nothing.)
   PIICRYPT_ASSIGN_OR_RETURN(
       ResultPtr u,
-      conn.Exec("SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a"
-                " ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
-                " WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indnkeyatts = 1"
-                " AND i.indpred IS NULL AND a.attname = $2)",
+      conn.Exec("SELECT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid"
+                " AND i.indisunique AND i.indisvalid AND i.indnkeyatts = 1"
+                " AND i.indpred IS NULL AND i.indkey[0] = a.attnum), a.attnotnull"
+                " FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attname = $2",
                 {Quote(options.table), options.key_column}, "cannot read the table's indexes"));
-  if (absl::string_view(PQgetvalue(u.get(), 0, 0)) != "t") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--key-column ", options.key_column,
-                     ": must be the table's primary key or have a unique index of its own "
-                     "(the job walks the table in its order and names rows by it)"));
+  const bool unique = absl::string_view(PQgetvalue(u.get(), 0, 0)) == "t";
+  const bool not_null = absl::string_view(PQgetvalue(u.get(), 0, 1)) == "t";
+  if (!unique || !not_null) {
+    return KeyColumnError(options.table, options.key_column, !unique, !not_null,
+                          /*postgres=*/true);
   }
   return key.name;
 }
@@ -696,12 +702,14 @@ absl::StatusOr<bool> StartOrJoin(const Conn& conn, Shared& s, uint32_t primary) 
         ResultPtr r,
         conn.Exec("SELECT primary_key_id, encrypt_plaintext, state,"
                   " (SELECT count(*) FROM piicrypt_job_ranges g WHERE g.job_id = j.job_id"
-                  "  AND (g.rows > 0 OR g.done))"
+                  "  AND (g.rows > 0 OR g.done)), coalesce(table_rows, $2)"
                   " FROM piicrypt_jobs j WHERE job_id = $1",
-                  {s.job_id}, "cannot read piicrypt_jobs"));
+                  {s.job_id, absl::StrCat(s.total)}, "cannot read piicrypt_jobs"));
+    s.job_rows_at_start = s.total;
     if (PQntuples(r.get()) == 1 && Int(r.get(), 0, 0) == static_cast<int64_t>(primary) &&
         (absl::string_view(PQgetvalue(r.get(), 0, 1)) == "t") == options.encrypt_plaintext &&
         absl::string_view(PQgetvalue(r.get(), 0, 2)) == "running") {
+      s.job_rows_at_start = Int(r.get(), 0, 4);
       return Int(r.get(), 0, 3) > 0;
     }
     // A new job: any finished or different one of this table is replaced.
@@ -712,9 +720,10 @@ absl::StatusOr<bool> StartOrJoin(const Conn& conn, Shared& s, uint32_t primary) 
                                        {s.job_id}, "cannot write piicrypt_job_failures")
                                  .status());
     PIICRYPT_RETURN_IF_ERROR(
-        conn.Exec("INSERT INTO piicrypt_jobs (job_id, primary_key_id, encrypt_plaintext, state)"
-                  " VALUES ($1, $2, $3, 'running')",
-                  {s.job_id, absl::StrCat(primary), options.encrypt_plaintext ? "t" : "f"},
+        conn.Exec("INSERT INTO piicrypt_jobs (job_id, primary_key_id, encrypt_plaintext, state,"
+                  " table_rows) VALUES ($1, $2, $3, 'running', $4)",
+                  {s.job_id, absl::StrCat(primary), options.encrypt_plaintext ? "t" : "f",
+                   absl::StrCat(s.total)},
                   "cannot write piicrypt_jobs")
             .status());
     // Ranges of about total/kMaxRanges rows (at least one batch each), split at existing
@@ -772,6 +781,8 @@ absl::Status Finish(const Conn& conn, Shared& s, ReencryptSummary& summary) {
   summary.null_values = Int(r.get(), 0, 4);
   summary.conflicts = Int(r.get(), 0, 5);
   summary.failed = Int(r.get(), 0, 6);
+  summary.walk.walked = summary.rows;
+  summary.walk.table_at_start = s.job_rows_at_start;
   if (Int(r.get(), 0, 7) == 0) {
     PIICRYPT_RETURN_IF_ERROR(conn.Exec("UPDATE piicrypt_jobs SET state = 'done', updated_at = now()"
                                        " WHERE job_id = $1 AND state = 'running'",
@@ -812,6 +823,8 @@ absl::StatusOr<ReencryptSummary> RunPostgresReencrypt(
       worker.Count(rows, summary);
     }));
     main = std::move(worker.conn());
+    summary.walk.walked = summary.rows;
+    summary.walk.table_at_start = s.total;
   } else {
     PIICRYPT_ASSIGN_OR_RETURN(summary.resumed, StartOrJoin(main, s, primary));
     {
@@ -840,15 +853,21 @@ absl::StatusOr<ReencryptSummary> RunPostgresReencrypt(
     for (const absl::Status& status : results) PIICRYPT_RETURN_IF_ERROR(status);
     PIICRYPT_RETURN_IF_ERROR(Finish(main, s, summary));
   }
+  PIICRYPT_ASSIGN_OR_RETURN(summary.walk.table_at_end, CountRows(main, options));
 
   if (options.verify) {
     s.phase = "verify";
     s.done = 0;
+    PIICRYPT_ASSIGN_OR_RETURN(s.total, CountRows(main, options));
     s.Report(0);
     Worker worker(std::move(main), s, 0);
+    summary.verify_walk.table_at_start = s.total;
     PIICRYPT_RETURN_IF_ERROR(worker.Scan(true, [&](const std::vector<Row>& rows) {
       worker.VerifyRows(rows, summary);
+      summary.verify_walk.walked += static_cast<int64_t>(rows.size());
     }));
+    PIICRYPT_ASSIGN_OR_RETURN(summary.verify_walk.table_at_end,
+                              CountRows(worker.conn(), options));
   }
   return summary;
 }

@@ -144,6 +144,15 @@ class ProgressPrinter {
   bool drawn_ = false;
 };
 
+// A walk that read fewer rows than the table holds (ReencryptSummary::Complete()).
+void PrintShortfall(const char* who, const std::string& table, const internal::Coverage& c) {
+  if (c.Shortfall() == 0) return;
+  PrintError(absl::StrCat(
+      who, " read ", c.walked, " rows of table ", table, ", which held ", c.table_at_start,
+      " when it started and ", c.table_at_end, " at the end: ", c.Shortfall(),
+      " row(s) not read (a key changed meanwhile?); run again, then check with --verify"));
+}
+
 void Run(const ReencryptArgs& args, int& exit_code) {
   absl::StatusOr<Policy> policy = Policy::ReadFile(args.policy);
   if (!policy.ok()) {
@@ -182,14 +191,19 @@ void Run(const ReencryptArgs& args, int& exit_code) {
                 s.conflicts);
   }
   std::printf("  failed:              %" PRId64 "\n", s.failed);
+  std::printf("  rows read:           %" PRId64 " of %" PRId64 " in the table (%" PRId64
+              " at the end)\n",
+              s.walk.walked, s.walk.table_at_start, s.walk.table_at_end);
 
   for (const std::string& f : s.failures) std::printf("    failed %s\n", f.c_str());
   if (s.failed > static_cast<int64_t>(s.failures.size())) {
     std::printf("    ... and %" PRId64 " more\n", s.failed - static_cast<int64_t>(s.failures.size()));
   }
   if (args.options.verify) {
-    std::printf("verify: %" PRId64 " values checked, %" PRId64 " failed\n", s.verified,
-                s.verify_failed);
+    std::printf("verify: %" PRId64 " values checked, %" PRId64 " failed, in %" PRId64
+                " of %" PRId64 " rows in the table (%" PRId64 " at the end)\n",
+                s.verified, s.verify_failed, s.verify_walk.walked, s.verify_walk.table_at_start,
+                s.verify_walk.table_at_end);
     for (const std::string& f : s.verify_failures) std::printf("    not verified %s\n", f.c_str());
     if (s.verify_failed > static_cast<int64_t>(s.verify_failures.size())) {
       std::printf("    ... and %" PRId64 " more\n",
@@ -197,12 +211,12 @@ void Run(const ReencryptArgs& args, int& exit_code) {
     }
   }
   std::fflush(stdout);
+  exit_code = s.Complete() ? kExitOk : kExitFailed;
   if (s.failed > 0 || s.verify_failed > 0) {
     PrintError(absl::StrCat(s.failed + s.verify_failed, " value(s) failed; see the list above"));
-    exit_code = kExitFailed;
-    return;
   }
-  exit_code = kExitOk;
+  PrintShortfall(dry ? "the dry run" : "the job", args.options.table, s.walk);
+  if (args.options.verify) PrintShortfall("the verification", args.options.table, s.verify_walk);
 }
 
 }  // namespace
