@@ -27,8 +27,9 @@ namespace {
 
 absl::Status SqliteError(sqlite3* db, int code, absl::string_view what) {
   // sqlite3_errmsg names tables and columns ("no such column: x"), never values.
-  const std::string message = absl::StrCat("reencrypt (sqlite): ", what, ": ",
-                                           db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code));
+  const std::string message =
+      absl::StrCat("reencrypt (sqlite): ", what, ": ",
+                   db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code));
   switch (code & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
@@ -62,8 +63,8 @@ class Db {
  public:
   static absl::StatusOr<Db> Open(const std::string& path, bool read_only) {
     sqlite3* raw = nullptr;
-    const int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
-                      SQLITE_OPEN_NOMUTEX;
+    const int flags =
+        (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
     const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
     std::unique_ptr<sqlite3, DbCloser> db(raw);
     if (rc != SQLITE_OK) return SqliteError(nullptr, rc, "cannot open the database file");
@@ -76,8 +77,8 @@ class Db {
 
   absl::StatusOr<StmtPtr> Prepare(const std::string& sql) const {
     sqlite3_stmt* s = nullptr;
-    const int rc = sqlite3_prepare_v2(db_.get(), sql.c_str(), static_cast<int>(sql.size()), &s,
-                                      nullptr);
+    const int rc =
+        sqlite3_prepare_v2(db_.get(), sql.c_str(), static_cast<int>(sql.size()), &s, nullptr);
     if (rc != SQLITE_OK) return SqliteError(db_.get(), rc, "cannot prepare a statement");
     return StmtPtr(s);
   }
@@ -213,9 +214,8 @@ using Clock = std::chrono::steady_clock;
 
 class Job {
  public:
-  Job(Db db, const ReencryptOptions& options, std::vector<Column> columns,
-      const Rewriter& rewriter, uint32_t primary,
-      const std::function<void(const ReencryptProgress&)>& progress)
+  Job(Db db, const ReencryptOptions& options, std::vector<Column> columns, const Rewriter& rewriter,
+      uint32_t primary, const std::function<void(const ReencryptProgress&)>& progress)
       : db_(std::move(db)),
         options_(options),
         columns_(std::move(columns)),
@@ -306,17 +306,17 @@ class Job {
                             /*postgres=*/false);
     }
     if (!IsIdentifier(collation)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--key-column ", options_.key_column, ": its unique index uses a collation the job "
-          "cannot name; use the primary key"));
+      return absl::InvalidArgumentError(absl::StrCat("--key-column ", options_.key_column,
+                                                     ": its unique index uses a collation the job "
+                                                     "cannot name; use the primary key"));
     }
     key_ = absl::StrCat(Quote(options_.key_column), " COLLATE ", collation);
     return absl::OkStatus();
   }
 
   absl::StatusOr<int64_t> CountRows() {
-    PIICRYPT_ASSIGN_OR_RETURN(StmtPtr s,
-                              db_.Prepare(absl::StrCat("SELECT count(*) FROM ", Quote(options_.table))));
+    PIICRYPT_ASSIGN_OR_RETURN(
+        StmtPtr s, db_.Prepare(absl::StrCat("SELECT count(*) FROM ", Quote(options_.table))));
     const int rc = sqlite3_step(s.get());
     if (rc != SQLITE_ROW) return SqliteError(db_.get(), rc, "cannot count the rows");
     return sqlite3_column_int64(s.get(), 0);
@@ -339,14 +339,15 @@ class Job {
     PIICRYPT_ASSIGN_OR_RETURN(select_first_, db_.Prepare(head + tail));
     PIICRYPT_ASSIGN_OR_RETURN(select_after_,
                               db_.Prepare(absl::StrCat(head, " WHERE ", key_, " > ?", tail)));
-    PIICRYPT_ASSIGN_OR_RETURN(select_one_, db_.Prepare(absl::StrCat(head, " WHERE ", key_, " = ?")));
+    PIICRYPT_ASSIGN_OR_RETURN(select_one_,
+                              db_.Prepare(absl::StrCat(head, " WHERE ", key_, " = ?")));
     return absl::OkStatus();
   }
 
   struct Row {
     KeyValue key;
-    std::vector<std::optional<std::string>> values;   // per column
-    std::vector<std::optional<std::string>> indexes;  // per column (verification)
+    std::vector<std::optional<std::string>> values;    // per column
+    std::vector<std::optional<std::string>> indexes;   // per column (verification)
     std::vector<std::optional<std::string>> versions;  // per column (FF1; else NULL)
     bool blob = false;
   };
@@ -361,7 +362,8 @@ class Job {
       if (check_blob && type == SQLITE_BLOB) row.blob = true;
       if (type != SQLITE_NULL) {
         const unsigned char* p = sqlite3_column_text(s, i);
-        v.emplace(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s, i)));
+        v.emplace(reinterpret_cast<const char*>(p),
+                  static_cast<size_t>(sqlite3_column_bytes(s, i)));
       }
       ++i;
       return v;
@@ -375,7 +377,8 @@ class Job {
   }
 
   // Reads the next batch after `after` (none: from the start) in its own read transaction.
-  absl::StatusOr<std::vector<Row>> ReadBatch(const std::optional<KeyValue>& after, bool with_indexes) {
+  absl::StatusOr<std::vector<Row>> ReadBatch(const std::optional<KeyValue>& after,
+                                             bool with_indexes) {
     pacer_.Wait(options_.batch);
     sqlite3_stmt* s = after.has_value() ? select_after_.get() : select_first_.get();
     int param = 1;
@@ -410,10 +413,10 @@ class Job {
         conditions.push_back(absl::StrCat(Quote(columns_[c].version_column), " IS ?"));
       }
     }
-    PIICRYPT_ASSIGN_OR_RETURN(
-        StmtPtr s, db_.Prepare(absl::StrCat("UPDATE ", Quote(options_.table), " SET ",
-                                            absl::StrJoin(sets, ", "), " WHERE ",
-                                            absl::StrJoin(conditions, " AND "))));
+    PIICRYPT_ASSIGN_OR_RETURN(StmtPtr s,
+                              db_.Prepare(absl::StrCat("UPDATE ", Quote(options_.table), " SET ",
+                                                       absl::StrJoin(sets, ", "), " WHERE ",
+                                                       absl::StrJoin(conditions, " AND "))));
     sqlite3_stmt* raw = s.get();
     updates_.emplace(mask, std::move(s));
     return raw;
@@ -443,13 +446,13 @@ class Job {
       BindString(s.get(), 1, job_id_);
       sqlite3_bind_int64(s.get(), 2, total);
       const int rc = sqlite3_step(s.get());
-      if (rc == SQLITE_ROW &&
-          static_cast<uint32_t>(sqlite3_column_int64(s.get(), 0)) == primary_ &&
+      if (rc == SQLITE_ROW && static_cast<uint32_t>(sqlite3_column_int64(s.get(), 0)) == primary_ &&
           (sqlite3_column_int(s.get(), 1) != 0) == options_.encrypt_plaintext &&
           absl::string_view(reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 2))) ==
               "running") {
         summary.resumed = true;
-        if (sqlite3_column_type(s.get(), 3) != SQLITE_NULL) resume_ = KeyValue::FromColumn(s.get(), 3);
+        if (sqlite3_column_type(s.get(), 3) != SQLITE_NULL)
+          resume_ = KeyValue::FromColumn(s.get(), 3);
         summary.rows = sqlite3_column_int64(s.get(), 4);
         summary.reencrypted = sqlite3_column_int64(s.get(), 5);
         summary.encrypted = sqlite3_column_int64(s.get(), 6);
@@ -466,10 +469,11 @@ class Job {
       s.reset();
       PIICRYPT_ASSIGN_OR_RETURN(
           StmtPtr put,
-          db_.Prepare("INSERT OR REPLACE INTO piicrypt_jobs (job_id, primary_key_id,"
-                      " encrypt_plaintext, state, last_key, rows, reencrypted, encrypted,"
-                      " current_values, null_values, conflicts, failed, updated_at, table_rows)"
-                      " VALUES (?, ?, ?, 'running', NULL, 0, 0, 0, 0, 0, 0, 0, datetime('now'), ?)"));
+          db_.Prepare(
+              "INSERT OR REPLACE INTO piicrypt_jobs (job_id, primary_key_id,"
+              " encrypt_plaintext, state, last_key, rows, reencrypted, encrypted,"
+              " current_values, null_values, conflicts, failed, updated_at, table_rows)"
+              " VALUES (?, ?, ?, 'running', NULL, 0, 0, 0, 0, 0, 0, 0, datetime('now'), ?)"));
       sqlite3_bind_text(put.get(), 1, job_id_.data(), static_cast<int>(job_id_.size()),
                         SQLITE_TRANSIENT);
       sqlite3_bind_int64(put.get(), 2, primary_);
@@ -496,8 +500,8 @@ class Job {
         db_.Prepare("UPDATE piicrypt_jobs SET last_key = ?, rows = ?, reencrypted = ?,"
                     " encrypted = ?, current_values = ?, null_values = ?, conflicts = ?,"
                     " failed = ?, state = ?, updated_at = datetime('now') WHERE job_id = ?"));
-    PIICRYPT_ASSIGN_OR_RETURN(
-        add_failure_, db_.Prepare("INSERT INTO piicrypt_job_failures VALUES (?, ?, ?)"));
+    PIICRYPT_ASSIGN_OR_RETURN(add_failure_,
+                              db_.Prepare("INSERT INTO piicrypt_job_failures VALUES (?, ?, ?)"));
     return absl::OkStatus();
   }
 
@@ -625,7 +629,8 @@ class Job {
       ReencryptSummary delta;
       const std::optional<KeyValue> last = rows.back().key;
       if (options_.dry_run) {
-        for (size_t r = 0; r < rows.size(); ++r) Tally(rows[r].key.Text(), rewrites[r], delta, failures);
+        for (size_t r = 0; r < rows.size(); ++r)
+          Tally(rows[r].key.Text(), rewrites[r], delta, failures);
       } else {
         PIICRYPT_RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE", "cannot begin a transaction"));
         absl::Status status = [&]() -> absl::Status {
@@ -678,9 +683,9 @@ class Job {
     }
     if (!options_.dry_run) {
       PIICRYPT_RETURN_IF_ERROR(WriteCheckpoint(after, summary, "done"));
-      PIICRYPT_ASSIGN_OR_RETURN(
-          StmtPtr s, db_.Prepare("SELECT row_key, reason FROM piicrypt_job_failures"
-                                 " WHERE job_id = ? ORDER BY rowid LIMIT ?"));
+      PIICRYPT_ASSIGN_OR_RETURN(StmtPtr s,
+                                db_.Prepare("SELECT row_key, reason FROM piicrypt_job_failures"
+                                            " WHERE job_id = ? ORDER BY rowid LIMIT ?"));
       sqlite3_bind_text(s.get(), 1, job_id_.data(), static_cast<int>(job_id_.size()),
                         SQLITE_TRANSIENT);
       sqlite3_bind_int64(s.get(), 2, options_.max_listed_failures);

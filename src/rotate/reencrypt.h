@@ -103,14 +103,14 @@ struct Coverage {
 };
 
 struct ReencryptSummary {
-  bool resumed = false;          // continued a job that was interrupted
-  int64_t rows = 0;              // rows scanned by the job (all runs)
-  int64_t reencrypted = 0;       // values moved to the primary key
-  int64_t encrypted = 0;         // plaintext values encrypted
-  int64_t current = 0;           // values already under the primary
-  int64_t null_values = 0;       // NULLs, left as they are
-  int64_t conflicts = 0;         // rows changed by someone else meanwhile, left as written
-  int64_t failed = 0;            // values that could not be processed, left as they are
+  bool resumed = false;     // continued a job that was interrupted
+  int64_t rows = 0;         // rows scanned by the job (all runs)
+  int64_t reencrypted = 0;  // values moved to the primary key
+  int64_t encrypted = 0;    // plaintext values encrypted
+  int64_t current = 0;      // values already under the primary
+  int64_t null_values = 0;  // NULLs, left as they are
+  int64_t conflicts = 0;    // rows changed by someone else meanwhile, left as written
+  int64_t failed = 0;       // values that could not be processed, left as they are
   // "KEY column: reason" of the first max_listed_failures failed values.
   std::vector<std::string> failures;
   // Verification (options.verify).

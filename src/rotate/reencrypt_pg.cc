@@ -56,7 +56,7 @@ constexpr char kSchema[] =
     "CREATE TABLE IF NOT EXISTS piicrypt_job_ranges ("
     " job_id TEXT NOT NULL REFERENCES piicrypt_jobs (job_id) ON DELETE CASCADE,"
     " range_no INTEGER NOT NULL,"
-    " lo TEXT,"        // the range is (lo, hi] of the key column; NULL: unbounded
+    " lo TEXT,"  // the range is (lo, hi] of the key column; NULL: unbounded
     " hi TEXT,"
     " last_key TEXT,"  // the last key done; NULL: none yet
     " done BOOLEAN NOT NULL DEFAULT false,"
@@ -126,9 +126,9 @@ class Conn {
     const char* values[] = {uri.c_str(), "piicrypt-reencrypt", "UTF8", "10", nullptr};
     std::unique_ptr<PGconn, ConnDeleter> conn(PQconnectdbParams(keywords, values, 1));
     if (conn == nullptr || PQstatus(conn.get()) != CONNECTION_OK) {
-      return absl::UnavailableError(absl::StrCat(
-          kPrefix, "cannot connect: ",
-          conn != nullptr ? FirstLine(PQerrorMessage(conn.get())) : "out of memory"));
+      return absl::UnavailableError(
+          absl::StrCat(kPrefix, "cannot connect: ",
+                       conn != nullptr ? FirstLine(PQerrorMessage(conn.get())) : "out of memory"));
     }
     Conn c;
     c.conn_ = std::move(conn);
@@ -144,7 +144,8 @@ class Conn {
     ResultPtr r(PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
                              values.data(), nullptr, nullptr, 0));
     const ExecStatusType st = r != nullptr ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return StatusOf(r.get(), conn_.get(), what);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+      return StatusOf(r.get(), conn_.get(), what);
     return r;
   }
 
@@ -152,7 +153,8 @@ class Conn {
   absl::Status Run(const std::string& sql, absl::string_view what) const {
     ResultPtr r(PQexec(conn_.get(), sql.c_str()));
     const ExecStatusType st = r != nullptr ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return StatusOf(r.get(), conn_.get(), what);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+      return StatusOf(r.get(), conn_.get(), what);
     return absl::OkStatus();
   }
 
@@ -229,8 +231,8 @@ struct Shared {
   Pacer pacer;  // --max-rate, for all workers of this process
   uint32_t primary = 0;
   std::string job_id;
-  std::string key_type;  // format_type() of the key column
-  int64_t total = 0;           // rows in the table when this run started
+  std::string key_type;           // format_type() of the key column
+  int64_t total = 0;              // rows in the table when this run started
   int64_t job_rows_at_start = 0;  // ... when the job started (StartOrJoin)
   std::atomic<int64_t> done{0};
   std::atomic<bool> stop{false};
@@ -289,18 +291,18 @@ class Worker {
       sets.push_back(absl::StrCat(Quote(col.name), " = CASE WHEN v.", sv, " THEN v.", nv,
                                   " ELSE t.", Quote(col.name), " END"));
       vars.insert(vars.end(), {sv, ov, nv});
-      arrays.insert(arrays.end(), {absl::StrCat("$", p, "::bool[]"), absl::StrCat("$", p + 1, "::text[]"),
-                                   absl::StrCat("$", p + 2, "::text[]")});
+      arrays.insert(arrays.end(),
+                    {absl::StrCat("$", p, "::bool[]"), absl::StrCat("$", p + 1, "::text[]"),
+                     absl::StrCat("$", p + 2, "::text[]")});
       p += 3;
       if (!col.index_column.empty()) {
-        sets.push_back(absl::StrCat(Quote(col.index_column), " = CASE WHEN v.", sv, " THEN v.",
-                                    iv, " ELSE t.", Quote(col.index_column), " END"));
+        sets.push_back(absl::StrCat(Quote(col.index_column), " = CASE WHEN v.", sv, " THEN v.", iv,
+                                    " ELSE t.", Quote(col.index_column), " END"));
         vars.push_back(iv);
         arrays.push_back(absl::StrCat("$", p, "::text[]"));
         ++p;
       }
-      std::string condition =
-          absl::StrCat("t.", Quote(col.name), " IS NOT DISTINCT FROM v.", ov);
+      std::string condition = absl::StrCat("t.", Quote(col.name), " IS NOT DISTINCT FROM v.", ov);
       if (col.ff1()) {
         const std::string ovv = absl::StrCat("ov", c), nvv = absl::StrCat("nv", c);
         const std::string version = Quote(col.version_column);
@@ -315,11 +317,11 @@ class Worker {
       }
       conditions.push_back(absl::StrCat("(NOT v.", sv, " OR (", condition, "))"));
     }
-    update_ = absl::StrCat("UPDATE ", Quote(s_.options.table), " AS t SET ",
-                           absl::StrJoin(sets, ", "), " FROM unnest(", absl::StrJoin(arrays, ", "),
-                           ") AS v(", absl::StrJoin(vars, ", "), ") WHERE t.", key, " = v.k::",
-                           s_.key_type, " AND ", absl::StrJoin(conditions, " AND "),
-                           " RETURNING v.k");
+    update_ =
+        absl::StrCat("UPDATE ", Quote(s_.options.table), " AS t SET ", absl::StrJoin(sets, ", "),
+                     " FROM unnest(", absl::StrJoin(arrays, ", "), ") AS v(",
+                     absl::StrJoin(vars, ", "), ") WHERE t.", key, " = v.k::", s_.key_type, " AND ",
+                     absl::StrJoin(conditions, " AND "), " RETURNING v.k");
   }
 
   // Claims batches until no range is left unclaimed. Counts go to the ranges' rows.
@@ -347,7 +349,8 @@ class Worker {
     std::optional<std::string> after;
     for (;;) {
       s_.pacer.Wait(s_.options.batch);
-      PIICRYPT_ASSIGN_OR_RETURN(std::vector<Row> rows, Read(after, std::nullopt, with_indexes, false));
+      PIICRYPT_ASSIGN_OR_RETURN(std::vector<Row> rows,
+                                Read(after, std::nullopt, with_indexes, false));
       if (rows.empty()) return absl::OkStatus();
       after = rows.back().key;
       fn(rows);
@@ -464,8 +467,8 @@ class Worker {
     const std::vector<std::optional<std::string>> params = {
         s_.job_id, absl::StrCat(s_.primary), s_.options.encrypt_plaintext ? "t" : "f"};
     for (;;) {
-      PIICRYPT_ASSIGN_OR_RETURN(ResultPtr r, conn_.Exec(sql + " SKIP LOCKED", params,
-                                                        "cannot claim a range"));
+      PIICRYPT_ASSIGN_OR_RETURN(ResultPtr r,
+                                conn_.Exec(sql + " SKIP LOCKED", params, "cannot claim a range"));
       if (PQntuples(r.get()) == 0) {
         PIICRYPT_ASSIGN_OR_RETURN(
             ResultPtr any,
@@ -516,7 +519,8 @@ class Worker {
         bool settled = false;
         for (int attempt = 0; attempt < 3 && !settled; ++attempt) {
           ++delta.conflicts;
-          PIICRYPT_ASSIGN_OR_RETURN(std::vector<Row> fresh, Read(row.key, std::nullopt, false, true));
+          PIICRYPT_ASSIGN_OR_RETURN(std::vector<Row> fresh,
+                                    Read(row.key, std::nullopt, false, true));
           fresh_w.clear();
           if (fresh.empty()) break;  // deleted meanwhile: nothing to do
           row = std::move(fresh[0]);
@@ -588,9 +592,8 @@ class Worker {
       for (size_t c = 0; c < s_.columns.size(); ++c) {
         if (!row.values[c].has_value()) continue;
         ++summary.verified;
-        std::string reason =
-            s_.rewriter.Verify(s_.columns[c], row.values[c], row.indexes[c], row.versions[c],
-                               row.key);
+        std::string reason = s_.rewriter.Verify(s_.columns[c], row.values[c], row.indexes[c],
+                                                row.versions[c], row.key);
         if (reason.empty()) continue;
         ++summary.verify_failed;
         if (static_cast<int64_t>(summary.verify_failures.size()) < s_.options.max_listed_failures) {
@@ -613,14 +616,13 @@ class Worker {
 // key column's type.
 absl::StatusOr<std::string> CheckSchema(const Conn& conn, const ReencryptOptions& options,
                                         const std::vector<Column>& columns) {
-  PIICRYPT_ASSIGN_OR_RETURN(
-      ResultPtr r,
-      conn.Exec("SELECT a.attname, format_type(a.atttypid, a.atttypmod),"
-                " a.atttypid IN ('text'::regtype, 'varchar'::regtype),"
-                " a.atttypid = 'bigint'::regtype"
-                " FROM pg_attribute a WHERE a.attrelid = to_regclass($1)"
-                " AND a.attnum > 0 AND NOT a.attisdropped",
-                {Quote(options.table)}, "cannot read the table's columns"));
+  PIICRYPT_ASSIGN_OR_RETURN(ResultPtr r,
+                            conn.Exec("SELECT a.attname, format_type(a.atttypid, a.atttypmod),"
+                                      " a.atttypid IN ('text'::regtype, 'varchar'::regtype),"
+                                      " a.atttypid = 'bigint'::regtype"
+                                      " FROM pg_attribute a WHERE a.attrelid = to_regclass($1)"
+                                      " AND a.attnum > 0 AND NOT a.attisdropped",
+                                      {Quote(options.table)}, "cannot read the table's columns"));
   if (PQntuples(r.get()) == 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "no such table: ", options.table,
@@ -731,15 +733,15 @@ absl::StatusOr<bool> StartOrJoin(const Conn& conn, Shared& s, uint32_t primary) 
     const int64_t chunk = std::max<int64_t>(options.batch, (s.total + kMaxRanges - 1) / kMaxRanges);
     const std::string key = Quote(options.key_column);
     PIICRYPT_RETURN_IF_ERROR(
-        conn.Exec(absl::StrCat(
-                      "WITH b AS (SELECT k, row_number() OVER (ORDER BY n) AS i FROM"
-                      " (SELECT ", key, "::text AS k, row_number() OVER (ORDER BY ", key,
-                      ") AS n FROM ", Quote(options.table), " WHERE ", key,
-                      " IS NOT NULL) s WHERE n % $2 = 0)"
-                      " INSERT INTO piicrypt_job_ranges (job_id, range_no, lo, hi)"
-                      " SELECT $1, i, lag(k) OVER (ORDER BY i), k FROM b"
-                      " UNION ALL SELECT $1, (SELECT count(*) FROM b) + 1,"
-                      " (SELECT k FROM b ORDER BY i DESC LIMIT 1), NULL"),
+        conn.Exec(absl::StrCat("WITH b AS (SELECT k, row_number() OVER (ORDER BY n) AS i FROM"
+                               " (SELECT ",
+                               key, "::text AS k, row_number() OVER (ORDER BY ", key,
+                               ") AS n FROM ", Quote(options.table), " WHERE ", key,
+                               " IS NOT NULL) s WHERE n % $2 = 0)"
+                               " INSERT INTO piicrypt_job_ranges (job_id, range_no, lo, hi)"
+                               " SELECT $1, i, lag(k) OVER (ORDER BY i), k FROM b"
+                               " UNION ALL SELECT $1, (SELECT count(*) FROM b) + 1,"
+                               " (SELECT k FROM b ORDER BY i DESC LIMIT 1), NULL"),
                   {s.job_id, absl::StrCat(chunk)}, "cannot split the table into ranges")
             .status());
     return false;
@@ -756,24 +758,24 @@ absl::StatusOr<bool> StartOrJoin(const Conn& conn, Shared& s, uint32_t primary) 
 // whether it is done (then marked so).
 absl::Status Finish(const Conn& conn, Shared& s, ReencryptSummary& summary) {
   PIICRYPT_ASSIGN_OR_RETURN(
-      ResultPtr j, conn.Exec("SELECT 1 FROM piicrypt_jobs WHERE job_id = $1 AND primary_key_id = $2"
-                             " AND encrypt_plaintext = $3",
-                             {s.job_id, absl::StrCat(s.primary),
-                              s.options.encrypt_plaintext ? "t" : "f"},
-                             "cannot read piicrypt_jobs"));
+      ResultPtr j,
+      conn.Exec("SELECT 1 FROM piicrypt_jobs WHERE job_id = $1 AND primary_key_id = $2"
+                " AND encrypt_plaintext = $3",
+                {s.job_id, absl::StrCat(s.primary), s.options.encrypt_plaintext ? "t" : "f"},
+                "cannot read piicrypt_jobs"));
   if (PQntuples(j.get()) == 0) {
-    return absl::AbortedError(absl::StrCat(
-        kPrefix, "the job was replaced meanwhile by a run with another primary key or mode; "
-                 "run again with the current keyset"));
+    return absl::AbortedError(
+        absl::StrCat(kPrefix,
+                     "the job was replaced meanwhile by a run with another primary key or mode; "
+                     "run again with the current keyset"));
   }
   PIICRYPT_ASSIGN_OR_RETURN(
-      ResultPtr r,
-      conn.Exec("SELECT coalesce(sum(rows), 0), coalesce(sum(reencrypted), 0),"
-                " coalesce(sum(encrypted), 0), coalesce(sum(current_values), 0),"
-                " coalesce(sum(null_values), 0), coalesce(sum(conflicts), 0),"
-                " coalesce(sum(failed), 0), count(*) FILTER (WHERE NOT done)"
-                " FROM piicrypt_job_ranges WHERE job_id = $1",
-                {s.job_id}, "cannot read the job's counts"));
+      ResultPtr r, conn.Exec("SELECT coalesce(sum(rows), 0), coalesce(sum(reencrypted), 0),"
+                             " coalesce(sum(encrypted), 0), coalesce(sum(current_values), 0),"
+                             " coalesce(sum(null_values), 0), coalesce(sum(conflicts), 0),"
+                             " coalesce(sum(failed), 0), count(*) FILTER (WHERE NOT done)"
+                             " FROM piicrypt_job_ranges WHERE job_id = $1",
+                             {s.job_id}, "cannot read the job's counts"));
   summary.rows = Int(r.get(), 0, 0);
   summary.reencrypted = Int(r.get(), 0, 1);
   summary.encrypted = Int(r.get(), 0, 2);
@@ -819,19 +821,18 @@ absl::StatusOr<ReencryptSummary> RunPostgresReencrypt(
     s.phase = "dry-run";
     s.Report(0);
     Worker worker(std::move(main), s, 0);
-    PIICRYPT_RETURN_IF_ERROR(worker.Scan(false, [&](const std::vector<Row>& rows) {
-      worker.Count(rows, summary);
-    }));
+    PIICRYPT_RETURN_IF_ERROR(
+        worker.Scan(false, [&](const std::vector<Row>& rows) { worker.Count(rows, summary); }));
     main = std::move(worker.conn());
     summary.walk.walked = summary.rows;
     summary.walk.table_at_start = s.total;
   } else {
     PIICRYPT_ASSIGN_OR_RETURN(summary.resumed, StartOrJoin(main, s, primary));
     {
-      PIICRYPT_ASSIGN_OR_RETURN(
-          ResultPtr r, main.Exec("SELECT coalesce(sum(rows), 0) FROM piicrypt_job_ranges"
-                                 " WHERE job_id = $1",
-                                 {s.job_id}, "cannot read the job's progress"));
+      PIICRYPT_ASSIGN_OR_RETURN(ResultPtr r,
+                                main.Exec("SELECT coalesce(sum(rows), 0) FROM piicrypt_job_ranges"
+                                          " WHERE job_id = $1",
+                                          {s.job_id}, "cannot read the job's progress"));
       s.done = Int(r.get(), 0, 0);
     }
     s.Report(0);
@@ -866,8 +867,7 @@ absl::StatusOr<ReencryptSummary> RunPostgresReencrypt(
       worker.VerifyRows(rows, summary);
       summary.verify_walk.walked += static_cast<int64_t>(rows.size());
     }));
-    PIICRYPT_ASSIGN_OR_RETURN(summary.verify_walk.table_at_end,
-                              CountRows(worker.conn(), options));
+    PIICRYPT_ASSIGN_OR_RETURN(summary.verify_walk.table_at_end, CountRows(worker.conn(), options));
   }
   return summary;
 }

@@ -53,7 +53,8 @@ std::string Quote(absl::string_view name) { return absl::StrCat("\"", name, "\""
 
 absl::Status CheckOptions(const ReencryptOptions& options) {
   if (!IsIdentifier(options.table)) {
-    return absl::InvalidArgumentError("--table: not a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*)");
+    return absl::InvalidArgumentError(
+        "--table: not a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*)");
   }
   if (!IsIdentifier(options.key_column)) {
     return absl::InvalidArgumentError(
@@ -81,14 +82,14 @@ absl::Status KeyColumnError(absl::string_view table, absl::string_view column, b
                                  " (", column, ")"));
   }
   if (nullable) {
-    fixes.push_back(postgres ? absl::StrCat("ALTER TABLE ", table, " ALTER COLUMN ", column,
-                                            " SET NOT NULL")
-                             : std::string("declare the column NOT NULL (rebuild the table)"));
+    fixes.push_back(
+        postgres ? absl::StrCat("ALTER TABLE ", table, " ALTER COLUMN ", column, " SET NOT NULL")
+                 : std::string("declare the column NOT NULL (rebuild the table)"));
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "--key-column ", column, ": ", table, ".", column,
-      not_unique ? " has no unique index on it alone" : "",
-      not_unique && nullable ? " and" : "", nullable ? " allows NULL" : "",
+      not_unique ? " has no unique index on it alone" : "", not_unique && nullable ? " and" : "",
+      nullable ? " allows NULL" : "",
       "; the job pages through the table by this column, so rows with a duplicate or NULL "
       "key would be skipped. Name a column that is unique and NOT NULL, or fix this one: ",
       absl::StrJoin(fixes, "; ")));
@@ -123,21 +124,24 @@ absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy,
     if (rule.protection == FieldProtection::kFormatPreserving) {
       version_column = rule.format_preserving->key_version_column;
       if (version_column.empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            rule.name, ": an FF1 value carries no key id, so an FF1 column is re-encrypted only "
-                       "with a key-version column: add format_preserving { key_version_column: "
-                       "\"...\" } (docs/FPE.md, docs/ROTATION.md)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(rule.name,
+                         ": an FF1 value carries no key id, so an FF1 column is re-encrypted only "
+                         "with a key-version column: add format_preserving { key_version_column: "
+                         "\"...\" } (docs/FPE.md, docs/ROTATION.md)"));
       }
       if (version_column == options.key_column || version_column == column) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            rule.name, ": key_version_column must be a column of its own, not the key column "
-                       "or the value's"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(rule.name,
+                         ": key_version_column must be a column of its own, not the key column "
+                         "or the value's"));
       }
     }
     if (rule.protection == FieldProtection::kVaultToken) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          rule.name, ": vault-token columns hold tokens, not ciphertexts; use a policy "
-                     "without them"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(rule.name,
+                       ": vault-token columns hold tokens, not ciphertexts; use a policy "
+                       "without them"));
     }
     if (column == options.key_column) {
       return absl::InvalidArgumentError(
@@ -148,8 +152,8 @@ absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy,
     c.name = column;
     c.version_column = std::move(version_column);
     if (rule.blind_index.has_value()) {
-      c.index_column =
-          rule.blind_index->column.empty() ? absl::StrCat(column, "_idx") : rule.blind_index->column;
+      c.index_column = rule.blind_index->column.empty() ? absl::StrCat(column, "_idx")
+                                                        : rule.blind_index->column;
       if (!IsIdentifier(c.index_column)) {
         return absl::InvalidArgumentError(
             absl::StrCat(rule.name, ": blind index column is not a plain SQL identifier"));
@@ -158,9 +162,9 @@ absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy,
     columns.push_back(std::move(c));
   }
   if (columns.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the policy has no field of table ", options.table, " (fields are named ",
-        options.table, ".COLUMN)"));
+    return absl::InvalidArgumentError(absl::StrCat("the policy has no field of table ",
+                                                   options.table, " (fields are named ",
+                                                   options.table, ".COLUMN)"));
   }
   if (columns.size() > 32) {
     return absl::InvalidArgumentError("at most 32 encrypted columns per table");
@@ -299,8 +303,7 @@ int64_t Coverage::Shortfall() const {
 }
 
 bool ReencryptSummary::Complete() const {
-  return failed == 0 && verify_failed == 0 && walk.Shortfall() == 0 &&
-         verify_walk.Shortfall() == 0;
+  return failed == 0 && verify_failed == 0 && walk.Shortfall() == 0 && verify_walk.Shortfall() == 0;
 }
 
 void AddCounts(ReencryptSummary& to, const ReencryptSummary& d, int64_t rows) {

@@ -41,7 +41,8 @@ struct Column {
 
 // The table's encrypted columns: the policy's fields named TABLE.COLUMN, validated
 // (kInvalidArgument naming the field for what the job cannot handle).
-absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy, const ReencryptOptions& options);
+absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy,
+                                              const ReencryptOptions& options);
 
 // Checks the options that do not depend on the database (identifiers, batch, workers).
 absl::Status CheckOptions(const ReencryptOptions& options);
@@ -71,12 +72,14 @@ enum class Outcome { kNull, kCurrent, kReencrypted, kEncrypted, kFailed };
 
 struct Rewrite {
   Outcome outcome = Outcome::kNull;
-  std::optional<std::string> value;  // the new value (kReencrypted, kEncrypted)
-  std::optional<std::string> index;  // its blind index, if the column has one
+  std::optional<std::string> value;    // the new value (kReencrypted, kEncrypted)
+  std::optional<std::string> index;    // its blind index, if the column has one
   std::optional<std::string> version;  // FF1: the key id of the new value, in text
-  std::string reason;                // kFailed
+  std::string reason;                  // kFailed
 
-  bool changes() const { return outcome == Outcome::kReencrypted || outcome == Outcome::kEncrypted; }
+  bool changes() const {
+    return outcome == Outcome::kReencrypted || outcome == Outcome::kEncrypted;
+  }
 };
 
 class Rewriter {
@@ -122,8 +125,7 @@ void AddCounts(ReencryptSummary& to, const ReencryptSummary& d, int64_t rows);
 // at a time.
 absl::StatusOr<ReencryptSummary> RunPostgresReencrypt(
     const Rewriter& rewriter, const std::vector<Column>& columns, uint32_t primary,
-    const ReencryptOptions& options,
-    const std::function<void(const ReencryptProgress&)>& progress);
+    const ReencryptOptions& options, const std::function<void(const ReencryptProgress&)>& progress);
 
 }  // namespace piicrypt::internal
 

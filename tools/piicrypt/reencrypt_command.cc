@@ -106,7 +106,8 @@ class ProgressPrinter {
     const int64_t left_rows = p.total > p.done ? p.total - p.done : 0;
     const std::string left =
         rate > 0 ? Duration(static_cast<double>(left_rows) / rate) : std::string("?");
-    const int percent = p.total > 0 ? static_cast<int>(100 * std::min(p.done, p.total) / p.total) : 100;
+    const int percent =
+        p.total > 0 ? static_cast<int>(100 * std::min(p.done, p.total) / p.total) : 100;
     if (tty_) {
       constexpr int kWidth = 30;
       const int filled = percent * kWidth / 100;
@@ -163,14 +164,14 @@ void Run(const ReencryptArgs& args, int& exit_code) {
   std::optional<Keyset> keyset = ReadKeyset(args.kek, args.keyset, exit_code);
   if (!keyset.has_value()) return;
   ProgressPrinter printer;
-  absl::StatusOr<internal::ReencryptSummary> summary = internal::RunReencrypt(
-      *keyset, *policy, args.options,
-      [&](const internal::ReencryptProgress& p) { printer.Update(p); });
+  absl::StatusOr<internal::ReencryptSummary> summary =
+      internal::RunReencrypt(*keyset, *policy, args.options,
+                             [&](const internal::ReencryptProgress& p) { printer.Update(p); });
   printer.Finish();
   if (!summary.ok()) {
     PrintError(std::string(summary.status().message()));
-    exit_code = summary.status().code() == absl::StatusCode::kInvalidArgument ? kExitUsage
-                                                                              : kExitFailed;
+    exit_code =
+        summary.status().code() == absl::StatusCode::kInvalidArgument ? kExitUsage : kExitFailed;
     return;
   }
   const internal::ReencryptSummary& s = *summary;
@@ -179,10 +180,10 @@ void Run(const ReencryptArgs& args, int& exit_code) {
               dry ? "dry run" : "reencrypt", s.resumed ? " (resumed)" : "",
               args.options.table.c_str(), keyset->primary_key_id(), s.rows, s.seconds,
               s.seconds > 0 ? static_cast<double>(s.rows) / s.seconds : 0.0);
-  std::printf("  %s %" PRId64 "\n", dry ? "would re-encrypt:   " : "re-encrypted:       ",
-              s.reencrypted);
-  std::printf("  %s %" PRId64 "\n", dry ? "would encrypt:      " : "plaintext encrypted:",
-              s.encrypted);
+  std::printf("  %s %" PRId64 "\n",
+              dry ? "would re-encrypt:   " : "re-encrypted:       ", s.reencrypted);
+  std::printf("  %s %" PRId64 "\n",
+              dry ? "would encrypt:      " : "plaintext encrypted:", s.encrypted);
   std::printf("  already current:     %" PRId64 "\n", s.current);
   std::printf("  NULL:                %" PRId64 "\n", s.null_values);
   if (!dry) {
@@ -197,11 +198,12 @@ void Run(const ReencryptArgs& args, int& exit_code) {
 
   for (const std::string& f : s.failures) std::printf("    failed %s\n", f.c_str());
   if (s.failed > static_cast<int64_t>(s.failures.size())) {
-    std::printf("    ... and %" PRId64 " more\n", s.failed - static_cast<int64_t>(s.failures.size()));
+    std::printf("    ... and %" PRId64 " more\n",
+                s.failed - static_cast<int64_t>(s.failures.size()));
   }
   if (args.options.verify) {
-    std::printf("verify: %" PRId64 " values checked, %" PRId64 " failed, in %" PRId64
-                " of %" PRId64 " rows in the table (%" PRId64 " at the end)\n",
+    std::printf("verify: %" PRId64 " values checked, %" PRId64 " failed, in %" PRId64 " of %" PRId64
+                " rows in the table (%" PRId64 " at the end)\n",
                 s.verified, s.verify_failed, s.verify_walk.walked, s.verify_walk.table_at_start,
                 s.verify_walk.table_at_end);
     for (const std::string& f : s.verify_failures) std::printf("    not verified %s\n", f.c_str());
