@@ -591,6 +591,20 @@ TEST_F(ReencryptTest, NonUniqueKeyColumnIsRefusedBeforeAnyWrite) {
   EXPECT_EQ(Snapshot(), before);
 }
 
+// The walk compares keys under the unique index's collation: under the column's NOCASE,
+// 'a' and 'A' are equal and `key > 'a'` would skip 'A'.
+TEST_F(ReencryptTest, WalkUsesTheUniqueIndexCollation) {
+  WritePolicy(R"pb(field { name: "keyed.email" kind: KIND_EMAIL mode: MODE_RANDOMIZED })pb");
+  Exec("CREATE TABLE keyed (cust TEXT NOT NULL COLLATE NOCASE, email TEXT)");
+  Exec("CREATE UNIQUE INDEX keyed_b ON keyed (cust COLLATE BINARY)");
+  Exec("INSERT INTO keyed VALUES ('a', 'x'), ('A', 'y'), ('b', 'z')");
+  CommandResult r = RunCommand(absl::StrCat(
+      CliPath(), BaseArgs(), DbArgs(), " --table keyed --key-column cust --batch 1 --dry-run"));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;  // plaintext: three failed values
+  EXPECT_THAT(r.out, HasSubstr("failed:              3\n"));
+  EXPECT_THAT(r.out, HasSubstr("rows read:           3 of 3 in the table"));
+}
+
 TEST_F(ReencryptTest, RowMovedBehindTheWalkFailsTheJob) { CaseRowMovedBehindTheWalkFailsTheJob(); }
 
 TEST_F(ReencryptTest, CurrentValueThatDoesNotDecryptFails) {
