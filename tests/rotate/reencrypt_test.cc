@@ -620,8 +620,10 @@ TEST_F(ReencryptTest, UpdateWithoutEffectFails) {
 TEST_F(ReencryptTest, HelpTeaches) {
   CommandResult r = RunCommand(CliPath() + " reencrypt --help");
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* s : {"--encrypt-plaintext", "--dry-run", "--verify", "--batch", "piicrypt_jobs",
-                        "TABLE.COLUMN", "Exit status", "sqlite:PATH"}) {
+  for (const char* s :
+       {"--encrypt-plaintext", "--dry-run", "--verify", "--batch", "piicrypt_jobs", "TABLE.COLUMN",
+        "Exit status", "sqlite:PATH", "unique and NOT NULL, as the database's catalog proves",
+        "a duplicate or NULL key would be skipped", "a walk read fewer rows than the table"}) {
     EXPECT_THAT(r.out, HasSubstr(s));
   }
 }

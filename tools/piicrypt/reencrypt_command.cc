@@ -27,10 +27,12 @@ constexpr char kReencryptFooter[] =
     "  - a value under an older key is decrypted and encrypted again under the primary key,\n"
     "    and its blind-index column (blind_index { column: ... }, default COLUMN_idx)\n"
     "    recomputed under the primary;\n"
-    "  - a value already under the primary is left untouched: a second run changes nothing;\n"
+    "  - a value already under the primary is decrypted (to prove it) and left untouched:\n"
+    "    a second run changes nothing;\n"
     "  - NULL stays NULL;\n"
-    "  - a value that does not decrypt (disabled or destroyed key, tampered) is left as it is,\n"
-    "    counted as failed and listed with its row key;\n"
+    "  - a value that does not decrypt (disabled or destroyed key, tampered, moved from\n"
+    "    another row; under the primary too) is left as it is, counted as failed and listed\n"
+    "    with its row key; so is a value whose update takes no effect (a trigger);\n"
     "  - with --encrypt-plaintext, a value that is not a piicrypt ciphertext at all (its text\n"
     "    does not parse as one) is taken for plaintext and encrypted. A value that parses but\n"
     "    does not decrypt is a failure, never encrypted twice. Read docs/ROTATION.md first.\n"
@@ -52,8 +54,15 @@ constexpr char kReencryptFooter[] =
     "                     piicrypt_job_ranges); --workers N threads claim them a batch at a\n"
     "                     time with FOR UPDATE SKIP LOCKED. More processes, on other machines\n"
     "                     too, join the same job by running the same command.\n"
-    "The key column must be unique (the primary key, or with a unique index: PostgreSQL\n"
-    "checks). Encrypted and blind-index columns hold the text form (TEXT, VARCHAR).\n"
+    "The key column must be unique and NOT NULL, as the database's catalog proves (the\n"
+    "primary key; SQLite: INTEGER PRIMARY KEY, or a unique index on it alone and NOT NULL;\n"
+    "PostgreSQL: a valid unique index on it alone and NOT NULL): the job pages by it, and\n"
+    "a duplicate or NULL key would be skipped. Any other column is refused (exit 2) with\n"
+    "the statement that fixes it. Encrypted and blind-index columns hold the text form\n"
+    "(TEXT, VARCHAR).\n"
+    "Every walk (the job over all its runs, the dry run, the verification) counts the\n"
+    "table at its start and end; reading fewer rows than the smaller count exits 1\n"
+    "(docs/ROTATION.md: rows the application inserts and deletes meanwhile).\n"
     "\n"
     "Progress goes to stderr: a bar with rows/s and time left on a terminal, a plain line\n"
     "every few seconds otherwise. The summary goes to stdout.\n"
@@ -72,9 +81,10 @@ constexpr char kReencryptFooter[] =
     "  # encrypt a table that still holds plaintext\n"
     "  piicrypt reencrypt ... --table customers --key-column id --encrypt-plaintext --verify\n"
     "\n"
-    "Exit status: 0 every value is current (and verified, with --verify); 1 a value failed\n"
-    "(its keys are listed) or the database failed; 2 bad usage (options, table, columns,\n"
-    "policy).";
+    "Exit status: 0 every value is current (and verified, with --verify) and every row was\n"
+    "read; 1 a value failed (its keys are listed), a walk read fewer rows than the table\n"
+    "holds, or the database failed; 2 bad usage (options, table, columns, a key column that\n"
+    "is not unique and NOT NULL, policy).";
 
 struct ReencryptArgs {
   std::string kek;
@@ -238,15 +248,17 @@ void AddReencryptCommand(CLI::App& app, int& exit_code) {
                   "Database URL: sqlite:PATH or postgresql://... (libpq URI)")
       ->required();
   sub->add_option("--table", args->options.table, "The table")->required();
-  sub->add_option("--key-column", args->options.key_column,
-                  "Its unique key column (the primary key): the job walks its ranges in order")
+  sub->add_option(
+         "--key-column", args->options.key_column,
+         "Its key column, unique and NOT NULL (the primary key): the job walks it in order")
       ->required();
   sub->add_flag("--encrypt-plaintext", args->options.encrypt_plaintext,
                 "Encrypt values that are not piicrypt ciphertexts (plaintext migration)");
   sub->add_flag("--dry-run", args->options.dry_run,
                 "Count what would change; write nothing (not even the checkpoint)");
   sub->add_flag("--verify", args->options.verify,
-                "Afterwards decrypt every value and check key and blind index; failures exit 1");
+                "Afterwards read every row, decrypt every value and check key and blind index; "
+                "failures, and rows not read, exit 1");
   sub->add_option("--batch", args->options.batch, "Rows per transaction (default 1000)")
       ->check(CLI::Range(int64_t{1}, int64_t{100000}));
   sub->add_option("--workers", args->options.workers,
