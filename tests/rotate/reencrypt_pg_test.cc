@@ -499,6 +499,10 @@ TEST_F(ReencryptPgTest, RowMovedBehindTheWalkFailsTheJob) {
   CaseRowMovedBehindTheWalkFailsTheJob();
 }
 
+TEST_F(ReencryptPgTest, ResumesPastDeletedCheckpointWithRowsInsertedBehind) {
+  CaseResumesPastDeletedCheckpointWithRowsInsertedBehind();
+}
+
 TEST_F(ReencryptPgTest, CurrentValueThatDoesNotDecryptFails) {
   CaseCurrentValueThatDoesNotDecryptFails();
 }

@@ -607,6 +607,10 @@ TEST_F(ReencryptTest, WalkUsesTheUniqueIndexCollation) {
 
 TEST_F(ReencryptTest, RowMovedBehindTheWalkFailsTheJob) { CaseRowMovedBehindTheWalkFailsTheJob(); }
 
+TEST_F(ReencryptTest, ResumesPastDeletedCheckpointWithRowsInsertedBehind) {
+  CaseResumesPastDeletedCheckpointWithRowsInsertedBehind();
+}
+
 TEST_F(ReencryptTest, CurrentValueThatDoesNotDecryptFails) {
   CaseCurrentValueThatDoesNotDecryptFails();
 }
