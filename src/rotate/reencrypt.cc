@@ -461,7 +461,14 @@ class Job {
         summary.conflicts = sqlite3_column_int64(s.get(), 9);
         summary.failed = sqlite3_column_int64(s.get(), 10);
         summary.walk.table_at_start = sqlite3_column_int64(s.get(), 11);
-        return absl::OkStatus();
+        s.reset();
+        // A job of a version without table_rows keeps the count from now on.
+        PIICRYPT_ASSIGN_OR_RETURN(StmtPtr keep,
+                                  db_.Prepare("UPDATE piicrypt_jobs SET table_rows = ?"
+                                              " WHERE job_id = ? AND table_rows IS NULL"));
+        sqlite3_bind_int64(keep.get(), 1, summary.walk.table_at_start);
+        BindString(keep.get(), 2, job_id_);
+        return db_.Step(keep.get(), "cannot write piicrypt_jobs");
       }
       if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         return SqliteError(db_.get(), rc, "cannot read piicrypt_jobs");

@@ -605,6 +605,26 @@ TEST_F(ReencryptTest, WalkUsesTheUniqueIndexCollation) {
   EXPECT_THAT(r.out, HasSubstr("rows read:           3 of 3 in the table"));
 }
 
+// A job left running by a version whose piicrypt_jobs had no table_rows: the table gets
+// the column, and the job resumes, counted against the table now.
+TEST_F(ReencryptTest, ResumesAJobOfAnEarlierSchema) {
+  Fill(50);
+  Rotate();
+  Exec(
+      "CREATE TABLE piicrypt_jobs (job_id TEXT PRIMARY KEY, primary_key_id INTEGER NOT NULL,"
+      " encrypt_plaintext INTEGER NOT NULL, state TEXT NOT NULL, last_key,"
+      " rows INTEGER NOT NULL, reencrypted INTEGER NOT NULL, encrypted INTEGER NOT NULL,"
+      " current_values INTEGER NOT NULL, null_values INTEGER NOT NULL,"
+      " conflicts INTEGER NOT NULL, failed INTEGER NOT NULL, updated_at TEXT NOT NULL)");
+  Exec(absl::StrCat("INSERT INTO piicrypt_jobs VALUES ('reencrypt:orders:id', ", Primary(),
+                    ", 0, 'running', NULL, 0, 0, 0, 0, 0, 0, 0, datetime('now'))"));
+  CommandResult r = Reencrypt("--verify");
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("(resumed)"));
+  EXPECT_THAT(r.out, HasSubstr("rows read:           50 of 50 in the table"));
+  EXPECT_EQ(QueryInt("SELECT table_rows FROM piicrypt_jobs"), 50);
+}
+
 TEST_F(ReencryptTest, RowMovedBehindTheWalkFailsTheJob) { CaseRowMovedBehindTheWalkFailsTheJob(); }
 
 TEST_F(ReencryptTest, ResumesPastDeletedCheckpointWithRowsInsertedBehind) {
