@@ -349,6 +349,10 @@ class Job {
     std::vector<std::optional<std::string>> values;    // per column
     std::vector<std::optional<std::string>> indexes;   // per column (verification)
     std::vector<std::optional<std::string>> versions;  // per column (FF1; else NULL)
+    // The value and version as stored, with their SQLite types: the update's condition
+    // compares with these (an INTEGER 42 in a column without affinity is not '42').
+    std::vector<KeyValue> stored_values;
+    std::vector<KeyValue> stored_versions;
     bool blob = false;
   };
 
@@ -356,22 +360,21 @@ class Job {
     Row row;
     row.key = KeyValue::FromColumn(s, 0);
     int i = 1;
-    auto next = [&](bool check_blob) {
+    // The text form of column i (its type read first: reading text may convert it).
+    auto next = [&](bool check_blob, std::vector<KeyValue>* stored) {
       std::optional<std::string> v;
-      const int type = sqlite3_column_type(s, i);
-      if (check_blob && type == SQLITE_BLOB) row.blob = true;
-      if (type != SQLITE_NULL) {
-        const unsigned char* p = sqlite3_column_text(s, i);
-        v.emplace(reinterpret_cast<const char*>(p),
-                  static_cast<size_t>(sqlite3_column_bytes(s, i)));
-      }
+      const KeyValue typed = KeyValue::FromColumn(s, i);
+      if (check_blob && typed.type == SQLITE_BLOB) row.blob = true;
+      if (typed.type != SQLITE_NULL) v = ColumnText(s, i);
+      if (stored != nullptr) stored->push_back(typed);
       ++i;
       return v;
     };
     for (const Column& c : columns_) {
-      row.values.push_back(next(true));
-      if (with_indexes) row.indexes.push_back(next(true));
-      row.versions.push_back(c.ff1() ? next(false) : std::nullopt);
+      row.values.push_back(next(true, &row.stored_values));
+      if (with_indexes) row.indexes.push_back(next(true, nullptr));
+      row.versions.push_back(c.ff1() ? next(false, &row.stored_versions) : std::nullopt);
+      if (!c.ff1()) row.stored_versions.emplace_back();
     }
     return row;
   }
@@ -590,8 +593,8 @@ class Job {
     row.key.Bind(st, i++);
     for (size_t c = 0; c < columns_.size(); ++c) {
       if ((mask & (1u << c)) == 0) continue;
-      BindText(st, i++, row.values[c]);
-      if (columns_[c].ff1()) BindKeyId(st, i++, row.versions[c]);
+      row.stored_values[c].Bind(st, i++);
+      if (columns_[c].ff1()) row.stored_versions[c].Bind(st, i++);
     }
     absl::Status status = db_.Step(st, "cannot update a row");
     sqlite3_clear_bindings(st);

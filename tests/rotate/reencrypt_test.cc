@@ -625,6 +625,31 @@ TEST_F(ReencryptTest, ResumesAJobOfAnEarlierSchema) {
   EXPECT_EQ(QueryInt("SELECT table_rows FROM piicrypt_jobs"), 50);
 }
 
+// Plaintext stored as INTEGER or REAL in a column without affinity: the update's condition
+// compares with the value as stored, so it is encrypted, not dropped or failed.
+TEST_F(ReencryptTest, EncryptPlaintextOfAnyStoredType) {
+  WritePolicy(R"pb(field { name: "legacy.code" kind: KIND_TEXT mode: MODE_DETERMINISTIC })pb");
+  Exec("CREATE TABLE legacy (id INTEGER PRIMARY KEY, code)");
+  Exec("INSERT INTO legacy VALUES (1, 42), (2, 0.1 + 0.2), (3, 'abc'), (4, ''), (5, NULL)");
+  CommandResult r = RunCommand(absl::StrCat(CliPath(), BaseArgs(), DbArgs(),
+                                            " --table legacy --key-column id --encrypt-plaintext"
+                                            " --verify"));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("plaintext encrypted: 4\n"));
+  EXPECT_THAT(r.out, HasSubstr("conflicts:           0 "));
+  EXPECT_THAT(r.out, HasSubstr("NULL:                1\n"));
+  EXPECT_THAT(r.out, HasSubstr("verify: 4 values checked, 0 failed, in 5 of 5 rows"));
+  auto c =
+      CryptorFor(R"pb(field { name: "legacy.code" kind: KIND_TEXT mode: MODE_DETERMINISTIC })pb");
+  Sqlite db(db_path_);
+  sqlite3_stmt* s = db.Prepare("SELECT code FROM legacy WHERE id = 1");
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  auto plain = c->Decrypt("legacy.code", Col(s, 0), "1");
+  sqlite3_finalize(s);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(*plain, std::optional<std::string>("42"));
+}
+
 TEST_F(ReencryptTest, RowMovedBehindTheWalkFailsTheJob) { CaseRowMovedBehindTheWalkFailsTheJob(); }
 
 TEST_F(ReencryptTest, ResumesPastDeletedCheckpointWithRowsInsertedBehind) {
