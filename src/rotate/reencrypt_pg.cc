@@ -126,9 +126,9 @@ class Conn {
     const char* values[] = {uri.c_str(), "piicrypt-reencrypt", "UTF8", "10", nullptr};
     std::unique_ptr<PGconn, ConnDeleter> conn(PQconnectdbParams(keywords, values, 1));
     if (conn == nullptr || PQstatus(conn.get()) != CONNECTION_OK) {
-      return absl::UnavailableError(
-          absl::StrCat(kPrefix, "cannot connect: ",
-                       conn != nullptr ? FirstLine(PQerrorMessage(conn.get())) : "out of memory"));
+      return absl::UnavailableError(absl::StrCat(
+          kPrefix, "cannot connect: ",
+          conn != nullptr ? FirstLine(PQerrorMessage(conn.get())) : "out of memory"));
     }
     Conn c;
     c.conn_ = std::move(conn);
@@ -144,8 +144,7 @@ class Conn {
     ResultPtr r(PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
                              values.data(), nullptr, nullptr, 0));
     const ExecStatusType st = r != nullptr ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-      return StatusOf(r.get(), conn_.get(), what);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return StatusOf(r.get(), conn_.get(), what);
     return r;
   }
 
@@ -153,8 +152,7 @@ class Conn {
   absl::Status Run(const std::string& sql, absl::string_view what) const {
     ResultPtr r(PQexec(conn_.get(), sql.c_str()));
     const ExecStatusType st = r != nullptr ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-      return StatusOf(r.get(), conn_.get(), what);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return StatusOf(r.get(), conn_.get(), what);
     return absl::OkStatus();
   }
 
