@@ -450,6 +450,12 @@ TEST_F(ReencryptTest, Ff1ColumnIsRotatedThroughItsKeyVersionColumn) {
   sqlite3_finalize(s);
   EXPECT_EQ(problems, 0);
   EXPECT_EQ(db.Int("SELECT typeof(phone_key) = 'integer' FROM contacts WHERE id = 1"), 1);
+  // A value under the write key that the codec cannot decrypt is a failure, not current.
+  db.Exec("UPDATE contacts SET phone = 'no digits here' WHERE id = 1");
+  CommandResult bad = RunCommand(CliPath() + args);
+  EXPECT_EQ(bad.exit_code, 1) << bad.out << bad.err;
+  EXPECT_THAT(bad.out, HasSubstr("already current:     279\n"));
+  EXPECT_THAT(bad.out, HasSubstr("failed 1: contacts.phone"));
 }
 
 TEST_F(ReencryptTest, UsageErrorsExitTwoAndFailuresExitOne) {
