@@ -25,7 +25,7 @@ void AddKatCommand(CLI::App& app, int& exit_code) {
   auto files = std::make_shared<std::vector<std::string>>();
   CLI::App* kat = app.add_subcommand(
       "kat", "Run Wycheproof-format known-answer test files and check every case.");
-  kat->add_option("FILE", *files, "Wycheproof JSON files (e.g. ../shared/testdata/wycheproof/*)")
+  kat->add_option("FILE", *files, "Wycheproof JSON files (e.g. wycheproof/testvectors_v1/*.json)")
       ->required();
   kat->footer(absl::StrCat(
       "Every case is checked on both sides: a \"valid\" case must encrypt (or compute) to "
@@ -39,7 +39,7 @@ void AddKatCommand(CLI::App& app, int& exit_code) {
       ".\n"
       "Exit status: 0 all passed, 1 a case failed, 2 a file could not be read, has an "
       "unknown schema, or holds no test case (or another number than its numberOfTests).\n"
-      "Example: piicrypt kat ../shared/testdata/wycheproof/aes_gcm_test.json\n"));
+      "Example: piicrypt kat wycheproof/testvectors_v1/aes_gcm_test.json\n"));
   kat->callback([files, &exit_code] {
     int passed = 0, failed = 0;
     bool unreadable = false;
