@@ -277,6 +277,25 @@ TEST(KatBrokenDecryptTest, Ff1DecryptThatAcceptsEverythingIsCaught) {
   EXPECT_EQ(failed, expected);
 }
 
+// An invalid HKDF case is one whose parameters must be refused: a derivation that accepts
+// them fails the case, whatever the output it gives (here: not the file's okm).
+TEST(KatRunnerTest, AnInvalidHkdfCaseMustBeRefusedByTheDerivation) {
+  testing::TempDir dir;
+  std::ofstream(dir.File("hkdf.json")) << R"({"schema": "hkdf_test_schema_v1.json",
+      "algorithm": "HKDF-SHA-256", "testGroups": [{"tests": [
+      {"tcId": 1, "ikm": "0b0b", "salt": "", "info": "", "size": 42, "okm": "00",
+       "result": "invalid"},
+      {"tcId": 2, "ikm": "0b0b", "salt": "", "info": "", "size": 8161, "okm": "00",
+       "result": "invalid"}]}]})";
+  auto result = RunFile(dir.File("hkdf.json"));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->passed, 1);  // 8161 bytes is more than 255 * 32: refused
+  ASSERT_EQ(result->failures.size(), 1u);
+  EXPECT_EQ(result->failures[0].tc_id, 1);
+  EXPECT_THAT(result->failures[0].reason,
+              ::testing::HasSubstr("invalid case accepted: derivation accepted the parameters"));
+}
+
 // ---- Files with nothing to run ---------------------------------------------------------
 
 TEST(KatRunnerTest, AFileWithNoRunnableCaseIsAnError) {
