@@ -54,7 +54,7 @@ class FileKek : public Kek {
     const size_t size = in.ciphertext.size() - AesGcm::kTagSize;
     SecretData plaintext(size);
     const absl::string_view ct(in.ciphertext);
-    if (!gcm_->Open(in.iv, associated_data, ct.substr(0, size), ct.substr(size),
+    if (!gcm_->Open(in.iv, associated_data, ct.substr(0, size), ct.substr(size), AesGcm::kTagSize,
                     absl::MakeSpan(plaintext))
              .ok()) {
       return absl::InvalidArgumentError("KEK decryption failed");
