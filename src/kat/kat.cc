@@ -90,6 +90,10 @@ absl::StatusOr<FileResult> RunFile(const std::string& path) {
   }
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) return absl::NotFoundError(absl::StrCat(path, ": cannot read file"));
+  return RunText(text, path);
+}
+
+absl::StatusOr<FileResult> RunText(const std::string& text, const std::string& path) {
   nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": not a JSON object"));
