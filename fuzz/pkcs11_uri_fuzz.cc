@@ -4,8 +4,9 @@
 //   byte in any value.
 // - Parse, serialize (every value percent-encoded, in another attribute order), parse
 //   again: the same URI.
-// - An error never contains the PIN: when the input's pin-value holds bytes that no
-//   message could hold otherwise (controls or non-ASCII), the message must not contain it.
+// - An error never contains the PIN: when the input's pin-value, as written or decoded,
+//   holds bytes that no message could hold otherwise (a control or non-ASCII byte, or a
+//   '%'), the message must not contain it.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -75,11 +76,13 @@ void CheckParsed(const Pkcs11Uri& uri) {
   }
 }
 
+// A PIN that no message could hold by chance: messages are printable ASCII, name
+// attributes by their names ([A-Za-z0-9-]) and never hold a '%'.
 bool Distinctive(absl::string_view pin) {
   if (pin.size() < 4) return false;
   for (char c : pin) {
     const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u >= 0x7f) return true;
+    if (u < 0x20 || u >= 0x7f || c == '%') return true;
   }
   return false;
 }
