@@ -57,8 +57,7 @@ bool HasFlag(const nlohmann::json& test, const char* flag) {
 void RecordMalformed(FileResult& result, const nlohmann::json& test, const std::string& why) {
   ++result.failed;
   CaseFailure failure;
-  const nlohmann::json* id = Member(test, "tcId");
-  failure.tc_id = (id != nullptr && id->is_number_integer()) ? id->get<int>() : 0;
+  failure.tc_id = IntMember(test, "tcId", 0);
   failure.reason = absl::StrCat("malformed test case: ", why);
   result.failures.push_back(std::move(failure));
 }

@@ -1,9 +1,11 @@
 #include "src/kat/kat.h"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <string>
 
 #include "absl/strings/ascii.h"
@@ -32,10 +34,26 @@ void Record(FileResult& result, const nlohmann::json& test, bool succeeded,
   }
   ++result.failed;
   CaseFailure failure;
-  failure.tc_id = test.value("tcId", 0);
+  failure.tc_id = IntMember(test, "tcId", 0);
   failure.reason = expected == "invalid" ? "invalid case accepted" : "valid case failed";
   if (!detail.empty()) absl::StrAppend(&failure.reason, ": ", detail);
   result.failures.push_back(std::move(failure));
+}
+
+int IntMember(const nlohmann::json& object, const char* name, int absent) {
+  if (!object.is_object()) return absent;
+  const auto it = object.find(name);
+  if (it == object.end()) return absent;
+  if (it->is_number_unsigned()) {
+    const uint64_t value = it->get<uint64_t>();
+    return value <= static_cast<uint64_t>(std::numeric_limits<int>::max()) ? static_cast<int>(value)
+                                                                           : 0;
+  }
+  if (it->is_number_float()) return 0;
+  const int64_t value = it->get<int64_t>();  // throws for a string, object...
+  return value >= std::numeric_limits<int>::min() && value <= std::numeric_limits<int>::max()
+             ? static_cast<int>(value)
+             : 0;
 }
 
 bool HexField(const nlohmann::json& test, const char* name, std::string& out) {

@@ -17,6 +17,12 @@ namespace piicrypt::kat::internal {
 void Record(FileResult& result, const nlohmann::json& test, bool succeeded,
             const std::string& detail);
 
+// The member `name` of `object` if it is an integer that fits an int; `absent` if there is
+// no such member; 0 for another number (1e300, 2^40), which no caller takes as a usable
+// value. Throws nlohmann::json::type_error, as json::value does, for a member that is not
+// a number. Reads "tcId" and "tagSize" without a float-to-int overflow.
+int IntMember(const nlohmann::json& object, const char* name, int absent);
+
 // Decodes a hex field of a test case; returns false (and records a failure) on bad hex.
 bool HexField(const nlohmann::json& test, const char* name, std::string& out);
 

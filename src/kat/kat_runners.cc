@@ -158,7 +158,7 @@ void RunMacFile(const nlohmann::json& doc, FileResult& result) {
       detail = "malformed test case";
       return false;
     }
-    const int tag_bits = group.value("tagSize", 256);
+    const int tag_bits = IntMember(group, "tagSize", 256);
     auto hmac = HmacSha256::Create(U8(key));
     if (!hmac.ok()) {
       detail = std::string(hmac.status().message());
