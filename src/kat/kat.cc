@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -39,8 +40,7 @@ void Record(FileResult& result, const nlohmann::json& test, bool passed,
   }
   ++result.failed;
   CaseFailure failure;
-  auto id = test.find("tcId");
-  failure.tc_id = (id != test.end() && id->is_number_integer()) ? id->get<int>() : 0;
+  failure.tc_id = IntMember(test, "tcId", 0);
   switch (expected) {
     case Expected::kValid:
       failure.reason = "valid case failed";
@@ -63,8 +63,7 @@ void Record(FileResult& result, const nlohmann::json& test, bool passed,
 void RecordMalformed(FileResult& result, const nlohmann::json& test, const std::string& why) {
   ++result.failed;
   CaseFailure failure;
-  auto id = test.find("tcId");
-  failure.tc_id = (id != test.end() && id->is_number_integer()) ? id->get<int>() : 0;
+  failure.tc_id = IntMember(test, "tcId", 0);
   failure.reason = absl::StrCat("malformed test case: ", why);
   result.failures.push_back(std::move(failure));
 }
@@ -99,6 +98,22 @@ void RecordAuthenticated(FileResult& result, const nlohmann::json& test,
       break;
   }
   Record(result, test, passed, detail);
+}
+
+int IntMember(const nlohmann::json& object, const char* name, int absent) {
+  if (!object.is_object()) return absent;
+  const auto it = object.find(name);
+  if (it == object.end()) return absent;
+  if (it->is_number_unsigned()) {
+    const uint64_t value = it->get<uint64_t>();
+    return value <= static_cast<uint64_t>(std::numeric_limits<int>::max()) ? static_cast<int>(value)
+                                                                           : 0;
+  }
+  if (it->is_number_float()) return 0;
+  const int64_t value = it->get<int64_t>();  // throws for a string, object...
+  return value >= std::numeric_limits<int>::min() && value <= std::numeric_limits<int>::max()
+             ? static_cast<int>(value)
+             : 0;
 }
 
 bool HexField(const nlohmann::json& test, const char* name, std::string& out) {
@@ -239,6 +254,10 @@ absl::StatusOr<FileResult> RunFile(const std::string& path) {
   }
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) return absl::NotFoundError(absl::StrCat(path, ": cannot read file"));
+  return RunText(text, path);
+}
+
+absl::StatusOr<FileResult> RunText(const std::string& text, const std::string& path) {
   nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": not a JSON object"));

@@ -45,6 +45,10 @@ struct FileResult {
 // every case of the file has been judged: passed + failed is the number of cases.
 absl::StatusOr<FileResult> RunFile(const std::string& path);
 
+// As RunFile, for a document already in memory; `path` only names it in the result and
+// in messages.
+absl::StatusOr<FileResult> RunText(const std::string& text, const std::string& path);
+
 // The schemas RunFile knows, e.g. "aead_test_schema_v1.json".
 std::vector<std::string> KnownSchemas();
 

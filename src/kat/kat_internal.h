@@ -18,6 +18,12 @@ namespace piicrypt::kat::internal {
 enum class Expected { kValid, kInvalid, kAcceptable, kUnknown };
 Expected ExpectedResult(const nlohmann::json& test);
 
+// The member `name` of `object` if it is an integer that fits an int; `absent` if there is
+// no such member; 0 for another number (1e300, 2^40), which no caller takes as a usable
+// value. Throws nlohmann::json::type_error, as json::value does, for a member that is not
+// a number. Reads "tcId" without a float-to-int overflow.
+int IntMember(const nlohmann::json& object, const char* name, int absent);
+
 // Records one case: `passed` is the runner's verdict for the case's expected result;
 // `detail` explains a failure (the reason starts with "valid case failed", "invalid
 // case accepted" or "acceptable case wrong" by the expected result).
