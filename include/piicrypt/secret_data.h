@@ -8,6 +8,8 @@
 // Every copy, move-out and reallocation of a SecretData wipes the memory it leaves
 // behind (OPENSSL_cleanse). Raw key bytes leave the library only through functions that
 // take an `InsecureSecretKeyAccess` token, so that every such place is easy to grep for.
+// After ProtectProcessSecrets (piicrypt/process_secrets.h), SecretData lives in OpenSSL's
+// secure heap, which core dumps leave out.
 #ifndef PIICRYPT_SECRET_DATA_H_
 #define PIICRYPT_SECRET_DATA_H_
 
@@ -25,9 +27,15 @@ namespace piicrypt {
 namespace internal {
 // Wipes `size` bytes at `ptr` in a way the compiler cannot elide.
 void SecureWipe(void* ptr, size_t size);
+// Memory for secrets: from OpenSSL's secure heap (left out of core dumps) once
+// ProtectProcessSecrets has started it and while it has room, else from operator new.
+// FreeSecret wipes `size` bytes and returns the memory where it came from.
+void* AllocateSecret(size_t size);
+void FreeSecret(void* ptr, size_t size) noexcept;
 }  // namespace internal
 
-// An allocator that wipes memory before giving it back.
+// An allocator that wipes memory before giving it back, and takes it from the secure heap
+// when the process has one (piicrypt/process_secrets.h).
 template <typename T>
 struct CleansingAllocator {
   using value_type = T;
@@ -36,12 +44,9 @@ struct CleansingAllocator {
   CleansingAllocator(const CleansingAllocator<U>&) noexcept {}  // NOLINT
   T* allocate(size_t n) {
     if (n > std::numeric_limits<size_t>::max() / sizeof(T)) throw std::bad_alloc();
-    return static_cast<T*>(::operator new(n * sizeof(T)));
+    return static_cast<T*>(internal::AllocateSecret(n * sizeof(T)));
   }
-  void deallocate(T* p, size_t n) noexcept {
-    internal::SecureWipe(p, n * sizeof(T));
-    ::operator delete(p);
-  }
+  void deallocate(T* p, size_t n) noexcept { internal::FreeSecret(p, n * sizeof(T)); }
   template <typename U>
   bool operator==(const CleansingAllocator<U>&) const noexcept { return true; }
   template <typename U>
