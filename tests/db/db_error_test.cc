@@ -6,6 +6,7 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -91,8 +92,9 @@ TEST_F(DbErrorCliTest, TokenizeWithABadStoreUriNeverShowsThePassword) {
 }
 
 TEST_F(DbErrorCliTest, ReencryptWithABadDbUriNeverShowsThePassword) {
-  const std::string policy =
-      absl::StrCat(PIICRYPT_SOURCE_DIR, "/examples/policies/orders.textproto");
+  const std::string policy = dir_.File("policy.textproto");
+  std::ofstream(policy) << "field { name: \"orders.email\" kind: KIND_EMAIL "
+                           "mode: MODE_RANDOMIZED }\n";
   CommandResult r =
       RunCommand(absl::StrCat(CliPath(), " reencrypt", Common(), " --policy '", policy, "' --db '",
                               kBadEscapeUri, "' --table orders --key-column id"));
@@ -105,7 +107,8 @@ TEST(DbErrorTest, SqliteMessageKeepsMissingNamesAndDropsQuotedSql) {
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open(":memory:", &raw), SQLITE_OK);
   std::unique_ptr<sqlite3, int (*)(sqlite3*)> db(raw, sqlite3_close);
-  int rc = sqlite3_exec(db.get(), "SELECT 'S3cretValue' FROM", nullptr, nullptr, nullptr);
+  int rc =
+      sqlite3_exec(db.get(), "SELECT ('S3cretValue' 'S3cretValue')", nullptr, nullptr, nullptr);
   ASSERT_NE(rc, SQLITE_OK);
   ASSERT_THAT(std::string(sqlite3_errmsg(db.get())), HasSubstr("S3cretValue"));  // SQLite's own
   EXPECT_THAT(internal::SqliteMessage(db.get(), rc), Not(HasSubstr("S3cretValue")));
