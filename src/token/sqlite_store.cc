@@ -422,14 +422,17 @@ class SqliteTokenStore : public TokenStore {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<TokenStore>> OpenSqliteTokenStore(
-    const std::string& path, const TokenStoreOptions& options) {
+absl::StatusOr<std::unique_ptr<TokenStore>> OpenSqliteTokenStore(const std::string& path,
+                                                                 const TokenStoreOptions& options) {
   // Created with mode 0600 if missing (SQLite gives its -wal and -shm files the same mode);
   // an existing file must be under the rule of secret files (owner, mode, no symlink).
   absl::StatusOr<int> fd = OpenSecretFile(path, O_RDWR | O_CREAT, "token database");
   if (!fd.ok()) {
-    return absl::Status(fd.status().code(),
-                        absl::StrCat("token store (sqlite): ", fd.status().message()));
+    // An unsafe file is the operator's to fix; anything else is the store being unavailable.
+    const absl::StatusCode code = fd.status().code() == absl::StatusCode::kFailedPrecondition
+                                      ? absl::StatusCode::kFailedPrecondition
+                                      : absl::StatusCode::kUnavailable;
+    return absl::Status(code, absl::StrCat("token store (sqlite): ", fd.status().message()));
   }
   ::close(*fd);
   PIICRYPT_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Connect(path, options));
