@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <functional>
+#include <ostream>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -45,6 +46,8 @@ struct SecretFileKind {
   std::function<void(const std::string&)> create;  // a valid file of mode 0600
   std::function<absl::Status(const std::string&)> open;
 };
+
+void PrintTo(const SecretFileKind& kind, std::ostream* os) { *os << kind.name; }
 
 std::vector<SecretFileKind> Kinds() {
   return {
