@@ -18,6 +18,7 @@
 #include "piicrypt/field_cryptor.h"
 #include "piicrypt/secret_data.h"
 #include "piicrypt/status_macros.h"
+#include "src/db/db_error.h"
 #include "src/rotate/rewrite.h"
 
 namespace piicrypt::internal {
@@ -26,10 +27,9 @@ namespace {
 // ---- SQLite plumbing ---------------------------------------------------------------------
 
 absl::Status SqliteError(sqlite3* db, int code, absl::string_view what) {
-  // sqlite3_errmsg names tables and columns ("no such column: x"), never values.
+  // SqliteMessage keeps "no such column: x" and drops any other text of sqlite3_errmsg.
   const std::string message =
-      absl::StrCat("reencrypt (sqlite): ", what, ": ",
-                   db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code));
+      absl::StrCat("reencrypt (sqlite): ", what, ": ", SqliteMessage(db, code));
   switch (code & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:

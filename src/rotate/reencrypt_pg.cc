@@ -36,6 +36,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "piicrypt/status_macros.h"
+#include "src/db/db_error.h"
 #include "src/rotate/rewrite.h"
 
 namespace piicrypt::internal {
@@ -88,22 +89,10 @@ struct ConnDeleter {
   void operator()(PGconn* c) const { PQfinish(c); }
 };
 
-// The first line of libpq's message (a URI's password is never in it).
-std::string FirstLine(const char* message) {
-  std::string m = message != nullptr ? message : "";
-  const size_t newline = m.find('\n');
-  if (newline != std::string::npos) m.resize(newline);
-  return m;
-}
-
-// A failed statement: the primary message names tables, columns and types, not values.
-absl::Status StatusOf(const PGresult* r, PGconn* conn, absl::string_view what) {
+// A failed statement, in words that never quote a value (PgResultMessage).
+absl::Status StatusOf(const PGresult* r, absl::string_view what) {
   const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
-  const char* primary = r != nullptr ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
-  const std::string message =
-      absl::StrCat(kPrefix, what, ": ",
-                   primary != nullptr ? std::string(primary) : FirstLine(PQerrorMessage(conn)),
-                   state != nullptr ? absl::StrCat(" (SQLSTATE ", state, ")") : "");
+  const std::string message = absl::StrCat(kPrefix, what, ": ", PgResultMessage(r));
   const absl::string_view s = state != nullptr ? state : "";
   if (s.empty() || absl::StartsWith(s, "08") || absl::StartsWith(s, "57") ||
       absl::StartsWith(s, "53")) {
@@ -126,9 +115,7 @@ class Conn {
     const char* values[] = {uri.c_str(), "piicrypt-reencrypt", "UTF8", "10", nullptr};
     std::unique_ptr<PGconn, ConnDeleter> conn(PQconnectdbParams(keywords, values, 1));
     if (conn == nullptr || PQstatus(conn.get()) != CONNECTION_OK) {
-      return absl::UnavailableError(absl::StrCat(
-          kPrefix, "cannot connect: ",
-          conn != nullptr ? FirstLine(PQerrorMessage(conn.get())) : "out of memory"));
+      return PgConnectError(kPrefix, uri, conn.get());
     }
     Conn c;
     c.conn_ = std::move(conn);
@@ -144,7 +131,7 @@ class Conn {
     ResultPtr r(PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
                              values.data(), nullptr, nullptr, 0));
     const ExecStatusType st = r != nullptr ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return StatusOf(r.get(), conn_.get(), what);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return StatusOf(r.get(), what);
     return r;
   }
 
@@ -152,7 +139,7 @@ class Conn {
   absl::Status Run(const std::string& sql, absl::string_view what) const {
     ResultPtr r(PQexec(conn_.get(), sql.c_str()));
     const ExecStatusType st = r != nullptr ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return StatusOf(r.get(), conn_.get(), what);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return StatusOf(r.get(), what);
     return absl::OkStatus();
   }
 

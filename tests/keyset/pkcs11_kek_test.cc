@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <fstream>
@@ -373,6 +374,7 @@ TEST_F(SoftHsmTest, LoginTokenObjectAndModuleErrors) {
   EXPECT_THAT(Kek::Open(Uri("kek")), IsOk());
   ::unsetenv("PIICRYPT_PKCS11_PIN");
   std::ofstream(dir_.File("pin")) << kPin << "\n";
+  ASSERT_EQ(::chmod(dir_.File("pin").c_str(), 0600), 0);  // PIN files are mode 0600
   EXPECT_THAT(Kek::Open(Uri("kek", "&pin-source=file:" + dir_.File("pin"))), IsOk());
   // Unknown token and object.
   auto no_token = Kek::Open(Uri("kek", absl::StrCat("&pin-value=", kPin), "no-such-token"));

@@ -87,7 +87,7 @@ CLI::App* AddTokenSubcommand(CLI::App& app, const std::string& name, const std::
   sub->add_option("--field", args.field, "The field's CONTEXT, e.g. orders.card_number")
       ->required();
   CLI::Option* store =
-      sub->add_option("--store", args.store, "Token store URL: sqlite:PATH or postgresql://...");
+      sub->add_option("--store", args.store, kStoreHelp);
   CLI::Option* vaultless =
       sub->add_flag("--vaultless", args.vaultless, "FF1 tokens without a store");
   store->excludes(vaultless);
@@ -380,8 +380,7 @@ void AddTokenCommands(CLI::App& app, int& exit_code) {
   rekey->add_option("--keyset", rekey_args->keyset, "The keyset file")->required();
   rekey->add_option("--field", rekey_args->field, "The field's CONTEXT, e.g. orders.card_number")
       ->required();
-  rekey->add_option("--store", rekey_args->store,
-                    "Token store URL: sqlite:PATH or postgresql://...")
+  rekey->add_option("--store", rekey_args->store, kStoreHelp)
       ->required();
   rekey->add_option("--batch", rekey_args->batch,
                     "Entries read and rewritten per page (1-100000, default 500)")

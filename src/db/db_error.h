@@ -1,0 +1,46 @@
+// db_error.h: error messages about PostgreSQL and SQLite failures that are safe to log.
+//
+// libpq's own text can hold what no log may: a connection URI with a bad percent-escape
+// comes back as `invalid percent-encoded token: "S3cretPa%zzss"`, and a server's message
+// can quote a value (`invalid input syntax for type bigint: "..."`). Nothing here passes
+// that text on. A connection failure names where the connection was going (host, port,
+// database, user: never the password) and a reason from a fixed list; a failed statement
+// names its SQLSTATE, the SQLSTATE's generic meaning and the schema objects the server
+// names in separate fields (table, column, constraint), never a value.
+//
+//   if (PQstatus(conn) != CONNECTION_OK) return PgConnectError("reencrypt (postgresql): ", uri,
+//   conn); if (failed) return absl::InternalError(absl::StrCat(prefix, what, ": ",
+//   PgResultMessage(r)));
+#ifndef PIICRYPT_SRC_DB_DB_ERROR_H_
+#define PIICRYPT_SRC_DB_DB_ERROR_H_
+
+#include <libpq-fe.h>
+#include <sqlite3.h>
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace piicrypt::internal {
+
+// The failure of PQconnectdb* on `conninfo` (a URI or key=value string; `conn` may be
+// null). kInvalidArgument if `conninfo` does not parse (nothing of it is shown: it may hold
+// the password); otherwise kUnavailable, or kPermissionDenied when the server refused the
+// credentials. `prefix` starts the message ("token store (postgresql): ").
+absl::Status PgConnectError(absl::string_view prefix, const std::string& conninfo,
+                            const PGconn* conn);
+
+// "<generic meaning> (SQLSTATE xxxxx)" for a failed statement's result, followed by the
+// table, column and constraint the server names, if any; "the connection failed" when
+// `result` is null or carries no SQLSTATE.
+std::string PgResultMessage(const PGresult* result);
+
+// SQLite's message for `code`, with the name SQLite gives in "no such table: T" or "no
+// such column: C" (the caller's own identifiers); never the rest of sqlite3_errmsg, which
+// can quote SQL text.
+std::string SqliteMessage(sqlite3* db, int code);
+
+}  // namespace piicrypt::internal
+
+#endif  // PIICRYPT_SRC_DB_DB_ERROR_H_
