@@ -19,12 +19,13 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "piicrypt/export.h"
 
 namespace piicrypt {
 
 namespace internal {
 // Wipes `size` bytes at `ptr` in a way the compiler cannot elide.
-void SecureWipe(void* ptr, size_t size);
+PIICRYPT_EXPORT void SecureWipe(void* ptr, size_t size);
 }  // namespace internal
 
 // An allocator that wipes memory before giving it back.
@@ -52,8 +53,8 @@ struct CleansingAllocator {
 using SecretData = std::vector<uint8_t, CleansingAllocator<uint8_t>>;
 
 // Copies bytes into a new SecretData.
-SecretData SecretDataFromBytes(absl::Span<const uint8_t> bytes);
-SecretData SecretDataFromString(absl::string_view bytes);
+PIICRYPT_EXPORT SecretData SecretDataFromBytes(absl::Span<const uint8_t> bytes);
+PIICRYPT_EXPORT SecretData SecretDataFromString(absl::string_view bytes);
 
 // Constant-time equality (CRYPTO_memcmp). Inputs of different lengths are unequal; only
 // the lengths are not hidden.
@@ -62,7 +63,7 @@ SecretData SecretDataFromString(absl::string_view bytes);
 
 // A token that must be passed to every function that hands out raw key bytes. Grep for
 // it to find every place where keys leave the library.
-class InsecureSecretKeyAccess {
+class PIICRYPT_EXPORT InsecureSecretKeyAccess {
  public:
   static InsecureSecretKeyAccess Get() { return InsecureSecretKeyAccess(); }
 
