@@ -29,17 +29,21 @@ absl::Status ExpectNeedsComponent(const absl::Status& status, const char* what,
 
 absl::Status Run() {
   PIICRYPT_ASSIGN_OR_RETURN(piicrypt::Keyset keyset, piicrypt::Keyset::Generate());
-  PIICRYPT_ASSIGN_OR_RETURN(
-      piicrypt::Policy policy, piicrypt::Policy::ParseTextProto(R"pb(
-        field {
-          name: "orders.customer_ref"
-          kind: KIND_IDENTIFIER
-          mode: MODE_RANDOMIZED
-          bind_record: true
-          blind_index { bits: 32 normalizer: "exact" }
-        }
-        field { name: "orders.card" kind: KIND_CARD mode: MODE_FORMAT_PRESERVING }
-      )pb"));
+  PIICRYPT_ASSIGN_OR_RETURN(piicrypt::Policy policy, piicrypt::Policy::ParseTextProto(R"pb(
+                              field {
+                                name: "orders.customer_ref"
+                                kind: KIND_IDENTIFIER
+                                mode: MODE_RANDOMIZED
+                                bind_record: true
+                                blind_index { bits: 32 normalizer: "exact" }
+                              }
+                              field {
+                                name: "orders.card"
+                                kind: KIND_CARD
+                                mode: MODE_FORMAT_PRESERVING
+                                format_preserving { card { luhn: LUHN_INVALID } }
+                              }
+                            )pb"));
   PIICRYPT_ASSIGN_OR_RETURN(auto cryptor, piicrypt::FieldCryptor::Create(keyset, policy));
   PIICRYPT_ASSIGN_OR_RETURN(auto stored, cryptor->Encrypt("orders.customer_ref", "C-1001", "o-1"));
   PIICRYPT_ASSIGN_OR_RETURN(auto back, cryptor->Decrypt("orders.customer_ref", stored, "o-1"));
