@@ -17,8 +17,8 @@
 #include "absl/time/time.h"
 #include "piicrypt/secret_data.h"
 #include "src/crypto/field_format.h"
-#include "src/field/value_normalizer.h"
 #include "src/field/policy_internal.h"
+#include "src/field/value_normalizer.h"
 #include "src/token/token_format.h"
 
 namespace piicrypt {
