@@ -64,6 +64,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "piicrypt/export.h"
 #include "piicrypt/keyset.h"
 #include "piicrypt/policy.h"
 
@@ -72,7 +73,7 @@ namespace piicrypt {
 // A nullable column value, as the API takes it: std::nullopt is SQL NULL.
 using NullableValue = std::optional<absl::string_view>;
 
-class FieldCryptor {
+class PIICRYPT_EXPORT FieldCryptor {
  public:
   // Builds the per-field state of every rule of `policy` under the keys of `keyset`.
   // kFailedPrecondition if the keyset has no usable primary key or an FF1 rule names a
@@ -162,7 +163,7 @@ class FieldCryptor {
 
 // Masks `value` in `style` (kDefault acts as kFull). Never fails: a value that does not
 // fit the style (an e-mail without '@', fewer than four digits) is masked as "***".
-std::string MaskValue(MaskStyle style, absl::string_view value);
+PIICRYPT_EXPORT std::string MaskValue(MaskStyle style, absl::string_view value);
 
 }  // namespace piicrypt
 

@@ -56,6 +56,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "piicrypt/export.h"
 #include "piicrypt/field_cryptor.h"
 #include "piicrypt/keyset.h"
 #include "piicrypt/policy.h"
@@ -67,7 +68,7 @@ class Message;
 
 namespace piicrypt {
 
-class MessageCryptor {
+class PIICRYPT_EXPORT MessageCryptor {
  public:
   // `descriptor` is the message type handled; messages passed later must be of it.
   static absl::StatusOr<std::unique_ptr<MessageCryptor>> Create(

@@ -45,6 +45,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "piicrypt/export.h"
 #include "piicrypt/format_preserving.h"
 #include "piicrypt/tokenizer.h"
 
@@ -81,9 +82,9 @@ enum class Normalizer {
   kName,     // Unicode NFKC case folding, white space collapsed to one space and trimmed
 };
 // "exact", "email", "phone", "name" (the policy file's and the CLI's spelling).
-absl::string_view NormalizerName(Normalizer normalizer);
+PIICRYPT_EXPORT absl::string_view NormalizerName(Normalizer normalizer);
 // The inverse of NormalizerName; kInvalidArgument naming the known normalizers otherwise.
-absl::StatusOr<Normalizer> ParseNormalizer(absl::string_view name);
+PIICRYPT_EXPORT absl::StatusOr<Normalizer> ParseNormalizer(absl::string_view name);
 
 // How a plaintext value is shown in logs and on screens (FieldCryptor::Mask, Redact).
 enum class MaskStyle {
@@ -155,7 +156,7 @@ struct FieldRule {
   std::optional<TokenizerOptions> token;
 };
 
-class Policy {
+class PIICRYPT_EXPORT Policy {
  public:
   // Validates `rules` and resolves their defaults.
   static absl::StatusOr<Policy> Create(std::vector<FieldRule> rules);

@@ -32,6 +32,7 @@
 #include <cstddef>
 
 #include "absl/status/statusor.h"
+#include "piicrypt/export.h"
 
 namespace piicrypt {
 
@@ -56,7 +57,8 @@ struct ProcessSecrets {
 
 // Idempotent: a second call changes nothing and reports the same. kInvalidArgument for a
 // bad heap size; kInternal if the secure heap or the core-dump settings cannot be applied.
-absl::StatusOr<ProcessSecrets> ProtectProcessSecrets(const ProcessSecretsOptions& options = {});
+PIICRYPT_EXPORT absl::StatusOr<ProcessSecrets> ProtectProcessSecrets(
+    const ProcessSecretsOptions& options = {});
 
 }  // namespace piicrypt
 

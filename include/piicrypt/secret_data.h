@@ -21,17 +21,18 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "piicrypt/export.h"
 
 namespace piicrypt {
 
 namespace internal {
 // Wipes `size` bytes at `ptr` in a way the compiler cannot elide.
-void SecureWipe(void* ptr, size_t size);
+PIICRYPT_EXPORT void SecureWipe(void* ptr, size_t size);
 // Memory for secrets: from OpenSSL's secure heap (left out of core dumps) once
 // ProtectProcessSecrets has started it and while it has room, else from operator new.
 // FreeSecret wipes `size` bytes and returns the memory where it came from.
-void* AllocateSecret(size_t size);
-void FreeSecret(void* ptr, size_t size) noexcept;
+PIICRYPT_EXPORT void* AllocateSecret(size_t size);
+PIICRYPT_EXPORT void FreeSecret(void* ptr, size_t size) noexcept;
 }  // namespace internal
 
 // An allocator that wipes memory before giving it back. With `kSecureHeap` (SecretData)
@@ -58,9 +59,13 @@ struct CleansingAllocator {
     ::operator delete(p);
   }
   template <typename U>
-  bool operator==(const CleansingAllocator<U, kSecureHeap>&) const noexcept { return true; }
+  bool operator==(const CleansingAllocator<U, kSecureHeap>&) const noexcept {
+    return true;
+  }
   template <typename U>
-  bool operator!=(const CleansingAllocator<U, kSecureHeap>&) const noexcept { return false; }
+  bool operator!=(const CleansingAllocator<U, kSecureHeap>&) const noexcept {
+    return false;
+  }
 };
 
 // Key material and other secrets. Wiped on destruction and on reallocation; in the secure
@@ -73,8 +78,8 @@ using SecretData = std::vector<uint8_t, CleansingAllocator<uint8_t>>;
 using ScratchData = std::vector<uint8_t, CleansingAllocator<uint8_t, false>>;
 
 // Copies bytes into a new SecretData.
-SecretData SecretDataFromBytes(absl::Span<const uint8_t> bytes);
-SecretData SecretDataFromString(absl::string_view bytes);
+PIICRYPT_EXPORT SecretData SecretDataFromBytes(absl::Span<const uint8_t> bytes);
+PIICRYPT_EXPORT SecretData SecretDataFromString(absl::string_view bytes);
 
 // Constant-time equality (CRYPTO_memcmp). Inputs of different lengths are unequal; only
 // the lengths are not hidden.
@@ -83,7 +88,7 @@ SecretData SecretDataFromString(absl::string_view bytes);
 
 // A token that must be passed to every function that hands out raw key bytes. Grep for
 // it to find every place where keys leave the library.
-class InsecureSecretKeyAccess {
+class PIICRYPT_EXPORT InsecureSecretKeyAccess {
  public:
   static InsecureSecretKeyAccess Get() { return InsecureSecretKeyAccess(); }
 

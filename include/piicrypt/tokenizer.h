@@ -89,6 +89,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "piicrypt/export.h"
 #include "piicrypt/format_preserving.h"
 #include "piicrypt/keyset.h"
 #include "piicrypt/token_store.h"
@@ -179,7 +180,7 @@ struct RekeyStats {
   }
 };
 
-class Tokenizer {
+class PIICRYPT_EXPORT Tokenizer {
  public:
   // Derives the field's keys from `keyset` (which need not outlive the tokenizer).
   // `store` is REQUIRED for vault tokens and ignored for vaultless ones.

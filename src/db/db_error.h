@@ -20,6 +20,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/string_view.h"
 
 namespace piicrypt::internal {
@@ -28,6 +29,7 @@ namespace piicrypt::internal {
 // null). kInvalidArgument if `conninfo` does not parse (nothing of it is shown: it may hold
 // the password); otherwise kUnavailable, or kPermissionDenied when the server refused the
 // credentials. `prefix` starts the message ("token store (postgresql): ").
+// (src/db/pg_error.cc, in the piicrypt::postgres component.)
 absl::Status PgConnectError(absl::string_view prefix, const std::string& conninfo,
                             const PGconn* conn);
 
@@ -39,7 +41,20 @@ std::string PgResultMessage(const PGresult* result);
 // SQLite's message for `code`, with the name SQLite gives in "no such table: T" or "no
 // such column: C" (the caller's own identifiers); never the rest of sqlite3_errmsg, which
 // can quote SQL text.
+// (src/db/sqlite_error.cc, linked with the re-encryption job that uses it.)
 std::string SqliteMessage(sqlite3* db, int code);
+
+// True for a name made of ASCII letters, digits, '_', '.' and '$' (at most 128 bytes): a
+// schema object's name that a message may show.
+inline bool IsPlainDbIdentifier(absl::string_view name) {
+  if (name.empty() || name.size() > 128) return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '$') {
+      return false;
+    }
+  }
+  return true;
+}
 
 }  // namespace piicrypt::internal
 

@@ -13,7 +13,7 @@
 #include "piicrypt/secret_data.h"
 #include "piicrypt/status_macros.h"
 #include "src/crypto/field_format.h"
-#include "src/field/normalizers.h"
+#include "src/field/value_normalizer.h"
 
 namespace piicrypt {
 namespace {

@@ -18,8 +18,8 @@
 #include "absl/time/time.h"
 #include "piicrypt/secret_data.h"
 #include "src/crypto/field_format.h"
-#include "src/field/normalizers.h"
 #include "src/field/policy_internal.h"
+#include "src/field/value_normalizer.h"
 #include "src/fpe/utf8.h"
 #include "src/token/token_format.h"
 
@@ -315,7 +315,10 @@ absl::Status ValidateAndResolve(FieldRule& rule) {
       return FieldError(name, "default_region is only for the phone normalizer");
     }
     auto normalizer = internal::ValueNormalizer::Create(bidx.normalizer, bidx.default_region);
-    if (!normalizer.ok()) return FieldError(name, normalizer.status().message());
+    if (!normalizer.ok()) {  // a bad region, or the normalizers component not linked
+      const absl::Status error = FieldError(name, normalizer.status().message());
+      return absl::Status(normalizer.status().code(), error.message());
+    }
     const bool equality_visible = (rule.protection == FieldProtection::kDeterministic ||
                                    rule.protection == FieldProtection::kFormatPreserving) &&
                                   !rule.bind_record;

@@ -1,11 +1,10 @@
-#include "src/db/db_error.h"
-
 #include <memory>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "src/db/db_error.h"
 
 namespace piicrypt::internal {
 namespace {
@@ -101,16 +100,6 @@ absl::string_view SqlStateMeaning(absl::string_view state) {
   return "the server reported an error";
 }
 
-bool IsPlainIdentifier(absl::string_view name) {
-  if (name.empty() || name.size() > 128) return false;
-  for (char c : name) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '$') {
-      return false;
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 absl::Status PgConnectError(absl::string_view prefix, const std::string& conninfo,
@@ -154,21 +143,9 @@ std::string PgResultMessage(const PGresult* result) {
   };
   for (const auto& [field, label] : kNamed) {
     const char* name = PQresultErrorField(result, field);
-    if (name != nullptr && IsPlainIdentifier(name)) absl::StrAppend(&out, ", ", label, " ", name);
+    if (name != nullptr && IsPlainDbIdentifier(name)) absl::StrAppend(&out, ", ", label, " ", name);
   }
   return out;
-}
-
-std::string SqliteMessage(sqlite3* db, int code) {
-  if (db != nullptr && (code & 0xff) == SQLITE_ERROR) {
-    const absl::string_view message = sqlite3_errmsg(db);
-    for (absl::string_view known : {"no such table: ", "no such column: "}) {
-      if (absl::StartsWith(message, known) && IsPlainIdentifier(message.substr(known.size()))) {
-        return std::string(message);
-      }
-    }
-  }
-  return sqlite3_errstr(code);
 }
 
 }  // namespace piicrypt::internal
