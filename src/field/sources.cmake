@@ -1,7 +1,8 @@
 # Field encryption for applications: policies, normalizers, masks, FieldCryptor and
-# MessageCryptor, with the protobuf code of policy.proto and options.proto.
+# MessageCryptor, KeyHandle, with the protobuf code of policy.proto and options.proto.
 list(APPEND PIICRYPT_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/field_cryptor.cc
+  ${CMAKE_CURRENT_LIST_DIR}/key_handle.cc
   ${CMAKE_CURRENT_LIST_DIR}/mask.cc
   ${CMAKE_CURRENT_LIST_DIR}/message_cryptor.cc
   ${CMAKE_CURRENT_LIST_DIR}/normalizers.cc
