@@ -180,6 +180,8 @@ bool WaitFor(Fn done, absl::Duration limit = absl::Seconds(20)) {
 // The watcher sees a changed file by itself, and retries a failed load at each check.
 TEST_F(KeyHandleTest, WatcherReloadsChangedFiles) {
   auto handle = KeyHandle::Open(Options(absl::Milliseconds(2))).value();
+  const uint32_t old_primary = handle->Snapshot()->keyset().primary_key_id();
+  EXPECT_EQ(KeyOf(handle->EncryptValue(kField, "a@example.com", "order-1")), old_primary);
   const uint32_t new_primary = Rotate().primary_key_id();
   ASSERT_TRUE(
       WaitFor([&] { return handle->Snapshot()->keyset().primary_key_id() == new_primary; }));
