@@ -574,13 +574,10 @@ absl::StatusOr<int> RunDemo(const Options& options, const WorkDir& work, Checks&
 
   // 4. Key rotation.
   Section("4. Rotating the data key while the shop keeps trading");
-  uint32_t new_key = 0;
-  PIICRYPT_RETURN_IF_ERROR(
-      piicrypt::Keyset::Update(keyset_path, *kek, [&new_key](piicrypt::Keyset& k) -> absl::Status {
-        PIICRYPT_ASSIGN_OR_RETURN(new_key, k.Rotate());
-        return absl::OkStatus();
-      }));
-  PIICRYPT_ASSIGN_OR_RETURN(keyset, piicrypt::Keyset::Read(keyset_path, *kek));
+  PIICRYPT_ASSIGN_OR_RETURN(
+      keyset, piicrypt::Keyset::Update(keyset_path, *kek,
+                                       [](piicrypt::Keyset& k) { return k.Rotate().status(); }));
+  const uint32_t new_key = keyset.primary_key_id();
   PIICRYPT_ASSIGN_OR_RETURN(crypto, ShopCrypto::Create(keyset, policy));
   absl::PrintF("  new primary key %u; key %u stays enabled for what it encrypted\n", new_key,
                first_key);

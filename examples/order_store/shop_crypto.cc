@@ -8,29 +8,6 @@
 #include "piicrypt/status_macros.h"
 
 namespace order_store {
-namespace {
-
-// Encrypts a value that is never NULL in this shop.
-absl::StatusOr<std::string> Seal(const piicrypt::FieldCryptor& c, absl::string_view field,
-                                 absl::string_view value, absl::string_view record) {
-  PIICRYPT_ASSIGN_OR_RETURN(std::optional<std::string> out, c.Encrypt(field, value, record));
-  if (!out.has_value()) return absl::InternalError(std::string(field) + ": no ciphertext");
-  return std::move(*out);
-}
-absl::StatusOr<std::string> Unseal(const piicrypt::FieldCryptor& c, absl::string_view field,
-                                   absl::string_view stored, absl::string_view record) {
-  PIICRYPT_ASSIGN_OR_RETURN(std::optional<std::string> out, c.Decrypt(field, stored, record));
-  if (!out.has_value()) return absl::InternalError(std::string(field) + ": no plaintext");
-  return std::move(*out);
-}
-absl::StatusOr<std::string> Index(const piicrypt::FieldCryptor& c, absl::string_view field,
-                                  absl::string_view value) {
-  PIICRYPT_ASSIGN_OR_RETURN(std::optional<std::string> out, c.BlindIndex(field, value));
-  if (!out.has_value()) return absl::InternalError(std::string(field) + ": no blind index");
-  return std::move(*out);
-}
-
-}  // namespace
 
 bool Matches(const Order& written, const OpenedOrder& read) {
   return written.customer_name == read.customer_name && written.email == read.email &&
@@ -58,17 +35,21 @@ absl::StatusOr<StoredOrder> ShopCrypto::Protect(const Order& order) const {
   row.placed_unix = order.placed_unix;
   row.total_cents = order.total_cents;
   PIICRYPT_ASSIGN_OR_RETURN(row.customer_name,
-                            Seal(c, "orders.customer_name", order.customer_name, record));
-  PIICRYPT_ASSIGN_OR_RETURN(row.email, Seal(c, "orders.customer_email", order.email, record));
-  PIICRYPT_ASSIGN_OR_RETURN(row.email_bidx, Index(c, "orders.customer_email", order.email));
-  PIICRYPT_ASSIGN_OR_RETURN(row.phone, Seal(c, "orders.customer_phone", order.phone, record));
-  PIICRYPT_ASSIGN_OR_RETURN(row.phone_bidx, Index(c, "orders.customer_phone", order.phone));
-  PIICRYPT_ASSIGN_OR_RETURN(row.delivery_address,
-                            Seal(c, "orders.delivery_address", order.delivery_address, record));
-  PIICRYPT_ASSIGN_OR_RETURN(row.billing_address,
-                            Seal(c, "orders.billing_address", order.billing_address, record));
-  PIICRYPT_ASSIGN_OR_RETURN(row.items,
-                            Seal(c, "orders.purchase_details", FormatItems(order.items), record));
+                            c.EncryptValue("orders.customer_name", order.customer_name, record));
+  PIICRYPT_ASSIGN_OR_RETURN(row.email,
+                            c.EncryptValue("orders.customer_email", order.email, record));
+  PIICRYPT_ASSIGN_OR_RETURN(row.email_bidx,
+                            c.BlindIndexValue("orders.customer_email", order.email));
+  PIICRYPT_ASSIGN_OR_RETURN(row.phone,
+                            c.EncryptValue("orders.customer_phone", order.phone, record));
+  PIICRYPT_ASSIGN_OR_RETURN(row.phone_bidx,
+                            c.BlindIndexValue("orders.customer_phone", order.phone));
+  PIICRYPT_ASSIGN_OR_RETURN(row.delivery_address, c.EncryptValue("orders.delivery_address",
+                                                                 order.delivery_address, record));
+  PIICRYPT_ASSIGN_OR_RETURN(
+      row.billing_address, c.EncryptValue("orders.billing_address", order.billing_address, record));
+  PIICRYPT_ASSIGN_OR_RETURN(
+      row.items, c.EncryptValue("orders.purchase_details", FormatItems(order.items), record));
   return row;
 }
 
@@ -77,14 +58,15 @@ absl::StatusOr<OpenedOrder> ShopCrypto::Open(const StoredOrder& row) const {
   const std::string record = std::to_string(row.id);
   OpenedOrder out;
   PIICRYPT_ASSIGN_OR_RETURN(out.customer_name,
-                            Unseal(c, "orders.customer_name", row.customer_name, record));
-  PIICRYPT_ASSIGN_OR_RETURN(out.email, Unseal(c, "orders.customer_email", row.email, record));
-  PIICRYPT_ASSIGN_OR_RETURN(out.phone, Unseal(c, "orders.customer_phone", row.phone, record));
-  PIICRYPT_ASSIGN_OR_RETURN(out.delivery_address,
-                            Unseal(c, "orders.delivery_address", row.delivery_address, record));
+                            c.DecryptValue("orders.customer_name", row.customer_name, record));
+  PIICRYPT_ASSIGN_OR_RETURN(out.email, c.DecryptValue("orders.customer_email", row.email, record));
+  PIICRYPT_ASSIGN_OR_RETURN(out.phone, c.DecryptValue("orders.customer_phone", row.phone, record));
+  PIICRYPT_ASSIGN_OR_RETURN(out.delivery_address, c.DecryptValue("orders.delivery_address",
+                                                                 row.delivery_address, record));
   PIICRYPT_ASSIGN_OR_RETURN(out.billing_address,
-                            Unseal(c, "orders.billing_address", row.billing_address, record));
-  PIICRYPT_ASSIGN_OR_RETURN(out.items, Unseal(c, "orders.purchase_details", row.items, record));
+                            c.DecryptValue("orders.billing_address", row.billing_address, record));
+  PIICRYPT_ASSIGN_OR_RETURN(out.items,
+                            c.DecryptValue("orders.purchase_details", row.items, record));
   return out;
 }
 
@@ -95,14 +77,18 @@ absl::StatusOr<StoredBooking> ShopCrypto::Protect(const Booking& booking) const 
   row.id = booking.id;
   row.store = booking.store;
   row.collect_unix = booking.collect_unix;
-  PIICRYPT_ASSIGN_OR_RETURN(row.customer_name,
-                            Seal(c, "bookings.customer_name", booking.customer_name, record));
-  PIICRYPT_ASSIGN_OR_RETURN(row.email, Seal(c, "bookings.customer_email", booking.email, record));
-  PIICRYPT_ASSIGN_OR_RETURN(row.email_bidx, Index(c, "bookings.customer_email", booking.email));
-  PIICRYPT_ASSIGN_OR_RETURN(row.phone, Seal(c, "bookings.customer_phone", booking.phone, record));
-  PIICRYPT_ASSIGN_OR_RETURN(row.phone_bidx, Index(c, "bookings.customer_phone", booking.phone));
+  PIICRYPT_ASSIGN_OR_RETURN(
+      row.customer_name, c.EncryptValue("bookings.customer_name", booking.customer_name, record));
+  PIICRYPT_ASSIGN_OR_RETURN(row.email,
+                            c.EncryptValue("bookings.customer_email", booking.email, record));
+  PIICRYPT_ASSIGN_OR_RETURN(row.email_bidx,
+                            c.BlindIndexValue("bookings.customer_email", booking.email));
+  PIICRYPT_ASSIGN_OR_RETURN(row.phone,
+                            c.EncryptValue("bookings.customer_phone", booking.phone, record));
+  PIICRYPT_ASSIGN_OR_RETURN(row.phone_bidx,
+                            c.BlindIndexValue("bookings.customer_phone", booking.phone));
   PIICRYPT_ASSIGN_OR_RETURN(row.card_token,
-                            Seal(c, "bookings.card_number", booking.card_number, record));
+                            c.EncryptValue("bookings.card_number", booking.card_number, record));
   PIICRYPT_ASSIGN_OR_RETURN(row.card_key_id, c.WriteKeyId("bookings.card_number"));
   return row;
 }
@@ -112,9 +98,11 @@ absl::StatusOr<OpenedBooking> ShopCrypto::Open(const StoredBooking& row) const {
   const std::string record = std::to_string(row.id);
   OpenedBooking out;
   PIICRYPT_ASSIGN_OR_RETURN(out.customer_name,
-                            Unseal(c, "bookings.customer_name", row.customer_name, record));
-  PIICRYPT_ASSIGN_OR_RETURN(out.email, Unseal(c, "bookings.customer_email", row.email, record));
-  PIICRYPT_ASSIGN_OR_RETURN(out.phone, Unseal(c, "bookings.customer_phone", row.phone, record));
+                            c.DecryptValue("bookings.customer_name", row.customer_name, record));
+  PIICRYPT_ASSIGN_OR_RETURN(out.email,
+                            c.DecryptValue("bookings.customer_email", row.email, record));
+  PIICRYPT_ASSIGN_OR_RETURN(out.phone,
+                            c.DecryptValue("bookings.customer_phone", row.phone, record));
   // An FF1 token names no key: the row's key-version column does (docs/FPE.md).
   PIICRYPT_ASSIGN_OR_RETURN(
       std::optional<std::string> card,
@@ -144,9 +132,7 @@ absl::StatusOr<std::string> ShopCrypto::NormalizePhone(absl::string_view phone) 
 }
 
 std::string ShopCrypto::Mask(absl::string_view field, absl::string_view value) const {
-  auto masked = cryptor_->Mask(field, value);
-  if (!masked.ok() || !masked->has_value()) return "***";
-  return std::move(**masked);
+  return cryptor_->MaskValue(field, value);
 }
 
 }  // namespace order_store

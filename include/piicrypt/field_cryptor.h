@@ -20,7 +20,16 @@
 //   // Reading it back, and logging it:
 //   PIICRYPT_ASSIGN_OR_RETURN(std::optional<std::string> email,
 //                             cryptor->Decrypt("orders.customer_email", email_ct, order_id));
-//   LOG(INFO) << *cryptor->Mask("orders.customer_email", email).value();  // "j***@example.com"
+//   if (email) LOG(INFO) << cryptor->MaskValue("orders.customer_email", *email);  // "j***@..."
+//
+//   // A value that cannot be NULL (a NOT NULL column): a plain result, nothing to unwrap.
+//   PIICRYPT_ASSIGN_OR_RETURN(std::string name_ct,
+//                             cryptor->EncryptValue("orders.customer_name", name, order_id));
+//
+// NULL: std::nullopt in, std::nullopt out. A `const char*` value does not compile: C APIs
+// (sqlite3_column_text) return a null pointer for SQL NULL, which as a string view would be
+// "" and be encrypted as a value. Pass piicrypt::NullableText(p) (nullptr is NULL) or
+// absl::string_view(p) (never null); literals, std::string and string views are taken.
 //
 // Forms: Encrypt/Decrypt use the text form for string columns (base64url of the binary
 // form, docs/SPEC.md; FF1 values keep their own format), EncryptBinary/DecryptBinary the
@@ -37,7 +46,8 @@
 // the rule's pinned key_id; a field with a key-version column is read with
 // DecryptWithKey and the row's key id only (Decrypt is kFailedPrecondition).
 // The cryptor is a snapshot of the keyset when Create ran: after the keyset file changes
-// (rotation, disabling a key), read it again and create a new cryptor.
+// (rotation, disabling a key), read it again and create a new cryptor, or serve through a
+// KeyHandle (key_handle.h), which reloads the files and swaps cryptors while calls go on.
 //
 // Errors: a field not in the policy is kNotFound; every failed decryption (tampered,
 // truncated, moved to another field or row, wrong mode) is kInvalidArgument with the one
@@ -59,6 +69,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -72,6 +83,40 @@ namespace piicrypt {
 
 // A nullable column value, as the API takes it: std::nullopt is SQL NULL.
 using NullableValue = std::optional<absl::string_view>;
+
+// A C string that may be a null pointer (what sqlite3_column_text and PQgetvalue-style
+// APIs return for SQL NULL) as a NullableValue: nullptr is std::nullopt. The value
+// parameters of FieldCryptor do not take a `const char*` at all (a compile error, see
+// below): convert with NullableText, or with absl::string_view when the pointer can never
+// be null.
+//
+//   auto text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1));
+//   PIICRYPT_ASSIGN_OR_RETURN(std::optional<std::string> email,
+//                             cryptor->Decrypt("orders.customer_email",
+//                                              piicrypt::NullableText(text), order_id));
+inline NullableValue NullableText(const char* text) {
+  if (text == nullptr) return std::nullopt;
+  return absl::string_view(text);
+}
+// The same with a length (sqlite3_column_bytes), for values that may hold NUL bytes.
+inline NullableValue NullableText(const char* text, size_t size) {
+  if (text == nullptr) return std::nullopt;
+  return absl::string_view(text, size);
+}
+
+namespace internal {
+// True for the argument types a value parameter refuses: a pointer to characters, which
+// may be null and would otherwise turn into an empty string (absl::string_view(nullptr)
+// is ""), and nullptr itself. String literals (arrays), std::string, absl::string_view,
+// NullableValue and std::nullopt are taken. `T` is a forwarding-reference deduction.
+template <typename T>
+constexpr bool kIsCharPointer =
+    std::is_same_v<std::decay_t<std::remove_reference_t<T>>, std::nullptr_t> ||
+    (std::is_pointer_v<std::remove_reference_t<T>> &&
+     std::is_same_v<std::remove_cv_t<std::remove_pointer_t<std::remove_reference_t<T>>>, char>);
+template <typename T>
+using RejectCharPointer = std::enable_if_t<kIsCharPointer<T>, int>;
+}  // namespace internal
 
 class PIICRYPT_EXPORT FieldCryptor {
  public:
@@ -151,6 +196,61 @@ class PIICRYPT_EXPORT FieldCryptor {
       absl::Span<const absl::string_view> records = {}) const;
   absl::StatusOr<std::vector<std::optional<std::string>>> BlindIndexBatch(
       absl::string_view field, absl::Span<const NullableValue> values) const;
+
+  // ---- values that cannot be NULL ------------------------------------------------------
+  // The same bytes and errors as Encrypt, Decrypt and BlindIndex, for a value the
+  // application knows is present (a NOT NULL column, a form field): no std::optional to
+  // unwrap.
+  //
+  //   PIICRYPT_ASSIGN_OR_RETURN(std::string name_ct,
+  //                             cryptor->EncryptValue("orders.customer_name", name, order_id));
+  absl::StatusOr<std::string> EncryptValue(absl::string_view field, absl::string_view value,
+                                           absl::string_view record = {}) const;
+  absl::StatusOr<std::string> DecryptValue(absl::string_view field, absl::string_view stored,
+                                           absl::string_view record = {}) const;
+  absl::StatusOr<std::string> BlindIndexValue(absl::string_view field,
+                                              absl::string_view value) const;
+  // The value masked per the field's rule, as Mask does, for logs: never fails. A field
+  // not in the policy is masked in full ("***"), so a misspelt field name in a log
+  // statement hides the value instead of failing or leaking it.
+  //
+  //   LOG(INFO) << "order for " << cryptor->MaskValue("orders.customer_email", email);
+  std::string MaskValue(absl::string_view field, absl::string_view value) const;
+
+  // ---- what the value parameters refuse -----------------------------------------------
+  // A `const char*` (or `char*`, or nullptr) does not compile as a value: a null pointer,
+  // which is how C APIs such as sqlite3_column_text report SQL NULL, would otherwise become
+  // an empty string and be encrypted, indexed or masked as one. Pass
+  // piicrypt::NullableText(p) (nullptr is NULL), or absl::string_view(p) when `p` is never
+  // null. String literals, std::string and absl::string_view are taken as they are.
+  template <typename T, internal::RejectCharPointer<T> = 0>
+  void Encrypt(absl::string_view, T&&, absl::string_view = {}) const = delete;
+  template <typename T, internal::RejectCharPointer<T> = 0>
+  void Decrypt(absl::string_view, T&&, absl::string_view = {}) const = delete;
+  template <typename T, internal::RejectCharPointer<T> = 0>
+  void EncryptBinary(absl::string_view, T&&, absl::string_view = {}) const = delete;
+  template <typename T, internal::RejectCharPointer<T> = 0>
+  void DecryptBinary(absl::string_view, T&&, absl::string_view = {}) const = delete;
+  template <typename T, internal::RejectCharPointer<T> = 0>
+  void EncryptTo(absl::string_view, T&&, absl::string_view, std::string*) const = delete;
+  template <typename T, internal::RejectCharPointer<T> = 0>
+  void DecryptWithKey(absl::string_view, uint32_t, T&&, absl::string_view = {}) const = delete;
+  template <typename T, internal::RejectCharPointer<T> = 0>
+  void Normalize(absl::string_view, T&&) const = delete;
+  template <typename T, internal::RejectCharPointer<T> = 0>
+  void BlindIndex(absl::string_view, T&&) const = delete;
+  template <typename T, internal::RejectCharPointer<T> = 0>
+  void LookupIndexes(absl::string_view, T&&) const = delete;
+  template <typename T, internal::RejectCharPointer<T> = 0>
+  void Mask(absl::string_view, T&&) const = delete;
+  template <typename T, internal::RejectCharPointer<T> = 0>
+  void EncryptValue(absl::string_view, T&&, absl::string_view = {}) const = delete;
+  template <typename T, internal::RejectCharPointer<T> = 0>
+  void DecryptValue(absl::string_view, T&&, absl::string_view = {}) const = delete;
+  template <typename T, internal::RejectCharPointer<T> = 0>
+  void BlindIndexValue(absl::string_view, T&&) const = delete;
+  template <typename T, internal::RejectCharPointer<T> = 0>
+  void MaskValue(absl::string_view, T&&) const = delete;
 
   // The policy this cryptor applies (defaults resolved).
   const Policy& policy() const;

@@ -88,10 +88,15 @@ class PIICRYPT_EXPORT Keyset {
   [[nodiscard]] absl::Status WriteNew(const std::string& path, const Kek& kek) const;
 
   // Under an exclusive lock on `path`: reads the keyset, runs `change` on it and, if
-  // `change` returns OK, replaces the file atomically. If `change` fails, the file is left
-  // as it was and its status is returned.
-  [[nodiscard]] static absl::Status Update(const std::string& path, const Kek& kek,
-                                           absl::FunctionRef<absl::Status(Keyset&)> change);
+  // `change` returns OK, replaces the file atomically and returns the keyset as written
+  // (what a process that changes its own keyset serves from next, without reading the
+  // file again). If `change` fails, the file is left as it was and its status is returned.
+  //
+  //   PIICRYPT_ASSIGN_OR_RETURN(piicrypt::Keyset updated, piicrypt::Keyset::Update(
+  //       path, *kek, [](piicrypt::Keyset& k) { return k.Rotate().status(); }));
+  //   uint32_t new_primary = updated.primary_key_id();
+  [[nodiscard]] static absl::StatusOr<Keyset> Update(
+      const std::string& path, const Kek& kek, absl::FunctionRef<absl::Status(Keyset&)> change);
   // Re-encrypts the keyset at `path` from `old_kek` to `new_kek` (KEK rotation), under
   // the same lock. Data keys and data are untouched.
   [[nodiscard]] static absl::Status Rewrap(const std::string& path, const Kek& old_kek,

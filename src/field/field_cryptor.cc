@@ -478,7 +478,7 @@ absl::StatusOr<std::vector<std::string>> FieldCryptor::LookupIndexes(
 Nullable FieldCryptor::Mask(absl::string_view field, NullableValue value) const {
   PIICRYPT_ASSIGN_OR_RETURN(const FieldState* f, rep_->Find(field));
   if (!value.has_value()) return std::nullopt;
-  return std::optional<std::string>(MaskValue(f->rule.mask, *value));
+  return std::optional<std::string>(piicrypt::MaskValue(f->rule.mask, *value));
 }
 
 namespace {
@@ -525,6 +525,39 @@ absl::StatusOr<std::vector<std::optional<std::string>>> FieldCryptor::BlindIndex
     absl::string_view field, absl::Span<const NullableValue> values) const {
   return ForEachRow(values.size(), {},
                     [&](size_t i, absl::string_view) { return BlindIndex(field, values[i]); });
+}
+
+// ---- values that cannot be NULL: the nullable calls with a value that is there --------
+
+namespace {
+
+absl::StatusOr<std::string> Present(Nullable result) {
+  if (!result.ok()) return result.status();
+  return **std::move(result);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> FieldCryptor::EncryptValue(absl::string_view field,
+                                                       absl::string_view value,
+                                                       absl::string_view record) const {
+  return Present(Encrypt(field, NullableValue(value), record));
+}
+
+absl::StatusOr<std::string> FieldCryptor::DecryptValue(absl::string_view field,
+                                                       absl::string_view stored,
+                                                       absl::string_view record) const {
+  return Present(Decrypt(field, NullableValue(stored), record));
+}
+
+absl::StatusOr<std::string> FieldCryptor::BlindIndexValue(absl::string_view field,
+                                                          absl::string_view value) const {
+  return Present(BlindIndex(field, NullableValue(value)));
+}
+
+std::string FieldCryptor::MaskValue(absl::string_view field, absl::string_view value) const {
+  const FieldState* f = rep_->FindOrNull(field);
+  return piicrypt::MaskValue(f == nullptr ? MaskStyle::kFull : f->rule.mask, value);
 }
 
 }  // namespace piicrypt

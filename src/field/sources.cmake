@@ -1,9 +1,10 @@
 # Field encryption for applications. In piicrypt::core: policies, FieldCryptor, masks and
-# the normalizer registry, with the protobuf code of policy.proto. In
+# the normalizer registry, KeyHandle, with the protobuf code of policy.proto. In
 # piicrypt::normalizers: the e-mail, phone and name normalizers (ICU, libphonenumber). In
 # piicrypt::messages: MessageCryptor, with the protobuf code of options.proto.
 list(APPEND PIICRYPT_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/field_cryptor.cc
+  ${CMAKE_CURRENT_LIST_DIR}/key_handle.cc
   ${CMAKE_CURRENT_LIST_DIR}/mask.cc
   ${CMAKE_CURRENT_LIST_DIR}/policy.cc
   ${CMAKE_CURRENT_LIST_DIR}/value_normalizer.cc

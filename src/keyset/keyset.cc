@@ -169,25 +169,27 @@ absl::Status Keyset::WriteNew(const std::string& path, const Kek& kek) const {
 
 namespace {
 
-absl::Status LockedRewrite(const std::string& path, const Kek& read_kek, const Kek& write_kek,
-                           absl::FunctionRef<absl::Status(Keyset&)> change) {
+absl::StatusOr<Keyset> LockedRewrite(const std::string& path, const Kek& read_kek,
+                                     const Kek& write_kek,
+                                     absl::FunctionRef<absl::Status(Keyset&)> change) {
   PIICRYPT_ASSIGN_OR_RETURN(internal::FileLock lock, internal::FileLock::Acquire(path));
   PIICRYPT_ASSIGN_OR_RETURN(Keyset keyset, Keyset::Read(path, read_kek));
   PIICRYPT_RETURN_IF_ERROR(change(keyset));
   PIICRYPT_ASSIGN_OR_RETURN(std::string encrypted, keyset.ToEncryptedBytes(write_kek));
-  return internal::WriteFileAtomically(path, encrypted, internal::WriteMode::kReplace,
-                                       "keyset file");
+  PIICRYPT_RETURN_IF_ERROR(
+      internal::WriteFileAtomically(path, encrypted, internal::WriteMode::kReplace, "keyset file"));
+  return keyset;
 }
 
 }  // namespace
 
-absl::Status Keyset::Update(const std::string& path, const Kek& kek,
-                            absl::FunctionRef<absl::Status(Keyset&)> change) {
+absl::StatusOr<Keyset> Keyset::Update(const std::string& path, const Kek& kek,
+                                      absl::FunctionRef<absl::Status(Keyset&)> change) {
   return LockedRewrite(path, kek, kek, change);
 }
 
 absl::Status Keyset::Rewrap(const std::string& path, const Kek& old_kek, const Kek& new_kek) {
-  return LockedRewrite(path, old_kek, new_kek, [](Keyset&) { return absl::OkStatus(); });
+  return LockedRewrite(path, old_kek, new_kek, [](Keyset&) { return absl::OkStatus(); }).status();
 }
 
 uint32_t Keyset::primary_key_id() const { return rep_->data.primary_key_id; }

@@ -93,7 +93,7 @@ TEST_P(FieldRoundTripTest, TextAndNullRoundTrip) {
 TEST_P(FieldRoundTripTest, EncryptToWritesTheTextFormIntoTheCallersString) {
   const RoundTrip& p = GetParam();
   std::string out = "what the string held before, longer than some ciphertexts";
-  ASSERT_THAT(cryptor_->EncryptTo(p.field, p.value, "order-1", &out), IsOk());
+  ASSERT_THAT(cryptor_->EncryptTo(p.field, absl::string_view(p.value), "order-1", &out), IsOk());
   EXPECT_THAT(Dec(p.field, out, "order-1").value(), Optional(std::string(p.value)));
   const std::string first = Enc(p.field, p.value, "order-1");
   const std::string second = Enc(p.field, p.value, "order-1");

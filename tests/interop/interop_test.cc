@@ -177,7 +177,7 @@ class InteropTest : public ::testing::Test {
     EXPECT_THAT(cryptor, IsOk());
     if (!policy.ok() || !cryptor.ok()) return cases;
     cases["lookups"] = nlohmann::json::array();
-    for (const char* typed : {"jane.doe@example.com", "  Jane.Doe@Example.COM\t", "x@y"}) {
+    for (const std::string typed : {"jane.doe@example.com", "  Jane.Doe@Example.COM\t", "x@y"}) {
       auto indexes = (*cryptor)->LookupIndexes("orders.customer_email", typed);
       EXPECT_THAT(indexes, IsOk());
       cases["lookups"].push_back({{"context_hex", HexEncode("orders.customer_email")},

@@ -177,6 +177,39 @@ TEST(KeysetTest, WholeLifecycleThroughTheApi) {
   EXPECT_EQ(*fresh, kEmail);
 }
 
+// Update returns the keyset it wrote: the same keys, statuses and primary as a fresh Read.
+TEST(KeysetTest, UpdateReturnsTheKeysetItWrote) {
+  TempDir dir;
+  auto kek = MakeFileKek(dir);
+  const std::string path = dir.File("ks");
+  ASSERT_THAT(MustGenerate().WriteNew(path, *kek), IsOk());
+  uint32_t new_id = 0;
+  auto updated = Keyset::Update(path, *kek, [&](Keyset& ks) -> absl::Status {
+    auto id = ks.Rotate();
+    if (!id.ok()) return id.status();
+    new_id = *id;
+    return absl::OkStatus();
+  });
+  ASSERT_THAT(updated, IsOk());
+  EXPECT_EQ(updated->primary_key_id(), new_id);
+  auto read = Keyset::Read(path, *kek);
+  ASSERT_THAT(read, IsOk());
+  ASSERT_EQ(updated->ListKeys().size(), 2u);
+  for (const KeyInfo& key : read->ListKeys()) {
+    auto same = updated->GetKey(key.id);
+    ASSERT_THAT(same, IsOk());
+    EXPECT_EQ(same->status, key.status);
+    EXPECT_EQ(same->primary, key.primary);
+  }
+  // It encrypts under the new primary, readable by the keyset read back.
+  auto cipher = updated->FieldCipherFor(kField, FieldMode::kRandomized);
+  ASSERT_THAT(cipher, IsOk());
+  auto ct = (*cipher)->EncryptText(kEmail, "order-1");
+  ASSERT_THAT(ct, IsOk());
+  EXPECT_THAT(FieldCipher::KeyIdOfText(*ct), ::testing::Eq(absl::StatusOr<uint32_t>(new_id)));
+  EXPECT_THAT(read->DecryptText(kField, *ct, "order-1"), IsOk());
+}
+
 TEST(KeysetTest, DestroyedMaterialLeavesTheStoredKeyset) {
   TempDir dir;
   auto kek = MakeFileKek(dir);
@@ -434,7 +467,7 @@ TEST(KeysetFileTest, AWriteFailureLeavesTheOldFile) {
     if (!child_kek.ok()) ::_exit(4);
     if (!Keyset::Read(path, **child_kek).ok()) ::_exit(5);
     absl::Status s =
-        Keyset::Update(path, **child_kek, [](Keyset& ks) { return ks.Rotate().status(); });
+        Keyset::Update(path, **child_kek, [](Keyset& ks) { return ks.Rotate().status(); }).status();
     ::_exit(s.code() == absl::StatusCode::kPermissionDenied ? 0 : 1);
   }
   int status = 0;
@@ -730,8 +763,9 @@ TEST(KeysetFileTest, ConcurrentRotationsByTwoProcessesLoseNothing) {
       auto child_kek = Kek::Open("file:" + dir.File("kek.key"));
       if (!child_kek.ok()) ::_exit(2);
       for (int i = 0; i < kRotations; ++i) {
-        absl::Status s =
-            Keyset::Update(path, **child_kek, [](Keyset& ks) { return ks.Rotate().status(); });
+        absl::Status s = Keyset::Update(path, **child_kek, [](Keyset& ks) {
+                           return ks.Rotate().status();
+                         }).status();
         if (!s.ok()) ::_exit(1);
       }
       ::_exit(0);

@@ -119,7 +119,8 @@ void AddStateCommand(CLI::App* keyset, const std::string& name, const std::strin
     }
     std::unique_ptr<Kek> kek;
     if (!OpenKek(args->kek, kek, exit_code)) return;
-    absl::Status s = Keyset::Update(args->file, *kek, [&](Keyset& ks) { return (ks.*change)(id); });
+    absl::Status s =
+        Keyset::Update(args->file, *kek, [&](Keyset& ks) { return (ks.*change)(id); }).status();
     exit_code = s.ok() ? kExitOk : ReportFailure(s);
   });
 }
@@ -266,11 +267,11 @@ void AddKeyCommands(CLI::App& app, int& exit_code) {
       if (!OpenKek(args->kek, k, exit_code)) return;
       uint32_t new_id = 0;
       absl::Status s = Keyset::Update(args->file, *k, [&](Keyset& ks) -> absl::Status {
-        auto id = promote ? ks.Rotate() : ks.Add();
-        if (!id.ok()) return id.status();
-        new_id = *id;
-        return absl::OkStatus();
-      });
+                         auto id = promote ? ks.Rotate() : ks.Add();
+                         if (!id.ok()) return id.status();
+                         new_id = *id;
+                         return absl::OkStatus();
+                       }).status();
       if (!s.ok()) {
         exit_code = ReportFailure(s);
         return;
