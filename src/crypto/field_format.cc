@@ -331,36 +331,44 @@ std::string Base64UrlEncode(absl::string_view bytes) {
   return out;
 }
 
+bool Base64UrlDecodeTo(absl::string_view text, uint8_t* out) {
+  if (text.size() % 4 == 1) return false;
+  const auto* in = reinterpret_cast<const uint8_t*>(text.data());
+  const size_t size = text.size();
+  // Each character's 6-bit value, or -1 (all bits set) for one outside the alphabet: the
+  // OR of the four values of a group is negative if any of them is.
+  auto val = [in](size_t k) { return static_cast<int32_t>(kDecode[in[k]]); };
+  int32_t bad = 0;
+  size_t i = 0;
+  for (; i + 4 <= size; i += 4, out += 3) {
+    const int32_t a = val(i), b = val(i + 1), c = val(i + 2), d = val(i + 3);
+    bad |= a | b | c | d;
+    const uint32_t v = (static_cast<uint32_t>(a) << 18) | (static_cast<uint32_t>(b) << 12) |
+                       (static_cast<uint32_t>(c) << 6) | static_cast<uint32_t>(d);
+    out[0] = static_cast<uint8_t>(v >> 16);
+    out[1] = static_cast<uint8_t>(v >> 8);
+    out[2] = static_cast<uint8_t>(v);
+  }
+  const size_t rest = size - i;
+  if (rest >= 2) {
+    const int32_t a = val(i), b = val(i + 1), c = rest == 3 ? val(i + 2) : 0;
+    bad |= a | b | c;
+    const uint32_t v = (static_cast<uint32_t>(a) << 18) | (static_cast<uint32_t>(b) << 12) |
+                       (static_cast<uint32_t>(c) << 6);
+    // Unused trailing bits must be zero, so that every byte string has one text form.
+    bad |= (v & (rest == 2 ? 0xffffu : 0xffu)) != 0 ? -1 : 0;
+    out[0] = static_cast<uint8_t>(v >> 16);
+    if (rest == 3) out[1] = static_cast<uint8_t>(v >> 8);
+  }
+  return bad >= 0;
+}
+
 absl::StatusOr<std::string> Base64UrlDecode(absl::string_view text) {
-  if (text.size() % 4 == 1) return absl::InvalidArgumentError("invalid base64url length");
-  std::string out;
-  out.resize(text.size() / 4 * 3 + (text.size() % 4 == 0 ? 0 : text.size() % 4 - 1));
-  size_t o = 0, i = 0;
-  auto val = [&](size_t k, int& bad) {
-    const int8_t v = kDecode[static_cast<uint8_t>(text[k])];
-    bad |= v < 0;
-    return static_cast<uint32_t>(v & 63);
-  };
-  int bad = 0;
-  for (; i + 4 <= text.size(); i += 4) {
-    const uint32_t v =
-        (val(i, bad) << 18) | (val(i + 1, bad) << 12) | (val(i + 2, bad) << 6) | val(i + 3, bad);
-    out[o++] = static_cast<char>(v >> 16);
-    out[o++] = static_cast<char>(v >> 8);
-    out[o++] = static_cast<char>(v);
+  std::string out(Base64UrlDecodedSize(text.size()), '\0');
+  if (!Base64UrlDecodeTo(text, reinterpret_cast<uint8_t*>(out.data()))) {
+    return absl::InvalidArgumentError(text.size() % 4 == 1 ? "invalid base64url length"
+                                                           : "invalid base64url text");
   }
-  const size_t rest = text.size() - i;
-  if (rest == 2) {
-    const uint32_t v = (val(i, bad) << 18) | (val(i + 1, bad) << 12);
-    bad |= (v & 0xffff) != 0;  // unused trailing bits must be zero
-    out[o++] = static_cast<char>(v >> 16);
-  } else if (rest == 3) {
-    const uint32_t v = (val(i, bad) << 18) | (val(i + 1, bad) << 12) | (val(i + 2, bad) << 6);
-    bad |= (v & 0xff) != 0;
-    out[o++] = static_cast<char>(v >> 16);
-    out[o++] = static_cast<char>(v >> 8);
-  }
-  if (bad) return absl::InvalidArgumentError("invalid base64url text");
   return out;
 }
 
