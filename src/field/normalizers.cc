@@ -1,5 +1,7 @@
 #include "src/field/normalizers.h"
 
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>
 #include <unicode/locid.h>
@@ -8,12 +10,18 @@
 #include <unicode/unistr.h>
 #include <unicode/ustring.h>
 
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "src/crypto/hmac_sha256_fast.h"
 #include "src/fpe/utf8.h"
 
 namespace piicrypt::internal {
@@ -63,22 +71,31 @@ char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32
 
 // For ASCII input, ICU's lower-casing and NFKC case folding are plain ASCII lower-casing
 // (no ASCII character decomposes or is default-ignorable): this fast path gives the same
-// bytes as the ICU path without converting to UTF-16 and back.
-std::string AsciiLowerTrimmed(absl::string_view value, bool collapse_spaces) {
-  std::string out;
-  out.reserve(value.size());
+// bytes as the ICU path without converting to UTF-16 and back. Writes at most
+// value.size() bytes to `out` and returns how many; with `collapse_spaces`, runs of white
+// space become one ' ' and leading and trailing ones are dropped.
+size_t AsciiLowerTo(absl::string_view value, bool collapse_spaces, char* out) {
+  size_t n = 0;
   bool pending_space = false;
   for (char c : value) {
     if (collapse_spaces && IsAsciiSpace(c)) {
-      pending_space = !out.empty();
+      pending_space = n != 0;
       continue;
     }
-    if (pending_space) out.push_back(' ');
+    if (pending_space) out[n++] = ' ';
     pending_space = false;
-    out.push_back(AsciiLower(c));
+    out[n++] = AsciiLower(c);
   }
+  return n;
+}
+
+std::string AsciiLowerTrimmed(absl::string_view value, bool collapse_spaces) {
+  std::string out(value.size(), '\0');
+  out.resize(AsciiLowerTo(value, collapse_spaces, out.data()));
   return out;
 }
+
+absl::Status EmptyNameError() { return absl::InvalidArgumentError("a name needs some text"); }
 
 absl::string_view TrimAsciiSpace(absl::string_view s) {
   while (!s.empty() && IsAsciiSpace(s.front())) s.remove_prefix(1);
@@ -116,7 +133,7 @@ absl::StatusOr<std::string> NormalizeEmail(absl::string_view value) {
 absl::StatusOr<std::string> NormalizeName(absl::string_view value) {
   if (IsAscii(value)) {
     std::string out = AsciiLowerTrimmed(value, /*collapse_spaces=*/true);
-    if (out.empty()) return absl::InvalidArgumentError("a name needs some text");
+    if (out.empty()) return EmptyNameError();
     return out;
   }
   auto unicode = ToUnicode(value);
@@ -138,24 +155,143 @@ absl::StatusOr<std::string> NormalizeName(absl::string_view value) {
     pending_space = false;
     collapsed.append(c);
   }
-  if (collapsed.isEmpty()) return absl::InvalidArgumentError("a name needs some text");
+  if (collapsed.isEmpty()) return EmptyNameError();
   return ToUtf8(collapsed);
 }
 
+// Fingerprints of (input, E.164 answer) pairs that libphonenumber gave: HMAC-SHA256 under
+// a random key, cut to 128 bits, in a direct-mapped table. Slots are two relaxed atomic
+// words: a reader racing a writer may see one word of each fingerprint, which matches no
+// query (that would take a 64-bit collision of the keyed hash), so it is a miss.
+class PhoneNormalizer::Memo {
+ public:
+  static constexpr size_t kSlots = 4096;
+  static constexpr size_t kMaxInput = 64;  // longer inputs are not remembered
+  static constexpr size_t kMaxAnswer = 24;
+
+  static absl::StatusOr<std::shared_ptr<Memo>> Create() {
+    uint8_t key[32];
+    if (RAND_bytes(key, sizeof(key)) != 1) {
+      return absl::InternalError("random generator failed (phone normalizer memo)");
+    }
+    auto memo = std::make_shared<Memo>(key);
+    OPENSSL_cleanse(key, sizeof(key));
+    return memo;
+  }
+  explicit Memo(const uint8_t (&key)[32])
+      : prf_(absl::MakeConstSpan(key)), slots_(new Slot[kSlots]) {}
+
+  bool Contains(absl::string_view input, absl::string_view answer) const {
+    const Fingerprint f = Of(input, answer);
+    const Slot& slot = slots_[f.hi % kSlots];
+    return slot.hi.load(std::memory_order_relaxed) == f.hi &&
+           slot.lo.load(std::memory_order_relaxed) == f.lo;
+  }
+  void Insert(absl::string_view input, absl::string_view answer) {
+    const Fingerprint f = Of(input, answer);
+    Slot& slot = slots_[f.hi % kSlots];
+    slot.hi.store(f.hi, std::memory_order_relaxed);
+    slot.lo.store(f.lo, std::memory_order_relaxed);
+  }
+  static bool Fits(absl::string_view input, absl::string_view answer) {
+    return input.size() <= kMaxInput && answer.size() <= kMaxAnswer;
+  }
+
+ private:
+  struct Fingerprint {
+    uint64_t hi, lo;
+  };
+  struct Slot {
+    std::atomic<uint64_t> hi{0}, lo{0};
+  };
+  // HMAC(key, u8(len(input)) || input || answer). REQUIRES: Fits(input, answer).
+  Fingerprint Of(absl::string_view input, absl::string_view answer) const {
+    char message[1 + kMaxInput + kMaxAnswer];
+    message[0] = static_cast<char>(input.size());
+    std::memcpy(message + 1, input.data(), input.size());
+    std::memcpy(message + 1 + input.size(), answer.data(), answer.size());
+    const HmacSha256Fast::Tag tag =
+        prf_.Compute(absl::string_view(message, 1 + input.size() + answer.size()));
+    OPENSSL_cleanse(message, sizeof(message));
+    Fingerprint f;
+    std::memcpy(&f.hi, tag.data(), 8);
+    std::memcpy(&f.lo, tag.data() + 8, 8);
+    return f;
+  }
+
+  HmacSha256Fast prf_;
+  std::unique_ptr<Slot[]> slots_;
+};
+
+PhoneNormalizer::PhoneNormalizer(std::string region, std::string country_code,
+                                 std::string national_prefix, std::shared_ptr<Memo> memo)
+    : region_(std::move(region)),
+      country_code_(std::move(country_code)),
+      national_prefix_(std::move(national_prefix)),
+      memo_(std::move(memo)) {}
+
 absl::StatusOr<PhoneNormalizer> PhoneNormalizer::Create(absl::string_view default_region) {
-  if (default_region.empty()) return PhoneNormalizer("ZZ");
+  auto memo = Memo::Create();
+  if (!memo.ok()) return memo.status();
+  if (default_region.empty()) return PhoneNormalizer("ZZ", "", "", *std::move(memo));
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
   std::set<std::string> regions;
-  PhoneNumberUtil::GetInstance()->GetSupportedRegions(&regions);
+  util.GetSupportedRegions(&regions);
   std::string region(default_region);
   if (regions.count(region) == 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("unknown phone region \"", default_region,
                      "\" (an ISO 3166 alpha-2 code such as \"AU\" or \"GB\")"));
   }
-  return PhoneNormalizer(std::move(region));
+  std::string national_prefix;
+  util.GetNddPrefixForRegion(region, /*strip_non_digits=*/true, &national_prefix);
+  const std::string country_code = absl::StrCat(util.GetCountryCodeForRegion(region));
+  return PhoneNormalizer(std::move(region), country_code, std::move(national_prefix),
+                         *std::move(memo));
+}
+
+std::string PhoneNormalizer::Propose(absl::string_view value) const {
+  value = TrimAsciiSpace(value);
+  const bool plus = !value.empty() && value.front() == '+';
+  if (plus) value.remove_prefix(1);
+  std::string digits;
+  for (char c : value) {
+    if (c >= '0' && c <= '9') {
+      digits.push_back(c);
+    } else if (c != ' ' && c != '-' && c != '.' && c != '(' && c != ')' && c != '/') {
+      return "";
+    }
+  }
+  if (digits.empty() || digits.size() > 17) return "";
+  if (plus) return absl::StrCat("+", digits);
+  if (country_code_.empty()) return "";
+  absl::string_view national = digits;
+  if (!national_prefix_.empty() && absl::StartsWith(national, national_prefix_)) {
+    national.remove_prefix(national_prefix_.size());
+  }
+  return absl::StrCat("+", country_code_, national);
+}
+
+std::optional<std::string> PhoneNormalizer::FromMemo(absl::string_view value) const {
+  if (memo_ == nullptr) return std::nullopt;
+  std::string proposal = Propose(value);
+  if (proposal.empty() || !Memo::Fits(value, proposal) || !memo_->Contains(value, proposal)) {
+    return std::nullopt;
+  }
+  return proposal;
 }
 
 absl::StatusOr<std::string> PhoneNormalizer::Normalize(absl::string_view value) const {
+  if (std::optional<std::string> remembered = FromMemo(value)) return *std::move(remembered);
+  auto e164 = NormalizeWithLibphonenumber(value);
+  if (e164.ok() && memo_ != nullptr && Memo::Fits(value, *e164) && Propose(value) == *e164) {
+    memo_->Insert(value, *e164);
+  }
+  return e164;
+}
+
+absl::StatusOr<std::string> PhoneNormalizer::NormalizeWithLibphonenumber(
+    absl::string_view value) const {
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
   PhoneNumber number;
   const PhoneNumberUtil::ErrorType error = util.Parse(std::string(value), region_, &number);
@@ -178,9 +314,40 @@ absl::StatusOr<std::string> PhoneNormalizer::Normalize(absl::string_view value) 
 }
 
 absl::StatusOr<ValueNormalizer> ValueNormalizer::Create(Normalizer kind, absl::string_view region) {
-  auto phone = PhoneNormalizer::Create(kind == Normalizer::kPhone ? region : "");
+  if (kind != Normalizer::kPhone) {
+    return ValueNormalizer(kind, PhoneNormalizer("ZZ", "", "", nullptr));
+  }
+  auto phone = PhoneNormalizer::Create(region);
   if (!phone.ok()) return phone.status();
   return ValueNormalizer(kind, *std::move(phone));
+}
+
+absl::StatusOr<std::optional<absl::string_view>> ValueNormalizer::NormalizeShort(
+    absl::string_view value, char (&buffer)[kShortValueSize]) const {
+  const bool ascii_short = value.size() <= kShortValueSize && IsAscii(value);
+  switch (kind_) {
+    case Normalizer::kEmail:
+      if (ascii_short) {
+        const absl::string_view out(buffer, AsciiLowerTo(TrimAsciiSpace(value), false, buffer));
+        absl::Status shape = CheckEmailShape(out);
+        if (!shape.ok()) return shape;
+        return std::optional<absl::string_view>(out);
+      }
+      break;
+    case Normalizer::kName:
+      if (ascii_short) {
+        const absl::string_view out(buffer, AsciiLowerTo(value, true, buffer));
+        if (out.empty()) return EmptyNameError();
+        return std::optional<absl::string_view>(out);
+      }
+      break;
+    case Normalizer::kPhone:
+      break;
+    case Normalizer::kDefault:
+    case Normalizer::kExact:
+      return std::optional<absl::string_view>(value);
+  }
+  return std::optional<absl::string_view>();
 }
 
 absl::StatusOr<std::string> ValueNormalizer::Normalize(absl::string_view value) const {
