@@ -46,17 +46,18 @@ HmacSha256Fast::~HmacSha256Fast() {
 }
 
 HmacSha256Fast::Tag HmacSha256Fast::Compute(absl::string_view message) const {
-  SHA256_CTX ctx;
-  uint8_t inner_hash[SHA256_DIGEST_LENGTH];
+  struct {
+    SHA256_CTX ctx;
+    uint8_t inner_hash[SHA256_DIGEST_LENGTH];
+  } scratch;  // wiped as one
   Tag tag;
-  std::memcpy(&ctx, inner_.bytes, sizeof(ctx));
-  SHA256_Update(&ctx, message.data(), message.size());
-  SHA256_Final(inner_hash, &ctx);
-  std::memcpy(&ctx, outer_.bytes, sizeof(ctx));
-  SHA256_Update(&ctx, inner_hash, sizeof(inner_hash));
-  SHA256_Final(tag.data(), &ctx);
-  OPENSSL_cleanse(&ctx, sizeof(ctx));
-  OPENSSL_cleanse(inner_hash, sizeof(inner_hash));
+  std::memcpy(&scratch.ctx, inner_.bytes, sizeof(scratch.ctx));
+  SHA256_Update(&scratch.ctx, message.data(), message.size());
+  SHA256_Final(scratch.inner_hash, &scratch.ctx);
+  std::memcpy(&scratch.ctx, outer_.bytes, sizeof(scratch.ctx));
+  SHA256_Update(&scratch.ctx, scratch.inner_hash, sizeof(scratch.inner_hash));
+  SHA256_Final(tag.data(), &scratch.ctx);
+  OPENSSL_cleanse(&scratch, sizeof(scratch));
   return tag;
 }
 

@@ -10,6 +10,7 @@
 #include <unicode/unistr.h>
 #include <unicode/ustring.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <memory>
@@ -89,9 +90,58 @@ size_t AsciiLowerTo(absl::string_view value, bool collapse_spaces, char* out) {
   return n;
 }
 
+// Where the '@'s of a value are: how many, and the first one's offset.
+struct AtSigns {
+  size_t count = 0;
+  size_t first = 0;
+};
+
+// AsciiLowerTo without collapsing spaces, eight bytes at a time: writes value.size()
+// bytes to `out`, or returns false (`out` then unspecified) if `value` is not ASCII.
+// Counts the '@'s on the way (the e-mail shape check).
+bool AsciiLowerWords(absl::string_view value, char* out, AtSigns& at) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  uint64_t high = 0;  // the OR of every byte's top bit
+  const auto lower = [&](uint64_t x, size_t offset) {
+    high |= x;
+    // A byte's top bit set by adding 0x80 - 'A' iff it is >= 'A', by adding 0x80 - 'Z' - 1
+    // iff it is > 'Z' (on its low 7 bits, so no carry crosses bytes).
+    const uint64_t low7 = x & ~kHigh;
+    const uint64_t upper = (low7 + (0x80 - 'A') * kOnes) & ~(low7 + (0x80 - 'Z' - 1) * kOnes);
+    // The top bit of each byte equal to '@' (exact: a zero byte of x ^ '@'...).
+    const uint64_t t = x ^ ('@' * kOnes);
+    const uint64_t ats = ~(((t & ~kHigh) + ~kHigh) | t) & kHigh;
+    if (ats != 0) {
+      if (at.count == 0) at.first = offset + static_cast<size_t>(__builtin_ctzll(ats)) / 8;
+      at.count += static_cast<size_t>(__builtin_popcountll(ats));
+    }
+    return x | ((upper & ~x & kHigh) >> 2);  // + 0x20 for 'A'..'Z'
+  };
+  size_t i = 0;
+  for (; i + 8 <= value.size(); i += 8) {
+    uint64_t x;
+    std::memcpy(&x, value.data() + i, 8);
+    x = lower(x, i);
+    std::memcpy(out + i, &x, 8);
+  }
+  if (i < value.size()) {
+    const size_t n = value.size() - i;
+    uint64_t x = 0;  // (zero bytes are neither letters nor '@')
+    for (size_t k = 0; k < n; ++k) x |= uint64_t{static_cast<uint8_t>(value[i + k])} << (8 * k);
+    x = lower(x, i);
+    for (size_t k = 0; k < n; ++k) out[i + k] = static_cast<char>(x >> (8 * k));
+  }
+  return (high & kHigh) == 0;
+}
+
 std::string AsciiLowerTrimmed(absl::string_view value, bool collapse_spaces) {
   std::string out(value.size(), '\0');
-  out.resize(AsciiLowerTo(value, collapse_spaces, out.data()));
+  if (collapse_spaces) {
+    out.resize(AsciiLowerTo(value, true, out.data()));
+  } else {
+    AtSigns unused;
+    (void)AsciiLowerWords(value, out.data(), unused);  // callers checked IsAscii
+  }
   return out;
 }
 
@@ -103,12 +153,21 @@ absl::string_view TrimAsciiSpace(absl::string_view s) {
   return s;
 }
 
-absl::Status CheckEmailShape(absl::string_view s) {
-  const size_t at = s.find('@');
-  if (at == absl::string_view::npos || at == 0 || at != s.rfind('@') || at + 1 == s.size()) {
+// One '@' between two non-empty parts.
+absl::Status EmailShape(const AtSigns& at, size_t size) {
+  if (at.count != 1 || at.first == 0 || at.first + 1 == size) {
     return absl::InvalidArgumentError("not an e-mail address (one '@' between two parts)");
   }
   return absl::OkStatus();
+}
+
+absl::Status CheckEmailShape(absl::string_view s) {
+  AtSigns at;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '@') continue;
+    if (at.count++ == 0) at.first = i;
+  }
+  return EmailShape(at, s.size());
 }
 
 }  // namespace
@@ -324,18 +383,21 @@ absl::StatusOr<ValueNormalizer> ValueNormalizer::Create(Normalizer kind, absl::s
 
 absl::StatusOr<std::optional<absl::string_view>> ValueNormalizer::NormalizeShort(
     absl::string_view value, char (&buffer)[kShortValueSize]) const {
-  const bool ascii_short = value.size() <= kShortValueSize && IsAscii(value);
   switch (kind_) {
-    case Normalizer::kEmail:
-      if (ascii_short) {
-        const absl::string_view out(buffer, AsciiLowerTo(TrimAsciiSpace(value), false, buffer));
-        absl::Status shape = CheckEmailShape(out);
+    case Normalizer::kEmail: {
+      AtSigns at;
+      // (An ASCII trim leaves a value ASCII or not, as it was.)
+      if (const absl::string_view trimmed = TrimAsciiSpace(value);
+          trimmed.size() <= kShortValueSize && AsciiLowerWords(trimmed, buffer, at)) {
+        const absl::string_view out(buffer, trimmed.size());
+        absl::Status shape = EmailShape(at, out.size());
         if (!shape.ok()) return shape;
         return std::optional<absl::string_view>(out);
       }
       break;
+    }
     case Normalizer::kName:
-      if (ascii_short) {
+      if (value.size() <= kShortValueSize && IsAscii(value)) {
         const absl::string_view out(buffer, AsciiLowerTo(value, true, buffer));
         if (out.empty()) return EmptyNameError();
         return std::optional<absl::string_view>(out);
