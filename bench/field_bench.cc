@@ -276,6 +276,17 @@ const int kRegistered = [] {
     benchmark::RegisterBenchmark("FieldDecryptNewString/piicrypt", FieldDecryptNewString)
         ->Arg(size);
   }
+  // Scaling: 1 and 2 threads sharing the cryptor, each with its own output string.
+  benchmark::RegisterBenchmark("FieldEncrypt/piicrypt", FieldEncrypt)
+      ->Arg(32)
+      ->Threads(1)
+      ->Threads(2)
+      ->UseRealTime();
+  benchmark::RegisterBenchmark("FieldDecrypt/piicrypt", FieldDecrypt)
+      ->Arg(32)
+      ->Threads(1)
+      ->Threads(2)
+      ->UseRealTime();
   benchmark::RegisterBenchmark("DetEncrypt/piicrypt", DetEncrypt)->Arg(32);
   benchmark::RegisterBenchmark("DetDecrypt/piicrypt", DetDecrypt)->Arg(32);
   benchmark::RegisterBenchmark("RecordEncrypt/piicrypt/order", RecordEncrypt);
