@@ -12,9 +12,9 @@
 // CPU has them). There is no EVP dispatch, no context pool, no allocation and no failure.
 //
 // It gives the same tags as HmacSha256 (hmac.h), the EVP_MAC form, which the tests check
-// on RFC 4231's vectors and on random keys and messages. It takes about 0.4x the time of
+// on RFC 4231's vectors and on random keys and messages. It takes about half the time of
 // a reused EVP_MAC context for 32-byte messages; cloning keyed EVP digest contexts
-// (EVP_MD_CTX_copy_ex) takes about 0.8x (BlindIndex/openssl_evp_midstate in
+// (EVP_MD_CTX_copy_ex) instead takes about 0.7x (BlindIndex/openssl_evp_midstate in
 // bench/crypto_bench.cc).
 //
 // Thread safety: Compute is const and works on copies of the states: safe from many

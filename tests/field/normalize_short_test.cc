@@ -1,6 +1,8 @@
 // ValueNormalizer::NormalizeShort (the blind index's allocation-free path) gives exactly
 // what Normalize gives, or declines; for every ASCII byte at every position of the
 // eight-byte steps, and for the inputs that must decline or fail.
+#include <cctype>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -30,6 +32,22 @@ void ExpectAgrees(const ValueNormalizer& n, const std::string& value, bool expec
   EXPECT_EQ(std::string(**fast), *slow);
 }
 
+// The e-mail normalizer written out plainly, for ASCII: trim, lower-case one byte at a time,
+// one '@' between two parts (nullopt otherwise).
+std::optional<std::string> PlainEmail(std::string s) {
+  const auto space = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+  while (!s.empty() && space(s.back())) s.pop_back();
+  size_t begin = 0;
+  while (begin < s.size() && space(s[begin])) ++begin;
+  s = s.substr(begin);
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const size_t at = s.find('@');
+  if (at == std::string::npos || at == 0 || at + 1 == s.size() || s.rfind('@') != at) {
+    return std::nullopt;
+  }
+  return s;
+}
+
 TEST(NormalizeShortTest, EmailAgreesWithNormalizeForEveryAsciiByteAtEveryPosition) {
   const ValueNormalizer email = ValueNormalizer::Create(Normalizer::kEmail, "").value();
   for (int c = 1; c < 128; ++c) {
@@ -37,6 +55,14 @@ TEST(NormalizeShortTest, EmailAgreesWithNormalizeForEveryAsciiByteAtEveryPositio
       std::string value = "Ab.Z@example.COM.xy";  // 19 bytes: two full words and a tail
       value[pos] = static_cast<char>(c);
       ExpectAgrees(email, value, /*expect_shortcut=*/true);
+      // Both paths share the ASCII lower-casing: check it against the plain one too.
+      char buffer[kShortValueSize];
+      auto fast = email.NormalizeShort(value, buffer);
+      const std::optional<std::string> plain = PlainEmail(value);
+      ASSERT_EQ(fast.ok(), plain.has_value()) << value;
+      if (plain.has_value()) {
+        EXPECT_EQ(std::string(fast->value()), *plain) << value;
+      }
     }
   }
 }
