@@ -105,15 +105,20 @@ def size_key(size):
     return (0, int(size)) if size.isdigit() else (1, size)
 
 
-def table(results):
-    """One row per OP and SIZE (and thread count), one column per implementation."""
+def table(results, only=None):
+    """One row per OP and SIZE (and thread count), one column per implementation; `only`:
+    the (op, size) pairs to show, single-threaded."""
     groups = OrderedDict()
     for r in results.values():
+        if only is not None and ((r["op"], r["size"]) not in only or r["threads"]):
+            continue
         groups.setdefault((r["op"], r["size"], r["threads"]), {})[r["impl"]] = r
-    impls = sorted({r["impl"] for r in results.values()}, key=impl_key)
+    impls = sorted({impl for row in groups.values() for impl in row}, key=impl_key)
     lines = ["| operation | size | " + " | ".join(impls) + " |",
              "|---|---|" + "---|" * len(impls)]
-    for (op, size, threads) in sorted(groups, key=lambda k: (k[0], size_key(k[1]), k[2])):
+    order = (lambda k: (only.index(k[:2]), k[2])) if only else \
+        (lambda k: (k[0], size_key(k[1]), k[2]))
+    for (op, size, threads) in sorted(groups, key=order):
         row = groups[(op, size, threads)]
         base = row.get("piicrypt")
         cells = []
@@ -281,7 +286,9 @@ def main():
                 "marked real_time). A ratio is the implementation's time over piicrypt's for "
                 "the same operation and size in this run: above 1, piicrypt is faster.\n\n")
         f.write("## Figures that matter\n\n%s\n\n" % checks(results))
-        f.write("## Time per operation\n\n![time per operation](ops.png)\n\n")
+        f.write("## Time per operation\n\n![time per operation](ops.png)\n\n%s\n\n" %
+                table(results, OPS_PLOT + [("FieldBlindIndex", "phone"),
+                                           ("FieldBlindIndex", "phone_first_seen")]))
         f.write("## Time against value size\n\n![time against value size](sizes.png)\n\n")
         if rows:
             f.write("## 1 and 2 threads\n\n![threads](threads.png)\n\n%s\n\n" % "\n".join(thread_table))

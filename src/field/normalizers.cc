@@ -267,8 +267,8 @@ class PhoneNormalizer::Memo {
   Fingerprint Of(absl::string_view input, absl::string_view answer) const {
     char message[1 + kMaxInput + kMaxAnswer];
     message[0] = static_cast<char>(input.size());
-    std::memcpy(message + 1, input.data(), input.size());
-    std::memcpy(message + 1 + input.size(), answer.data(), answer.size());
+    if (!input.empty()) std::memcpy(message + 1, input.data(), input.size());
+    if (!answer.empty()) std::memcpy(message + 1 + input.size(), answer.data(), answer.size());
     const HmacSha256Fast::Tag tag =
         prf_.Compute(absl::string_view(message, 1 + input.size() + answer.size()));
     OPENSSL_cleanse(message, sizeof(message));
