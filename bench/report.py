@@ -137,7 +137,7 @@ def table(results, only=None):
 
 
 def checks(results):
-    lines = ["| figure | ratio of medians | bound | met |", "|---|---|---|---|"]
+    lines = ["| figure | ratio of medians | target | met |", "|---|---|---|---|"]
     for what, num, den, bound, kind in CHECKS:
         if num not in results or den not in results:
             lines.append("| %s (`%s` / `%s`) | not measured | %s %s | |" %

@@ -20,8 +20,10 @@
 #include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "piicrypt/secret_data.h"
 #include "src/crypto/hmac_sha256_fast.h"
 #include "src/fpe/utf8.h"
 
@@ -313,18 +315,21 @@ std::string PhoneNormalizer::Propose(absl::string_view value) const {
   value = TrimAsciiSpace(value);
   const bool plus = !value.empty() && value.front() == '+';
   if (plus) value.remove_prefix(1);
-  std::string digits;
+  char digits[17];  // E.164 numbers have at most 15
+  size_t n = 0;
+  absl::Cleanup wipe = [&digits] { SecureWipe(digits, sizeof(digits)); };
   for (char c : value) {
     if (c >= '0' && c <= '9') {
-      digits.push_back(c);
+      if (n == sizeof(digits)) return "";
+      digits[n++] = c;
     } else if (c != ' ' && c != '-' && c != '.' && c != '(' && c != ')' && c != '/') {
       return "";
     }
   }
-  if (digits.empty() || digits.size() > 17) return "";
-  if (plus) return absl::StrCat("+", digits);
+  absl::string_view national(digits, n);
+  if (national.empty()) return "";
+  if (plus) return absl::StrCat("+", national);
   if (country_code_.empty()) return "";
-  absl::string_view national = digits;
   if (!national_prefix_.empty() && absl::StartsWith(national, national_prefix_)) {
     national.remove_prefix(national_prefix_.size());
   }
@@ -335,6 +340,7 @@ std::optional<std::string> PhoneNormalizer::FromMemo(absl::string_view value) co
   if (memo_ == nullptr) return std::nullopt;
   std::string proposal = Propose(value);
   if (proposal.empty() || !Memo::Fits(value, proposal) || !memo_->Contains(value, proposal)) {
+    SecureWipe(proposal.data(), proposal.size());
     return std::nullopt;
   }
   return proposal;
@@ -343,8 +349,10 @@ std::optional<std::string> PhoneNormalizer::FromMemo(absl::string_view value) co
 absl::StatusOr<std::string> PhoneNormalizer::Normalize(absl::string_view value) const {
   if (std::optional<std::string> remembered = FromMemo(value)) return *std::move(remembered);
   auto e164 = NormalizeWithLibphonenumber(value);
-  if (e164.ok() && memo_ != nullptr && Memo::Fits(value, *e164) && Propose(value) == *e164) {
-    memo_->Insert(value, *e164);
+  if (e164.ok() && memo_ != nullptr && Memo::Fits(value, *e164)) {
+    std::string proposal = Propose(value);
+    if (proposal == *e164) memo_->Insert(value, *e164);
+    SecureWipe(proposal.data(), proposal.size());
   }
   return e164;
 }
