@@ -60,10 +60,11 @@ void PadFinalBlock(uint8_t (&block)[kBlock], size_t n, uint64_t prefix) {
 // The digest in a state's chaining words, big-endian.
 void ReadDigest(const SHA256_CTX& ctx, uint8_t* out) {
   for (int i = 0; i < 8; ++i) {
-    out[4 * i] = static_cast<uint8_t>(ctx.h[i] >> 24);
-    out[4 * i + 1] = static_cast<uint8_t>(ctx.h[i] >> 16);
-    out[4 * i + 2] = static_cast<uint8_t>(ctx.h[i] >> 8);
-    out[4 * i + 3] = static_cast<uint8_t>(ctx.h[i]);
+    uint32_t word = static_cast<uint32_t>(ctx.h[i]);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    word = __builtin_bswap32(word);
+#endif
+    std::memcpy(out + 4 * i, &word, 4);
   }
 }
 

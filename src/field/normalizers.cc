@@ -92,7 +92,8 @@ size_t AsciiLowerTo(absl::string_view value, bool collapse_spaces, char* out) {
   return n;
 }
 
-// Where the '@'s of a value are: how many, and the first one's offset.
+// Where the '@'s of a value are: how many (counting stops mattering past 1), and the
+// first one's offset.
 struct AtSigns {
   size_t count = 0;
   size_t first = 0;
@@ -115,7 +116,7 @@ bool AsciiLowerWords(absl::string_view value, char* out, AtSigns& at) {
     const uint64_t ats = ~(((t & ~kHigh) + ~kHigh) | t) & kHigh;
     if (ats != 0) {
       if (at.count == 0) at.first = offset + static_cast<size_t>(__builtin_ctzll(ats)) / 8;
-      at.count += static_cast<size_t>(__builtin_popcountll(ats));
+      at.count += (ats & (ats - 1)) != 0 ? 2 : 1;  // one, or more than one
     }
     return x | ((upper & ~x & kHigh) >> 2);  // + 0x20 for 'A'..'Z'
   };
