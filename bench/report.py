@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Turns a piicrypt_bench JSON file (run with --benchmark_repetitions) into a report:
-report.md (medians, ratios against piicrypt, the figures that matter), and PNG plots made
-with gnuplot. Usage: report.py BENCH.json OUT_DIR [MACHINE_TEXT_FILE]
+"""Turns piicrypt_bench JSON files (one per pass of the suite, or one run with
+--benchmark_repetitions) into a report: report.md (medians, ratios against piicrypt, the
+figures that matter), and PNG plots made with gnuplot.
+Usage: report.py OUT_DIR MACHINE_TEXT_FILE BENCH.json...
 
 Benchmark names are OP/IMPL/SIZE (SIZE may be a word: "email", "order"), optionally
 followed by /real_time and /threads:N. The time of a benchmark is the median of its
@@ -59,34 +60,37 @@ def parse_name(run_name):
     return op, impl, size, threads
 
 
-def load(path):
-    """{run_name: record} for the median aggregates (or single runs without repetitions)."""
-    with open(path) as f:
-        data = json.load(f)
-    medians, singles = OrderedDict(), OrderedDict()
-    for b in data["benchmarks"]:
-        if b.get("error_occurred"):
-            continue
-        run_name = b.get("run_name", b["name"])
-        if b.get("run_type") == "aggregate":
-            if b.get("aggregate_name") == "median":
-                medians[run_name] = b
-        else:
-            singles.setdefault(run_name, b)
-    for name, b in singles.items():
-        medians.setdefault(name, b)
+def median(values):
+    values = sorted(values)
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def load(paths):
+    """{run_name: result}, each the median over every run of that benchmark in `paths`."""
+    runs = OrderedDict()
+    context = {}
+    for path in paths:
+        with open(path) as f:
+            data = json.load(f)
+        context = data.get("context", context)
+        for b in data["benchmarks"]:
+            if b.get("error_occurred") or b.get("run_type") == "aggregate":
+                continue
+            runs.setdefault(b.get("run_name", b["name"]), []).append(b)
     results = OrderedDict()
-    for name, b in medians.items():
-        scale = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[b.get("time_unit", "ns")]
+    for name, bs in runs.items():
         real = "real_time" in name
+        scale = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[bs[0].get("time_unit", "ns")]
         op, impl, size, threads = parse_name(name)
+        ips = [b["items_per_second"] for b in bs if "items_per_second" in b]
         results[name] = {
             "op": op, "impl": impl, "size": size, "threads": threads,
-            "ns": (b["real_time"] if real else b["cpu_time"]) * scale,
-            "items_per_second": b.get("items_per_second"),
-            "real": real,
+            "ns": median([(b["real_time"] if real else b["cpu_time"]) * scale for b in bs]),
+            "items_per_second": median(ips) if ips else None,
+            "real": real, "runs": len(bs),
         }
-    return data.get("context", {}), results
+    return context, results
 
 
 def fmt_time(ns):
@@ -266,10 +270,11 @@ plot '%s' using 2:xtic(1) title '1 thread', '' using 3 title '2 threads'
 
 
 def main():
-    bench_json, out = sys.argv[1], sys.argv[2]
-    machine = open(sys.argv[3]).read().strip() if len(sys.argv) > 3 else ""
+    if len(sys.argv) < 4:
+        sys.exit("usage: report.py OUT_DIR MACHINE_TEXT_FILE BENCH.json...")
+    out, machine = sys.argv[1], open(sys.argv[2]).read().strip()
     os.makedirs(out, exist_ok=True)
-    context, results = load(bench_json)
+    context, results = load(sys.argv[3:])
     plot_ops(results, out)
     plot_sizes(results, out)
     rows = plot_threads(results)
@@ -282,7 +287,7 @@ def main():
         f.write("# piicrypt benchmark report\n\n")
         f.write("Machine and run:\n\n```\n%s\nCPUs seen by the benchmark library: %d at %.0f MHz\n```\n\n" % (
             machine, context.get("num_cpus", 0), context.get("mhz_per_cpu", 0)))
-        f.write("Times are medians of the repetitions (CPU time; real time for benchmarks "
+        f.write("Times are medians over the passes (CPU time; real time for benchmarks "
                 "marked real_time). A ratio is the implementation's time over piicrypt's for "
                 "the same operation and size in this run: above 1, piicrypt is faster.\n\n")
         f.write("## Figures that matter\n\n%s\n\n" % checks(results))
