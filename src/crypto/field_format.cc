@@ -367,13 +367,20 @@ __attribute__((target("ssse3"))) inline bool DecodeBlock(const uint8_t* in, uint
   return true;
 }
 
-// Whole 16-character blocks while at least 24 characters remain (so that the 16-byte store
-// stays inside the 18 or more bytes they decode to). Returns the characters consumed, or
-// SIZE_MAX on an invalid character.
+// Whole 16-character blocks while at least 16 characters remain: straight into `out` while
+// at least 24 remain (the 16-byte store then stays inside the 18 or more bytes they decode
+// to), the last one through a scratch block. Returns the characters consumed, or SIZE_MAX
+// on an invalid character.
 __attribute__((target("ssse3"))) size_t DecodeSsse3(const uint8_t* in, size_t size, uint8_t* out) {
   size_t i = 0;
   for (; i + 24 <= size; i += 16, out += 12) {
     if (!DecodeBlock(in + i, out)) return SIZE_MAX;
+  }
+  if (i + 16 <= size) {
+    uint8_t last[16];
+    if (!DecodeBlock(in + i, last)) return SIZE_MAX;
+    std::memcpy(out, last, 12);
+    i += 16;
   }
   return i;
 }
@@ -386,7 +393,7 @@ bool Base64UrlDecodeTo(absl::string_view text, uint8_t* out) {
   const auto* in = reinterpret_cast<const uint8_t*>(text.data());
   const size_t size = text.size();
 #ifdef PIICRYPT_BASE64_SSSE3
-  if (size >= 24 && SimdLevel() >= 1) {
+  if (size >= 16 && SimdLevel() >= 1) {
     const size_t done = DecodeSsse3(in, size, out);
     if (done == SIZE_MAX) return false;
     return Base64UrlDecodeTo(text.substr(done), out + done / 4 * 3);
