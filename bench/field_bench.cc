@@ -7,6 +7,7 @@
 // FieldEncrypt/piicrypt calls FieldCryptor::EncryptTo into a string the loop keeps.
 // FieldEncryptNewString/piicrypt calls Encrypt, which returns a new string per value: the
 // same work plus one allocation and free of the result.
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
@@ -93,13 +94,37 @@ void FieldEncrypt(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// A valid stored value of `size` bytes of plaintext, or "" if encryption failed.
+std::string StoredValue(const FieldCryptor& fc, size_t size) {
+  auto ct = fc.Encrypt(kField, std::string(size, 'x'), kRecord);
+  return ct.ok() && ct->has_value() ? **ct : std::string();
+}
+
+// Like for like with AeadDecrypt/piicrypt: DecryptTo into a string the loop keeps.
 void FieldDecrypt(benchmark::State& state) {
   const FieldCryptor* fc = Cryptor();
   if (fc == nullptr) return state.SkipWithError("setup failed");
-  const std::string value(state.range(0), 'x');
-  auto ct = fc->Encrypt(kField, value, kRecord);
-  if (!ct.ok()) return state.SkipWithError("encrypt failed");
-  const std::string stored = **ct;
+  const std::string stored = StoredValue(*fc, state.range(0));
+  std::string pt;
+  if (stored.empty() || !fc->DecryptTo(kField, stored, kRecord, &pt).ok() ||
+      pt != std::string(state.range(0), 'x')) {
+    return state.SkipWithError("round trip failed");
+  }
+  for (auto _ : state) {
+    if (!fc->DecryptTo(kField, stored, kRecord, &pt).ok()) {
+      return state.SkipWithError("decrypt failed");
+    }
+    benchmark::DoNotOptimize(pt.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// Decrypt: a new string per value.
+void FieldDecryptNewString(benchmark::State& state) {
+  const FieldCryptor* fc = Cryptor();
+  if (fc == nullptr) return state.SkipWithError("setup failed");
+  const std::string stored = StoredValue(*fc, state.range(0));
+  if (stored.empty()) return state.SkipWithError("setup failed");
   for (auto _ : state) {
     auto pt = fc->Decrypt(kField, stored, kRecord);
     if (!pt.ok()) return state.SkipWithError("decrypt failed");
@@ -108,29 +133,169 @@ void FieldDecrypt(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
-// Blind index of an e-mail address through the API: e-mail normalizer (ICU lower-casing)
-// and HMAC-SHA256 on a reused context; compare with BlindIndex/piicrypt (HMAC only).
-void FieldBlindIndex(benchmark::State& state) {
+// Blind index through the API: normalizer, then HMAC-SHA256 from precomputed states;
+// compare with BlindIndex/piicrypt/32 (the HMAC alone).
+void FieldBlindIndexOf(benchmark::State& state, const char* field, absl::string_view value) {
   const FieldCryptor* fc = Cryptor();
   if (fc == nullptr) return state.SkipWithError("setup failed");
-  std::string value(state.range(0), 'x');
-  value.replace(value.size() / 2, 1, "@");
   for (auto _ : state) {
-    auto idx = fc->BlindIndex(kField, value);
+    auto idx = fc->BlindIndex(field, value);
     if (!idx.ok()) return state.SkipWithError("blind index failed");
     benchmark::DoNotOptimize(idx);
   }
   state.SetItemsProcessed(state.iterations());
 }
 
+// A 32-byte e-mail address (e-mail normalizer: trim and lower-case).
+void FieldBlindIndexEmail(benchmark::State& state) {
+  FieldBlindIndexOf(state, kField, "Customer.Name.0042@Example.co.uk");
+}
+
+// A phone number in E.164 form, indexed again (the phone normalizer's memo of
+// libphonenumber's answers; see src/field/normalizers.h).
+void FieldBlindIndexPhone(benchmark::State& state) {
+  FieldBlindIndexOf(state, "orders.customer_phone", "+61255500199");
+}
+
+// A phone number in national form (default region AU), indexed again.
+void FieldBlindIndexPhoneLocal(benchmark::State& state) {
+  FieldBlindIndexOf(state, "orders.customer_phone", "(02) 5550 0199");
+}
+
+// Phone numbers seen for the first time: every call runs libphonenumber (parse, validity
+// check and E.164 format), the cost a memo miss pays.
+void FieldBlindIndexPhoneFirstSeen(benchmark::State& state) {
+  const FieldCryptor* fc = Cryptor();
+  if (fc == nullptr) return state.SkipWithError("setup failed");
+  // Australian mobile numbers, never the same one twice in a run (a million of them).
+  static uint32_t n = 0;
+  char value[16];
+  for (auto _ : state) {
+    std::snprintf(value, sizeof(value), "+61400%06u", n++ % 1000000);
+    auto idx = fc->BlindIndex("orders.customer_phone", value);
+    if (!idx.ok()) return state.SkipWithError("blind index failed");
+    benchmark::DoNotOptimize(idx);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// Deterministic fields (AES-SIV), text form, like for like with FieldEncrypt/FieldDecrypt.
+constexpr char kDetField[] = "orders.loyalty_number";
+
+void DetEncrypt(benchmark::State& state) {
+  const FieldCryptor* fc = Cryptor();
+  if (fc == nullptr) return state.SkipWithError("setup failed");
+  const std::string value(state.range(0), 'x');
+  std::string ct, back;
+  if (!fc->EncryptTo(kDetField, value, "", &ct).ok() ||
+      !fc->DecryptTo(kDetField, ct, "", &back).ok() || back != value) {
+    return state.SkipWithError("round trip failed");
+  }
+  for (auto _ : state) {
+    if (!fc->EncryptTo(kDetField, value, "", &ct).ok()) {
+      return state.SkipWithError("encrypt failed");
+    }
+    benchmark::DoNotOptimize(ct.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void DetDecrypt(benchmark::State& state) {
+  const FieldCryptor* fc = Cryptor();
+  if (fc == nullptr) return state.SkipWithError("setup failed");
+  const std::string value(state.range(0), 'x');
+  std::string ct, back;
+  if (!fc->EncryptTo(kDetField, value, "", &ct).ok() ||
+      !fc->DecryptTo(kDetField, ct, "", &back).ok() || back != value) {
+    return state.SkipWithError("round trip failed");
+  }
+  for (auto _ : state) {
+    if (!fc->DecryptTo(kDetField, ct, "", &back).ok()) {
+      return state.SkipWithError("decrypt failed");
+    }
+    benchmark::DoNotOptimize(back.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// An order record: four personal fields encrypted (text form, bound to the order) and the
+// e-mail address's blind index; the peers (libsodium_bench.cc, libmongocrypt_bench.cc)
+// do the same record their way.
+const char* const kOrderFields[] = {"orders.customer_name", "orders.customer_email",
+                                    "orders.customer_phone", "orders.delivery_address"};
+const char* const kOrder[] = {"Jane Doe", "Customer.Name.0042@Example.co.uk", "+61255500199",
+                              "1 Long Street, Sydney NSW 2000"};
+
+void RecordEncrypt(benchmark::State& state) {
+  const FieldCryptor* fc = Cryptor();
+  if (fc == nullptr) return state.SkipWithError("setup failed");
+  std::string ct[4], back;
+  for (int i = 0; i < 4; ++i) {
+    if (!fc->EncryptTo(kOrderFields[i], kOrder[i], kRecord, &ct[i]).ok() ||
+        !fc->DecryptTo(kOrderFields[i], ct[i], kRecord, &back).ok() || back != kOrder[i]) {
+      return state.SkipWithError("round trip failed");
+    }
+  }
+  for (auto _ : state) {
+    bool ok = true;
+    for (int i = 0; i < 4; ++i)
+      ok &= fc->EncryptTo(kOrderFields[i], kOrder[i], kRecord, &ct[i]).ok();
+    auto idx = fc->BlindIndex(kOrderFields[1], kOrder[1]);
+    if (!ok || !idx.ok()) return state.SkipWithError("encrypt failed");
+    benchmark::DoNotOptimize(ct);
+    benchmark::DoNotOptimize(idx);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void RecordDecrypt(benchmark::State& state) {
+  const FieldCryptor* fc = Cryptor();
+  if (fc == nullptr) return state.SkipWithError("setup failed");
+  std::string ct[4], back[4];
+  for (int i = 0; i < 4; ++i) {
+    if (!fc->EncryptTo(kOrderFields[i], kOrder[i], kRecord, &ct[i]).ok() ||
+        !fc->DecryptTo(kOrderFields[i], ct[i], kRecord, &back[i]).ok() || back[i] != kOrder[i]) {
+      return state.SkipWithError("round trip failed");
+    }
+  }
+  for (auto _ : state) {
+    bool ok = true;
+    for (int i = 0; i < 4; ++i) ok &= fc->DecryptTo(kOrderFields[i], ct[i], kRecord, &back[i]).ok();
+    if (!ok) return state.SkipWithError("decrypt failed");
+    benchmark::DoNotOptimize(back);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 const int kRegistered = [] {
-  for (int size : {16, 32, 64, 256}) {
+  for (int size : {8, 16, 32, 64, 256, 1024, 4096}) {
     benchmark::RegisterBenchmark("FieldEncrypt/piicrypt", FieldEncrypt)->Arg(size);
     benchmark::RegisterBenchmark("FieldEncryptNewString/piicrypt", FieldEncryptNewString)
         ->Arg(size);
     benchmark::RegisterBenchmark("FieldDecrypt/piicrypt", FieldDecrypt)->Arg(size);
-    benchmark::RegisterBenchmark("FieldBlindIndex/piicrypt", FieldBlindIndex)->Arg(size);
+    benchmark::RegisterBenchmark("FieldDecryptNewString/piicrypt", FieldDecryptNewString)
+        ->Arg(size);
   }
+  // Scaling: 1 and 2 threads sharing the cryptor, each with its own output string.
+  benchmark::RegisterBenchmark("FieldEncrypt/piicrypt", FieldEncrypt)
+      ->Arg(32)
+      ->Threads(1)
+      ->Threads(2)
+      ->UseRealTime();
+  benchmark::RegisterBenchmark("FieldDecrypt/piicrypt", FieldDecrypt)
+      ->Arg(32)
+      ->Threads(1)
+      ->Threads(2)
+      ->UseRealTime();
+  benchmark::RegisterBenchmark("DetEncrypt/piicrypt", DetEncrypt)->Arg(32);
+  benchmark::RegisterBenchmark("DetDecrypt/piicrypt", DetDecrypt)->Arg(32);
+  benchmark::RegisterBenchmark("RecordEncrypt/piicrypt/order", RecordEncrypt);
+  benchmark::RegisterBenchmark("RecordDecrypt/piicrypt/order", RecordDecrypt);
+  benchmark::RegisterBenchmark("FieldBlindIndex/piicrypt/email", FieldBlindIndexEmail);
+  benchmark::RegisterBenchmark("FieldBlindIndex/piicrypt/phone", FieldBlindIndexPhone);
+  benchmark::RegisterBenchmark("FieldBlindIndex/piicrypt/phone_local", FieldBlindIndexPhoneLocal);
+  benchmark::RegisterBenchmark("FieldBlindIndex/piicrypt/phone_first_seen",
+                               FieldBlindIndexPhoneFirstSeen);
   return 0;
 }();
 

@@ -65,6 +65,12 @@ class PIICRYPT_EXPORT FieldCipher {
   [[nodiscard]] virtual absl::Status EncryptTextTo(absl::string_view plaintext,
                                                    absl::string_view record,
                                                    std::string* text) const = 0;
+  // The binary form decrypted into `*plaintext` (replacing its contents): the same result
+  // and errors as Decrypt, with no other allocation than growing `*plaintext`. On failure
+  // `*plaintext` is left empty.
+  [[nodiscard]] virtual absl::Status DecryptTo(absl::string_view ciphertext,
+                                               absl::string_view record,
+                                               std::string* plaintext) const = 0;
 
   virtual uint32_t key_id() const = 0;
   virtual FieldMode mode() const = 0;
@@ -84,8 +90,7 @@ class PIICRYPT_EXPORT BlindIndexer {
  public:
   // REQUIRES: 1 <= bits <= 256 (policies demand at least 8; see docs/SPEC.md).
   static absl::StatusOr<std::unique_ptr<BlindIndexer>> Create(const SecretData& root_material,
-                                                              absl::string_view context,
-                                                              int bits);
+                                                              absl::string_view context, int bits);
   virtual ~BlindIndexer() = default;
   virtual absl::StatusOr<std::string> Compute(absl::string_view normalized_value) const = 0;
   virtual int bits() const = 0;

@@ -157,6 +157,18 @@ class PIICRYPT_EXPORT FieldCryptor {
   //   }
   absl::Status EncryptTo(absl::string_view field, absl::string_view value, absl::string_view record,
                          std::string* out) const;
+  // The plaintext of a stored text-form value that is not NULL, written into `*out` in the
+  // same way: the inverse of EncryptTo, for a loop that reads many rows. The same result
+  // and errors as Decrypt; `*out` is left empty on failure.
+  //
+  //   std::string email;
+  //   while (sqlite3_step(select) == SQLITE_ROW) {
+  //     PIICRYPT_RETURN_IF_ERROR(cryptor->DecryptTo("orders.customer_email", Text(select, 1),
+  //                                                 Text(select, 0), &email));
+  //     ...
+  //   }
+  absl::Status DecryptTo(absl::string_view field, absl::string_view stored,
+                         absl::string_view record, std::string* out) const;
 
   // FF1 fields only: decrypts under key `key_id` (any ENABLED key), the key id stored in
   // the row's key-version column (docs/FPE.md). Never pass a key id guessed or taken from

@@ -5,11 +5,12 @@
 #include <utility>
 
 #include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
 #include "absl/strings/str_cat.h"
 #include "src/crypto/aes_gcm.h"
 #include "src/crypto/aes_siv.h"
 #include "src/crypto/field_format.h"
-#include "src/crypto/hmac.h"
+#include "src/crypto/hmac_sha256_fast.h"
 
 namespace piicrypt {
 namespace {
@@ -117,38 +118,45 @@ class FieldCipherImpl : public FieldCipher {
 
   absl::StatusOr<std::string> Decrypt(absl::string_view ciphertext,
                                       absl::string_view record) const override {
+    std::string out;
+    absl::Status s = DecryptTo(ciphertext, record, &out);
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  absl::Status DecryptTo(absl::string_view ciphertext, absl::string_view record,
+                         std::string* plaintext) const override {
     auto view = internal::ParseCiphertext(ciphertext);
     if (!view.ok() || view->format != format()) {
+      plaintext->clear();
       return absl::InvalidArgumentError(decrypt_failed_);
     }
     if (view->key_id != key_id_) {
+      plaintext->clear();
       return absl::NotFoundError(absl::StrCat(context_, ": ciphertext is under key ", view->key_id,
                                               ", not key ", key_id_));
     }
-    std::string out;
+    const size_t size = view->body.size() -
+                        (mode_ == FieldMode::kRandomized ? AesGcm::kOverhead : AesSiv::kSivSize);
+    if (plaintext->size() != size) plaintext->resize(size);
+    const auto out = absl::MakeSpan(Mutable(*plaintext), size);
     absl::Status s;
     if (mode_ == FieldMode::kRandomized) {
-      out.resize(view->body.size() - AesGcm::kOverhead);
       AdBuffer ad(ad_prefix_, record);
-      s = gcm_->DecryptWithNonce(view->body, ad.view(), absl::MakeSpan(Mutable(out), out.size()));
+      s = gcm_->DecryptWithNonce(view->body, ad.view(), out);
+    } else if (record.empty()) {
+      s = siv_->DecryptWithPrefix(unbound_prefix_, view->body, out);
     } else {
-      out.resize(view->body.size() - AesSiv::kSivSize);
-      const auto plain = absl::MakeSpan(Mutable(out), out.size());
-      if (record.empty()) {
-        s = siv_->DecryptWithPrefix(unbound_prefix_, view->body, plain);
-      } else {
-        AdBuffer ad(ad_prefix_, record);
-        const absl::string_view components[] = {ad.view()};
-        s = siv_->Decrypt(components, view->body, plain);
-      }
+      AdBuffer ad(ad_prefix_, record);
+      const absl::string_view components[] = {ad.view()};
+      s = siv_->Decrypt(components, view->body, out);
     }
-    if (!s.ok()) {
-      if (s.code() == absl::StatusCode::kInvalidArgument) {
-        return absl::InvalidArgumentError(decrypt_failed_);
-      }
-      return s;
+    if (ABSL_PREDICT_TRUE(s.ok())) return s;
+    plaintext->clear();  // (the decrypters wiped what they wrote)
+    if (s.code() == absl::StatusCode::kInvalidArgument) {
+      return absl::InvalidArgumentError(decrypt_failed_);
     }
-    return out;
+    return s;
   }
 
   absl::Status EncryptTextTo(absl::string_view plaintext, absl::string_view record,
@@ -216,13 +224,10 @@ class FieldCipherImpl : public FieldCipher {
 
 class BlindIndexerImpl : public BlindIndexer {
  public:
-  BlindIndexerImpl(std::unique_ptr<internal::HmacSha256> hmac, int bits)
-      : hmac_(std::move(hmac)), bits_(bits) {}
+  BlindIndexerImpl(const SecretData& key, int bits) : hmac_(key), bits_(bits) {}
 
   absl::StatusOr<std::string> Compute(absl::string_view normalized_value) const override {
-    internal::HmacSha256::Tag tag;
-    absl::Status s = hmac_->Compute(normalized_value, tag);
-    if (!s.ok()) return s;
+    internal::HmacSha256Fast::Tag tag = hmac_.Compute(normalized_value);
     std::string hex = internal::TruncatedHex(tag, bits_);
     internal::SecureWipe(tag.data(), tag.size());
     return hex;
@@ -230,7 +235,7 @@ class BlindIndexerImpl : public BlindIndexer {
   int bits() const override { return bits_; }
 
  private:
-  std::unique_ptr<internal::HmacSha256> hmac_;
+  internal::HmacSha256Fast hmac_;
   int bits_;
 };
 
@@ -275,9 +280,7 @@ absl::StatusOr<std::unique_ptr<BlindIndexer>> BlindIndexer::Create(const SecretD
   }
   auto key = internal::DeriveFieldKey(root_material, internal::FieldPurpose::kBlindIndex, context);
   if (!key.ok()) return key.status();
-  auto hmac = internal::HmacSha256::Create(*key);
-  if (!hmac.ok()) return hmac.status();
-  return std::make_unique<BlindIndexerImpl>(*std::move(hmac), bits);
+  return std::make_unique<BlindIndexerImpl>(*key, bits);
 }
 
 }  // namespace piicrypt

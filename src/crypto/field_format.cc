@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstring>
 
 #if defined(__x86_64__)
@@ -331,36 +332,107 @@ std::string Base64UrlEncode(absl::string_view bytes) {
   return out;
 }
 
-absl::StatusOr<std::string> Base64UrlDecode(absl::string_view text) {
-  if (text.size() % 4 == 1) return absl::InvalidArgumentError("invalid base64url length");
-  std::string out;
-  out.resize(text.size() / 4 * 3 + (text.size() % 4 == 0 ? 0 : text.size() % 4 - 1));
-  size_t o = 0, i = 0;
-  auto val = [&](size_t k, int& bad) {
-    const int8_t v = kDecode[static_cast<uint8_t>(text[k])];
-    bad |= v < 0;
-    return static_cast<uint32_t>(v & 63);
+#ifdef PIICRYPT_BASE64_SSSE3
+namespace {
+
+// 16 characters to 12 bytes at `out` (16 bytes written, the last 4 scratch); false if any
+// character is outside the URL-safe alphabet. Each character's class (A-Z, a-z, 0-9, '-',
+// '_') selects what to add to it to get its 6-bit value; bytes of 0x80 and above compare
+// as negative and fall in no class.
+__attribute__((target("ssse3"))) inline bool DecodeBlock(const uint8_t* in, uint8_t* out) {
+  const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
+  const auto in_range = [c](char lo, char hi) {
+    return _mm_and_si128(_mm_cmpgt_epi8(c, _mm_set1_epi8(static_cast<char>(lo - 1))),
+                         _mm_cmplt_epi8(c, _mm_set1_epi8(static_cast<char>(hi + 1))));
   };
-  int bad = 0;
-  for (; i + 4 <= text.size(); i += 4) {
-    const uint32_t v =
-        (val(i, bad) << 18) | (val(i + 1, bad) << 12) | (val(i + 2, bad) << 6) | val(i + 3, bad);
-    out[o++] = static_cast<char>(v >> 16);
-    out[o++] = static_cast<char>(v >> 8);
-    out[o++] = static_cast<char>(v);
+  const __m128i upper = in_range('A', 'Z'), lower = in_range('a', 'z'), digit = in_range('0', '9'),
+                dash = _mm_cmpeq_epi8(c, _mm_set1_epi8('-')),
+                under = _mm_cmpeq_epi8(c, _mm_set1_epi8('_'));
+  const __m128i valid =
+      _mm_or_si128(_mm_or_si128(upper, lower), _mm_or_si128(digit, _mm_or_si128(dash, under)));
+  if (_mm_movemask_epi8(valid) != 0xffff) return false;
+  const __m128i offset =
+      _mm_or_si128(_mm_or_si128(_mm_and_si128(upper, _mm_set1_epi8(-'A')),
+                                _mm_and_si128(lower, _mm_set1_epi8(26 - 'a'))),
+                   _mm_or_si128(_mm_and_si128(digit, _mm_set1_epi8(52 - '0')),
+                                _mm_or_si128(_mm_and_si128(dash, _mm_set1_epi8(62 - '-')),
+                                             _mm_and_si128(under, _mm_set1_epi8(63 - '_')))));
+  const __m128i sextets = _mm_add_epi8(c, offset);
+  // a b c d (6 bits each) -> a<<6|b and c<<6|d (16-bit lanes) -> 24 bits per 32-bit lane.
+  const __m128i pairs = _mm_maddubs_epi16(sextets, _mm_set1_epi32(0x01400140));
+  const __m128i triples = _mm_madd_epi16(pairs, _mm_set1_epi32(0x00011000));
+  const __m128i bytes = _mm_shuffle_epi8(
+      triples, _mm_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), bytes);
+  return true;
+}
+
+// Whole 16-character blocks while at least 16 characters remain: straight into `out` while
+// at least 24 remain (the 16-byte store then stays inside the 18 or more bytes they decode
+// to), the last one through a scratch block. Returns the characters consumed, or SIZE_MAX
+// on an invalid character.
+__attribute__((target("ssse3"))) size_t DecodeSsse3(const uint8_t* in, size_t size, uint8_t* out) {
+  size_t i = 0;
+  for (; i + 24 <= size; i += 16, out += 12) {
+    if (!DecodeBlock(in + i, out)) return SIZE_MAX;
   }
-  const size_t rest = text.size() - i;
-  if (rest == 2) {
-    const uint32_t v = (val(i, bad) << 18) | (val(i + 1, bad) << 12);
-    bad |= (v & 0xffff) != 0;  // unused trailing bits must be zero
-    out[o++] = static_cast<char>(v >> 16);
-  } else if (rest == 3) {
-    const uint32_t v = (val(i, bad) << 18) | (val(i + 1, bad) << 12) | (val(i + 2, bad) << 6);
-    bad |= (v & 0xff) != 0;
-    out[o++] = static_cast<char>(v >> 16);
-    out[o++] = static_cast<char>(v >> 8);
+  if (i + 16 <= size) {
+    uint8_t last[16];
+    if (!DecodeBlock(in + i, last)) return SIZE_MAX;
+    std::memcpy(out, last, 12);
+    i += 16;
   }
-  if (bad) return absl::InvalidArgumentError("invalid base64url text");
+  return i;
+}
+
+}  // namespace
+#endif
+
+bool Base64UrlDecodeTo(absl::string_view text, uint8_t* out) {
+  if (text.size() % 4 == 1) return false;
+  const auto* in = reinterpret_cast<const uint8_t*>(text.data());
+  const size_t size = text.size();
+#ifdef PIICRYPT_BASE64_SSSE3
+  if (size >= 16 && SimdLevel() >= 1) {
+    const size_t done = DecodeSsse3(in, size, out);
+    if (done == SIZE_MAX) return false;
+    return Base64UrlDecodeTo(text.substr(done), out + done / 4 * 3);
+  }
+#endif
+  // Each character's 6-bit value, or -1 (all bits set) for one outside the alphabet: the
+  // OR of the four values of a group is negative if any of them is.
+  auto val = [in](size_t k) { return static_cast<int32_t>(kDecode[in[k]]); };
+  int32_t bad = 0;
+  size_t i = 0;
+  for (; i + 4 <= size; i += 4, out += 3) {
+    const int32_t a = val(i), b = val(i + 1), c = val(i + 2), d = val(i + 3);
+    bad |= a | b | c | d;
+    const uint32_t v = (static_cast<uint32_t>(a) << 18) | (static_cast<uint32_t>(b) << 12) |
+                       (static_cast<uint32_t>(c) << 6) | static_cast<uint32_t>(d);
+    out[0] = static_cast<uint8_t>(v >> 16);
+    out[1] = static_cast<uint8_t>(v >> 8);
+    out[2] = static_cast<uint8_t>(v);
+  }
+  const size_t rest = size - i;
+  if (rest >= 2) {
+    const int32_t a = val(i), b = val(i + 1), c = rest == 3 ? val(i + 2) : 0;
+    bad |= a | b | c;
+    const uint32_t v = (static_cast<uint32_t>(a) << 18) | (static_cast<uint32_t>(b) << 12) |
+                       (static_cast<uint32_t>(c) << 6);
+    // Unused trailing bits must be zero, so that every byte string has one text form.
+    bad |= (v & (rest == 2 ? 0xffffu : 0xffu)) != 0 ? -1 : 0;
+    out[0] = static_cast<uint8_t>(v >> 16);
+    if (rest == 3) out[1] = static_cast<uint8_t>(v >> 8);
+  }
+  return bad >= 0;
+}
+
+absl::StatusOr<std::string> Base64UrlDecode(absl::string_view text) {
+  std::string out(Base64UrlDecodedSize(text.size()), '\0');
+  if (!Base64UrlDecodeTo(text, reinterpret_cast<uint8_t*>(out.data()))) {
+    return absl::InvalidArgumentError(text.size() % 4 == 1 ? "invalid base64url length"
+                                                           : "invalid base64url text");
+  }
   return out;
 }
 

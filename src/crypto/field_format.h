@@ -86,6 +86,12 @@ size_t Base64UrlEncodeAtLevelTo(int max_level, absl::string_view bytes, char* ou
 inline constexpr size_t kBase64Slack = 32;
 size_t Base64UrlEncodePaddedTo(uint8_t* in, size_t size, char* out);
 absl::StatusOr<std::string> Base64UrlDecode(absl::string_view text);
+// The decoder behind Base64UrlDecode, into a buffer the caller owns (the field hot path
+// decodes onto its stack): writes Base64UrlDecodedSize(text.size()) bytes to `out` and
+// returns true, or returns false for every text Base64UrlDecode rejects (what `out` then
+// holds is unspecified).
+inline constexpr size_t Base64UrlDecodedSize(size_t chars) { return chars * 3 / 4; }
+[[nodiscard]] bool Base64UrlDecodeTo(absl::string_view text, uint8_t* out);
 
 // Lower-case hex of the first ceil(bits/8) bytes of `mac`, with the unused low bits of the
 // last byte cleared. `bits` must be in 1..8*mac.size().

@@ -6,6 +6,7 @@ list(APPEND PIICRYPT_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/field_cipher.cc
   ${CMAKE_CURRENT_LIST_DIR}/hkdf.cc
   ${CMAKE_CURRENT_LIST_DIR}/hmac.cc
+  ${CMAKE_CURRENT_LIST_DIR}/hmac_sha256_fast.cc
   ${CMAKE_CURRENT_LIST_DIR}/random.cc
   ${CMAKE_CURRENT_LIST_DIR}/secret_data.cc
   ${CMAKE_CURRENT_LIST_DIR}/ssl_util.cc

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
 #include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -104,6 +105,26 @@ struct FieldNameEq {
 
 absl::Status FieldStatus(absl::string_view field, const absl::Status& s) {
   return absl::Status(s.code(), absl::StrCat(field, ": ", s.message()));
+}
+
+// Runs `fn` on the field's normalized form of `value` (a blind index's input), made on the
+// stack where the normalizer can, and wipes any copy of it afterwards.
+template <typename Fn>
+absl::Status WithNormalized(const FieldState& f, absl::string_view value, const Fn& fn) {
+  char buffer[internal::kShortValueSize];
+  auto shortcut = f.normalizer.NormalizeShort(value, buffer);
+  if (!shortcut.ok()) return FieldStatus(f.rule.name, shortcut.status());
+  if (shortcut->has_value()) {
+    const absl::string_view normalized = **shortcut;
+    absl::Cleanup wipe = [&] {
+      if (normalized.data() == buffer) internal::SecureWipe(buffer, normalized.size());
+    };
+    return fn(normalized);
+  }
+  auto normalized = f.normalizer.Normalize(value);
+  if (!normalized.ok()) return FieldStatus(f.rule.name, normalized.status());
+  absl::Cleanup wipe = [&] { internal::SecureWipe(normalized->data(), normalized->size()); };
+  return fn(*normalized);
 }
 
 }  // namespace
@@ -212,16 +233,42 @@ struct FieldCryptor::Rep {
                                                      absl::string_view record,
                                                      std::string* out) const;
 
-  Nullable DecryptBinaryValue(const FieldState& f, absl::string_view binary,
-                              absl::string_view record) const {
+  // The binary form of a randomized or deterministic field's value, decrypted into `*out`
+  // by the cipher of the key it names; `*out` is left empty on failure.
+  absl::Status DecryptBinaryTo(const FieldState& f, absl::string_view binary,
+                               absl::string_view record, std::string* out) const {
     auto key_id = FieldCipher::KeyIdOf(binary);
+    const FieldCipher* reader = key_id.ok() ? FindKey(f.readers, *key_id) : nullptr;
+    if (ABSL_PREDICT_TRUE(reader != nullptr))
+      return reader->DecryptTo(binary, f.Record(record), out);
+    out->clear();
     if (!key_id.ok()) return absl::InvalidArgumentError(f.decrypt_failed);
-    const FieldCipher* reader = FindKey(f.readers, *key_id);
-    if (reader == nullptr) return KeyError(f, *key_id);
-    auto plain = reader->Decrypt(binary, f.Record(record));
-    if (!plain.ok()) return plain.status();
-    return std::optional<std::string>(*std::move(plain));
+    return KeyError(f, *key_id);
   }
+
+  // The same for the text form: decoded onto the stack when it is field-sized.
+  absl::Status DecryptTextTo(const FieldState& f, absl::string_view text, absl::string_view record,
+                             std::string* out) const {
+    constexpr size_t kStackBinary = 512;
+    const size_t size = internal::Base64UrlDecodedSize(text.size());
+    if (size <= kStackBinary) {
+      uint8_t binary[kStackBinary];
+      if (ABSL_PREDICT_TRUE(internal::Base64UrlDecodeTo(text, binary))) {
+        return DecryptBinaryTo(f, absl::string_view(reinterpret_cast<char*>(binary), size), record,
+                               out);
+      }
+    } else if (auto binary = internal::Base64UrlDecode(text); binary.ok()) {
+      return DecryptBinaryTo(f, *binary, record, out);
+    }
+    out->clear();
+    return absl::InvalidArgumentError(f.decrypt_failed);
+  }
+
+  // FieldCryptor::DecryptTo for what its fast path does not take.
+  ABSL_ATTRIBUTE_NOINLINE absl::Status DecryptToSlow(absl::string_view field, const FieldState* f,
+                                                     absl::string_view stored,
+                                                     absl::string_view record,
+                                                     std::string* out) const;
 };
 
 FieldCryptor::FieldCryptor(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
@@ -357,24 +404,49 @@ absl::Status FieldCryptor::Rep::EncryptToSlow(absl::string_view field, const Fie
 
 Nullable FieldCryptor::Decrypt(absl::string_view field, NullableValue stored,
                                absl::string_view record) const {
-  PIICRYPT_ASSIGN_OR_RETURN(const FieldState* f, rep_->Find(field));
+  if (rep_->FindOrNull(field) == nullptr) return Rep::NotInPolicy(field);
   if (!stored.has_value()) return std::nullopt;
-  PIICRYPT_RETURN_IF_ERROR(rep_->CheckRecord(*f, record));
-  if (f->writer != nullptr) {
-    auto binary = internal::Base64UrlDecode(*stored);
-    if (!binary.ok()) return absl::InvalidArgumentError(f->decrypt_failed);
-    return rep_->DecryptBinaryValue(*f, *binary, record);
+  std::string out;
+  PIICRYPT_RETURN_IF_ERROR(DecryptTo(field, *stored, record, &out));
+  return std::optional<std::string>(std::move(out));
+}
+
+absl::Status FieldCryptor::DecryptTo(absl::string_view field, absl::string_view stored,
+                                     absl::string_view record, std::string* out) const {
+  const FieldState* f = rep_->FindOrNull(field);
+  // The usual case, a randomized or deterministic field with what it needs.
+  if (f != nullptr && f->writer != nullptr && rep_->CheckRecord(*f, record).ok()) {
+    return rep_->DecryptTextTo(*f, stored, record, out);
   }
-  if (f->ff1_writer != nullptr) {
-    // Every FF1 string decrypts to something: the key must be the one the value was
-    // written under. Without a key-version column that is the rule's pinned key; with one,
-    // it is the row's, and only DecryptWithKey knows it.
-    if (!f->rule.format_preserving->key_version_column.empty()) return rep_->KeyInColumn(*f);
-    auto out = f->ff1_writer->Decrypt(*stored, f->Record(record));
-    if (!out.ok()) return out.status();
-    return std::optional<std::string>(*std::move(out));
+  return rep_->DecryptToSlow(field, f, stored, record, out);
+}
+
+absl::Status FieldCryptor::Rep::DecryptToSlow(absl::string_view field, const FieldState* f,
+                                              absl::string_view stored, absl::string_view record,
+                                              std::string* out) const {
+  absl::Status s = f == nullptr ? NotInPolicy(field) : CheckRecord(*f, record);
+  if (s.ok()) {
+    if (f->writer != nullptr) return DecryptTextTo(*f, stored, record, out);
+    if (f->ff1_writer != nullptr) {
+      // Every FF1 string decrypts to something: the key must be the one the value was
+      // written under. Without a key-version column that is the rule's pinned key; with one,
+      // it is the row's, and only DecryptWithKey knows it.
+      if (!f->rule.format_preserving->key_version_column.empty()) {
+        out->clear();
+        return KeyInColumn(*f);
+      }
+      auto decrypted = f->ff1_writer->Decrypt(stored, f->Record(record));
+      if (decrypted.ok()) {
+        *out = *std::move(decrypted);
+        return absl::OkStatus();
+      }
+      s = decrypted.status();
+    } else {
+      s = RequireCipher(*f);
+    }
   }
-  return rep_->RequireCipher(*f);
+  out->clear();
+  return s;
 }
 
 Nullable FieldCryptor::EncryptBinary(absl::string_view field, NullableValue value,
@@ -402,7 +474,9 @@ Nullable FieldCryptor::DecryptBinary(absl::string_view field, NullableValue stor
     return absl::FailedPreconditionError(
         absl::StrCat(f->rule.name, ": a format-preserving field has no binary form"));
   }
-  return rep_->DecryptBinaryValue(*f, *stored, record);
+  std::string out;
+  PIICRYPT_RETURN_IF_ERROR(rep_->DecryptBinaryTo(*f, *stored, record, &out));
+  return std::optional<std::string>(std::move(out));
 }
 
 Nullable FieldCryptor::DecryptWithKey(absl::string_view field, uint32_t key_id,
@@ -447,12 +521,14 @@ Nullable FieldCryptor::BlindIndex(absl::string_view field, NullableValue value) 
         absl::StrCat(f->rule.name, ": the field has no blind index"));
   }
   if (!value.has_value()) return std::nullopt;
-  auto normalized = f->normalizer.Normalize(*value);
-  if (!normalized.ok()) return FieldStatus(f->rule.name, normalized.status());
-  absl::Cleanup wipe = [&] { internal::SecureWipe(normalized->data(), normalized->size()); };
-  auto index = f->indexers.front().second->Compute(*normalized);
-  if (!index.ok()) return index.status();
-  return std::optional<std::string>(*std::move(index));
+  std::string index;
+  PIICRYPT_RETURN_IF_ERROR(WithNormalized(*f, *value, [&](absl::string_view normalized) {
+    auto computed = f->indexers.front().second->Compute(normalized);
+    if (!computed.ok()) return computed.status();
+    index = *std::move(computed);
+    return absl::OkStatus();
+  }));
+  return std::optional<std::string>(std::move(index));
 }
 
 absl::StatusOr<std::vector<std::string>> FieldCryptor::LookupIndexes(
@@ -462,16 +538,16 @@ absl::StatusOr<std::vector<std::string>> FieldCryptor::LookupIndexes(
     return absl::FailedPreconditionError(
         absl::StrCat(f->rule.name, ": the field has no blind index"));
   }
-  auto normalized = f->normalizer.Normalize(value);
-  if (!normalized.ok()) return FieldStatus(f->rule.name, normalized.status());
-  absl::Cleanup wipe = [&] { internal::SecureWipe(normalized->data(), normalized->size()); };
   std::vector<std::string> out;
   out.reserve(f->indexers.size());
-  for (const auto& [id, indexer] : f->indexers) {
-    auto index = indexer->Compute(*normalized);
-    if (!index.ok()) return index.status();
-    out.push_back(*std::move(index));
-  }
+  PIICRYPT_RETURN_IF_ERROR(WithNormalized(*f, value, [&](absl::string_view normalized) {
+    for (const auto& [id, indexer] : f->indexers) {
+      auto index = indexer->Compute(normalized);
+      if (!index.ok()) return index.status();
+      out.push_back(*std::move(index));
+    }
+    return absl::OkStatus();
+  }));
   return out;
 }
 

@@ -1,5 +1,7 @@
 #include "src/field/normalizers.h"
 
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>
 #include <unicode/locid.h>
@@ -8,12 +10,21 @@
 #include <unicode/unistr.h>
 #include <unicode/ustring.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "piicrypt/secret_data.h"
+#include "src/crypto/hmac_sha256_fast.h"
 #include "src/fpe/utf8.h"
 
 namespace piicrypt::internal {
@@ -63,22 +74,81 @@ char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32
 
 // For ASCII input, ICU's lower-casing and NFKC case folding are plain ASCII lower-casing
 // (no ASCII character decomposes or is default-ignorable): this fast path gives the same
-// bytes as the ICU path without converting to UTF-16 and back.
-std::string AsciiLowerTrimmed(absl::string_view value, bool collapse_spaces) {
-  std::string out;
-  out.reserve(value.size());
+// bytes as the ICU path without converting to UTF-16 and back. Writes at most
+// value.size() bytes to `out` and returns how many; with `collapse_spaces`, runs of white
+// space become one ' ' and leading and trailing ones are dropped.
+size_t AsciiLowerTo(absl::string_view value, bool collapse_spaces, char* out) {
+  size_t n = 0;
   bool pending_space = false;
   for (char c : value) {
     if (collapse_spaces && IsAsciiSpace(c)) {
-      pending_space = !out.empty();
+      pending_space = n != 0;
       continue;
     }
-    if (pending_space) out.push_back(' ');
+    if (pending_space) out[n++] = ' ';
     pending_space = false;
-    out.push_back(AsciiLower(c));
+    out[n++] = AsciiLower(c);
+  }
+  return n;
+}
+
+// Where the '@'s of a value are: how many (counting stops mattering past 1), and the
+// first one's offset.
+struct AtSigns {
+  size_t count = 0;
+  size_t first = 0;
+};
+
+// AsciiLowerTo without collapsing spaces, eight bytes at a time: writes value.size()
+// bytes to `out`, or returns false (`out` then unspecified) if `value` is not ASCII.
+// Counts the '@'s on the way (the e-mail shape check).
+bool AsciiLowerWords(absl::string_view value, char* out, AtSigns& at) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  uint64_t high = 0;  // the OR of every byte's top bit
+  const auto lower = [&](uint64_t x, size_t offset) {
+    high |= x;
+    // A byte's top bit set by adding 0x80 - 'A' iff it is >= 'A', by adding 0x80 - 'Z' - 1
+    // iff it is > 'Z' (on its low 7 bits, so no carry crosses bytes).
+    const uint64_t low7 = x & ~kHigh;
+    const uint64_t upper = (low7 + (0x80 - 'A') * kOnes) & ~(low7 + (0x80 - 'Z' - 1) * kOnes);
+    // The top bit of each byte equal to '@' (exact: a zero byte of x ^ '@'...).
+    const uint64_t t = x ^ ('@' * kOnes);
+    const uint64_t ats = ~(((t & ~kHigh) + ~kHigh) | t) & kHigh;
+    if (ats != 0) {
+      if (at.count == 0) at.first = offset + static_cast<size_t>(__builtin_ctzll(ats)) / 8;
+      at.count += (ats & (ats - 1)) != 0 ? 2 : 1;  // one, or more than one
+    }
+    return x | ((upper & ~x & kHigh) >> 2);  // + 0x20 for 'A'..'Z'
+  };
+  size_t i = 0;
+  for (; i + 8 <= value.size(); i += 8) {
+    uint64_t x;
+    std::memcpy(&x, value.data() + i, 8);
+    x = lower(x, i);
+    std::memcpy(out + i, &x, 8);
+  }
+  if (i < value.size()) {
+    const size_t n = value.size() - i;
+    uint64_t x = 0;  // (zero bytes are neither letters nor '@')
+    for (size_t k = 0; k < n; ++k) x |= uint64_t{static_cast<uint8_t>(value[i + k])} << (8 * k);
+    x = lower(x, i);
+    for (size_t k = 0; k < n; ++k) out[i + k] = static_cast<char>(x >> (8 * k));
+  }
+  return (high & kHigh) == 0;
+}
+
+std::string AsciiLowerTrimmed(absl::string_view value, bool collapse_spaces) {
+  std::string out(value.size(), '\0');
+  if (collapse_spaces) {
+    out.resize(AsciiLowerTo(value, true, out.data()));
+  } else {
+    AtSigns unused;
+    (void)AsciiLowerWords(value, out.data(), unused);  // callers checked IsAscii
   }
   return out;
 }
+
+absl::Status EmptyNameError() { return absl::InvalidArgumentError("a name needs some text"); }
 
 absl::string_view TrimAsciiSpace(absl::string_view s) {
   while (!s.empty() && IsAsciiSpace(s.front())) s.remove_prefix(1);
@@ -86,12 +156,21 @@ absl::string_view TrimAsciiSpace(absl::string_view s) {
   return s;
 }
 
-absl::Status CheckEmailShape(absl::string_view s) {
-  const size_t at = s.find('@');
-  if (at == absl::string_view::npos || at == 0 || at != s.rfind('@') || at + 1 == s.size()) {
+// One '@' between two non-empty parts.
+absl::Status EmailShape(const AtSigns& at, size_t size) {
+  if (at.count != 1 || at.first == 0 || at.first + 1 == size) {
     return absl::InvalidArgumentError("not an e-mail address (one '@' between two parts)");
   }
   return absl::OkStatus();
+}
+
+absl::Status CheckEmailShape(absl::string_view s) {
+  AtSigns at;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '@') continue;
+    if (at.count++ == 0) at.first = i;
+  }
+  return EmailShape(at, s.size());
 }
 
 }  // namespace
@@ -116,7 +195,7 @@ absl::StatusOr<std::string> NormalizeEmail(absl::string_view value) {
 absl::StatusOr<std::string> NormalizeName(absl::string_view value) {
   if (IsAscii(value)) {
     std::string out = AsciiLowerTrimmed(value, /*collapse_spaces=*/true);
-    if (out.empty()) return absl::InvalidArgumentError("a name needs some text");
+    if (out.empty()) return EmptyNameError();
     return out;
   }
   auto unicode = ToUnicode(value);
@@ -138,24 +217,149 @@ absl::StatusOr<std::string> NormalizeName(absl::string_view value) {
     pending_space = false;
     collapsed.append(c);
   }
-  if (collapsed.isEmpty()) return absl::InvalidArgumentError("a name needs some text");
+  if (collapsed.isEmpty()) return EmptyNameError();
   return ToUtf8(collapsed);
 }
 
+// Fingerprints of (input, E.164 answer) pairs that libphonenumber gave: HMAC-SHA256 under
+// a random key, cut to 128 bits, in a direct-mapped table. Slots are two relaxed atomic
+// words: a reader racing a writer may see one word of each fingerprint, which matches no
+// query (that would take a 64-bit collision of the keyed hash), so it is a miss.
+class PhoneNormalizer::Memo {
+ public:
+  static constexpr size_t kSlots = 4096;
+  static constexpr size_t kMaxInput = 64;  // longer inputs are not remembered
+  static constexpr size_t kMaxAnswer = 24;
+
+  static absl::StatusOr<std::shared_ptr<Memo>> Create() {
+    uint8_t key[32];
+    if (RAND_bytes(key, sizeof(key)) != 1) {
+      return absl::InternalError("random generator failed (phone normalizer memo)");
+    }
+    auto memo = std::make_shared<Memo>(key);
+    OPENSSL_cleanse(key, sizeof(key));
+    return memo;
+  }
+  explicit Memo(const uint8_t (&key)[32])
+      : prf_(absl::MakeConstSpan(key)), slots_(new Slot[kSlots]) {}
+
+  bool Contains(absl::string_view input, absl::string_view answer) const {
+    const Fingerprint f = Of(input, answer);
+    const Slot& slot = slots_[f.hi % kSlots];
+    return slot.hi.load(std::memory_order_relaxed) == f.hi &&
+           slot.lo.load(std::memory_order_relaxed) == f.lo;
+  }
+  void Insert(absl::string_view input, absl::string_view answer) {
+    const Fingerprint f = Of(input, answer);
+    Slot& slot = slots_[f.hi % kSlots];
+    slot.hi.store(f.hi, std::memory_order_relaxed);
+    slot.lo.store(f.lo, std::memory_order_relaxed);
+  }
+  static bool Fits(absl::string_view input, absl::string_view answer) {
+    return input.size() <= kMaxInput && answer.size() <= kMaxAnswer;
+  }
+
+ private:
+  struct Fingerprint {
+    uint64_t hi, lo;
+  };
+  struct Slot {
+    std::atomic<uint64_t> hi{0}, lo{0};
+  };
+  // HMAC(key, u8(len(input)) || input || answer). REQUIRES: Fits(input, answer).
+  Fingerprint Of(absl::string_view input, absl::string_view answer) const {
+    char message[1 + kMaxInput + kMaxAnswer];
+    message[0] = static_cast<char>(input.size());
+    if (!input.empty()) std::memcpy(message + 1, input.data(), input.size());
+    if (!answer.empty()) std::memcpy(message + 1 + input.size(), answer.data(), answer.size());
+    const HmacSha256Fast::Tag tag =
+        prf_.Compute(absl::string_view(message, 1 + input.size() + answer.size()));
+    OPENSSL_cleanse(message, sizeof(message));
+    Fingerprint f;
+    std::memcpy(&f.hi, tag.data(), 8);
+    std::memcpy(&f.lo, tag.data() + 8, 8);
+    return f;
+  }
+
+  HmacSha256Fast prf_;
+  std::unique_ptr<Slot[]> slots_;
+};
+
+PhoneNormalizer::PhoneNormalizer(std::string region, std::string country_code,
+                                 std::string national_prefix, std::shared_ptr<Memo> memo)
+    : region_(std::move(region)),
+      country_code_(std::move(country_code)),
+      national_prefix_(std::move(national_prefix)),
+      memo_(std::move(memo)) {}
+
 absl::StatusOr<PhoneNormalizer> PhoneNormalizer::Create(absl::string_view default_region) {
-  if (default_region.empty()) return PhoneNormalizer("ZZ");
+  auto memo = Memo::Create();
+  if (!memo.ok()) return memo.status();
+  if (default_region.empty()) return PhoneNormalizer("ZZ", "", "", *std::move(memo));
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
   std::set<std::string> regions;
-  PhoneNumberUtil::GetInstance()->GetSupportedRegions(&regions);
+  util.GetSupportedRegions(&regions);
   std::string region(default_region);
   if (regions.count(region) == 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("unknown phone region \"", default_region,
                      "\" (an ISO 3166 alpha-2 code such as \"AU\" or \"GB\")"));
   }
-  return PhoneNormalizer(std::move(region));
+  std::string national_prefix;
+  util.GetNddPrefixForRegion(region, /*strip_non_digits=*/true, &national_prefix);
+  const std::string country_code = absl::StrCat(util.GetCountryCodeForRegion(region));
+  return PhoneNormalizer(std::move(region), country_code, std::move(national_prefix),
+                         *std::move(memo));
+}
+
+std::string PhoneNormalizer::Propose(absl::string_view value) const {
+  value = TrimAsciiSpace(value);
+  const bool plus = !value.empty() && value.front() == '+';
+  if (plus) value.remove_prefix(1);
+  char digits[17];  // E.164 numbers have at most 15
+  size_t n = 0;
+  absl::Cleanup wipe = [&digits] { SecureWipe(digits, sizeof(digits)); };
+  for (char c : value) {
+    if (c >= '0' && c <= '9') {
+      if (n == sizeof(digits)) return "";
+      digits[n++] = c;
+    } else if (c != ' ' && c != '-' && c != '.' && c != '(' && c != ')' && c != '/') {
+      return "";
+    }
+  }
+  absl::string_view national(digits, n);
+  if (national.empty()) return "";
+  if (plus) return absl::StrCat("+", national);
+  if (country_code_.empty()) return "";
+  if (!national_prefix_.empty() && absl::StartsWith(national, national_prefix_)) {
+    national.remove_prefix(national_prefix_.size());
+  }
+  return absl::StrCat("+", country_code_, national);
+}
+
+std::optional<std::string> PhoneNormalizer::FromMemo(absl::string_view value) const {
+  if (memo_ == nullptr) return std::nullopt;
+  std::string proposal = Propose(value);
+  if (proposal.empty() || !Memo::Fits(value, proposal) || !memo_->Contains(value, proposal)) {
+    SecureWipe(proposal.data(), proposal.size());
+    return std::nullopt;
+  }
+  return proposal;
 }
 
 absl::StatusOr<std::string> PhoneNormalizer::Normalize(absl::string_view value) const {
+  if (std::optional<std::string> remembered = FromMemo(value)) return *std::move(remembered);
+  auto e164 = NormalizeWithLibphonenumber(value);
+  if (e164.ok() && memo_ != nullptr && Memo::Fits(value, *e164)) {
+    std::string proposal = Propose(value);
+    if (proposal == *e164) memo_->Insert(value, *e164);
+    SecureWipe(proposal.data(), proposal.size());
+  }
+  return e164;
+}
+
+absl::StatusOr<std::string> PhoneNormalizer::NormalizeWithLibphonenumber(
+    absl::string_view value) const {
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
   PhoneNumber number;
   const PhoneNumberUtil::ErrorType error = util.Parse(std::string(value), region_, &number);
@@ -175,6 +379,30 @@ absl::StatusOr<std::string> PhoneNormalizer::Normalize(absl::string_view value) 
   std::string e164;
   util.Format(number, PhoneNumberUtil::E164, &e164);
   return e164;
+}
+
+absl::StatusOr<std::optional<absl::string_view>> NormalizeEmailShort(
+    absl::string_view value, char (&buffer)[kShortValueSize]) {
+  AtSigns at;
+  // (An ASCII trim leaves a value ASCII or not, as it was.)
+  if (const absl::string_view trimmed = TrimAsciiSpace(value);
+      trimmed.size() <= kShortValueSize && AsciiLowerWords(trimmed, buffer, at)) {
+    const absl::string_view out(buffer, trimmed.size());
+    absl::Status shape = EmailShape(at, out.size());
+    if (!shape.ok()) return shape;
+    return std::optional<absl::string_view>(out);
+  }
+  return std::optional<absl::string_view>();
+}
+
+absl::StatusOr<std::optional<absl::string_view>> NormalizeNameShort(
+    absl::string_view value, char (&buffer)[kShortValueSize]) {
+  if (value.size() <= kShortValueSize && IsAscii(value)) {
+    const absl::string_view out(buffer, AsciiLowerTo(value, true, buffer));
+    if (out.empty()) return EmptyNameError();
+    return std::optional<absl::string_view>(out);
+  }
+  return std::optional<absl::string_view>();
 }
 
 }  // namespace piicrypt::internal

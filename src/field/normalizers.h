@@ -8,6 +8,7 @@
 #define PIICRYPT_SRC_FIELD_NORMALIZERS_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -28,6 +29,22 @@ absl::StatusOr<std::string> NormalizeName(absl::string_view value);
 // E.164 through libphonenumber: "+61 (02) 5550-0199" with default region "AU" gives
 // "+61255500199". Invalid numbers (wrong length for the region, unknown country code,
 // letters) are errors.
+//
+// Speed: libphonenumber takes tens of microseconds per number (its parse and validity
+// check run many regular expressions), so a normalizer remembers what libphonenumber
+// answered for the inputs it accepted, and answers those again without it:
+//  - a cheap rewrite proposes the answer from the input's digits: the input itself for a
+//    number already in E.164 form ("+" and digits, with spaces, '-', '.', '/' or
+//    parentheses between them), else "+", the default region's country code and the
+//    digits without the region's national prefix ("(02) 5550 0199" -> "+61255500199");
+//  - the proposal is the answer only if the memo holds the fingerprint of (this exact
+//    input, this answer), which it gets only when libphonenumber itself gave that answer
+//    for that input. Every other input (first seen, evicted, a proposal that is wrong,
+//    letters, a rejection) goes to libphonenumber. So every answer is libphonenumber's.
+// The memo keeps no phone numbers: only 128-bit fingerprints (HMAC-SHA256 under a random
+// key of its own, made when the normalizer is created) in 4,096 slots, a new one
+// replacing the one in its slot. A remembered number costs about a hundredth of
+// libphonenumber's time (docs/FIELDS.md, performance).
 class PhoneNormalizer {
  public:
   // `default_region`: ISO 3166 alpha-2 region assumed for numbers without a leading '+',
@@ -36,10 +53,32 @@ class PhoneNormalizer {
   static absl::StatusOr<PhoneNormalizer> Create(absl::string_view default_region);
   absl::StatusOr<std::string> Normalize(absl::string_view value) const;
 
+  // What libphonenumber alone says (Normalize without the memo), for tests.
+  absl::StatusOr<std::string> NormalizeWithLibphonenumber(absl::string_view value) const;
+  // The memo's answer for `value`, or std::nullopt if it has none (Normalize's fast path).
+  std::optional<std::string> FromMemo(absl::string_view value) const;
+
  private:
-  explicit PhoneNormalizer(std::string region) : region_(std::move(region)) {}
-  std::string region_;  // "ZZ" (unknown) when no default region is given
+  class Memo;
+  PhoneNormalizer(std::string region, std::string country_code, std::string national_prefix,
+                  std::shared_ptr<Memo> memo);
+  // The proposed E.164 form of `value` (see above), or "" when it has no such shape.
+  std::string Propose(absl::string_view value) const;
+
+  std::string region_;           // "ZZ" (unknown) when no default region is given
+  std::string country_code_;     // the region's, as digits ("61"); empty for "ZZ"
+  std::string national_prefix_;  // the region's, as digits ("0"); may be empty
+  std::shared_ptr<Memo> memo_;   // nullptr in the normalizers of other kinds
 };
+
+// NormalizeEmail and NormalizeName without a string of their own, for the blind index's
+// hot path: the normalized form of an ASCII value of at most kShortValueSize bytes, written
+// into `buffer`; std::nullopt for what needs the full normalizer (non-ASCII or longer
+// values). Errors as the full normalizer's.
+absl::StatusOr<std::optional<absl::string_view>> NormalizeEmailShort(
+    absl::string_view value, char (&buffer)[kShortValueSize]);
+absl::StatusOr<std::optional<absl::string_view>> NormalizeNameShort(
+    absl::string_view value, char (&buffer)[kShortValueSize]);
 
 }  // namespace piicrypt::internal
 

@@ -18,19 +18,19 @@
 namespace piicrypt::internal {
 namespace {
 
-absl::StatusOr<NormalizeFunction> MakeEmail(absl::string_view) {
-  return NormalizeFunction(&NormalizeEmail);
+absl::StatusOr<NormalizerFunctions> MakeEmail(absl::string_view) {
+  return NormalizerFunctions{&NormalizeEmail, &NormalizeEmailShort};
 }
 
-absl::StatusOr<NormalizeFunction> MakeName(absl::string_view) {
-  return NormalizeFunction(&NormalizeName);
+absl::StatusOr<NormalizerFunctions> MakeName(absl::string_view) {
+  return NormalizerFunctions{&NormalizeName, &NormalizeNameShort};
 }
 
-absl::StatusOr<NormalizeFunction> MakePhone(absl::string_view region) {
+absl::StatusOr<NormalizerFunctions> MakePhone(absl::string_view region) {
   absl::StatusOr<PhoneNormalizer> phone = PhoneNormalizer::Create(region);
   if (!phone.ok()) return phone.status();
-  return NormalizeFunction(
-      [phone = *std::move(phone)](absl::string_view value) { return phone.Normalize(value); });
+  return NormalizerFunctions{
+      [phone = *std::move(phone)](absl::string_view value) { return phone.Normalize(value); }};
 }
 
 bool RegisterAll() {

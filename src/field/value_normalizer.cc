@@ -36,7 +36,7 @@ void RegisterNormalizer(Normalizer kind, NormalizerFactory factory) {
 
 absl::StatusOr<ValueNormalizer> ValueNormalizer::Create(Normalizer kind, absl::string_view region) {
   if (kind == Normalizer::kDefault || kind == Normalizer::kExact) {
-    return ValueNormalizer(kind, nullptr);
+    return ValueNormalizer(kind, NormalizerFunctions{});
   }
   NormalizerFactory factory = nullptr;
   {
@@ -49,15 +49,22 @@ absl::StatusOr<ValueNormalizer> ValueNormalizer::Create(Normalizer kind, absl::s
         absl::StrCat("the ", NormalizerName(kind),
                      " normalizer needs the piicrypt::normalizers component; link it"));
   }
-  absl::StatusOr<NormalizeFunction> normalize =
+  absl::StatusOr<NormalizerFunctions> functions =
       factory(kind == Normalizer::kPhone ? region : absl::string_view());
-  if (!normalize.ok()) return normalize.status();
-  return ValueNormalizer(kind, *std::move(normalize));
+  if (!functions.ok()) return functions.status();
+  return ValueNormalizer(kind, *std::move(functions));
 }
 
 absl::StatusOr<std::string> ValueNormalizer::Normalize(absl::string_view value) const {
-  if (!normalize_) return std::string(value);
-  return normalize_(value);
+  if (!functions_.normalize) return std::string(value);
+  return functions_.normalize(value);
+}
+
+absl::StatusOr<std::optional<absl::string_view>> ValueNormalizer::NormalizeShort(
+    absl::string_view value, char (&buffer)[kShortValueSize]) const {
+  if (!functions_.normalize) return std::optional<absl::string_view>(value);  // exact
+  if (functions_.normalize_short == nullptr) return std::optional<absl::string_view>();
+  return functions_.normalize_short(value, buffer);
 }
 
 }  // namespace piicrypt::internal

@@ -11,7 +11,9 @@
 #ifndef PIICRYPT_SRC_FIELD_VALUE_NORMALIZER_H_
 #define PIICRYPT_SRC_FIELD_VALUE_NORMALIZER_H_
 
+#include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -25,9 +27,24 @@ namespace piicrypt::internal {
 // quotes the value.
 using NormalizeFunction = std::function<absl::StatusOr<std::string>(absl::string_view)>;
 
+// Values of at most this many bytes may normalize without allocating (NormalizeShort).
+inline constexpr size_t kShortValueSize = 128;
+
+// The same result without a string of its own: a view of the normalized form written into
+// `buffer`, or std::nullopt for a value that needs the NormalizeFunction.
+using NormalizeShortFunction = absl::StatusOr<std::optional<absl::string_view>> (*)(
+    absl::string_view value, char (&buffer)[kShortValueSize]);
+
+// A registered normalizer: `normalize_short` may be null (every value then goes through
+// `normalize`).
+struct NormalizerFunctions {
+  NormalizeFunction normalize;
+  NormalizeShortFunction normalize_short = nullptr;
+};
+
 // Makes the normalizer of one kind for a field; `region` is the phone normalizer's
 // default region (empty for the other kinds). kInvalidArgument for a bad region.
-using NormalizerFactory = absl::StatusOr<NormalizeFunction> (*)(absl::string_view region);
+using NormalizerFactory = absl::StatusOr<NormalizerFunctions> (*)(absl::string_view region);
 
 // Registers the factory of `kind` (kEmail, kPhone or kName). Called by the normalizers
 // component; registering a kind again replaces its factory. Thread-safe. Exported from
@@ -41,13 +58,19 @@ class ValueNormalizer {
   // and it is not linked; the factory's error otherwise.
   static absl::StatusOr<ValueNormalizer> Create(Normalizer kind, absl::string_view region);
   absl::StatusOr<std::string> Normalize(absl::string_view value) const;
+  // The same result without a string of its own, for the blind index's hot path: a view of
+  // `value` itself (exact), or of the normalized form written into `buffer` (ASCII e-mail
+  // addresses and names of at most kShortValueSize bytes). std::nullopt for what needs
+  // Normalize (phone numbers, non-ASCII or longer values). Errors as Normalize.
+  absl::StatusOr<std::optional<absl::string_view>> NormalizeShort(
+      absl::string_view value, char (&buffer)[kShortValueSize]) const;
   Normalizer kind() const { return kind_; }
 
  private:
-  ValueNormalizer(Normalizer kind, NormalizeFunction normalize)
-      : kind_(kind), normalize_(std::move(normalize)) {}
+  ValueNormalizer(Normalizer kind, NormalizerFunctions functions)
+      : kind_(kind), functions_(std::move(functions)) {}
   Normalizer kind_;
-  NormalizeFunction normalize_;  // empty for the exact normalizer
+  NormalizerFunctions functions_;  // empty for the exact normalizer
 };
 
 }  // namespace piicrypt::internal
