@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "benchmark/benchmark.h"
 #include "piicrypt/field_cryptor.h"
 #include "piicrypt/keyset.h"
@@ -223,8 +224,8 @@ void DetDecrypt(benchmark::State& state) {
 // do the same record their way.
 const char* const kOrderFields[] = {"orders.customer_name", "orders.customer_email",
                                     "orders.customer_phone", "orders.delivery_address"};
-const char* const kOrder[] = {"Jane Doe", "Customer.Name.0042@Example.co.uk", "+61255500199",
-                              "1 Long Street, Sydney NSW 2000"};
+constexpr absl::string_view kOrder[] = {"Jane Doe", "Customer.Name.0042@Example.co.uk",
+                                        "+61255500199", "1 Long Street, Sydney NSW 2000"};
 
 void RecordEncrypt(benchmark::State& state) {
   const FieldCryptor* fc = Cryptor();
