@@ -2,6 +2,7 @@
 # MessageCryptor, with the protobuf code of policy.proto and options.proto.
 list(APPEND PIICRYPT_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/field_cryptor.cc
+  ${CMAKE_CURRENT_LIST_DIR}/index_planner.cc
   ${CMAKE_CURRENT_LIST_DIR}/mask.cc
   ${CMAKE_CURRENT_LIST_DIR}/message_cryptor.cc
   ${CMAKE_CURRENT_LIST_DIR}/normalizers.cc
