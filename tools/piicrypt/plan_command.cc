@@ -69,7 +69,7 @@ constexpr char kPlanFooter[] =
     "\n"
     "Exit status: 0 success, 1 a failed operation (unreadable values file, no value that\n"
     "normalizes, gnuplot missing or failing), 2 bad usage.\n"
-    "See docs/FIELDS.md, \"Choosing bits\".";
+    "See docs/FIELDS.md, \"Choosing blind index bits\".";
 
 // The sample, one value per line ("-": stdin); nullopt with exit_code set.
 std::optional<std::vector<std::string>> ReadValues(const std::string& path, int& exit_code) {
@@ -198,7 +198,7 @@ absl::Status Plot(const internal::IndexPlan& plan, const std::string& png) {
       "set title 'blind index at %d rows (%d distinct values)'\n"
       "set xlabel 'bits'\nset logscale y\nset format y '10^{%%L}'\n"
       "set ylabel 'false positives per lookup'\nset y2label 'distinct values per index value'\n"
-      "set logscale y2\nset y2tics\nset ytics nomirror\nset key top center\n"
+      "set logscale y2\nset y2tics\nset ytics nomirror\nset key bottom left\n"
       "set arrow from %d, graph 0 to %d, graph 1 nohead dashtype 2\n"
       "set label 'recommended: %d bits' at %d, graph 0.95 offset 1,0\n"
       "plot %s using 1:2 with lines lw 2 title 'false positives per lookup', "
