@@ -1,11 +1,18 @@
 // `piicrypt plan-index`: the blind-index planner from the command line (its arithmetic is
 // tested in tests/field/index_planner_test.cc).
+#include <sqlite3.h>
+
 #include <fstream>
+#include <memory>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "piicrypt/field_cryptor.h"
+#include "piicrypt/kek.h"
+#include "piicrypt/keyset.h"
+#include "piicrypt/policy.h"
 #include "tests/test_util.h"
 
 namespace piicrypt {
@@ -13,6 +20,7 @@ namespace {
 
 using ::piicrypt::testing::CliPath;
 using ::piicrypt::testing::CommandResult;
+using ::piicrypt::testing::IsOk;
 using ::piicrypt::testing::RunCommand;
 using ::piicrypt::testing::TempDir;
 using ::testing::HasSubstr;
@@ -87,8 +95,78 @@ TEST_F(PlanCliTest, PlotsAPngOrSaysGnuplotIsMissing) {
   EXPECT_THAT(missing.err, HasSubstr("not installed"));
 }
 
+// The column read from a table and decrypted through the policy: the same counts as the
+// plaintext file; a ciphertext moved to another row stops the run naming the row.
+TEST_F(PlanCliTest, ReadsATableColumnThroughThePolicy) {
+  const std::string kek = "file:" + dir_.File("kek.key");
+  const std::string keyset_path = dir_.File("orders.keyset");
+  const std::string policy_path = dir_.File("policy.textproto");
+  const std::string db_path = dir_.File("orders.db");
+  {
+    std::ofstream f(policy_path);
+    f << "field { name: \"orders.customer_email\" kind: KIND_EMAIL mode: MODE_RANDOMIZED\n"
+         "        bind_record: true blind_index { bits: 16 } }\n";
+  }
+  ASSERT_THAT(Kek::Create(kek), IsOk());
+  auto keyset = Keyset::Generate();
+  ASSERT_THAT(keyset, IsOk());
+  ASSERT_THAT(keyset->WriteNew(keyset_path, **Kek::Open(kek)), IsOk());
+  auto policy = Policy::ReadFile(policy_path);
+  ASSERT_THAT(policy, IsOk());
+  auto cryptor = FieldCryptor::Create(*keyset, *policy);
+  ASSERT_THAT(cryptor, IsOk());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> closer(db, sqlite3_close);
+  std::string sql = "CREATE TABLE orders (id INTEGER PRIMARY KEY, email TEXT);";
+  for (int id = 1; id <= 300; ++id) {
+    auto ct =
+        (*cryptor)->Encrypt("orders.customer_email",
+                            absl::StrCat("Customer", id % 100, "@Example.com"), std::to_string(id));
+    ASSERT_THAT(ct, IsOk());
+    absl::StrAppend(&sql, "INSERT INTO orders VALUES (", id, ", '", **ct, "');");
+  }
+  absl::StrAppend(&sql, "INSERT INTO orders VALUES (301, NULL);");
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  const auto plan = [&](const std::string& table) {
+    return RunCommand(absl::StrCat(CliPath(), " plan-index --rows 30000 --db 'sqlite:", db_path,
+                                   "' --table '", table, "' --column email --key-column id --kek '",
+                                   kek, "' --keyset '", keyset_path, "' --policy '", policy_path,
+                                   "' --field orders.customer_email"));
+  };
+  CommandResult r = plan("orders");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("300 values read (0 refused by the normalizer), 100 distinct"));
+  EXPECT_THAT(r.out, HasSubstr("recommended: "));
+  EXPECT_THAT(r.out + r.err, Not(HasSubstr("example.com")));
+
+  // Row 2's ciphertext copied into row 1: it does not decrypt there (bound to its row).
+  ASSERT_EQ(sqlite3_exec(db,
+                         "UPDATE orders SET email = (SELECT email FROM orders WHERE id = 2) "
+                         "WHERE id = 1",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  CommandResult moved = plan("orders");
+  EXPECT_EQ(moved.exit_code, 1);
+  EXPECT_THAT(moved.err, HasSubstr("row id = 1"));
+  EXPECT_THAT(moved.err, Not(HasSubstr("example.com")));
+  // Usage: no policy, a table name that is not an identifier, both inputs.
+  EXPECT_EQ(RunCommand(absl::StrCat(CliPath(), " plan-index --rows 10 --db 'sqlite:", db_path,
+                                    "' --table orders --column email --key-column id"))
+                .exit_code,
+            2);
+  CommandResult injected = plan("orders; DROP TABLE orders");
+  EXPECT_EQ(injected.exit_code, 2);
+  EXPECT_THAT(injected.err, HasSubstr("plain SQL identifiers"));
+  EXPECT_EQ(RunCommand(absl::StrCat(CliPath(), " plan-index --rows 10 --values '", values_,
+                                    "' --db 'sqlite:", db_path, "'"))
+                .exit_code,
+            2);
+}
+
 TEST_F(PlanCliTest, FailuresAndUsage) {
-  EXPECT_EQ(Plan("").exit_code, 2);  // no --rows
+  EXPECT_EQ(Plan("").exit_code, 2);                                         // no --rows
+  EXPECT_EQ(RunCommand(CliPath() + " plan-index --rows 10").exit_code, 2);  // no input
   EXPECT_EQ(Plan("--rows 0").exit_code, 2);
   EXPECT_EQ(Plan("--rows 10 --min-bits 4").exit_code, 2);
   EXPECT_EQ(Plan("--rows 10 --min-bits 30 --max-bits 20").exit_code, 2);

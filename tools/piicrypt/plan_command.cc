@@ -1,5 +1,6 @@
 // piicrypt plan-index: how many bits a blind index should keep, from a sample of the
 // column's values (src/field/index_planner.h).
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,10 +15,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "piicrypt/field_cryptor.h"
+#include "piicrypt/keyset.h"
 #include "piicrypt/policy.h"
 #include "piicrypt/secret_data.h"
 #include "src/field/index_planner.h"
@@ -28,6 +32,12 @@ namespace {
 
 struct PlanArgs {
   std::string values;
+  std::string db;  // sqlite:PATH, with table, column, key_column, kek, keyset
+  std::string table;
+  std::string column;
+  std::string key_column;
+  std::string kek;
+  std::string keyset;
   int64_t rows = 0;
   std::string policy;
   std::string field;
@@ -45,7 +55,8 @@ constexpr char kPlanFooter[] =
     "exact fingerprint of it: a reader of the database sees which rows share it, and whoever\n"
     "learns one of those rows' values learns them all.\n"
     "\n"
-    "plan-index reads a sample of the column (plaintext values, one per line), normalizes it\n"
+    "plan-index reads a sample of the column (plaintext values, one per line; or, with --db,\n"
+    "the column itself, decrypted through the policy and keyset), normalizes it\n"
     "as the index will (--normalize, or the field's blind_index in --policy), projects its\n"
     "distinct values to --rows (the rows expected in a few years) by Heaps' law fitted to\n"
     "the sample, and simulates the index at that size: HMAC-SHA256 under a random key, cut\n"
@@ -66,6 +77,10 @@ constexpr char kPlanFooter[] =
     "  piicrypt plan-index --values phones.txt --rows 5000000 \\\n"
     "      --policy examples/policies/orders.textproto --field orders.customer_phone \\\n"
     "      --plot phone-bits.png\n"
+    "  piicrypt plan-index --db sqlite:/var/lib/shop/orders.db --table orders \\\n"
+    "      --column customer_email --key-column id --kek file:/etc/piicrypt/kek.key \\\n"
+    "      --keyset orders.keyset --policy orders.textproto --field orders.customer_email \\\n"
+    "      --rows 5000000\n"
     "\n"
     "Exit status: 0 success, 1 a failed operation (unreadable values file, no value that\n"
     "normalizes, gnuplot missing or failing), 2 bad usage.\n"
@@ -98,24 +113,101 @@ std::optional<std::vector<std::string>> ReadValues(const std::string& path, int&
   return values;
 }
 
-// The normalizer and region of the field's blind index in the policy; false (exit_code
-// set) if the policy cannot be read or the field has no blind index.
-bool NormalizerFromPolicy(PlanArgs& args, int& exit_code) {
+// The policy, with the normalizer and region of the field's blind index put into `args`;
+// nullopt (exit_code set) if the policy cannot be read or the field has no blind index.
+std::optional<Policy> NormalizerFromPolicy(PlanArgs& args, int& exit_code) {
   absl::StatusOr<Policy> policy = Policy::ReadFile(args.policy);
   if (!policy.ok()) {
     PrintError(std::string(policy.status().message()));
     exit_code = kExitUsage;
-    return false;
+    return std::nullopt;
   }
   const FieldRule* rule = policy->Find(args.field);
   if (rule == nullptr || !rule->blind_index.has_value()) {
     PrintError(absl::StrCat("field \"", args.field, "\" has no blind index in ", args.policy));
     exit_code = kExitUsage;
-    return false;
+    return std::nullopt;
   }
   args.normalizer = rule->blind_index->normalizer;
   args.region = rule->blind_index->default_region;
+  return *std::move(policy);
+}
+
+// A plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*, at most 63 bytes), so that it can be
+// quoted into a statement.
+bool IsIdentifier(const std::string& s) {
+  if (s.empty() || s.size() > 63 || (s[0] >= '0' && s[0] <= '9')) return false;
+  for (char c : s) {
+    const bool ok =
+        c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (!ok) return false;
+  }
   return true;
+}
+
+// The plaintext values of `--column` of `--table` in the SQLite database, decrypted
+// through the field policy (each row's `--key-column` is the record of bound fields);
+// NULLs are skipped. nullopt with exit_code set; a value that does not decrypt stops the
+// run naming its row.
+std::optional<std::vector<std::string>> ReadColumn(const PlanArgs& args, const Policy& policy,
+                                                   int& exit_code) {
+  if (!absl::StartsWith(args.db, "sqlite:") || args.kek.empty() || args.keyset.empty() ||
+      args.policy.empty() || !IsIdentifier(args.table) || !IsIdentifier(args.column) ||
+      !IsIdentifier(args.key_column)) {
+    PrintError(
+        "--db sqlite:PATH needs --kek, --keyset, --policy, --field and --table, "
+        "--column, --key-column (plain SQL identifiers)");
+    exit_code = kExitUsage;
+    return std::nullopt;
+  }
+  std::optional<Keyset> keyset = ReadKeyset(args.kek, args.keyset, exit_code);
+  if (!keyset.has_value()) return std::nullopt;
+  absl::StatusOr<std::unique_ptr<FieldCryptor>> cryptor = FieldCryptor::Create(*keyset, policy);
+  if (!cryptor.ok()) {
+    exit_code = ReportFailure(cryptor.status());
+    return std::nullopt;
+  }
+  sqlite3* db = nullptr;
+  const std::string path = args.db.substr(std::string("sqlite:").size());
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> closer(nullptr, sqlite3_close);
+  const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  closer.reset(db);
+  sqlite3_stmt* stmt = nullptr;
+  const std::string sql = absl::StrCat("SELECT \"", args.key_column, "\", \"", args.column,
+                                       "\" FROM \"", args.table, "\"");
+  if (rc != SQLITE_OK || sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+    exit_code = ReportFailure(absl::UnavailableError(
+        absl::StrCat("cannot read column ", args.column, " of table ", args.table, " in ", path)));
+    return std::nullopt;
+  }
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> finalizer(stmt, sqlite3_finalize);
+  std::vector<std::string> values;
+  int step = SQLITE_ROW;
+  while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+    if (sqlite3_column_type(stmt, 1) == SQLITE_NULL) continue;
+    const auto* key = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    const std::string record = key == nullptr ? "" : key;
+    const auto* stored = static_cast<const char*>(sqlite3_column_blob(stmt, 1));
+    absl::StatusOr<std::optional<std::string>> plain =
+        (*cryptor)->Decrypt(args.field,
+                            absl::string_view(stored == nullptr ? "" : stored,
+                                              static_cast<size_t>(sqlite3_column_bytes(stmt, 1))),
+                            record);
+    if (!plain.ok()) {
+      for (std::string& v : values) internal::SecureWipe(v.data(), v.size());
+      exit_code = ReportFailure(absl::InvalidArgumentError(
+          absl::StrCat("row ", args.key_column, " = ", record, ": ", plain.status().message())));
+      return std::nullopt;
+    }
+    if (plain->has_value()) values.push_back(**std::move(plain));
+  }
+  if (step != SQLITE_DONE) {
+    for (std::string& v : values) internal::SecureWipe(v.data(), v.size());
+    exit_code = ReportFailure(
+        absl::UnavailableError(absl::StrCat("reading table ", args.table, " failed")));
+    return std::nullopt;
+  }
+  return values;
 }
 
 void PrintText(const internal::IndexPlan& plan) {
@@ -223,8 +315,23 @@ absl::Status Plot(const internal::IndexPlan& plan, const std::string& png) {
 }
 
 void RunPlan(PlanArgs& args, int& exit_code) {
-  if (!args.policy.empty() && !NormalizerFromPolicy(args, exit_code)) return;
-  std::optional<std::vector<std::string>> values = ReadValues(args.values, exit_code);
+  if (args.values.empty() == args.db.empty()) {
+    PrintError("give --values FILE or --db sqlite:PATH (one of them)");
+    exit_code = kExitUsage;
+    return;
+  }
+  std::optional<Policy> policy;
+  if (!args.policy.empty()) {
+    policy = NormalizerFromPolicy(args, exit_code);
+    if (!policy.has_value()) return;
+  }
+  if (!args.db.empty() && !policy.has_value()) {
+    PrintError("--db needs --policy FILE --field NAME");
+    exit_code = kExitUsage;
+    return;
+  }
+  std::optional<std::vector<std::string>> values =
+      args.db.empty() ? ReadValues(args.values, exit_code) : ReadColumn(args, *policy, exit_code);
   if (!values.has_value()) return;
   args.options.expected_rows = args.rows;
   absl::StatusOr<internal::IndexPlan> plan =
@@ -262,8 +369,16 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
       "Recommend a blind index's bits from a sample of the column's values and the rows "
       "expected.");
   plan->add_option("--values", args->values,
-                   "A file of the column's plaintext values, one per line ('-': stdin)")
-      ->required();
+                   "A file of the column's plaintext values, one per line ('-': stdin)");
+  plan->add_option("--db", args->db,
+                   "Or read the column from a table: sqlite:PATH, decrypting each value "
+                   "through --policy (with --kek, --keyset, --table, --column, --key-column)");
+  plan->add_option("--table", args->table, "--db: the table");
+  plan->add_option("--column", args->column, "--db: the column holding --field's ciphertexts");
+  plan->add_option("--key-column", args->key_column,
+                   "--db: the row's key, the record of fields with bind_record");
+  plan->add_option("--kek", args->kek, std::string("--db: ") + kKekHelp);
+  plan->add_option("--keyset", args->keyset, "--db: the keyset file");
   plan->add_option("--rows", args->rows, "Rows the column is expected to hold in a few years")
       ->required()
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 50));
