@@ -75,9 +75,10 @@
 // decrypted and compared with the value before its token is returned or deleted.
 //
 // Errors (messages name the field, never the value or the token's value):
-//   kInvalidArgument     a value that does not fit the format; bad options; a store entry
-//                        that does not authenticate (its ciphertext, token or expiry time
-//                        was altered)
+//   kInvalidArgument     a value that does not fit the format, or that the field's
+//                        normalizer refuses (deterministic Tokenize, EraseValue); bad
+//                        options; a store entry that does not authenticate (its ciphertext,
+//                        token or expiry time was altered)
 //   kNotFound            an unknown token (Detokenize, DeleteToken)
 //   kFailedPrecondition  an expired token; a token under a disabled key; an entry of format
 //                        version 1 (run Rekey); vault-only operations on a vaultless
