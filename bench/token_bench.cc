@@ -280,6 +280,7 @@ std::unique_ptr<Tokenizer> Vaultless(TokenFormat format) {
   TokenizerOptions o;
   o.field = "orders.card";
   o.vaultless = true;
+  o.vaultless_key_id = keyset->primary_key_id();
   o.format = format;
   auto t = Tokenizer::Create(*keyset, o, nullptr);
   return t.ok() ? *std::move(t) : nullptr;

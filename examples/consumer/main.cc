@@ -1,4 +1,5 @@
-// Encrypts and decrypts one field through the installed piicrypt package.
+// Encrypts and decrypts one field through the installed piicrypt package, with every
+// component linked (piicrypt::piicrypt): normalizers and token stores are available.
 #include <cstdio>
 #include <string>
 
@@ -8,6 +9,7 @@
 #include "piicrypt/policy.h"
 #include "piicrypt/secret_data.h"
 #include "piicrypt/status_macros.h"
+#include "piicrypt/token_store.h"
 
 namespace {
 
@@ -56,6 +58,15 @@ absl::Status Run() {
     return absl::InternalError("field API round trip mismatch");
   }
   std::printf("consumer: FieldCryptor with a policy, e-mail and phone blind indexes: ok\n");
+
+  // The SQLite token store registered itself: opening a bad path fails on the file, not for
+  // a missing component.
+  const absl::Status store =
+      piicrypt::TokenStore::Open("sqlite:/nonexistent/dir/tokens.db").status();
+  if (store.ok() || absl::IsFailedPrecondition(store)) {
+    return absl::InternalError("sqlite: token store: " + store.ToString());
+  }
+  std::printf("consumer: sqlite: token store back-end linked\n");
   return absl::OkStatus();
 }
 

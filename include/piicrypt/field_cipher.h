@@ -31,13 +31,14 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "piicrypt/export.h"
 #include "piicrypt/secret_data.h"
 
 namespace piicrypt {
 
 enum class FieldMode { kRandomized, kDeterministic };
 
-class FieldCipher {
+class PIICRYPT_EXPORT FieldCipher {
  public:
   // Derives the field key from the data key's 32-byte `root_material` (HKDF-SHA256,
   // purpose "aead" or "daead"). REQUIRES: key_id != 0, non-empty `context` of at most
@@ -79,7 +80,7 @@ class FieldCipher {
 // HMAC-SHA256(field key "bidx", value) cut to `bits`, as lower-case hex.
 // The caller normalizes the value first (e-mail, phone, name normalizers come with the
 // field API). Thread safety: const and safe to call from many threads.
-class BlindIndexer {
+class PIICRYPT_EXPORT BlindIndexer {
  public:
   // REQUIRES: 1 <= bits <= 256 (policies demand at least 8; see docs/SPEC.md).
   static absl::StatusOr<std::unique_ptr<BlindIndexer>> Create(const SecretData& root_material,

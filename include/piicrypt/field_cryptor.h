@@ -33,6 +33,9 @@
 //
 // Keys: new values are encrypted under the keyset's primary key (FF1 fields: under their
 // rule's key, see policy.h and docs/FPE.md); values under any other ENABLED key decrypt.
+// An FF1 value names no key and decrypts to *something* under any key, so Decrypt uses
+// the rule's pinned key_id; a field with a key-version column is read with
+// DecryptWithKey and the row's key id only (Decrypt is kFailedPrecondition).
 // The cryptor is a snapshot of the keyset when Create ran: after the keyset file changes
 // (rotation, disabling a key), read it again and create a new cryptor.
 //
@@ -61,6 +64,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "piicrypt/export.h"
 #include "piicrypt/keyset.h"
 #include "piicrypt/policy.h"
 
@@ -69,7 +73,7 @@ namespace piicrypt {
 // A nullable column value, as the API takes it: std::nullopt is SQL NULL.
 using NullableValue = std::optional<absl::string_view>;
 
-class FieldCryptor {
+class PIICRYPT_EXPORT FieldCryptor {
  public:
   // Builds the per-field state of every rule of `policy` under the keys of `keyset`.
   // kFailedPrecondition if the keyset has no usable primary key or an FF1 rule names a
@@ -109,12 +113,15 @@ class FieldCryptor {
   absl::Status EncryptTo(absl::string_view field, absl::string_view value, absl::string_view record,
                          std::string* out) const;
 
-  // FF1 fields only: decrypts under key `key_id` (any ENABLED key), for a column whose
-  // rows carry a key-version column during a rotation (docs/FPE.md).
+  // FF1 fields only: decrypts under key `key_id` (any ENABLED key), the key id stored in
+  // the row's key-version column (docs/FPE.md). Never pass a key id guessed or taken from
+  // anywhere else: a wrong key gives a wrong value, not an error.
   absl::StatusOr<std::optional<std::string>> DecryptWithKey(absl::string_view field,
                                                             uint32_t key_id, NullableValue stored,
                                                             absl::string_view record = {}) const;
-  // The key new values of `field` are encrypted under (what a key-version column records).
+  // The key new values of `field` are encrypted under (what a key-version column records):
+  // FF1 fields, the rule's key_id, or the primary when the rule has a key-version column
+  // and no key_id; other fields, the primary.
   absl::StatusOr<uint32_t> WriteKeyId(absl::string_view field) const;
 
   // ---- blind indexes (fields whose rule has a blind_index) ---------------------------
@@ -156,7 +163,7 @@ class FieldCryptor {
 
 // Masks `value` in `style` (kDefault acts as kFull). Never fails: a value that does not
 // fit the style (an e-mail without '@', fewer than four digits) is masked as "***".
-std::string MaskValue(MaskStyle style, absl::string_view value);
+PIICRYPT_EXPORT std::string MaskValue(MaskStyle style, absl::string_view value);
 
 }  // namespace piicrypt
 

@@ -54,6 +54,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "piicrypt/export.h"
 #include "piicrypt/secret_data.h"
 
 namespace piicrypt {
@@ -96,7 +97,7 @@ struct FpeFieldOptions {
   std::string keep_characters;
 };
 
-class FormatPreservingField {
+class PIICRYPT_EXPORT FormatPreservingField {
  public:
   // With an FF1 key of 16, 24 or 32 bytes (AES-128, -192, -256), held by the caller.
   static absl::StatusOr<std::unique_ptr<FormatPreservingField>> CreateWithKey(

@@ -37,6 +37,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "piicrypt/export.h"
 #include "piicrypt/secret_data.h"
 
 namespace piicrypt {
@@ -51,7 +52,7 @@ struct KekCiphertext {
 
 // The two kinds above are the only ones: a keyset file records which kind wrapped it, so
 // implementations of this interface outside piicrypt are not supported.
-class Kek {
+class PIICRYPT_EXPORT Kek {
  public:
   // Opens the KEK named by `uri` (checks that the key exists and is usable).
   static absl::StatusOr<std::unique_ptr<Kek>> Open(absl::string_view uri);

@@ -53,6 +53,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "piicrypt/export.h"
 #include "piicrypt/field_cipher.h"
 #include "piicrypt/kek.h"
 #include "piicrypt/secret_data.h"
@@ -61,7 +62,7 @@ namespace piicrypt {
 
 enum class KeyStatus { kEnabled, kDisabled, kDestroyed };
 // "ENABLED", "DISABLED", "DESTROYED".
-absl::string_view KeyStatusName(KeyStatus status);
+PIICRYPT_EXPORT absl::string_view KeyStatusName(KeyStatus status);
 
 // What may be shown about a key: never its material.
 struct KeyInfo {
@@ -71,7 +72,7 @@ struct KeyInfo {
   bool primary = false;
 };
 
-class Keyset {
+class PIICRYPT_EXPORT Keyset {
  public:
   // Largest number of keys (of any status) one keyset may hold.
   static constexpr size_t kMaxKeys = 10000;

@@ -29,7 +29,20 @@
 // Record id: the field marked (piicrypt.record_id) (string, or an integer written in
 // decimal) is the record of every bound field of the message and of the messages inside
 // it; an inner message with its own record id field uses that one for its subtree. An
-// unset record id (for proto3 integers: 0) is missing, and bound fields then fail.
+// unset record id (for proto3 integers: 0) is missing, and bound fields then fail; a
+// record id holding a NUL byte is refused (kInvalidArgument; see Positions).
+//
+// Positions: a value of a bound randomized or deterministic rule inside a repeated field
+// (an element of a repeated string, or a field of an element of a repeated message) is
+// bound to its position too: the record bound into it is the record id followed, for
+// each repeated field on the way down from the message holding the record id, by a NUL
+// byte, the field's name and the element's index ("1001\0items[2]"). Reordering the
+// elements, or exchanging values between them, then fails to decrypt. Values written
+// without their position (the record id alone) still decrypt, at any position, and are
+// bound at their next encryption. Removing the last elements is not detected, nor are
+// reorderings of unbound or FF1 values (FF1 decrypts any string to some value: a position
+// in its tweak could not be told from an old value's). FF1 rules with a key-version
+// column are refused (a message has no column to read the key from): pin their key_id.
 //
 // All of the message's structure is checked in Create: a marked field of another type, a
 // rule missing from the policy, FF1 on a bytes field are errors there, naming the field.
@@ -43,6 +56,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "piicrypt/export.h"
 #include "piicrypt/field_cryptor.h"
 #include "piicrypt/keyset.h"
 #include "piicrypt/policy.h"
@@ -54,7 +68,7 @@ class Message;
 
 namespace piicrypt {
 
-class MessageCryptor {
+class PIICRYPT_EXPORT MessageCryptor {
  public:
   // `descriptor` is the message type handled; messages passed later must be of it.
   static absl::StatusOr<std::unique_ptr<MessageCryptor>> Create(

@@ -26,8 +26,9 @@
 //   PIICRYPT_ASSIGN_OR_RETURN(piicrypt::Policy policy, piicrypt::Policy::Create({email}));
 //
 // Validation happens once, when a policy is created or loaded: a rule that makes no sense
-// (a blind index of fewer than 8 bits, an FF1 codec on a free-text field, an unknown
-// normalizer, an unknown phone region, two rules for one field, ...) is rejected with
+// (a blind index of fewer than 8 bits, an FF1 codec on a free-text field, an FF1 or
+// vaultless field that does not say where its key is, a mask that does not fit the kind,
+// an unknown normalizer, an unknown phone region, two rules for one field, ...) is rejected with
 // kInvalidArgument, and the message names the field. Defaults that depend on the field's
 // kind (normalizer, mask) are resolved then, so rules() shows what will be applied.
 //
@@ -44,6 +45,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "piicrypt/export.h"
 #include "piicrypt/format_preserving.h"
 #include "piicrypt/tokenizer.h"
 
@@ -80,9 +82,9 @@ enum class Normalizer {
   kName,     // Unicode NFKC case folding, white space collapsed to one space and trimmed
 };
 // "exact", "email", "phone", "name" (the policy file's and the CLI's spelling).
-absl::string_view NormalizerName(Normalizer normalizer);
+PIICRYPT_EXPORT absl::string_view NormalizerName(Normalizer normalizer);
 // The inverse of NormalizerName; kInvalidArgument naming the known normalizers otherwise.
-absl::StatusOr<Normalizer> ParseNormalizer(absl::string_view name);
+PIICRYPT_EXPORT absl::StatusOr<Normalizer> ParseNormalizer(absl::string_view name);
 
 // How a plaintext value is shown in logs and on screens (FieldCryptor::Mask, Redact).
 enum class MaskStyle {
@@ -106,8 +108,9 @@ struct BlindIndexRule {
   // numbers written without a leading '+'. Empty: such numbers are errors.
   std::string default_region;
   // The table column that stores the index, for `piicrypt reencrypt` (docs/ROTATION.md):
-  // an SQL identifier; empty: the field's column (the part of its name after the last
-  // '.') followed by "_idx".
+  // a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*, at most 63 bytes; others are
+  // refused); empty: the field's column (the part of its name after the last '.')
+  // followed by "_idx".
   std::string column;
 };
 
@@ -115,27 +118,37 @@ struct BlindIndexRule {
 struct FormatPreservingRule {
   // The codec and its options; `codec.context` is ignored (the rule's name is used).
   FpeFieldOptions codec;
-  // The data key whose material derives the FF1 key. An FF1 value carries no key id, so
-  // the key must be known from outside the value (docs/FPE.md). 0: the keyset's primary
-  // key when the FieldCryptor is created; pin the id here before the first rotation.
+  // An FF1 value carries no key id, and any key decrypts it to some value of the right
+  // format, so its key is known from outside the value (docs/FPE.md). REQUIRED: key_id,
+  // key_version_column, or both; a rule with neither is refused.
+  //
+  // The data key whose material derives the FF1 key: without a key_version_column, the
+  // key of every value of the column (FieldCryptor::Decrypt uses it); with one, the key
+  // new values are written under (0: the keyset's primary when the FieldCryptor is
+  // created, recorded in the row's key-version column).
   uint32_t key_id = 0;
   // The table column holding each row's key id for this value (docs/FPE.md), written in
-  // the same statement as the value; needed by `piicrypt reencrypt`. Empty: none. A plain
+  // the same statement as the value (FieldCryptor::WriteKeyId) and read back for
+  // FieldCryptor::DecryptWithKey; needed by `piicrypt reencrypt`. Empty: none. A plain
   // SQL identifier ([A-Za-z_][A-Za-z0-9_]*, at most 63 bytes).
   std::string key_version_column;
 };
 
 struct FieldRule {
-  // The field's CONTEXT: non-empty, at most 1024 bytes, unique within a policy.
+  // The field's CONTEXT: non-empty, at most 1024 bytes, valid UTF-8 without control
+  // characters (C0, DEL, C1), unique within a policy.
   std::string name;
   FieldKind kind = FieldKind::kUnspecified;
   FieldProtection protection = FieldProtection::kRandomized;
   // Bind values to their record (row) id: a value moved to another row fails to decrypt
   // (or, for FF1, decrypts to a wrong value). Encrypting then requires a record id.
+  // Refused for kVaultToken (a token stands for its value wherever it is stored).
   bool bind_record = false;
   std::optional<BlindIndexRule> blind_index;
   // REQUIRED for kFormatPreserving, forbidden otherwise.
   std::optional<FormatPreservingRule> format_preserving;
+  // Must fit the kind (kFull fits every kind; kEmail: kEmail; kPhone: kPhone; kInitials:
+  // kName; kLast4: kCard, kPhone, kIdentifier); docs/FIELDS.md, "Masks".
   MaskStyle mask = MaskStyle::kDefault;
   // kVaultToken only: the field's token settings (`field` is set to `name`; `clock` is not
   // part of a policy). Absent for kVaultToken: TokenizerOptions' defaults. Create the
@@ -143,7 +156,7 @@ struct FieldRule {
   std::optional<TokenizerOptions> token;
 };
 
-class Policy {
+class PIICRYPT_EXPORT Policy {
  public:
   // Validates `rules` and resolves their defaults.
   static absl::StatusOr<Policy> Create(std::vector<FieldRule> rules);

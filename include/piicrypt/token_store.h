@@ -52,6 +52,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "piicrypt/export.h"
 
 namespace piicrypt {
 
@@ -96,7 +97,7 @@ struct Replacement {
   std::optional<std::string> lookup;
 };
 
-class TokenStore {
+class PIICRYPT_EXPORT TokenStore {
  public:
   // Opens (and on first use creates) the store named by `url`. kInvalidArgument for an
   // unknown scheme or bad options, kUnavailable if the store cannot be reached.

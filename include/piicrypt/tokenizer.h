@@ -67,8 +67,8 @@
 // Keys: new values are encrypted (and looked up first) under the keyset's primary key; a
 // value stored under an older key still detokenizes while that key is enabled. The
 // tokenizer derives what it needs at Create; build a new one after changing the keyset.
-// Vaultless tokens carry no key id: they use `vaultless_key_id` (default: the primary at
-// Create), which must therefore be fixed in the field's configuration (docs/TOKENS.md).
+// Vaultless tokens carry no key id: they use `vaultless_key_id`, which is REQUIRED (never
+// the primary of the moment) and fixed in the field's configuration (docs/TOKENS.md).
 //
 // Store entries are never taken on trust: an entry's ciphertext is bound to its token and
 // expiry time (docs/TOKENS.md, "Entry format"), and an entry found by a value's lookup is
@@ -102,6 +102,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "piicrypt/export.h"
 #include "piicrypt/format_preserving.h"
 #include "piicrypt/keyset.h"
 #include "piicrypt/token_store.h"
@@ -166,8 +167,8 @@ struct TokenizerOptions {
   // REQUIRES: 1..1000.
   int max_attempts = 16;
 
-  // Vaultless only: the id of the key whose FF1 key makes the tokens. Default: 0, the
-  // primary key at Create.
+  // Vaultless only, REQUIRED there: the id of the key whose FF1 key makes the tokens (a
+  // token names no key, so the key is pinned; 0 is refused with kInvalidArgument).
   uint32_t vaultless_key_id = 0;
 
   // The clock for expiry. Default (empty): absl::Now.
@@ -215,7 +216,7 @@ struct RekeyStats {
   }
 };
 
-class Tokenizer {
+class PIICRYPT_EXPORT Tokenizer {
  public:
   // Derives the field's keys from `keyset` (which need not outlive the tokenizer).
   // `store` is REQUIRED for vault tokens and ignored for vaultless ones.

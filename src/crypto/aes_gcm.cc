@@ -153,16 +153,16 @@ bool Update(EVP_CIPHER_CTX* ctx, uint8_t* out, absl::string_view in) {
 }
 
 // GCM through EVP (12-byte IV).
-bool EvpSeal(EVP_CIPHER_CTX* ctx, absl::string_view iv, absl::string_view aad,
-             absl::string_view in, uint8_t* out, uint8_t tag_out[AesGcm::kTagSize]) {
+bool EvpSeal(EVP_CIPHER_CTX* ctx, absl::string_view iv, absl::string_view aad, absl::string_view in,
+             uint8_t* out, uint8_t tag_out[AesGcm::kTagSize]) {
   int len = 0;
   return SetIv(ctx, iv, true) && Update(ctx, nullptr, aad) && Update(ctx, out, in) &&
          EVP_EncryptFinal_ex(ctx, nullptr, &len) == 1 &&
          EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, AesGcm::kTagSize, tag_out) == 1;
 }
 
-bool EvpOpen(EVP_CIPHER_CTX* ctx, absl::string_view iv, absl::string_view aad,
-             absl::string_view in, uint8_t* out, absl::string_view tag) {
+bool EvpOpen(EVP_CIPHER_CTX* ctx, absl::string_view iv, absl::string_view aad, absl::string_view in,
+             uint8_t* out, absl::string_view tag) {
   int len = 0;
   return SetIv(ctx, iv, false) && Update(ctx, nullptr, aad) && Update(ctx, out, in) &&
          EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(tag.size()),
@@ -220,9 +220,8 @@ bool AesGcm::OpenWith(Contexts& c, absl::string_view iv, absl::string_view aad,
   return EvpOpen(c.dec.get(), iv, aad, ciphertext, plaintext, tag);
 }
 
-absl::Status AesGcm::Seal(absl::string_view iv, absl::string_view aad,
-                          absl::string_view plaintext, absl::Span<uint8_t> ct,
-                          absl::Span<uint8_t> tag) const {
+absl::Status AesGcm::Seal(absl::string_view iv, absl::string_view aad, absl::string_view plaintext,
+                          absl::Span<uint8_t> ct, absl::Span<uint8_t> tag) const {
   if (iv.empty()) return absl::InvalidArgumentError("AES-GCM IV must not be empty");
   if (tag.empty() || tag.size() > kTagSize) {
     return absl::InvalidArgumentError("AES-GCM tag must be 1 to 16 bytes");
@@ -240,13 +239,19 @@ absl::Status AesGcm::Seal(absl::string_view iv, absl::string_view aad,
   return absl::OkStatus();
 }
 
-absl::Status AesGcm::Open(absl::string_view iv, absl::string_view aad,
-                          absl::string_view ciphertext, absl::string_view tag,
+absl::Status AesGcm::Open(absl::string_view iv, absl::string_view aad, absl::string_view ciphertext,
+                          absl::string_view tag, size_t tag_size,
                           absl::Span<uint8_t> plaintext) const {
   if (plaintext.size() != ciphertext.size()) {
     return absl::InvalidArgumentError("AES-GCM output buffer has the wrong size");
   }
-  if (iv.empty() || tag.empty() || tag.size() > kTagSize) return DecryptFailed();
+  if (tag_size == 0 || tag_size > kTagSize) {
+    return absl::InvalidArgumentError("AES-GCM tag size must be 1 to 16 bytes");
+  }
+  if (iv.empty() || tag.size() != tag_size) {
+    SecureWipe(plaintext.data(), plaintext.size());
+    return DecryptFailed();
+  }
   auto ctxs = pool_.Acquire([this] { return NewContexts(); });
   if (!ctxs) return OpenSslError("AES-GCM context");
   if (!OpenWith(*ctxs, iv, aad, ciphertext, tag, plaintext.data())) {
@@ -284,7 +289,7 @@ absl::Status AesGcm::DecryptWithNonce(absl::string_view in, absl::string_view aa
   }
   const size_t ct_len = in.size() - kOverhead;
   return Open(in.substr(0, kNonceSize), aad, in.substr(kNonceSize, ct_len),
-              in.substr(kNonceSize + ct_len), out);
+              in.substr(kNonceSize + ct_len), kTagSize, out);
 }
 
 }  // namespace piicrypt::internal

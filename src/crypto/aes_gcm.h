@@ -40,8 +40,7 @@ class AesGcm {
 
   // Writes nonce(12) || ciphertext || tag(16) into `out`, which must be exactly
   // plaintext.size() + kOverhead bytes. The nonce is drawn from the thread's random pool.
-  [[nodiscard]] absl::Status EncryptRandomNonce(absl::string_view plaintext,
-                                                absl::string_view aad,
+  [[nodiscard]] absl::Status EncryptRandomNonce(absl::string_view plaintext, absl::string_view aad,
                                                 absl::Span<uint8_t> out) const;
 
   // Inverse of EncryptRandomNonce: `in` is nonce || ciphertext || tag; `out` must be
@@ -52,13 +51,19 @@ class AesGcm {
 
   // Explicit-IV forms, for known-answer tests and golden ciphertexts. Any IV length of
   // at least 1 byte (the 12-byte form is the fast path); tags of 1..16 bytes.
-  // Seal writes ciphertext (plaintext.size() bytes) to `ct` and the tag to `tag`.
+  // Seal writes ciphertext (plaintext.size() bytes) to `ct` and the first tag.size()
+  // bytes of the tag to `tag`.
   [[nodiscard]] absl::Status Seal(absl::string_view iv, absl::string_view aad,
                                   absl::string_view plaintext, absl::Span<uint8_t> ct,
                                   absl::Span<uint8_t> tag) const;
+  // Open checks `tag` against the first `tag_size` bytes of the computed tag, where
+  // `tag_size` (1..16, kTagSize for every piicrypt format) is the length the caller's
+  // format fixes, never the length of the tag it was handed: a tag of any other length,
+  // a shortened one included, fails like a wrong tag, with kInvalidArgument("decryption
+  // failed") and `plaintext` wiped.
   [[nodiscard]] absl::Status Open(absl::string_view iv, absl::string_view aad,
                                   absl::string_view ciphertext, absl::string_view tag,
-                                  absl::Span<uint8_t> plaintext) const;
+                                  size_t tag_size, absl::Span<uint8_t> plaintext) const;
 
   ~AesGcm();
 

@@ -6,7 +6,9 @@
 // one atomic exchange) and so, in the common case, every thread keeps reusing "its own"
 // context with no contention and no key schedule per call. When every slot is busy a lease
 // falls back to a freshly keyed context of its own. The pool frees (and so wipes) every
-// context with the object that owns it: no key schedule outlives its key.
+// context with the object that owns it: no key schedule outlives its key. Contexts are
+// created inside a SecretContextScope, so that after ProtectProcessSecrets OpenSSL keeps
+// their key schedules in the secure heap, out of core dumps.
 #ifndef PIICRYPT_SRC_CRYPTO_CONTEXT_POOL_H_
 #define PIICRYPT_SRC_CRYPTO_CONTEXT_POOL_H_
 
@@ -15,6 +17,8 @@
 #include <cstdint>
 #include <memory>
 #include <utility>
+
+#include "src/secrets/secret_context_scope.h"
 
 namespace piicrypt::internal {
 
@@ -65,6 +69,7 @@ class ContextPool {
       if (slot.busy.load(std::memory_order_relaxed)) continue;
       if (slot.busy.exchange(true, std::memory_order_acquire)) continue;
       if (slot.ctx == nullptr) {
+        SecretContextScope secret;  // the key schedule goes to the secure heap, if any
         slot.ctx = factory();
         if (slot.ctx == nullptr) {
           slot.busy.store(false, std::memory_order_release);
@@ -74,6 +79,7 @@ class ContextPool {
       return Lease(this, s, nullptr);
     }
     // Every slot is busy: more threads than slots are in this object right now.
+    SecretContextScope secret;
     std::unique_ptr<Ctx> own = factory();
     if (own == nullptr) return Lease(nullptr, 0, nullptr);
     return Lease(this, 0, std::move(own));

@@ -60,8 +60,9 @@ absl::Status HmacSha256::Compute(absl::string_view message, Tag& tag) const {
   return absl::OkStatus();
 }
 
-bool HmacSha256::Verify(absl::string_view message, absl::Span<const uint8_t> tag) const {
-  if (tag.empty() || tag.size() > kTagSize) return false;
+bool HmacSha256::Verify(absl::string_view message, absl::Span<const uint8_t> tag,
+                        size_t tag_size) const {
+  if (tag_size == 0 || tag_size > kTagSize || tag.size() != tag_size) return false;
   Tag computed;
   if (!Compute(message, computed).ok()) return false;
   const bool equal = SecretEquals(absl::MakeConstSpan(computed.data(), tag.size()), tag);

@@ -27,8 +27,12 @@ class HmacSha256 {
   static absl::StatusOr<std::unique_ptr<HmacSha256>> Create(absl::Span<const uint8_t> key);
 
   [[nodiscard]] absl::Status Compute(absl::string_view message, Tag& tag) const;
-  // Constant-time check of a tag, possibly truncated (1..32 bytes); false on any mismatch.
-  [[nodiscard]] bool Verify(absl::string_view message, absl::Span<const uint8_t> tag) const;
+  // Constant-time check of `tag` against the first `tag_size` bytes of the MAC, where
+  // `tag_size` (1..32) is the length the caller's format fixes, never the length of the
+  // tag it was handed: false on any mismatch, and for a tag of any other length (a
+  // shortened tag included).
+  [[nodiscard]] bool Verify(absl::string_view message, absl::Span<const uint8_t> tag,
+                            size_t tag_size) const;
 
   ~HmacSha256();
 

@@ -9,6 +9,24 @@ void SecureWipe(void* ptr, size_t size) {
   if (ptr != nullptr && size != 0) OPENSSL_cleanse(ptr, size);
 }
 
+void* AllocateSecret(size_t size) {
+  if (size != 0 && CRYPTO_secure_malloc_initialized()) {
+    // No file/line: a full heap returns null without queueing an OpenSSL error.
+    if (void* p = CRYPTO_secure_malloc(size, nullptr, 0); p != nullptr) return p;
+  }
+  return ::operator new(size);
+}
+
+void FreeSecret(void* ptr, size_t size) noexcept {
+  if (ptr == nullptr) return;
+  if (CRYPTO_secure_allocated(ptr)) {
+    CRYPTO_secure_clear_free(ptr, size, nullptr, 0);  // wipes the whole block
+    return;
+  }
+  SecureWipe(ptr, size);
+  ::operator delete(ptr);
+}
+
 }  // namespace internal
 
 SecretData SecretDataFromBytes(absl::Span<const uint8_t> bytes) {

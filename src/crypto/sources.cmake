@@ -1,4 +1,5 @@
-list(APPEND PIICRYPT_SOURCES
+# Primitives (AES-GCM, AES-SIV, HKDF, HMAC, randomness) and FieldCipher: piicrypt::core.
+list(APPEND PIICRYPT_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/aes_gcm.cc
   ${CMAKE_CURRENT_LIST_DIR}/aes_siv.cc
   ${CMAKE_CURRENT_LIST_DIR}/field_format.cc

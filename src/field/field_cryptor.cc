@@ -13,7 +13,7 @@
 #include "piicrypt/secret_data.h"
 #include "piicrypt/status_macros.h"
 #include "src/crypto/field_format.h"
-#include "src/field/normalizers.h"
+#include "src/field/value_normalizer.h"
 
 namespace piicrypt {
 namespace {
@@ -179,6 +179,13 @@ struct FieldCryptor::Rep {
     return absl::OkStatus();
   }
 
+  static absl::Status KeyInColumn(const FieldState& f) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(f.rule.name, ": the key of each value is in the key-version column ",
+                     f.rule.format_preserving->key_version_column,
+                     ": decrypt with DecryptWithKey and the row's key id"));
+  }
+
   absl::Status CheckRecord(const FieldState& f, absl::string_view record) const {
     if (f.rule.bind_record && record.empty()) {
       return absl::InvalidArgumentError(
@@ -265,6 +272,8 @@ absl::StatusOr<std::unique_ptr<FieldCryptor>> FieldCryptor::Create(const Keyset&
       }
       f.write_key_id = primary;
     } else if (rule.protection == FieldProtection::kFormatPreserving) {
+      // The pinned key; without one (the policy then requires a key-version column, which
+      // records each value's key) new values go under the primary.
       const uint32_t key_id =
           rule.format_preserving->key_id != 0 ? rule.format_preserving->key_id : primary;
       auto status = rep->key_status.find(key_id);
@@ -357,6 +366,10 @@ Nullable FieldCryptor::Decrypt(absl::string_view field, NullableValue stored,
     return rep_->DecryptBinaryValue(*f, *binary, record);
   }
   if (f->ff1_writer != nullptr) {
+    // Every FF1 string decrypts to something: the key must be the one the value was
+    // written under. Without a key-version column that is the rule's pinned key; with one,
+    // it is the row's, and only DecryptWithKey knows it.
+    if (!f->rule.format_preserving->key_version_column.empty()) return rep_->KeyInColumn(*f);
     auto out = f->ff1_writer->Decrypt(*stored, f->Record(record));
     if (!out.ok()) return out.status();
     return std::optional<std::string>(*std::move(out));

@@ -16,7 +16,7 @@
 #include "piicrypt/status_macros.h"
 #include "src/crypto/hmac.h"
 #include "src/crypto/random.h"
-#include "src/field/normalizers.h"
+#include "src/field/value_normalizer.h"
 
 namespace piicrypt::internal {
 namespace {

@@ -36,6 +36,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "piicrypt/export.h"
 #include "piicrypt/policy.h"
 
 namespace piicrypt::internal {
@@ -88,9 +89,10 @@ struct IndexPlan {
 // normalized by `normalizer` (`region`: the phone normalizer's default region).
 // kInvalidArgument for bad options, an unknown region, or a sample without a single value
 // that normalizes.
-absl::StatusOr<IndexPlan> PlanBlindIndex(absl::Span<const std::string> values,
-                                         Normalizer normalizer, absl::string_view region,
-                                         const IndexPlanOptions& options);
+PIICRYPT_EXPORT absl::StatusOr<IndexPlan> PlanBlindIndex(absl::Span<const std::string> values,
+                                                         Normalizer normalizer,
+                                                         absl::string_view region,
+                                                         const IndexPlanOptions& options);
 
 }  // namespace piicrypt::internal
 

@@ -1,5 +1,6 @@
 // MaskValue: the display masks of docs/FIELDS.md.
-#include <unicode/uchar.h>
+#include <locale.h>
+#include <wctype.h>
 
 #include <string>
 
@@ -39,23 +40,38 @@ std::string MaskDigits(absl::string_view value, absl::string_view prefix, size_t
   return std::string(prefix) + digits.substr(digits.size() - 4);
 }
 
+// Unicode White_Space (the property ICU's u_isUWhiteSpace reads).
+bool IsWhiteSpace(char32_t cp) {
+  return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
+         (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F ||
+         cp == 0x205F || cp == 0x3000;
+}
+
+// The simple upper-case mapping of `cp` from the C library's C.UTF-8 character classes;
+// `cp` itself when it has none, or when the C.UTF-8 locale is not installed.
+char32_t ToUpper(char32_t cp) {
+  static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
+  if (utf8 == static_cast<locale_t>(0)) {
+    return cp >= 'a' && cp <= 'z' ? cp - ('a' - 'A') : cp;
+  }
+  const wint_t upper = towupper_l(static_cast<wint_t>(cp), utf8);
+  return internal::IsScalarValue(static_cast<char32_t>(upper)) ? static_cast<char32_t>(upper) : cp;
+}
+
 std::string MaskInitials(absl::string_view value) {
   auto cps = internal::DecodeUtf8(value);
   if (!cps.ok()) return kFullMask;
   std::string out;
   bool at_word_start = true;
   for (char32_t cp : *cps) {
-    if (u_isUWhiteSpace(static_cast<UChar32>(cp))) {
+    if (IsWhiteSpace(cp)) {
       at_word_start = true;
       continue;
     }
     if (!at_word_start) continue;
     at_word_start = false;
     if (!out.empty()) out += ' ';
-    const UChar32 upper = u_toupper(static_cast<UChar32>(cp));
-    internal::AppendUtf8(
-        internal::IsScalarValue(static_cast<char32_t>(upper)) ? static_cast<char32_t>(upper) : cp,
-        out);
+    internal::AppendUtf8(ToUpper(cp), out);
     out += '.';
   }
   return out.empty() ? std::string(kFullMask) : out;

@@ -26,6 +26,23 @@ struct PiiPlan {
   const FieldDescriptor* field;
   std::string rule;  // the FieldCryptor field (CONTEXT)
   bool binary;       // bytes: binary form
+  // Bound and authenticated (randomized or deterministic): a value inside a repeated
+  // field is bound to its position as well as to the record (Records::bound).
+  bool positional;
+};
+
+// The record of the fields of a message: `plain` is the record id; `bound` adds the path
+// of repeated elements from the message holding the record id down to here, each step a
+// NUL byte (refused in record ids), the field's name and the element's index
+// ("1001\0items[2]"). Equal to `plain` outside repeated fields.
+struct Records {
+  std::string plain;
+  std::string bound;
+
+  Records Element(const FieldDescriptor* field, int index) const {
+    return Records{plain,
+                   absl::StrCat(bound, absl::string_view("\0", 1), field->name(), "[", index, "]")};
+  }
 };
 
 // What to do in one message type.
@@ -108,7 +125,17 @@ struct MessageCryptor::Rep {
         if (binary && rule->protection == FieldProtection::kFormatPreserving) {
           return PlanError(fd, "a bytes field cannot be format-preserving");
         }
-        built.pii.push_back(PiiPlan{fd, std::move(rule_name), binary});
+        if (rule->format_preserving.has_value() &&
+            !rule->format_preserving->key_version_column.empty()) {
+          return PlanError(fd, absl::StrCat("rule \"", rule_name,
+                                            "\" keeps each value's key in the key-version column ",
+                                            rule->format_preserving->key_version_column,
+                                            ", which a message does not have; pin its key_id"));
+        }
+        const bool positional =
+            rule->bind_record && (rule->protection == FieldProtection::kRandomized ||
+                                  rule->protection == FieldProtection::kDeterministic);
+        built.pii.push_back(PiiPlan{fd, std::move(rule_name), binary, positional});
       } else if (fd->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
         built.nested.push_back(fd);
       }
@@ -146,8 +173,17 @@ struct MessageCryptor::Rep {
     }
   }
 
+  absl::StatusOr<std::optional<std::string>> Decrypt(const PiiPlan& p, absl::string_view value,
+                                                     absl::string_view record) const {
+    return p.binary ? cryptor->DecryptBinary(p.rule, value, record)
+                    : cryptor->Decrypt(p.rule, value, record);
+  }
+
   absl::StatusOr<std::string> Apply(Op op, const PiiPlan& p, absl::string_view value,
-                                    absl::string_view record) const {
+                                    const Records& records) const {
+    const bool positional =
+        p.positional && !records.plain.empty() && records.bound != records.plain;
+    const std::string& record = positional ? records.bound : records.plain;
     absl::StatusOr<std::optional<std::string>> out;
     switch (op) {
       case Op::kEncrypt:
@@ -155,8 +191,13 @@ struct MessageCryptor::Rep {
                        : cryptor->Encrypt(p.rule, value, record);
         break;
       case Op::kDecrypt:
-        out = p.binary ? cryptor->DecryptBinary(p.rule, value, record)
-                       : cryptor->Decrypt(p.rule, value, record);
+        out = Decrypt(p, value, record);
+        // A value written without its position (before elements were bound to theirs)
+        // still decrypts, at any position; it is bound at its next encryption.
+        if (positional && absl::IsInvalidArgument(out.status())) {
+          auto unpositioned = Decrypt(p, value, records.plain);
+          if (unpositioned.ok()) out = std::move(unpositioned);
+        }
         break;
       case Op::kRedact:
         if (p.binary) return std::string("***");
@@ -170,26 +211,33 @@ struct MessageCryptor::Rep {
     return **std::move(out);
   }
 
-  absl::Status Walk(Op op, Message& m, std::string record, std::vector<Write>& writes) const {
+  absl::Status Walk(Op op, Message& m, Records records, std::vector<Write>& writes) const {
     auto it = plans.find(m.GetDescriptor());
     if (it == plans.end()) return absl::InternalError("message type without a plan");
     const TypePlan& plan = it->second;
     const Reflection* r = m.GetReflection();
-    if (plan.record_id != nullptr) record = RecordOf(m, plan.record_id);
+    if (plan.record_id != nullptr) {
+      records.plain = RecordOf(m, plan.record_id);
+      records.bound = records.plain;
+      if (records.plain.find('\0') != std::string::npos) {
+        return PlanError(plan.record_id, "a record id cannot contain a NUL byte");
+      }
+    }
     std::string scratch;
     for (const PiiPlan& p : plan.pii) {
       if (p.field->is_repeated()) {
         const int n = r->FieldSize(m, p.field);
         for (int i = 0; i < n; ++i) {
           const std::string& value = r->GetRepeatedStringReference(m, p.field, i, &scratch);
-          PIICRYPT_ASSIGN_OR_RETURN(std::string out, Apply(op, p, value, record));
+          PIICRYPT_ASSIGN_OR_RETURN(std::string out,
+                                    Apply(op, p, value, records.Element(p.field, i)));
           writes.push_back(Write{&m, p.field, i, std::move(out)});
         }
       } else if (p.field->has_presence() ? r->HasField(m, p.field)
                                          : !r->GetStringReference(m, p.field, &scratch).empty()) {
         // Without presence (proto3 singular), unset and empty are one state: left as is.
         const std::string& value = r->GetStringReference(m, p.field, &scratch);
-        PIICRYPT_ASSIGN_OR_RETURN(std::string out, Apply(op, p, value, record));
+        PIICRYPT_ASSIGN_OR_RETURN(std::string out, Apply(op, p, value, records));
         writes.push_back(Write{&m, p.field, -1, std::move(out)});
       }
     }
@@ -197,10 +245,11 @@ struct MessageCryptor::Rep {
       if (fd->is_repeated()) {
         const int n = r->FieldSize(m, fd);
         for (int i = 0; i < n; ++i) {
-          PIICRYPT_RETURN_IF_ERROR(Walk(op, *r->MutableRepeatedMessage(&m, fd, i), record, writes));
+          PIICRYPT_RETURN_IF_ERROR(
+              Walk(op, *r->MutableRepeatedMessage(&m, fd, i), records.Element(fd, i), writes));
         }
       } else if (r->HasField(m, fd)) {
-        PIICRYPT_RETURN_IF_ERROR(Walk(op, *r->MutableMessage(&m, fd), record, writes));
+        PIICRYPT_RETURN_IF_ERROR(Walk(op, *r->MutableMessage(&m, fd), records, writes));
       }
     }
     return absl::OkStatus();
@@ -212,7 +261,7 @@ struct MessageCryptor::Rep {
                                                      " given a ", m.GetDescriptor()->full_name()));
     }
     std::vector<Write> writes;
-    PIICRYPT_RETURN_IF_ERROR(Walk(op, m, std::string(), writes));
+    PIICRYPT_RETURN_IF_ERROR(Walk(op, m, Records(), writes));
     for (Write& w : writes) {
       const Reflection* r = w.message->GetReflection();
       if (w.index < 0) {

@@ -177,25 +177,4 @@ absl::StatusOr<std::string> PhoneNormalizer::Normalize(absl::string_view value) 
   return e164;
 }
 
-absl::StatusOr<ValueNormalizer> ValueNormalizer::Create(Normalizer kind, absl::string_view region) {
-  auto phone = PhoneNormalizer::Create(kind == Normalizer::kPhone ? region : "");
-  if (!phone.ok()) return phone.status();
-  return ValueNormalizer(kind, *std::move(phone));
-}
-
-absl::StatusOr<std::string> ValueNormalizer::Normalize(absl::string_view value) const {
-  switch (kind_) {
-    case Normalizer::kEmail:
-      return NormalizeEmail(value);
-    case Normalizer::kPhone:
-      return phone_.Normalize(value);
-    case Normalizer::kName:
-      return NormalizeName(value);
-    case Normalizer::kDefault:
-    case Normalizer::kExact:
-      break;
-  }
-  return std::string(value);
-}
-
 }  // namespace piicrypt::internal

@@ -1,4 +1,6 @@
-// normalizers.h: the blind-index normalizers of docs/SPEC.md (e-mail, phone, name, exact).
+// normalizers.h: the blind-index normalizers of docs/SPEC.md (e-mail, phone, name), the
+// piicrypt::normalizers component (ICU, libphonenumber). The core reaches them through the
+// registry of value_normalizer.h, which normalizers_component.cc fills.
 //
 // Every normalizer either returns the normalized form or kInvalidArgument with a reason
 // that never quotes the value; the caller prefixes the field name.
@@ -11,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "piicrypt/policy.h"
+#include "src/field/value_normalizer.h"
 
 namespace piicrypt::internal {
 
@@ -36,19 +39,6 @@ class PhoneNormalizer {
  private:
   explicit PhoneNormalizer(std::string region) : region_(std::move(region)) {}
   std::string region_;  // "ZZ" (unknown) when no default region is given
-};
-
-// A normalizer of any kind, ready to run.
-class ValueNormalizer {
- public:
-  static absl::StatusOr<ValueNormalizer> Create(Normalizer kind, absl::string_view region);
-  absl::StatusOr<std::string> Normalize(absl::string_view value) const;
-  Normalizer kind() const { return kind_; }
-
- private:
-  ValueNormalizer(Normalizer kind, PhoneNormalizer phone) : kind_(kind), phone_(std::move(phone)) {}
-  Normalizer kind_;
-  PhoneNormalizer phone_;
 };
 
 }  // namespace piicrypt::internal

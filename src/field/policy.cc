@@ -12,13 +12,15 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "piicrypt/secret_data.h"
 #include "src/crypto/field_format.h"
-#include "src/field/normalizers.h"
 #include "src/field/policy_internal.h"
+#include "src/field/value_normalizer.h"
+#include "src/fpe/utf8.h"
 #include "src/token/token_format.h"
 
 namespace piicrypt {
@@ -113,6 +115,55 @@ MaskStyle DefaultMask(FieldKind kind) {
   }
 }
 
+absl::string_view MaskName(MaskStyle mask) {
+  switch (mask) {
+    case MaskStyle::kDefault:
+      return "MASK_UNSPECIFIED";
+    case MaskStyle::kFull:
+      return "MASK_FULL";
+    case MaskStyle::kEmail:
+      return "MASK_EMAIL";
+    case MaskStyle::kPhone:
+      return "MASK_PHONE";
+    case MaskStyle::kInitials:
+      return "MASK_INITIALS";
+    case MaskStyle::kLast4:
+      break;
+  }
+  return "MASK_LAST4";
+}
+
+// The masks that fit a kind (docs/FIELDS.md, "Masks"): MASK_FULL fits every kind; the
+// others show a part of the value that only has a meaning, and only hides the rest, for
+// their kinds (MASK_LAST4 on an address would show its house number).
+bool MaskFits(MaskStyle mask, FieldKind kind) {
+  switch (mask) {
+    case MaskStyle::kDefault:
+    case MaskStyle::kFull:
+      return true;
+    case MaskStyle::kEmail:
+      return kind == FieldKind::kEmail;
+    case MaskStyle::kPhone:
+      return kind == FieldKind::kPhone;
+    case MaskStyle::kInitials:
+      return kind == FieldKind::kName;
+    case MaskStyle::kLast4:
+      break;
+  }
+  return kind == FieldKind::kCard || kind == FieldKind::kPhone || kind == FieldKind::kIdentifier;
+}
+
+// A field name is bound into ciphertexts and printed in errors and logs: valid UTF-8
+// without control characters (C0, DEL, C1).
+bool IsPrintableName(absl::string_view name) {
+  auto cps = internal::DecodeUtf8(name);
+  if (!cps.ok()) return false;
+  for (char32_t cp : *cps) {
+    if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) return false;
+  }
+  return true;
+}
+
 // Collects the first syntax error of a textproto with its position.
 class FirstError : public google::protobuf::io::ErrorCollector {
  public:
@@ -173,6 +224,10 @@ absl::Status ValidateAndResolve(FieldRule& rule) {
   if (name.size() > kMaxContextSize) {
     return FieldError(name.substr(0, 64) + "...", "name longer than 1024 bytes");
   }
+  if (!IsPrintableName(name)) {
+    return FieldError(absl::CHexEscape(name),
+                      "a field name must be valid UTF-8 without control characters");
+  }
 
   // Kind, and the format-preserving codec that must fit it.
   if (rule.protection == FieldProtection::kFormatPreserving) {
@@ -196,8 +251,15 @@ absl::Status ValidateAndResolve(FieldRule& rule) {
     rule.format_preserving->codec.context = name;
     if (const std::string& v = rule.format_preserving->key_version_column;
         !v.empty() && !IsSqlIdentifier(v)) {
-      return FieldError(name, "key_version_column must be a plain SQL identifier "
-                              "([A-Za-z_][A-Za-z0-9_]*, at most 63 bytes)");
+      return FieldError(name,
+                        "key_version_column must be a plain SQL identifier "
+                        "([A-Za-z_][A-Za-z0-9_]*, at most 63 bytes)");
+    }
+    if (rule.format_preserving->key_id == 0 && rule.format_preserving->key_version_column.empty()) {
+      return FieldError(name,
+                        "an FF1 value carries no key id, so the field must say where its key "
+                        "is: add format_preserving { key_id: N } (the data key of the column, "
+                        "from `piicrypt keyset list`) or a key_version_column (docs/FPE.md)");
     }
     // The codec's own checks (alphabet size, duplicates, kept characters), with a throwaway key.
     const SecretData probe_key(32, 0);
@@ -215,6 +277,16 @@ absl::Status ValidateAndResolve(FieldRule& rule) {
     absl::Status token = internal::ValidateTokenOptions(*rule.token);
     if (!token.ok()) {
       return FieldError(name, absl::StripPrefix(token.message(), absl::StrCat(name, ": ")));
+    }
+    if (rule.token->vaultless && rule.token->vaultless_key_id == 0) {
+      return FieldError(name,
+                        "a vaultless token carries no key id, so the field must pin its key: "
+                        "add token { key_id: N } (from `piicrypt keyset list`; docs/FPE.md)");
+    }
+    if (rule.bind_record) {
+      return FieldError(name,
+                        "bind_record does not apply to MODE_VAULT_TOKEN: a token stands for "
+                        "its value in every row; remove bind_record");
     }
   } else if (rule.token.has_value()) {
     return FieldError(name, "token is only for MODE_VAULT_TOKEN");
@@ -234,11 +306,19 @@ absl::Status ValidateAndResolve(FieldRule& rule) {
       return FieldError(name, absl::StrCat("normalizer \"", NormalizerName(bidx.normalizer),
                                            "\" does not fit a ", KindName(rule.kind), " field"));
     }
+    if (!bidx.column.empty() && !IsSqlIdentifier(bidx.column)) {
+      return FieldError(name,
+                        "blind_index column must be a plain SQL identifier "
+                        "([A-Za-z_][A-Za-z0-9_]*, at most 63 bytes)");
+    }
     if (!bidx.default_region.empty() && bidx.normalizer != Normalizer::kPhone) {
       return FieldError(name, "default_region is only for the phone normalizer");
     }
     auto normalizer = internal::ValueNormalizer::Create(bidx.normalizer, bidx.default_region);
-    if (!normalizer.ok()) return FieldError(name, normalizer.status().message());
+    if (!normalizer.ok()) {  // a bad region, or the normalizers component not linked
+      const absl::Status error = FieldError(name, normalizer.status().message());
+      return absl::Status(normalizer.status().code(), error.message());
+    }
     const bool equality_visible = (rule.protection == FieldProtection::kDeterministic ||
                                    rule.protection == FieldProtection::kFormatPreserving) &&
                                   !rule.bind_record;
@@ -249,6 +329,11 @@ absl::Status ValidateAndResolve(FieldRule& rule) {
     }
   }
 
+  if (!MaskFits(rule.mask, rule.kind)) {
+    return FieldError(name,
+                      absl::StrCat(MaskName(rule.mask), " does not fit a ", KindName(rule.kind),
+                                   " field (docs/FIELDS.md lists the masks of each kind)"));
+  }
   if (rule.mask == MaskStyle::kDefault) rule.mask = DefaultMask(rule.kind);
   return absl::OkStatus();
 }
@@ -366,9 +451,15 @@ absl::StatusOr<FieldRule> RuleFromProto(const policy::FieldRule& proto,
     const policy::Token& t = proto.token();
     TokenizerOptions token;
     switch (t.format()) {
-      case policy::TOKEN_FORMAT_CARD: token.format = TokenFormat::kCard; break;
-      case policy::TOKEN_FORMAT_ALPHANUMERIC: token.format = TokenFormat::kAlphanumeric; break;
-      default: token.format = TokenFormat::kPreserve; break;
+      case policy::TOKEN_FORMAT_CARD:
+        token.format = TokenFormat::kCard;
+        break;
+      case policy::TOKEN_FORMAT_ALPHANUMERIC:
+        token.format = TokenFormat::kAlphanumeric;
+        break;
+      default:
+        token.format = TokenFormat::kPreserve;
+        break;
     }
     token.mode = t.random() ? TokenMode::kRandom : TokenMode::kDeterministic;
     token.vaultless = t.vaultless();

@@ -484,9 +484,9 @@ absl::Status Ff1::Run(bool encrypt, uint32_t radix, absl::Span<const uint8_t> tw
       !BnNumRadix(in.subspan(u), radix, bn_b.get())) {
     return OpenSslError("BN_mul_word");
   }
-  // NUM(B) and S; wiped on every path by SecretData.
-  SecretData num(b);
-  SecretData s(s_blocks * kBlock);
+  // NUM(B) and S; wiped on every path by ScratchData.
+  ScratchData num(b);
+  ScratchData s(s_blocks * kBlock);
   for (size_t r = 0; r < kRounds; ++r) {
     const size_t i = encrypt ? r : kRounds - 1 - r;
     MacState st = prefix;

@@ -12,12 +12,14 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "piicrypt/export.h"
 
 namespace piicrypt::internal {
 
 // The code points of `text`; kInvalidArgument ("invalid UTF-8") on malformed input.
 // The message never quotes the input.
-absl::StatusOr<std::vector<char32_t>> DecodeUtf8(absl::string_view text);
+// Exported from the shared core library for the normalizers component.
+PIICRYPT_EXPORT absl::StatusOr<std::vector<char32_t>> DecodeUtf8(absl::string_view text);
 
 // Appends the UTF-8 form of `cp`. REQUIRES: cp <= 0x10FFFF and not a surrogate.
 void AppendUtf8(char32_t cp, std::string& out);

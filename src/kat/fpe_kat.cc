@@ -20,6 +20,7 @@ namespace piicrypt::kat::internal {
 namespace {
 
 using piicrypt::internal::Alphabet;
+using piicrypt::internal::CheckFf1Parameters;
 using piicrypt::internal::Ff1;
 using piicrypt::internal::Ff1DomainIsLargeEnough;
 using piicrypt::internal::kFf1MaxRadix;
@@ -53,42 +54,30 @@ bool HasFlag(const nlohmann::json& test, const char* flag) {
   return false;
 }
 
-// A case that cannot be evaluated (malformed file) fails whatever its expected result.
-void RecordMalformed(FileResult& result, const nlohmann::json& test, const std::string& why) {
-  ++result.failed;
-  CaseFailure failure;
-  const nlohmann::json* id = Member(test, "tcId");
-  failure.tc_id = (id != nullptr && id->is_number_integer()) ? id->get<int>() : 0;
-  failure.reason = absl::StrCat("malformed test case: ", why);
-  result.failures.push_back(std::move(failure));
-}
-
 absl::Span<const uint8_t> U8(const std::string& s) {
   return absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size());
 }
 
-// Runs one parsed case. Returns whether the implementation succeeded (encrypted msg to
-// ct and decrypted ct back to msg), and sets `small_rejected` when a valid case of the
-// SmallMessageSize kind was rejected for its domain.
-bool RunCase(uint32_t radix, const FpeCase& c, const std::string& expected, bool small_flag,
-             std::string& detail, bool& small_rejected) {
-  small_rejected = false;
-  absl::StatusOr<std::unique_ptr<Ff1>> ff1 = Ff1::Create(U8(c.key));
-  Numerals encrypted = absl::UnknownError("not run");
-  if (!ff1.ok()) {
-    encrypted = ff1.status();
-  } else if (!c.msg.ok()) {
-    encrypted = c.msg.status();
-  } else {
-    encrypted = (*ff1)->Encrypt(radix, U8(c.tweak), *c.msg);
+// Whether FF1 takes `c.ct` as a ciphertext at all: key size, radix, domain, length,
+// tweak size and every numeral below the radix.
+bool DecryptInputValid(uint32_t radix, const FpeCase& c) {
+  if (c.key.size() != 16 && c.key.size() != 24 && c.key.size() != 32) return false;
+  if (!c.ct.ok() || !CheckFf1Parameters(radix, c.ct->size(), c.tweak.size()).ok()) return false;
+  for (uint16_t numeral : *c.ct) {
+    if (numeral >= radix) return false;
   }
-  if (expected == "invalid") {
-    if (encrypted.ok()) detail = "encryption accepted the input";
-    return encrypted.ok();
-  }
+  return true;
+}
+
+// The verdict on a valid case: encrypts msg to ct, and the decrypt side gives msg back
+// from ct. A SmallMessageSize case below the minimum domain passes when encryption
+// rejects it for its domain (`small_rejected`); its decryption must then be rejected
+// too, which RunCase checks for every case.
+bool JudgeValid(uint32_t radix, const FpeCase& c, bool small_flag, const Numerals& encrypted,
+                const Numerals& decrypted, std::string& detail, bool& small_rejected) {
   if (!encrypted.ok()) {
-    if (expected == "valid" && small_flag && c.msg.ok() && radix >= kFf1MinRadix &&
-        radix <= kFf1MaxRadix && !Ff1DomainIsLargeEnough(radix, c.msg_length) &&
+    if (small_flag && c.msg.ok() && radix >= kFf1MinRadix && radix <= kFf1MaxRadix &&
+        !Ff1DomainIsLargeEnough(radix, c.msg_length) &&
         absl::IsInvalidArgument(encrypted.status())) {
       small_rejected = true;
       return true;
@@ -104,7 +93,6 @@ bool RunCase(uint32_t radix, const FpeCase& c, const std::string& expected, bool
     detail = "ciphertext differs";
     return false;
   }
-  Numerals decrypted = (*ff1)->Decrypt(radix, U8(c.tweak), *c.ct);
   if (!decrypted.ok()) {
     detail = absl::StrCat("decryption rejected: ", decrypted.status().message());
     return false;
@@ -114,6 +102,49 @@ bool RunCase(uint32_t radix, const FpeCase& c, const std::string& expected, bool
     return false;
   }
   return true;
+}
+
+// Runs one parsed case on both sides and returns the verdict for its expected result:
+// valid as JudgeValid; invalid when encryption rejects msg and the decrypt side does not
+// give msg back from ct; acceptable either way. Whatever the expected result, the
+// decrypt side must reject a ct that FF1 does not take (DecryptInputValid).
+bool RunCase(uint32_t radix, const FpeCase& c, Expected expected, bool small_flag,
+             const DecryptSide& side, std::string& detail, bool& small_rejected) {
+  small_rejected = false;
+  absl::StatusOr<std::unique_ptr<Ff1>> ff1 = Ff1::Create(U8(c.key));
+  Numerals encrypted = absl::UnknownError("not run");
+  if (!ff1.ok()) {
+    encrypted = ff1.status();
+  } else if (!c.msg.ok()) {
+    encrypted = c.msg.status();
+  } else {
+    encrypted = (*ff1)->Encrypt(radix, U8(c.tweak), *c.msg);
+  }
+  const Numerals decrypted =
+      c.ct.ok() ? side.ff1_decrypt(c.key, radix, c.tweak, *c.ct) : Numerals(c.ct.status());
+  if (decrypted.ok() && !DecryptInputValid(radix, c)) {
+    detail = "decryption accepted a ciphertext outside FF1's parameters";
+    return false;
+  }
+  switch (expected) {
+    case Expected::kValid:
+      return JudgeValid(radix, c, small_flag, encrypted, decrypted, detail, small_rejected);
+    case Expected::kInvalid:
+      if (encrypted.ok()) {
+        detail = "encryption accepted the input";
+        return false;
+      }
+      if (decrypted.ok() && c.msg.ok() && *decrypted == *c.msg) {
+        detail = "decryption gave the plaintext back";
+        return false;
+      }
+      return true;
+    case Expected::kAcceptable:
+      return true;
+    case Expected::kUnknown:
+      return false;
+  }
+  return false;
 }
 
 // Numerals from a JSON list; false if the list is malformed (not a list of integers).
@@ -155,7 +186,8 @@ bool GroupRadix(const nlohmann::json& group, uint32_t& radix) {
 
 // Shared driver: `parse(group_state, test, case, why)` fills a case or explains why not.
 template <typename GroupSetup, typename Parse>
-void RunFpeFile(const nlohmann::json& doc, FileResult& result, GroupSetup setup, Parse parse) {
+void RunFpeFile(const nlohmann::json& doc, FileResult& result, const DecryptSide& side,
+                GroupSetup setup, Parse parse) {
   if (result.algorithm.empty()) {
     const nlohmann::json* algorithm = Member(doc, "algorithm");
     if (algorithm != nullptr && algorithm->is_string()) {
@@ -178,11 +210,6 @@ void RunFpeFile(const nlohmann::json& doc, FileResult& result, GroupSetup setup,
       }
       FpeCase c;
       std::string why;
-      const nlohmann::json* expected = Member(test, "result");
-      if (expected == nullptr || !expected->is_string()) {
-        RecordMalformed(result, test, "no result");
-        continue;
-      }
       if (!HexField(test, "key", c.key) || !HexField(test, "tweak", c.tweak)) {
         RecordMalformed(result, test, "bad key or tweak hex");
         continue;
@@ -193,10 +220,10 @@ void RunFpeFile(const nlohmann::json& doc, FileResult& result, GroupSetup setup,
       }
       std::string detail;
       bool small_rejected = false;
-      const bool succeeded = RunCase(radix, c, expected->get<std::string>(),
-                                     HasFlag(test, "SmallMessageSize"), detail, small_rejected);
+      const bool passed = RunCase(radix, c, ExpectedResult(test), HasFlag(test, "SmallMessageSize"),
+                                  side, detail, small_rejected);
       if (small_rejected) ++small_counted;
-      Record(result, test, succeeded, detail);
+      Record(result, test, passed, detail);
     }
   }
   if (small_counted > 0) {
@@ -209,7 +236,7 @@ void RunFpeFile(const nlohmann::json& doc, FileResult& result, GroupSetup setup,
 
 }  // namespace
 
-void RunFpeListFile(const nlohmann::json& doc, FileResult& result) {
+void RunFpeListFile(const nlohmann::json& doc, FileResult& result, const DecryptSide& side) {
   auto setup = [](const nlohmann::json& group, uint32_t& radix, std::string& problem) {
     if (!GroupRadix(group, radix)) problem = "group has no integer radix";
     return 0;
@@ -225,10 +252,10 @@ void RunFpeListFile(const nlohmann::json& doc, FileResult& result) {
     }
     return true;
   };
-  RunFpeFile(doc, result, setup, parse);
+  RunFpeFile(doc, result, side, setup, parse);
 }
 
-void RunFpeStrFile(const nlohmann::json& doc, FileResult& result) {
+void RunFpeStrFile(const nlohmann::json& doc, FileResult& result, const DecryptSide& side) {
   auto setup = [](const nlohmann::json& group, uint32_t& radix,
                   std::string& problem) -> absl::StatusOr<Alphabet> {
     const nlohmann::json* alphabet_json = Member(group, "alphabet");
@@ -274,7 +301,7 @@ void RunFpeStrFile(const nlohmann::json& doc, FileResult& result) {
     }
     return true;
   };
-  RunFpeFile(doc, result, setup, parse);
+  RunFpeFile(doc, result, side, setup, parse);
 }
 
 }  // namespace piicrypt::kat::internal

@@ -1,5 +1,6 @@
 // Schema runners for AEAD (AES-GCM, AEAD-AES-SIV-CMAC), DAEAD (AES-SIV-CMAC), MAC
-// (HMAC-SHA256) and HKDF-SHA256 Wycheproof files.
+// (HMAC-SHA256) and HKDF-SHA256 Wycheproof files. Each case is run forward with
+// piicrypt's primitive and backward through the DecryptSide; kat.cc judges the two.
 #include <string>
 #include <vector>
 
@@ -25,180 +26,150 @@ absl::Span<uint8_t> U8(std::string& s) {
   return absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(s.data()), s.size());
 }
 
-// Calls `fn(group, test)` for every test of every group.
+// Calls `fn(group, test)` for every test of every group (RunDocument has checked that
+// every group has a "tests" array).
 template <typename Fn>
-void ForEachTest(const nlohmann::json& doc, FileResult& result, Fn fn) {
+void ForEachTest(const nlohmann::json& doc, Fn fn) {
   for (const auto& group : doc["testGroups"]) {
-    if (!group.contains("tests") || !group["tests"].is_array()) continue;
-    for (const auto& test : group["tests"]) {
-      std::string detail;
-      const bool succeeded = fn(group, test, detail);
-      Record(result, test, succeeded, detail);
-    }
+    for (const auto& test : group["tests"]) fn(group, test);
   }
+}
+
+// The group's "tagSize" in bytes, if it is a whole number of bytes in 1..max_bytes.
+bool GroupTagBytes(const nlohmann::json& group, size_t max_bytes, size_t& bytes) {
+  auto it = group.find("tagSize");
+  if (it == group.end() || !it->is_number_unsigned()) return false;
+  const uint64_t bits = it->get<uint64_t>();
+  if (bits == 0 || bits % 8 != 0 || bits / 8 > max_bytes) return false;
+  bytes = static_cast<size_t>(bits / 8);
+  return true;
 }
 
 struct AeadCase {
   std::string key, iv, aad, msg, ct, tag;
 };
 
-bool ReadAeadCase(const nlohmann::json& test, AeadCase& c, std::string& detail) {
-  if (!HexField(test, "key", c.key) || !HexField(test, "iv", c.iv) ||
-      !HexField(test, "aad", c.aad) || !HexField(test, "msg", c.msg) ||
-      !HexField(test, "ct", c.ct) || !HexField(test, "tag", c.tag)) {
-    detail = "malformed test case";
-    return false;
-  }
-  return true;
+bool ReadAeadCase(const nlohmann::json& test, AeadCase& c) {
+  return HexField(test, "key", c.key) && HexField(test, "iv", c.iv) &&
+         HexField(test, "aad", c.aad) && HexField(test, "msg", c.msg) &&
+         HexField(test, "ct", c.ct) && HexField(test, "tag", c.tag);
 }
 
-// AES-GCM with the case's IV and tag length.
-bool RunGcmCase(const AeadCase& c, std::string& detail) {
+void SetOpened(const absl::StatusOr<std::string>& opened, const std::string& msg,
+               AuthenticatedOutcome& outcome) {
+  outcome.opened = opened.ok();
+  outcome.opened_matches = opened.ok() && *opened == msg;
+}
+
+// AES-GCM with the case's IV and the group's tag length, on both sides.
+AuthenticatedOutcome RunGcmCase(const AeadCase& c, size_t tag_size, const DecryptSide& side) {
+  AuthenticatedOutcome outcome;
   auto gcm = AesGcm::Create(U8(c.key));
-  if (!gcm.ok()) {
-    detail = std::string(gcm.status().message());
-    return false;
+  if (gcm.ok()) {
+    std::string ct(c.msg.size(), '\0'), tag(tag_size, '\0');
+    outcome.forward_matches =
+        (*gcm)->Seal(c.iv, c.aad, c.msg, U8(ct), U8(tag)).ok() && ct == c.ct && tag == c.tag;
   }
-  bool encrypt_ok = false;
-  if (!c.tag.empty() && c.tag.size() <= AesGcm::kTagSize) {
-    std::string ct(c.msg.size(), '\0'), tag(c.tag.size(), '\0');
-    encrypt_ok = (*gcm)->Seal(c.iv, c.aad, c.msg, U8(ct), U8(tag)).ok() && ct == c.ct &&
-                 tag == c.tag;
-  }
-  std::string pt(c.ct.size(), '\0');
-  const absl::Status open = (*gcm)->Open(c.iv, c.aad, c.ct, c.tag, U8(pt));
-  const bool decrypt_ok = open.ok() && pt == c.msg;
-  if (!encrypt_ok) detail = "encryption does not match";
-  if (!decrypt_ok) detail = absl::StrCat(detail, detail.empty() ? "" : "; ", "decryption failed");
-  return encrypt_ok && decrypt_ok;
+  SetOpened(side.gcm_open(c.key, c.iv, c.aad, c.ct, c.tag, tag_size), c.msg, outcome);
+  return outcome;
 }
 
 // AES-SIV as a nonce-based AEAD (RFC 5297 section 3): S2V(K1, AD, N, P); the tag is the
-// SIV, which comes first in the output.
-bool RunSivAeadCase(const AeadCase& c, std::string& detail) {
-  auto siv = AesSiv::Create(U8(c.key));
-  if (!siv.ok()) {
-    detail = std::string(siv.status().message());
-    return false;
-  }
+// SIV, which comes first in the output and is always kSivSize bytes.
+AuthenticatedOutcome RunSivAeadCase(const AeadCase& c, const DecryptSide& side) {
+  AuthenticatedOutcome outcome;
   const absl::string_view components[] = {c.aad, c.iv};
-  std::string out(c.msg.size() + AesSiv::kSivSize, '\0');
-  const bool encrypt_ok = (*siv)->Encrypt(components, c.msg, U8(out)).ok() &&
-                          out == absl::StrCat(c.tag, c.ct);
-  std::string pt(c.ct.size(), '\0');
-  const bool decrypt_ok =
-      (*siv)->Decrypt(components, absl::StrCat(c.tag, c.ct), U8(pt)).ok() && pt == c.msg;
-  if (!encrypt_ok) detail = "encryption does not match";
-  if (!decrypt_ok) detail = absl::StrCat(detail, detail.empty() ? "" : "; ", "decryption failed");
-  return encrypt_ok && decrypt_ok;
+  auto siv = AesSiv::Create(U8(c.key));
+  if (siv.ok()) {
+    std::string out(c.msg.size() + AesSiv::kSivSize, '\0');
+    outcome.forward_matches =
+        (*siv)->Encrypt(components, c.msg, U8(out)).ok() && out == absl::StrCat(c.tag, c.ct);
+  }
+  // A tag of another length has no place in siv || ciphertext: it is rejected as such.
+  if (c.tag.size() == AesSiv::kSivSize) {
+    SetOpened(side.siv_decrypt(c.key, components, absl::StrCat(c.tag, c.ct)), c.msg, outcome);
+  }
+  return outcome;
 }
 
 }  // namespace
 
-void RunAeadFile(const nlohmann::json& doc, FileResult& result) {
-  const std::string algorithm = doc.value("algorithm", std::string());
-  const bool gcm = algorithm == "AES-GCM";
-  const bool siv = algorithm == "AEAD-AES-SIV-CMAC";
-  ForEachTest(doc, result, [&](const nlohmann::json&, const nlohmann::json& test,
-                               std::string& detail) {
-    if (!gcm && !siv) {
-      detail = absl::StrCat("algorithm \"", algorithm, "\" is not implemented");
-      return false;
-    }
+void RunAeadFile(const nlohmann::json& doc, FileResult& result, const DecryptSide& side) {
+  const bool gcm = doc.value("algorithm", std::string()) == "AES-GCM";
+  ForEachTest(doc, [&](const nlohmann::json& group, const nlohmann::json& test) {
     AeadCase c;
-    if (!ReadAeadCase(test, c, detail)) return false;
-    return gcm ? RunGcmCase(c, detail) : RunSivAeadCase(c, detail);
+    size_t tag_size = 0;
+    if (!ReadAeadCase(test, c)) return RecordMalformed(result, test, "bad hex field");
+    if (!GroupTagBytes(group, gcm ? AesGcm::kTagSize : AesSiv::kSivSize, tag_size) ||
+        (!gcm && tag_size != AesSiv::kSivSize)) {
+      return RecordMalformed(result, test, "group tagSize is not supported");
+    }
+    RecordAuthenticated(result, test,
+                        gcm ? RunGcmCase(c, tag_size, side) : RunSivAeadCase(c, side));
   });
 }
 
-void RunDaeadFile(const nlohmann::json& doc, FileResult& result) {
-  const std::string algorithm = doc.value("algorithm", std::string());
-  ForEachTest(doc, result, [&](const nlohmann::json&, const nlohmann::json& test,
-                               std::string& detail) {
-    if (algorithm != "AES-SIV-CMAC") {
-      detail = absl::StrCat("algorithm \"", algorithm, "\" is not implemented");
-      return false;
-    }
+void RunDaeadFile(const nlohmann::json& doc, FileResult& result, const DecryptSide& side) {
+  ForEachTest(doc, [&](const nlohmann::json&, const nlohmann::json& test) {
     std::string key, aad, msg, ct;
-    if (!HexField(test, "key", key) || !HexField(test, "aad", aad) ||
-        !HexField(test, "msg", msg) || !HexField(test, "ct", ct)) {
-      detail = "malformed test case";
-      return false;
+    if (!HexField(test, "key", key) || !HexField(test, "aad", aad) || !HexField(test, "msg", msg) ||
+        !HexField(test, "ct", ct)) {
+      return RecordMalformed(result, test, "bad hex field");
     }
-    auto siv = AesSiv::Create(U8(key));
-    if (!siv.ok()) {
-      detail = std::string(siv.status().message());
-      return false;
-    }
+    AuthenticatedOutcome outcome;
     const absl::string_view components[] = {aad};
-    std::string out(msg.size() + AesSiv::kSivSize, '\0');
-    const bool encrypt_ok = (*siv)->Encrypt(components, msg, U8(out)).ok() && out == ct;
-    bool decrypt_ok = false;
-    if (ct.size() >= AesSiv::kSivSize) {
-      std::string pt(ct.size() - AesSiv::kSivSize, '\0');
-      decrypt_ok = (*siv)->Decrypt(components, ct, U8(pt)).ok() && pt == msg;
+    auto siv = AesSiv::Create(U8(key));
+    if (siv.ok()) {
+      std::string out(msg.size() + AesSiv::kSivSize, '\0');
+      outcome.forward_matches = (*siv)->Encrypt(components, msg, U8(out)).ok() && out == ct;
     }
-    if (!encrypt_ok) detail = "encryption does not match";
-    if (!decrypt_ok) detail = absl::StrCat(detail, detail.empty() ? "" : "; ", "decryption failed");
-    return encrypt_ok && decrypt_ok;
+    SetOpened(side.siv_decrypt(key, components, ct), msg, outcome);
+    RecordAuthenticated(result, test, outcome);
   });
 }
 
-void RunMacFile(const nlohmann::json& doc, FileResult& result) {
-  const std::string algorithm = doc.value("algorithm", std::string());
-  ForEachTest(doc, result, [&](const nlohmann::json& group, const nlohmann::json& test,
-                               std::string& detail) {
-    if (algorithm != "HMACSHA256") {
-      detail = absl::StrCat("algorithm \"", algorithm, "\" is not implemented");
-      return false;
-    }
+void RunMacFile(const nlohmann::json& doc, FileResult& result, const DecryptSide& side) {
+  ForEachTest(doc, [&](const nlohmann::json& group, const nlohmann::json& test) {
     std::string key, msg, tag;
-    if (!HexField(test, "key", key) || !HexField(test, "msg", msg) ||
-        !HexField(test, "tag", tag)) {
-      detail = "malformed test case";
-      return false;
+    size_t tag_size = 0;
+    if (!HexField(test, "key", key) || !HexField(test, "msg", msg) || !HexField(test, "tag", tag)) {
+      return RecordMalformed(result, test, "bad hex field");
     }
-    const int tag_bits = group.value("tagSize", 256);
+    if (!GroupTagBytes(group, HmacSha256::kTagSize, tag_size)) {
+      return RecordMalformed(result, test, "group tagSize is not supported");
+    }
+    AuthenticatedOutcome outcome;
     auto hmac = HmacSha256::Create(U8(key));
-    if (!hmac.ok()) {
-      detail = std::string(hmac.status().message());
-      return false;
-    }
     HmacSha256::Tag computed;
-    const bool compute_ok =
-        tag_bits % 8 == 0 && tag_bits > 0 && tag_bits <= 256 &&
-        (*hmac)->Compute(msg, computed).ok() &&
-        std::string(reinterpret_cast<const char*>(computed.data()), tag_bits / 8) == tag;
-    const bool verify_ok = (*hmac)->Verify(msg, U8(tag));
-    if (!compute_ok) detail = "tag does not match";
-    if (!verify_ok) detail = absl::StrCat(detail, detail.empty() ? "" : "; ", "verify failed");
-    return compute_ok && verify_ok;
+    outcome.forward_matches =
+        hmac.ok() && (*hmac)->Compute(msg, computed).ok() &&
+        std::string(reinterpret_cast<const char*>(computed.data()), tag_size) == tag;
+    // A MAC has no plaintext to give back: verifying is opening.
+    outcome.opened = outcome.opened_matches = side.hmac_verify(key, msg, tag, tag_size);
+    RecordAuthenticated(result, test, outcome);
   });
 }
 
-void RunHkdfFile(const nlohmann::json& doc, FileResult& result) {
-  const std::string algorithm = doc.value("algorithm", std::string());
-  ForEachTest(doc, result, [&](const nlohmann::json&, const nlohmann::json& test,
-                               std::string& detail) {
-    if (algorithm != "HKDF-SHA-256") {
-      detail = absl::StrCat("algorithm \"", algorithm, "\" is not implemented");
-      return false;
-    }
+void RunHkdfFile(const nlohmann::json& doc, FileResult& result, const DecryptSide&) {
+  ForEachTest(doc, [&](const nlohmann::json&, const nlohmann::json& test) {
     std::string ikm, salt, info, okm;
     if (!HexField(test, "ikm", ikm) || !HexField(test, "salt", salt) ||
-        !HexField(test, "info", info) || !HexField(test, "okm", okm) ||
-        !test.contains("size") || !test["size"].is_number_unsigned()) {
-      detail = "malformed test case";
-      return false;
+        !HexField(test, "info", info) || !HexField(test, "okm", okm) || !test.contains("size") ||
+        !test["size"].is_number_unsigned()) {
+      return RecordMalformed(result, test, "bad hex field or size");
     }
     auto out = HkdfSha256(U8(ikm), salt, info, test["size"].get<size_t>());
-    if (!out.ok()) {
-      detail = std::string(out.status().message());
-      return false;
+    const bool matches = out.ok() && std::string(out->begin(), out->end()) == okm;
+    switch (ExpectedResult(test)) {
+      case Expected::kValid:
+        return Record(result, test, matches, matches ? "" : "output does not match");
+      case Expected::kInvalid:  // the parameters are what is wrong: derivation must refuse
+        return Record(result, test, !out.ok(), "derivation accepted the parameters");
+      case Expected::kAcceptable:
+        return Record(result, test, !out.ok() || matches, "output does not match");
+      case Expected::kUnknown:
+        return Record(result, test, false, "");
     }
-    const bool match = std::string(out->begin(), out->end()) == okm;
-    if (!match) detail = "output does not match";
-    return match;
   });
 }
 

@@ -54,7 +54,7 @@ class FileKek : public Kek {
     const size_t size = in.ciphertext.size() - AesGcm::kTagSize;
     SecretData plaintext(size);
     const absl::string_view ct(in.ciphertext);
-    if (!gcm_->Open(in.iv, associated_data, ct.substr(0, size), ct.substr(size),
+    if (!gcm_->Open(in.iv, associated_data, ct.substr(0, size), ct.substr(size), AesGcm::kTagSize,
                     absl::MakeSpan(plaintext))
              .ok()) {
       return absl::InvalidArgumentError("KEK decryption failed");
@@ -94,30 +94,11 @@ absl::StatusOr<std::string> ParseFileKekUri(absl::string_view uri) {
 
 absl::StatusOr<std::unique_ptr<Kek>> OpenFileKek(absl::string_view uri) {
   PIICRYPT_ASSIGN_OR_RETURN(std::string path, ParseFileKekUri(uri));
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) {
-    const int err = errno;
-    if (err == ENOENT || err == ENOTDIR) {
-      return absl::NotFoundError(absl::StrCat("KEK file ", path, " does not exist"));
-    }
-    if (err == EACCES || err == EPERM) {
-      return absl::PermissionDeniedError(absl::StrCat("no permission to read KEK file ", path));
-    }
-    return absl::UnavailableError(
-        absl::StrCat("cannot open KEK file ", path, ": ", std::strerror(err)));
-  }
+  PIICRYPT_ASSIGN_OR_RETURN(const int fd, OpenSecretFile(path, O_RDONLY, "KEK file"));
   absl::Cleanup close_fd = [fd] { ::close(fd); };
   struct stat st;
   if (::fstat(fd, &st) != 0) {
     return absl::UnavailableError(absl::StrCat("cannot stat KEK file ", path));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    return absl::FailedPreconditionError(absl::StrCat("KEK file ", path, " is not a regular file"));
-  }
-  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "KEK file ", path, " is accessible to group or others (mode ",
-        absl::StrFormat("%03o", st.st_mode & 0777), "); refusing to use it until it is chmod 600"));
   }
   if (st.st_size != static_cast<off_t>(kFileKekSize)) {
     return absl::DataLossError(

@@ -18,8 +18,9 @@ inline constexpr size_t kFileKekSize = 32;
 // is not one.
 absl::StatusOr<std::string> ParseFileKekUri(absl::string_view uri);
 
-// Opens a key file: a regular file of exactly 32 bytes that neither group nor others may
-// access (kFailedPrecondition otherwise).
+// Opens a key file: exactly 32 bytes in a file under the rule of OpenSecretFile (named
+// directly, not through a symbolic link; a regular file owned by the effective user that
+// neither group nor others may access); kFailedPrecondition otherwise.
 absl::StatusOr<std::unique_ptr<Kek>> OpenFileKek(absl::string_view uri);
 // Creates a new key file with O_EXCL and mode 0600; kAlreadyExists if it exists.
 [[nodiscard]] absl::Status CreateFileKek(absl::string_view uri);

@@ -42,11 +42,14 @@ absl::StatusOr<Connected> Connect(absl::string_view text) {
   CK_KEY_TYPE key_type = 0;
   CK_ULONG value_len = 0;
   CK_BBOOL sensitive = CK_FALSE, extractable = CK_TRUE, encrypt = CK_FALSE, decrypt = CK_FALSE;
+  CK_BBOOL always_sensitive = CK_FALSE, never_extractable = CK_FALSE;
   CK_ATTRIBUTE attrs[] = {
       {CKA_KEY_TYPE, &key_type, sizeof(key_type)},
       {CKA_VALUE_LEN, &value_len, sizeof(value_len)},
       {CKA_SENSITIVE, &sensitive, sizeof(sensitive)},
       {CKA_EXTRACTABLE, &extractable, sizeof(extractable)},
+      {CKA_ALWAYS_SENSITIVE, &always_sensitive, sizeof(always_sensitive)},
+      {CKA_NEVER_EXTRACTABLE, &never_extractable, sizeof(never_extractable)},
       {CKA_ENCRYPT, &encrypt, sizeof(encrypt)},
       {CKA_DECRYPT, &decrypt, sizeof(decrypt)},
   };
@@ -61,6 +64,15 @@ absl::StatusOr<Connected> Connect(absl::string_view text) {
     return absl::FailedPreconditionError(
         absl::StrCat("PKCS#11 key ", name,
                      " is extractable or not sensitive, so it is not held apart; "
+                     "create a KEK with `piicrypt kek create`"));
+  }
+  // Made sensitive or non-extractable after its creation: its value may have been read
+  // out before that, so it is not known to have stayed in the token.
+  if (always_sensitive != CK_TRUE || never_extractable != CK_TRUE) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("PKCS#11 key ", name,
+                     " was once extractable or not sensitive (CKA_NEVER_EXTRACTABLE or "
+                     "CKA_ALWAYS_SENSITIVE is false), so it may exist outside the token; "
                      "create a KEK with `piicrypt kek create`"));
   }
   if (encrypt != CK_TRUE || decrypt != CK_TRUE) {

@@ -238,7 +238,7 @@ absl::StatusOr<SecretData> ResolvePin(const Pkcs11Uri& uri) {
     pin = *uri.pin_value;
   } else if (uri.pin_source.has_value()) {
     PIICRYPT_ASSIGN_OR_RETURN(std::string contents,
-                              ReadSmallFile(*uri.pin_source, kMaxPinSize + 2, "PIN file"));
+                              ReadSecretFile(*uri.pin_source, kMaxPinSize + 2, "PIN file"));
     absl::Cleanup wipe = [&contents] { SecureWipe(contents.data(), contents.size()); };
     absl::string_view line(contents);
     if (const size_t nl = line.find('\n'); nl != absl::string_view::npos) line = line.substr(0, nl);

@@ -42,7 +42,9 @@ absl::StatusOr<Pkcs11Uri> ParsePkcs11Uri(absl::string_view uri);
 
 // The PIN: pin-value, else the first line of pin-source, else $PIICRYPT_PKCS11_PIN.
 // kInvalidArgument if there is none or it is empty or too long; kNotFound /
-// kPermissionDenied if the pin-source file cannot be read.
+// kPermissionDenied if the pin-source file cannot be read; kFailedPrecondition if it
+// breaks the rule of OpenSecretFile (a symbolic link, another owner, group or other
+// permission bits).
 absl::StatusOr<SecretData> ResolvePin(const Pkcs11Uri& uri);
 
 }  // namespace piicrypt::internal

@@ -11,6 +11,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace piicrypt::internal {
 namespace {
@@ -60,14 +61,9 @@ std::string DirectoryOf(const std::string& path) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::StatusOr<std::string> ReadSmallFile(const std::string& path, size_t max_size,
-                                          absl::string_view what) {
-  if (path.empty()) return absl::InvalidArgumentError(absl::StrCat(what, " path is empty"));
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return ErrnoStatus(errno, what, path, "read");
-  absl::Cleanup close_fd = [fd] { ::close(fd); };
+// Reads the rest of the regular file open on `fd` (at most `max_size` bytes).
+absl::StatusOr<std::string> ReadOpenFile(int fd, const std::string& path, size_t max_size,
+                                         absl::string_view what) {
   struct stat st;
   if (::fstat(fd, &st) != 0) return ErrnoStatus(errno, what, path, "read");
   if (!S_ISREG(st.st_mode)) {
@@ -97,6 +93,64 @@ absl::StatusOr<std::string> ReadSmallFile(const std::string& path, size_t max_si
   data.resize(done);
   data.shrink_to_fit();
   return data;
+}
+
+// The checks of OpenSecretFile on an open descriptor.
+absl::Status CheckSecretFile(int fd, const std::string& path, absl::string_view what) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return ErrnoStatus(errno, what, path, "read");
+  if (!S_ISREG(st.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat(what, " ", path, " is not a regular file"));
+  }
+  const uid_t euid = ::geteuid();
+  if (st.st_uid != euid) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, " ", path, " is owned by uid ", st.st_uid, ", not by this user (uid ",
+                     euid, "); refusing to use it until it is chown'ed to uid ", euid));
+  }
+  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, " ", path, " is accessible to group or others (mode ",
+        absl::StrFormat("%03o", st.st_mode & 0777), "); refusing to use it until it is chmod 600"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadSmallFile(const std::string& path, size_t max_size,
+                                          absl::string_view what) {
+  if (path.empty()) return absl::InvalidArgumentError(absl::StrCat(what, " path is empty"));
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return ErrnoStatus(errno, what, path, "read");
+  absl::Cleanup close_fd = [fd] { ::close(fd); };
+  return ReadOpenFile(fd, path, max_size, what);
+}
+
+absl::StatusOr<int> OpenSecretFile(const std::string& path, int flags, absl::string_view what) {
+  if (path.empty()) return absl::InvalidArgumentError(absl::StrCat(what, " path is empty"));
+  const int fd = ::open(path.c_str(), flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, S_IRUSR | S_IWUSR);
+  if (fd < 0) {
+    const int err = errno;
+    if (err == ELOOP) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          what, " ", path, " is a symbolic link; refusing to follow it (name the file itself)"));
+    }
+    return ErrnoStatus(err, what, path, (flags & O_ACCMODE) == O_RDONLY ? "read" : "open");
+  }
+  if (absl::Status s = CheckSecretFile(fd, path, what); !s.ok()) {
+    ::close(fd);
+    return s;
+  }
+  return fd;
+}
+
+absl::StatusOr<std::string> ReadSecretFile(const std::string& path, size_t max_size,
+                                           absl::string_view what) {
+  absl::StatusOr<int> fd = OpenSecretFile(path, O_RDONLY, what);
+  if (!fd.ok()) return fd.status();
+  absl::Cleanup close_fd = [fd = *fd] { ::close(fd); };
+  return ReadOpenFile(*fd, path, max_size, what);
 }
 
 absl::Status SyncParentDirectory(const std::string& path) {

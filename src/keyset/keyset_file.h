@@ -1,4 +1,4 @@
-// keyset_file.h: reading, atomically replacing and locking small secret files.
+// keyset_file.h: reading, checking, atomically replacing and locking small secret files.
 #ifndef PIICRYPT_SRC_KEYSET_KEYSET_FILE_H_
 #define PIICRYPT_SRC_KEYSET_KEYSET_FILE_H_
 
@@ -16,6 +16,22 @@ namespace piicrypt::internal {
 // kDataLoss if it is larger than `max_size`. `what` names the file in messages.
 absl::StatusOr<std::string> ReadSmallFile(const std::string& path, size_t max_size,
                                           absl::string_view what);
+
+// The rule for a file that holds a secret or guards one (a KEK file, a PIN file, a token
+// database): it is named directly, not through a symbolic link (opened with O_NOFOLLOW),
+// and it is a regular file owned by the effective user with no permission bit for group
+// or others (mode 0600 or 0400). Checked on the open descriptor (fstat), so the file
+// checked is the file used.
+//
+// Opens `path` with `flags` (O_NOFOLLOW and O_CLOEXEC are added; with O_CREAT a new file
+// gets mode 0600) and checks the rule. Returns the descriptor, which the caller closes.
+// kFailedPrecondition names the path and the rule broken ("chmod 600", "chown"); kNotFound
+// and kPermissionDenied as for ReadSmallFile. `what` names the file in messages.
+absl::StatusOr<int> OpenSecretFile(const std::string& path, int flags, absl::string_view what);
+
+// ReadSmallFile for a file under the rule of OpenSecretFile.
+absl::StatusOr<std::string> ReadSecretFile(const std::string& path, size_t max_size,
+                                           absl::string_view what);
 
 enum class WriteMode { kCreateNew, kReplace };
 

@@ -18,6 +18,7 @@
 #include "piicrypt/field_cryptor.h"
 #include "piicrypt/secret_data.h"
 #include "piicrypt/status_macros.h"
+#include "src/db/db_error.h"
 #include "src/rotate/rewrite.h"
 
 namespace piicrypt::internal {
@@ -26,9 +27,9 @@ namespace {
 // ---- SQLite plumbing ---------------------------------------------------------------------
 
 absl::Status SqliteError(sqlite3* db, int code, absl::string_view what) {
-  // sqlite3_errmsg names tables and columns ("no such column: x"), never values.
-  const std::string message = absl::StrCat("reencrypt (sqlite): ", what, ": ",
-                                           db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code));
+  // SqliteMessage keeps "no such column: x" and drops any other text of sqlite3_errmsg.
+  const std::string message =
+      absl::StrCat("reencrypt (sqlite): ", what, ": ", SqliteMessage(db, code));
   switch (code & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
@@ -62,8 +63,8 @@ class Db {
  public:
   static absl::StatusOr<Db> Open(const std::string& path, bool read_only) {
     sqlite3* raw = nullptr;
-    const int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
-                      SQLITE_OPEN_NOMUTEX;
+    const int flags =
+        (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
     const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
     std::unique_ptr<sqlite3, DbCloser> db(raw);
     if (rc != SQLITE_OK) return SqliteError(nullptr, rc, "cannot open the database file");
@@ -76,8 +77,8 @@ class Db {
 
   absl::StatusOr<StmtPtr> Prepare(const std::string& sql) const {
     sqlite3_stmt* s = nullptr;
-    const int rc = sqlite3_prepare_v2(db_.get(), sql.c_str(), static_cast<int>(sql.size()), &s,
-                                      nullptr);
+    const int rc =
+        sqlite3_prepare_v2(db_.get(), sql.c_str(), static_cast<int>(sql.size()), &s, nullptr);
     if (rc != SQLITE_OK) return SqliteError(db_.get(), rc, "cannot prepare a statement");
     return StmtPtr(s);
   }
@@ -163,6 +164,18 @@ struct KeyValue {
   }
 };
 
+void BindString(sqlite3_stmt* s, int i, const std::string& v) {
+  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+
+// Column i as text ("" for NULL).
+std::string ColumnText(sqlite3_stmt* s, int i) {
+  const unsigned char* p = sqlite3_column_text(s, i);
+  return p != nullptr ? std::string(reinterpret_cast<const char*>(p),
+                                    static_cast<size_t>(sqlite3_column_bytes(s, i)))
+                      : std::string();
+}
+
 int BindText(sqlite3_stmt* s, int i, const std::optional<std::string>& v) {
   if (!v.has_value()) return sqlite3_bind_null(s, i);
   return sqlite3_bind_text(s, i, v->data(), static_cast<int>(v->size()), SQLITE_TRANSIENT);
@@ -187,17 +200,22 @@ constexpr char kJobsSchema[] =
     " rows INTEGER NOT NULL, reencrypted INTEGER NOT NULL, encrypted INTEGER NOT NULL,"
     " current_values INTEGER NOT NULL, null_values INTEGER NOT NULL,"
     " conflicts INTEGER NOT NULL, failed INTEGER NOT NULL,"
-    " updated_at TEXT NOT NULL);"
+    " updated_at TEXT NOT NULL,"
+    " table_rows INTEGER);"  // rows in the table when the job started (Coverage)
     "CREATE TABLE IF NOT EXISTS piicrypt_job_failures ("
     " job_id TEXT NOT NULL, row_key TEXT NOT NULL, reason TEXT NOT NULL);";
+
+// piicrypt_jobs tables created before table_rows existed get it.
+constexpr char kJobsUpgrade[] =
+    "SELECT count(*) FROM pragma_table_info('piicrypt_jobs') WHERE name = 'table_rows'";
+constexpr char kJobsAddTableRows[] = "ALTER TABLE piicrypt_jobs ADD COLUMN table_rows INTEGER";
 
 using Clock = std::chrono::steady_clock;
 
 class Job {
  public:
-  Job(Db db, const ReencryptOptions& options, std::vector<Column> columns,
-      const Rewriter& rewriter, uint32_t primary,
-      const std::function<void(const ReencryptProgress&)>& progress)
+  Job(Db db, const ReencryptOptions& options, std::vector<Column> columns, const Rewriter& rewriter,
+      uint32_t primary, const std::function<void(const ReencryptProgress&)>& progress)
       : db_(std::move(db)),
         options_(options),
         columns_(std::move(columns)),
@@ -238,9 +256,67 @@ class Job {
     return absl::OkStatus();
   }
 
+  // The key column must be unique and NOT NULL (reencrypt.h), proven from the catalog:
+  // the rowid alias (INTEGER PRIMARY KEY of a rowid table), or a unique, non-partial index
+  // on this column alone together with NOT NULL. The walk then compares keys under that
+  // index's collation, under which they are distinct.
+  absl::Status CheckKeyColumn() {
+    PIICRYPT_ASSIGN_OR_RETURN(
+        StmtPtr s, db_.Prepare("SELECT name, upper(type), \"notnull\", pk,"
+                               " (SELECT count(*) FROM pragma_table_info(?1) WHERE pk > 0)"
+                               " FROM pragma_table_info(?1)"));
+    BindString(s.get(), 1, options_.table);
+    bool not_null = false, rowid_alias_candidate = false;
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+      if (!absl::EqualsIgnoreCase(ColumnText(s.get(), 0), options_.key_column)) continue;
+      not_null = sqlite3_column_int(s.get(), 2) != 0;
+      rowid_alias_candidate = ColumnText(s.get(), 1) == "INTEGER" &&
+                              sqlite3_column_int(s.get(), 3) == 1 &&
+                              sqlite3_column_int(s.get(), 4) == 1;
+    }
+    if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "cannot read the table's columns");
+    // Each unique, non-partial index with its key columns; a 'pk' index means the primary
+    // key is no rowid alias (a WITHOUT ROWID table, or INTEGER PRIMARY KEY DESC).
+    PIICRYPT_ASSIGN_OR_RETURN(
+        StmtPtr ix, db_.Prepare("SELECT l.origin, l.\"unique\" AND NOT l.partial,"
+                                " (SELECT count(*) FROM pragma_index_xinfo(l.name) x WHERE x.key),"
+                                " (SELECT x.name FROM pragma_index_xinfo(l.name) x WHERE x.key),"
+                                " (SELECT x.coll FROM pragma_index_xinfo(l.name) x WHERE x.key)"
+                                " FROM pragma_index_list(?) l"));
+    BindString(ix.get(), 1, options_.table);
+    bool pk_index = false, unique = false;
+    std::string collation;
+    while ((rc = sqlite3_step(ix.get())) == SQLITE_ROW) {
+      pk_index = pk_index || ColumnText(ix.get(), 0) == "pk";
+      if (unique || sqlite3_column_int(ix.get(), 1) == 0 || sqlite3_column_int(ix.get(), 2) != 1 ||
+          !absl::EqualsIgnoreCase(ColumnText(ix.get(), 3), options_.key_column)) {
+        continue;
+      }
+      unique = true;
+      collation = ColumnText(ix.get(), 4);
+    }
+    if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "cannot read the table's indexes");
+    if (rowid_alias_candidate && !pk_index) {
+      key_ = Quote(options_.key_column);  // the rowid: an integer, never NULL
+      return absl::OkStatus();
+    }
+    if (!unique || !not_null) {
+      return KeyColumnError(options_.table, options_.key_column, !unique, !not_null,
+                            /*postgres=*/false);
+    }
+    if (!IsIdentifier(collation)) {
+      return absl::InvalidArgumentError(absl::StrCat("--key-column ", options_.key_column,
+                                                     ": its unique index uses a collation the job "
+                                                     "cannot name; use the primary key"));
+    }
+    key_ = absl::StrCat(Quote(options_.key_column), " COLLATE ", collation);
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<int64_t> CountRows() {
-    PIICRYPT_ASSIGN_OR_RETURN(StmtPtr s,
-                              db_.Prepare(absl::StrCat("SELECT count(*) FROM ", Quote(options_.table))));
+    PIICRYPT_ASSIGN_OR_RETURN(
+        StmtPtr s, db_.Prepare(absl::StrCat("SELECT count(*) FROM ", Quote(options_.table))));
     const int rc = sqlite3_step(s.get());
     if (rc != SQLITE_ROW) return SqliteError(db_.get(), rc, "cannot count the rows");
     return sqlite3_column_int64(s.get(), 0);
@@ -259,21 +335,24 @@ class Job {
     }
     const std::string head =
         absl::StrCat("SELECT ", absl::StrJoin(names, ", "), " FROM ", Quote(options_.table));
-    const std::string tail = absl::StrCat(" ORDER BY ", Quote(options_.key_column), " LIMIT ?");
+    const std::string tail = absl::StrCat(" ORDER BY ", key_, " LIMIT ?");
     PIICRYPT_ASSIGN_OR_RETURN(select_first_, db_.Prepare(head + tail));
-    PIICRYPT_ASSIGN_OR_RETURN(
-        select_after_,
-        db_.Prepare(absl::StrCat(head, " WHERE ", Quote(options_.key_column), " > ?", tail)));
-    PIICRYPT_ASSIGN_OR_RETURN(
-        select_one_, db_.Prepare(absl::StrCat(head, " WHERE ", Quote(options_.key_column), " = ?")));
+    PIICRYPT_ASSIGN_OR_RETURN(select_after_,
+                              db_.Prepare(absl::StrCat(head, " WHERE ", key_, " > ?", tail)));
+    PIICRYPT_ASSIGN_OR_RETURN(select_one_,
+                              db_.Prepare(absl::StrCat(head, " WHERE ", key_, " = ?")));
     return absl::OkStatus();
   }
 
   struct Row {
     KeyValue key;
-    std::vector<std::optional<std::string>> values;   // per column
-    std::vector<std::optional<std::string>> indexes;  // per column (verification)
+    std::vector<std::optional<std::string>> values;    // per column
+    std::vector<std::optional<std::string>> indexes;   // per column (verification)
     std::vector<std::optional<std::string>> versions;  // per column (FF1; else NULL)
+    // The value and version as stored, with their SQLite types: the update's condition
+    // compares with these (an INTEGER 42 in a column without affinity is not '42').
+    std::vector<KeyValue> stored_values;
+    std::vector<KeyValue> stored_versions;
     bool blob = false;
   };
 
@@ -281,27 +360,28 @@ class Job {
     Row row;
     row.key = KeyValue::FromColumn(s, 0);
     int i = 1;
-    auto next = [&](bool check_blob) {
+    // The text form of column i (its type read first: reading text may convert it).
+    auto next = [&](bool check_blob, std::vector<KeyValue>* stored) {
       std::optional<std::string> v;
-      const int type = sqlite3_column_type(s, i);
-      if (check_blob && type == SQLITE_BLOB) row.blob = true;
-      if (type != SQLITE_NULL) {
-        const unsigned char* p = sqlite3_column_text(s, i);
-        v.emplace(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s, i)));
-      }
+      const KeyValue typed = KeyValue::FromColumn(s, i);
+      if (check_blob && typed.type == SQLITE_BLOB) row.blob = true;
+      if (typed.type != SQLITE_NULL) v = ColumnText(s, i);
+      if (stored != nullptr) stored->push_back(typed);
       ++i;
       return v;
     };
     for (const Column& c : columns_) {
-      row.values.push_back(next(true));
-      if (with_indexes) row.indexes.push_back(next(true));
-      row.versions.push_back(c.ff1() ? next(false) : std::nullopt);
+      row.values.push_back(next(true, &row.stored_values));
+      if (with_indexes) row.indexes.push_back(next(true, nullptr));
+      row.versions.push_back(c.ff1() ? next(false, &row.stored_versions) : std::nullopt);
+      if (!c.ff1()) row.stored_versions.emplace_back();
     }
     return row;
   }
 
   // Reads the next batch after `after` (none: from the start) in its own read transaction.
-  absl::StatusOr<std::vector<Row>> ReadBatch(const std::optional<KeyValue>& after, bool with_indexes) {
+  absl::StatusOr<std::vector<Row>> ReadBatch(const std::optional<KeyValue>& after,
+                                             bool with_indexes) {
     pacer_.Wait(options_.batch);
     sqlite3_stmt* s = after.has_value() ? select_after_.get() : select_first_.get();
     int param = 1;
@@ -323,7 +403,7 @@ class Job {
     auto it = updates_.find(mask);
     if (it != updates_.end()) return it->second.get();
     std::vector<std::string> sets;
-    std::vector<std::string> conditions = {absl::StrCat(Quote(options_.key_column), " = ?")};
+    std::vector<std::string> conditions = {absl::StrCat(key_, " = ?")};
     for (size_t c = 0; c < columns_.size(); ++c) {
       if ((mask & (1u << c)) == 0) continue;
       sets.push_back(absl::StrCat(Quote(columns_[c].name), " = ?"));
@@ -336,34 +416,46 @@ class Job {
         conditions.push_back(absl::StrCat(Quote(columns_[c].version_column), " IS ?"));
       }
     }
-    PIICRYPT_ASSIGN_OR_RETURN(
-        StmtPtr s, db_.Prepare(absl::StrCat("UPDATE ", Quote(options_.table), " SET ",
-                                            absl::StrJoin(sets, ", "), " WHERE ",
-                                            absl::StrJoin(conditions, " AND "))));
+    PIICRYPT_ASSIGN_OR_RETURN(StmtPtr s,
+                              db_.Prepare(absl::StrCat("UPDATE ", Quote(options_.table), " SET ",
+                                                       absl::StrJoin(sets, ", "), " WHERE ",
+                                                       absl::StrJoin(conditions, " AND "))));
     sqlite3_stmt* raw = s.get();
     updates_.emplace(mask, std::move(s));
     return raw;
   }
 
-  // Loads or starts the checkpoint. Returns where to continue.
-  absl::StatusOr<std::optional<KeyValue>> StartOrResume(ReencryptSummary& summary) {
+  absl::Status CreateJobsSchema() {
+    PIICRYPT_RETURN_IF_ERROR(db_.Exec(kJobsSchema, "cannot create piicrypt_jobs"));
+    PIICRYPT_ASSIGN_OR_RETURN(StmtPtr s, db_.Prepare(kJobsUpgrade));
+    const int rc = sqlite3_step(s.get());
+    if (rc != SQLITE_ROW) return SqliteError(db_.get(), rc, "cannot read piicrypt_jobs");
+    if (sqlite3_column_int(s.get(), 0) != 0) return absl::OkStatus();
+    return db_.Exec(kJobsAddTableRows, "cannot upgrade piicrypt_jobs");
+  }
+
+  // Loads or starts the checkpoint; `total` is the table's rows now, the job's count at its
+  // start if it starts (or if the job it resumes has none). Returns where to continue.
+  absl::StatusOr<std::optional<KeyValue>> StartOrResume(int64_t total, ReencryptSummary& summary) {
     PIICRYPT_RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE", "cannot begin a transaction"));
+    summary.walk.table_at_start = total;
     absl::Status status = [&]() -> absl::Status {
-      PIICRYPT_RETURN_IF_ERROR(db_.Exec(kJobsSchema, "cannot create piicrypt_jobs"));
+      PIICRYPT_RETURN_IF_ERROR(CreateJobsSchema());
       PIICRYPT_ASSIGN_OR_RETURN(
           StmtPtr s, db_.Prepare("SELECT primary_key_id, encrypt_plaintext, state, last_key, rows,"
                                  " reencrypted, encrypted, current_values, null_values,"
-                                 " conflicts, failed FROM piicrypt_jobs WHERE job_id = ?"));
-      sqlite3_bind_text(s.get(), 1, job_id_.data(), static_cast<int>(job_id_.size()),
-                        SQLITE_TRANSIENT);
+                                 " conflicts, failed, coalesce(table_rows, ?2)"
+                                 " FROM piicrypt_jobs WHERE job_id = ?1"));
+      BindString(s.get(), 1, job_id_);
+      sqlite3_bind_int64(s.get(), 2, total);
       const int rc = sqlite3_step(s.get());
-      if (rc == SQLITE_ROW &&
-          static_cast<uint32_t>(sqlite3_column_int64(s.get(), 0)) == primary_ &&
+      if (rc == SQLITE_ROW && static_cast<uint32_t>(sqlite3_column_int64(s.get(), 0)) == primary_ &&
           (sqlite3_column_int(s.get(), 1) != 0) == options_.encrypt_plaintext &&
           absl::string_view(reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 2))) ==
               "running") {
         summary.resumed = true;
-        if (sqlite3_column_type(s.get(), 3) != SQLITE_NULL) resume_ = KeyValue::FromColumn(s.get(), 3);
+        if (sqlite3_column_type(s.get(), 3) != SQLITE_NULL)
+          resume_ = KeyValue::FromColumn(s.get(), 3);
         summary.rows = sqlite3_column_int64(s.get(), 4);
         summary.reencrypted = sqlite3_column_int64(s.get(), 5);
         summary.encrypted = sqlite3_column_int64(s.get(), 6);
@@ -371,7 +463,15 @@ class Job {
         summary.null_values = sqlite3_column_int64(s.get(), 8);
         summary.conflicts = sqlite3_column_int64(s.get(), 9);
         summary.failed = sqlite3_column_int64(s.get(), 10);
-        return absl::OkStatus();
+        summary.walk.table_at_start = sqlite3_column_int64(s.get(), 11);
+        s.reset();
+        // A job of a version without table_rows keeps the count from now on.
+        PIICRYPT_ASSIGN_OR_RETURN(StmtPtr keep,
+                                  db_.Prepare("UPDATE piicrypt_jobs SET table_rows = ?"
+                                              " WHERE job_id = ? AND table_rows IS NULL"));
+        sqlite3_bind_int64(keep.get(), 1, summary.walk.table_at_start);
+        BindString(keep.get(), 2, job_id_);
+        return db_.Step(keep.get(), "cannot write piicrypt_jobs");
       }
       if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         return SqliteError(db_.get(), rc, "cannot read piicrypt_jobs");
@@ -379,12 +479,16 @@ class Job {
       s.reset();
       PIICRYPT_ASSIGN_OR_RETURN(
           StmtPtr put,
-          db_.Prepare("INSERT OR REPLACE INTO piicrypt_jobs VALUES (?, ?, ?, 'running', NULL,"
-                      " 0, 0, 0, 0, 0, 0, 0, datetime('now'))"));
+          db_.Prepare(
+              "INSERT OR REPLACE INTO piicrypt_jobs (job_id, primary_key_id,"
+              " encrypt_plaintext, state, last_key, rows, reencrypted, encrypted,"
+              " current_values, null_values, conflicts, failed, updated_at, table_rows)"
+              " VALUES (?, ?, ?, 'running', NULL, 0, 0, 0, 0, 0, 0, 0, datetime('now'), ?)"));
       sqlite3_bind_text(put.get(), 1, job_id_.data(), static_cast<int>(job_id_.size()),
                         SQLITE_TRANSIENT);
       sqlite3_bind_int64(put.get(), 2, primary_);
       sqlite3_bind_int(put.get(), 3, options_.encrypt_plaintext ? 1 : 0);
+      sqlite3_bind_int64(put.get(), 4, total);
       PIICRYPT_RETURN_IF_ERROR(db_.Step(put.get(), "cannot write piicrypt_jobs"));
       PIICRYPT_ASSIGN_OR_RETURN(StmtPtr clear,
                                 db_.Prepare("DELETE FROM piicrypt_job_failures WHERE job_id = ?"));
@@ -406,8 +510,8 @@ class Job {
         db_.Prepare("UPDATE piicrypt_jobs SET last_key = ?, rows = ?, reencrypted = ?,"
                     " encrypted = ?, current_values = ?, null_values = ?, conflicts = ?,"
                     " failed = ?, state = ?, updated_at = datetime('now') WHERE job_id = ?"));
-    PIICRYPT_ASSIGN_OR_RETURN(
-        add_failure_, db_.Prepare("INSERT INTO piicrypt_job_failures VALUES (?, ?, ?)"));
+    PIICRYPT_ASSIGN_OR_RETURN(add_failure_,
+                              db_.Prepare("INSERT INTO piicrypt_job_failures VALUES (?, ?, ?)"));
     return absl::OkStatus();
   }
 
@@ -489,8 +593,8 @@ class Job {
     row.key.Bind(st, i++);
     for (size_t c = 0; c < columns_.size(); ++c) {
       if ((mask & (1u << c)) == 0) continue;
-      BindText(st, i++, row.values[c]);
-      if (columns_[c].ff1()) BindKeyId(st, i++, row.versions[c]);
+      row.stored_values[c].Bind(st, i++);
+      if (columns_[c].ff1()) row.stored_versions[c].Bind(st, i++);
     }
     absl::Status status = db_.Step(st, "cannot update a row");
     sqlite3_clear_bindings(st);
@@ -517,8 +621,9 @@ class Job {
     PIICRYPT_ASSIGN_OR_RETURN(const int64_t total, CountRows());
     PIICRYPT_RETURN_IF_ERROR(PrepareSelects(/*with_indexes=*/false));
     std::optional<KeyValue> after;
+    summary.walk.table_at_start = total;
     if (!options_.dry_run) {
-      PIICRYPT_ASSIGN_OR_RETURN(after, StartOrResume(summary));
+      PIICRYPT_ASSIGN_OR_RETURN(after, StartOrResume(total, summary));
       PIICRYPT_RETURN_IF_ERROR(PrepareCheckpoint());
     }
     const char* phase = options_.dry_run ? "dry-run" : "reencrypt";
@@ -534,7 +639,8 @@ class Job {
       ReencryptSummary delta;
       const std::optional<KeyValue> last = rows.back().key;
       if (options_.dry_run) {
-        for (size_t r = 0; r < rows.size(); ++r) Tally(rows[r].key.Text(), rewrites[r], delta, failures);
+        for (size_t r = 0; r < rows.size(); ++r)
+          Tally(rows[r].key.Text(), rewrites[r], delta, failures);
       } else {
         PIICRYPT_RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE", "cannot begin a transaction"));
         absl::Status status = [&]() -> absl::Status {
@@ -548,8 +654,12 @@ class Job {
               if (applied) break;
               ++delta.conflicts;
               PIICRYPT_ASSIGN_OR_RETURN(std::optional<Row> fresh, ReadOne(row.key));
-              if (!fresh.has_value() || attempt == 3) {  // deleted meanwhile: nothing to do
+              if (!fresh.has_value()) {  // deleted meanwhile: nothing to do
                 w.clear();
+                break;
+              }
+              if (attempt == 3) {  // there, and locked by this transaction: not done
+                MarkNotWritten(columns_, w);
                 break;
               }
               row = *std::move(fresh);
@@ -583,9 +693,9 @@ class Job {
     }
     if (!options_.dry_run) {
       PIICRYPT_RETURN_IF_ERROR(WriteCheckpoint(after, summary, "done"));
-      PIICRYPT_ASSIGN_OR_RETURN(
-          StmtPtr s, db_.Prepare("SELECT row_key, reason FROM piicrypt_job_failures"
-                                 " WHERE job_id = ? ORDER BY rowid LIMIT ?"));
+      PIICRYPT_ASSIGN_OR_RETURN(StmtPtr s,
+                                db_.Prepare("SELECT row_key, reason FROM piicrypt_job_failures"
+                                            " WHERE job_id = ? ORDER BY rowid LIMIT ?"));
       sqlite3_bind_text(s.get(), 1, job_id_.data(), static_cast<int>(job_id_.size()),
                         SQLITE_TRANSIENT);
       sqlite3_bind_int64(s.get(), 2, options_.max_listed_failures);
@@ -597,6 +707,8 @@ class Job {
       }
       if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "cannot read the failures");
     }
+    summary.walk.walked = summary.rows;
+    PIICRYPT_ASSIGN_OR_RETURN(summary.walk.table_at_end, CountRows());
     return absl::OkStatus();
   }
 
@@ -629,6 +741,9 @@ class Job {
       after = rows.back().key;
       Report("verify", done, total);
     }
+    summary.verify_walk.walked = done;
+    summary.verify_walk.table_at_start = total;
+    PIICRYPT_ASSIGN_OR_RETURN(summary.verify_walk.table_at_end, CountRows());
     return absl::OkStatus();
   }
 
@@ -642,6 +757,7 @@ class Job {
   const std::function<void(const ReencryptProgress&)>& progress_;
   const std::string job_id_;
   std::optional<KeyValue> resume_;
+  std::string key_;  // the key column as the walk compares it (CheckKeyColumn)
   StmtPtr select_first_;
   StmtPtr select_after_;
   StmtPtr select_one_;
@@ -683,6 +799,7 @@ absl::StatusOr<ReencryptSummary> RunReencrypt(
     PIICRYPT_ASSIGN_OR_RETURN(Db db, Db::Open(path, options.dry_run));
     Job job(std::move(db), options, std::move(columns), rewriter, primary, progress);
     PIICRYPT_RETURN_IF_ERROR(job.CheckSchema());
+    PIICRYPT_RETURN_IF_ERROR(job.CheckKeyColumn());
     PIICRYPT_RETURN_IF_ERROR(job.Run(summary));
     if (options.verify) PIICRYPT_RETURN_IF_ERROR(job.Verify(summary));
   }

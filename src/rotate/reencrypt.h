@@ -23,6 +23,15 @@
 // range's checkpoint and the claim end in one transaction. `workers` threads run in this
 // process; more processes (on other machines) may join the same job at any time.
 //
+// The key column must be unique and NOT NULL, proven from the database's catalog (SQLite:
+// the rowid alias INTEGER PRIMARY KEY, or a unique index on that column alone with NOT NULL;
+// PostgreSQL: a valid unique index or primary key on that column alone, with NOT NULL):
+// the walk pages by it (`key > last`), so a duplicate at a page's edge or a NULL key would
+// be skipped. Otherwise the job refuses (kInvalidArgument) and writes nothing. Every walk
+// (the job over all its runs, the dry run, the verification) is counted against the table
+// (Coverage); a walk that read fewer rows than the table holds makes the summary
+// incomplete.
+//
 // Records: fields with bind_record are bound to the key column's value in text form
 // (an INTEGER key 42 is the record "42").
 //
@@ -75,27 +84,55 @@ struct ReencryptProgress {
   int64_t total = 0;       // rows in the table when the phase started
 };
 
+// How much of the table a walk covered. The key column's uniqueness makes the walk read
+// every row that is in the table from its start to its end; the counts check it. Rows the
+// application inserts behind the walk, or deletes after the walk read them, rule out an
+// exact equation, so the rule is
+//   walked >= min(table_at_start, table_at_end)
+// which holds for a complete walk whenever the table only grew or only shrank meanwhile.
+// (If rows were both inserted and deleted it may report a shortfall that is none: run
+// again.) For the job, `walked` and `table_at_start` span all its runs: the count is taken
+// when the job starts and kept with its checkpoint.
+struct Coverage {
+  int64_t walked = 0;          // rows read
+  int64_t table_at_start = 0;  // rows in the table when the walk started
+  int64_t table_at_end = 0;    // rows in the table when it ended
+
+  // Rows the walk fell short by; 0 when it covered the table.
+  int64_t Shortfall() const;
+};
+
 struct ReencryptSummary {
-  bool resumed = false;          // continued a job that was interrupted
-  int64_t rows = 0;              // rows scanned by the job (all runs)
-  int64_t reencrypted = 0;       // values moved to the primary key
-  int64_t encrypted = 0;         // plaintext values encrypted
-  int64_t current = 0;           // values already under the primary
-  int64_t null_values = 0;       // NULLs, left as they are
-  int64_t conflicts = 0;         // rows changed by someone else meanwhile, left as written
-  int64_t failed = 0;            // values that could not be processed, left as they are
+  bool resumed = false;     // continued a job that was interrupted
+  int64_t rows = 0;         // rows scanned by the job (all runs)
+  int64_t reencrypted = 0;  // values moved to the primary key
+  int64_t encrypted = 0;    // plaintext values encrypted
+  int64_t current = 0;      // values already under the primary
+  int64_t null_values = 0;  // NULLs, left as they are
+  int64_t conflicts = 0;    // rows changed by someone else meanwhile, left as written
+  int64_t failed = 0;       // values that could not be processed, left as they are
   // "KEY column: reason" of the first max_listed_failures failed values.
   std::vector<std::string> failures;
   // Verification (options.verify).
   int64_t verified = 0;
   int64_t verify_failed = 0;
   std::vector<std::string> verify_failures;
+  // The walks: the job's (or the dry run's), and the verification's.
+  Coverage walk;
+  Coverage verify_walk;
   double seconds = 0;
+
+  // True when the job did all it was asked: no value failed, none failed verification, and
+  // each walk covered the table. A caller reports success only then (the CLI exits 1
+  // otherwise).
+  bool Complete() const;
 };
 
 // Runs the job. Errors: kInvalidArgument for a bad URL, identifier, table, column or a
 // policy with no usable field of the table (usage); kUnavailable, kInternal for the
-// database; failed values are not errors but counts in the summary.
+// database; a key column that is not unique and NOT NULL is kInvalidArgument. Failed
+// values and walks that fell short are not errors but counts in the summary: check
+// ReencryptSummary::Complete().
 absl::StatusOr<ReencryptSummary> RunReencrypt(
     const Keyset& keyset, const Policy& policy, const ReencryptOptions& options,
     const std::function<void(const ReencryptProgress&)>& progress = nullptr);

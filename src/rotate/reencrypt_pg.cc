@@ -36,6 +36,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "piicrypt/status_macros.h"
+#include "src/db/db_error.h"
 #include "src/rotate/rewrite.h"
 
 namespace piicrypt::internal {
@@ -50,11 +51,13 @@ constexpr char kSchema[] =
     " encrypt_plaintext BOOLEAN NOT NULL,"
     " state TEXT NOT NULL,"  // 'running' or 'done'
     " created_at TIMESTAMPTZ NOT NULL DEFAULT now(),"
-    " updated_at TIMESTAMPTZ NOT NULL DEFAULT now());"
+    " updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),"
+    " table_rows BIGINT);"  // rows in the table when the job started (Coverage)
+    "ALTER TABLE piicrypt_jobs ADD COLUMN IF NOT EXISTS table_rows BIGINT;"
     "CREATE TABLE IF NOT EXISTS piicrypt_job_ranges ("
     " job_id TEXT NOT NULL REFERENCES piicrypt_jobs (job_id) ON DELETE CASCADE,"
     " range_no INTEGER NOT NULL,"
-    " lo TEXT,"        // the range is (lo, hi] of the key column; NULL: unbounded
+    " lo TEXT,"  // the range is (lo, hi] of the key column; NULL: unbounded
     " hi TEXT,"
     " last_key TEXT,"  // the last key done; NULL: none yet
     " done BOOLEAN NOT NULL DEFAULT false,"
@@ -86,22 +89,10 @@ struct ConnDeleter {
   void operator()(PGconn* c) const { PQfinish(c); }
 };
 
-// The first line of libpq's message (a URI's password is never in it).
-std::string FirstLine(const char* message) {
-  std::string m = message != nullptr ? message : "";
-  const size_t newline = m.find('\n');
-  if (newline != std::string::npos) m.resize(newline);
-  return m;
-}
-
-// A failed statement: the primary message names tables, columns and types, not values.
-absl::Status StatusOf(const PGresult* r, PGconn* conn, absl::string_view what) {
+// A failed statement, in words that never quote a value (PgResultMessage).
+absl::Status StatusOf(const PGresult* r, absl::string_view what) {
   const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
-  const char* primary = r != nullptr ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
-  const std::string message =
-      absl::StrCat(kPrefix, what, ": ",
-                   primary != nullptr ? std::string(primary) : FirstLine(PQerrorMessage(conn)),
-                   state != nullptr ? absl::StrCat(" (SQLSTATE ", state, ")") : "");
+  const std::string message = absl::StrCat(kPrefix, what, ": ", PgResultMessage(r));
   const absl::string_view s = state != nullptr ? state : "";
   if (s.empty() || absl::StartsWith(s, "08") || absl::StartsWith(s, "57") ||
       absl::StartsWith(s, "53")) {
@@ -124,9 +115,7 @@ class Conn {
     const char* values[] = {uri.c_str(), "piicrypt-reencrypt", "UTF8", "10", nullptr};
     std::unique_ptr<PGconn, ConnDeleter> conn(PQconnectdbParams(keywords, values, 1));
     if (conn == nullptr || PQstatus(conn.get()) != CONNECTION_OK) {
-      return absl::UnavailableError(absl::StrCat(
-          kPrefix, "cannot connect: ",
-          conn != nullptr ? FirstLine(PQerrorMessage(conn.get())) : "out of memory"));
+      return PgConnectError(kPrefix, uri, conn.get());
     }
     Conn c;
     c.conn_ = std::move(conn);
@@ -142,7 +131,7 @@ class Conn {
     ResultPtr r(PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
                              values.data(), nullptr, nullptr, 0));
     const ExecStatusType st = r != nullptr ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return StatusOf(r.get(), conn_.get(), what);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return StatusOf(r.get(), what);
     return r;
   }
 
@@ -150,7 +139,7 @@ class Conn {
   absl::Status Run(const std::string& sql, absl::string_view what) const {
     ResultPtr r(PQexec(conn_.get(), sql.c_str()));
     const ExecStatusType st = r != nullptr ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return StatusOf(r.get(), conn_.get(), what);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return StatusOf(r.get(), what);
     return absl::OkStatus();
   }
 
@@ -227,8 +216,9 @@ struct Shared {
   Pacer pacer;  // --max-rate, for all workers of this process
   uint32_t primary = 0;
   std::string job_id;
-  std::string key_type;  // format_type() of the key column
-  int64_t total = 0;
+  std::string key_type;           // format_type() of the key column
+  int64_t total = 0;              // rows in the table when this run started
+  int64_t job_rows_at_start = 0;  // ... when the job started (StartOrJoin)
   std::atomic<int64_t> done{0};
   std::atomic<bool> stop{false};
   std::mutex progress_mu;
@@ -286,18 +276,18 @@ class Worker {
       sets.push_back(absl::StrCat(Quote(col.name), " = CASE WHEN v.", sv, " THEN v.", nv,
                                   " ELSE t.", Quote(col.name), " END"));
       vars.insert(vars.end(), {sv, ov, nv});
-      arrays.insert(arrays.end(), {absl::StrCat("$", p, "::bool[]"), absl::StrCat("$", p + 1, "::text[]"),
-                                   absl::StrCat("$", p + 2, "::text[]")});
+      arrays.insert(arrays.end(),
+                    {absl::StrCat("$", p, "::bool[]"), absl::StrCat("$", p + 1, "::text[]"),
+                     absl::StrCat("$", p + 2, "::text[]")});
       p += 3;
       if (!col.index_column.empty()) {
-        sets.push_back(absl::StrCat(Quote(col.index_column), " = CASE WHEN v.", sv, " THEN v.",
-                                    iv, " ELSE t.", Quote(col.index_column), " END"));
+        sets.push_back(absl::StrCat(Quote(col.index_column), " = CASE WHEN v.", sv, " THEN v.", iv,
+                                    " ELSE t.", Quote(col.index_column), " END"));
         vars.push_back(iv);
         arrays.push_back(absl::StrCat("$", p, "::text[]"));
         ++p;
       }
-      std::string condition =
-          absl::StrCat("t.", Quote(col.name), " IS NOT DISTINCT FROM v.", ov);
+      std::string condition = absl::StrCat("t.", Quote(col.name), " IS NOT DISTINCT FROM v.", ov);
       if (col.ff1()) {
         const std::string ovv = absl::StrCat("ov", c), nvv = absl::StrCat("nv", c);
         const std::string version = Quote(col.version_column);
@@ -312,11 +302,11 @@ class Worker {
       }
       conditions.push_back(absl::StrCat("(NOT v.", sv, " OR (", condition, "))"));
     }
-    update_ = absl::StrCat("UPDATE ", Quote(s_.options.table), " AS t SET ",
-                           absl::StrJoin(sets, ", "), " FROM unnest(", absl::StrJoin(arrays, ", "),
-                           ") AS v(", absl::StrJoin(vars, ", "), ") WHERE t.", key, " = v.k::",
-                           s_.key_type, " AND ", absl::StrJoin(conditions, " AND "),
-                           " RETURNING v.k");
+    update_ =
+        absl::StrCat("UPDATE ", Quote(s_.options.table), " AS t SET ", absl::StrJoin(sets, ", "),
+                     " FROM unnest(", absl::StrJoin(arrays, ", "), ") AS v(",
+                     absl::StrJoin(vars, ", "), ") WHERE t.", key, " = v.k::", s_.key_type, " AND ",
+                     absl::StrJoin(conditions, " AND "), " RETURNING v.k");
   }
 
   // Claims batches until no range is left unclaimed. Counts go to the ranges' rows.
@@ -344,7 +334,8 @@ class Worker {
     std::optional<std::string> after;
     for (;;) {
       s_.pacer.Wait(s_.options.batch);
-      PIICRYPT_ASSIGN_OR_RETURN(std::vector<Row> rows, Read(after, std::nullopt, with_indexes, false));
+      PIICRYPT_ASSIGN_OR_RETURN(std::vector<Row> rows,
+                                Read(after, std::nullopt, with_indexes, false));
       if (rows.empty()) return absl::OkStatus();
       after = rows.back().key;
       fn(rows);
@@ -461,8 +452,8 @@ class Worker {
     const std::vector<std::optional<std::string>> params = {
         s_.job_id, absl::StrCat(s_.primary), s_.options.encrypt_plaintext ? "t" : "f"};
     for (;;) {
-      PIICRYPT_ASSIGN_OR_RETURN(ResultPtr r, conn_.Exec(sql + " SKIP LOCKED", params,
-                                                        "cannot claim a range"));
+      PIICRYPT_ASSIGN_OR_RETURN(ResultPtr r,
+                                conn_.Exec(sql + " SKIP LOCKED", params, "cannot claim a range"));
       if (PQntuples(r.get()) == 0) {
         PIICRYPT_ASSIGN_OR_RETURN(
             ResultPtr any,
@@ -513,7 +504,8 @@ class Worker {
         bool settled = false;
         for (int attempt = 0; attempt < 3 && !settled; ++attempt) {
           ++delta.conflicts;
-          PIICRYPT_ASSIGN_OR_RETURN(std::vector<Row> fresh, Read(row.key, std::nullopt, false, true));
+          PIICRYPT_ASSIGN_OR_RETURN(std::vector<Row> fresh,
+                                    Read(row.key, std::nullopt, false, true));
           fresh_w.clear();
           if (fresh.empty()) break;  // deleted meanwhile: nothing to do
           row = std::move(fresh[0]);
@@ -523,12 +515,8 @@ class Worker {
                                     Update({row}, {fresh_w}, std::vector<size_t>{0}));
           settled = !done.empty();
         }
-        if (!settled) {
-          // Not written: count nothing but what was left as it is (NULL, current, failed).
-          for (Rewrite& x : fresh_w) {
-            if (x.changes()) x.outcome = Outcome::kCurrent;
-          }
-        }
+        // Not written although the row is there and locked: a failure, not done.
+        if (!settled) MarkNotWritten(s_.columns, fresh_w);
         Tally(row.key, fresh_w, delta, failures);
       } else {
         Tally(rows[r].key, w[r], delta, failures);
@@ -589,9 +577,8 @@ class Worker {
       for (size_t c = 0; c < s_.columns.size(); ++c) {
         if (!row.values[c].has_value()) continue;
         ++summary.verified;
-        std::string reason =
-            s_.rewriter.Verify(s_.columns[c], row.values[c], row.indexes[c], row.versions[c],
-                               row.key);
+        std::string reason = s_.rewriter.Verify(s_.columns[c], row.values[c], row.indexes[c],
+                                                row.versions[c], row.key);
         if (reason.empty()) continue;
         ++summary.verify_failed;
         if (static_cast<int64_t>(summary.verify_failures.size()) < s_.options.max_listed_failures) {
@@ -614,14 +601,13 @@ class Worker {
 // key column's type.
 absl::StatusOr<std::string> CheckSchema(const Conn& conn, const ReencryptOptions& options,
                                         const std::vector<Column>& columns) {
-  PIICRYPT_ASSIGN_OR_RETURN(
-      ResultPtr r,
-      conn.Exec("SELECT a.attname, format_type(a.atttypid, a.atttypmod),"
-                " a.atttypid IN ('text'::regtype, 'varchar'::regtype),"
-                " a.atttypid = 'bigint'::regtype"
-                " FROM pg_attribute a WHERE a.attrelid = to_regclass($1)"
-                " AND a.attnum > 0 AND NOT a.attisdropped",
-                {Quote(options.table)}, "cannot read the table's columns"));
+  PIICRYPT_ASSIGN_OR_RETURN(ResultPtr r,
+                            conn.Exec("SELECT a.attname, format_type(a.atttypid, a.atttypmod),"
+                                      " a.atttypid IN ('text'::regtype, 'varchar'::regtype),"
+                                      " a.atttypid = 'bigint'::regtype"
+                                      " FROM pg_attribute a WHERE a.attrelid = to_regclass($1)"
+                                      " AND a.attnum > 0 AND NOT a.attisdropped",
+                                      {Quote(options.table)}, "cannot read the table's columns"));
   if (PQntuples(r.get()) == 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "no such table: ", options.table,
@@ -665,18 +651,21 @@ absl::StatusOr<std::string> CheckSchema(const Conn& conn, const ReencryptOptions
       }
     }
   }
+  // Unique and NOT NULL (reencrypt.h): a valid, non-partial unique index (or the primary
+  // key) on this column alone, and attnotnull. (A unique index lets NULLs repeat; an
+  // invalid one, left by a failed CREATE INDEX CONCURRENTLY, proves nothing.)
   PIICRYPT_ASSIGN_OR_RETURN(
       ResultPtr u,
-      conn.Exec("SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a"
-                " ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
-                " WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indnkeyatts = 1"
-                " AND i.indpred IS NULL AND a.attname = $2)",
+      conn.Exec("SELECT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid"
+                " AND i.indisunique AND i.indisvalid AND i.indnkeyatts = 1"
+                " AND i.indpred IS NULL AND i.indkey[0] = a.attnum), a.attnotnull"
+                " FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attname = $2",
                 {Quote(options.table), options.key_column}, "cannot read the table's indexes"));
-  if (absl::string_view(PQgetvalue(u.get(), 0, 0)) != "t") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--key-column ", options.key_column,
-                     ": must be the table's primary key or have a unique index of its own "
-                     "(the job walks the table in its order and names rows by it)"));
+  const bool unique = absl::string_view(PQgetvalue(u.get(), 0, 0)) == "t";
+  const bool not_null = absl::string_view(PQgetvalue(u.get(), 0, 1)) == "t";
+  if (!unique || !not_null) {
+    return KeyColumnError(options.table, options.key_column, !unique, !not_null,
+                          /*postgres=*/true);
   }
   return key.name;
 }
@@ -700,12 +689,14 @@ absl::StatusOr<bool> StartOrJoin(const Conn& conn, Shared& s, uint32_t primary) 
         ResultPtr r,
         conn.Exec("SELECT primary_key_id, encrypt_plaintext, state,"
                   " (SELECT count(*) FROM piicrypt_job_ranges g WHERE g.job_id = j.job_id"
-                  "  AND (g.rows > 0 OR g.done))"
+                  "  AND (g.rows > 0 OR g.done)), coalesce(table_rows, $2)"
                   " FROM piicrypt_jobs j WHERE job_id = $1",
-                  {s.job_id}, "cannot read piicrypt_jobs"));
+                  {s.job_id, absl::StrCat(s.total)}, "cannot read piicrypt_jobs"));
+    s.job_rows_at_start = s.total;
     if (PQntuples(r.get()) == 1 && Int(r.get(), 0, 0) == static_cast<int64_t>(primary) &&
         (absl::string_view(PQgetvalue(r.get(), 0, 1)) == "t") == options.encrypt_plaintext &&
         absl::string_view(PQgetvalue(r.get(), 0, 2)) == "running") {
+      s.job_rows_at_start = Int(r.get(), 0, 4);
       return Int(r.get(), 0, 3) > 0;
     }
     // A new job: any finished or different one of this table is replaced.
@@ -716,9 +707,10 @@ absl::StatusOr<bool> StartOrJoin(const Conn& conn, Shared& s, uint32_t primary) 
                                        {s.job_id}, "cannot write piicrypt_job_failures")
                                  .status());
     PIICRYPT_RETURN_IF_ERROR(
-        conn.Exec("INSERT INTO piicrypt_jobs (job_id, primary_key_id, encrypt_plaintext, state)"
-                  " VALUES ($1, $2, $3, 'running')",
-                  {s.job_id, absl::StrCat(primary), options.encrypt_plaintext ? "t" : "f"},
+        conn.Exec("INSERT INTO piicrypt_jobs (job_id, primary_key_id, encrypt_plaintext, state,"
+                  " table_rows) VALUES ($1, $2, $3, 'running', $4)",
+                  {s.job_id, absl::StrCat(primary), options.encrypt_plaintext ? "t" : "f",
+                   absl::StrCat(s.total)},
                   "cannot write piicrypt_jobs")
             .status());
     // Ranges of about total/kMaxRanges rows (at least one batch each), split at existing
@@ -726,15 +718,15 @@ absl::StatusOr<bool> StartOrJoin(const Conn& conn, Shared& s, uint32_t primary) 
     const int64_t chunk = std::max<int64_t>(options.batch, (s.total + kMaxRanges - 1) / kMaxRanges);
     const std::string key = Quote(options.key_column);
     PIICRYPT_RETURN_IF_ERROR(
-        conn.Exec(absl::StrCat(
-                      "WITH b AS (SELECT k, row_number() OVER (ORDER BY n) AS i FROM"
-                      " (SELECT ", key, "::text AS k, row_number() OVER (ORDER BY ", key,
-                      ") AS n FROM ", Quote(options.table), " WHERE ", key,
-                      " IS NOT NULL) s WHERE n % $2 = 0)"
-                      " INSERT INTO piicrypt_job_ranges (job_id, range_no, lo, hi)"
-                      " SELECT $1, i, lag(k) OVER (ORDER BY i), k FROM b"
-                      " UNION ALL SELECT $1, (SELECT count(*) FROM b) + 1,"
-                      " (SELECT k FROM b ORDER BY i DESC LIMIT 1), NULL"),
+        conn.Exec(absl::StrCat("WITH b AS (SELECT k, row_number() OVER (ORDER BY n) AS i FROM"
+                               " (SELECT ",
+                               key, "::text AS k, row_number() OVER (ORDER BY ", key,
+                               ") AS n FROM ", Quote(options.table), " WHERE ", key,
+                               " IS NOT NULL) s WHERE n % $2 = 0)"
+                               " INSERT INTO piicrypt_job_ranges (job_id, range_no, lo, hi)"
+                               " SELECT $1, i, lag(k) OVER (ORDER BY i), k FROM b"
+                               " UNION ALL SELECT $1, (SELECT count(*) FROM b) + 1,"
+                               " (SELECT k FROM b ORDER BY i DESC LIMIT 1), NULL"),
                   {s.job_id, absl::StrCat(chunk)}, "cannot split the table into ranges")
             .status());
     return false;
@@ -751,24 +743,24 @@ absl::StatusOr<bool> StartOrJoin(const Conn& conn, Shared& s, uint32_t primary) 
 // whether it is done (then marked so).
 absl::Status Finish(const Conn& conn, Shared& s, ReencryptSummary& summary) {
   PIICRYPT_ASSIGN_OR_RETURN(
-      ResultPtr j, conn.Exec("SELECT 1 FROM piicrypt_jobs WHERE job_id = $1 AND primary_key_id = $2"
-                             " AND encrypt_plaintext = $3",
-                             {s.job_id, absl::StrCat(s.primary),
-                              s.options.encrypt_plaintext ? "t" : "f"},
-                             "cannot read piicrypt_jobs"));
+      ResultPtr j,
+      conn.Exec("SELECT 1 FROM piicrypt_jobs WHERE job_id = $1 AND primary_key_id = $2"
+                " AND encrypt_plaintext = $3",
+                {s.job_id, absl::StrCat(s.primary), s.options.encrypt_plaintext ? "t" : "f"},
+                "cannot read piicrypt_jobs"));
   if (PQntuples(j.get()) == 0) {
-    return absl::AbortedError(absl::StrCat(
-        kPrefix, "the job was replaced meanwhile by a run with another primary key or mode; "
-                 "run again with the current keyset"));
+    return absl::AbortedError(
+        absl::StrCat(kPrefix,
+                     "the job was replaced meanwhile by a run with another primary key or mode; "
+                     "run again with the current keyset"));
   }
   PIICRYPT_ASSIGN_OR_RETURN(
-      ResultPtr r,
-      conn.Exec("SELECT coalesce(sum(rows), 0), coalesce(sum(reencrypted), 0),"
-                " coalesce(sum(encrypted), 0), coalesce(sum(current_values), 0),"
-                " coalesce(sum(null_values), 0), coalesce(sum(conflicts), 0),"
-                " coalesce(sum(failed), 0), count(*) FILTER (WHERE NOT done)"
-                " FROM piicrypt_job_ranges WHERE job_id = $1",
-                {s.job_id}, "cannot read the job's counts"));
+      ResultPtr r, conn.Exec("SELECT coalesce(sum(rows), 0), coalesce(sum(reencrypted), 0),"
+                             " coalesce(sum(encrypted), 0), coalesce(sum(current_values), 0),"
+                             " coalesce(sum(null_values), 0), coalesce(sum(conflicts), 0),"
+                             " coalesce(sum(failed), 0), count(*) FILTER (WHERE NOT done)"
+                             " FROM piicrypt_job_ranges WHERE job_id = $1",
+                             {s.job_id}, "cannot read the job's counts"));
   summary.rows = Int(r.get(), 0, 0);
   summary.reencrypted = Int(r.get(), 0, 1);
   summary.encrypted = Int(r.get(), 0, 2);
@@ -776,6 +768,8 @@ absl::Status Finish(const Conn& conn, Shared& s, ReencryptSummary& summary) {
   summary.null_values = Int(r.get(), 0, 4);
   summary.conflicts = Int(r.get(), 0, 5);
   summary.failed = Int(r.get(), 0, 6);
+  summary.walk.walked = summary.rows;
+  summary.walk.table_at_start = s.job_rows_at_start;
   if (Int(r.get(), 0, 7) == 0) {
     PIICRYPT_RETURN_IF_ERROR(conn.Exec("UPDATE piicrypt_jobs SET state = 'done', updated_at = now()"
                                        " WHERE job_id = $1 AND state = 'running'",
@@ -812,17 +806,18 @@ absl::StatusOr<ReencryptSummary> RunPostgresReencrypt(
     s.phase = "dry-run";
     s.Report(0);
     Worker worker(std::move(main), s, 0);
-    PIICRYPT_RETURN_IF_ERROR(worker.Scan(false, [&](const std::vector<Row>& rows) {
-      worker.Count(rows, summary);
-    }));
+    PIICRYPT_RETURN_IF_ERROR(
+        worker.Scan(false, [&](const std::vector<Row>& rows) { worker.Count(rows, summary); }));
     main = std::move(worker.conn());
+    summary.walk.walked = summary.rows;
+    summary.walk.table_at_start = s.total;
   } else {
     PIICRYPT_ASSIGN_OR_RETURN(summary.resumed, StartOrJoin(main, s, primary));
     {
-      PIICRYPT_ASSIGN_OR_RETURN(
-          ResultPtr r, main.Exec("SELECT coalesce(sum(rows), 0) FROM piicrypt_job_ranges"
-                                 " WHERE job_id = $1",
-                                 {s.job_id}, "cannot read the job's progress"));
+      PIICRYPT_ASSIGN_OR_RETURN(ResultPtr r,
+                                main.Exec("SELECT coalesce(sum(rows), 0) FROM piicrypt_job_ranges"
+                                          " WHERE job_id = $1",
+                                          {s.job_id}, "cannot read the job's progress"));
       s.done = Int(r.get(), 0, 0);
     }
     s.Report(0);
@@ -844,15 +839,20 @@ absl::StatusOr<ReencryptSummary> RunPostgresReencrypt(
     for (const absl::Status& status : results) PIICRYPT_RETURN_IF_ERROR(status);
     PIICRYPT_RETURN_IF_ERROR(Finish(main, s, summary));
   }
+  PIICRYPT_ASSIGN_OR_RETURN(summary.walk.table_at_end, CountRows(main, options));
 
   if (options.verify) {
     s.phase = "verify";
     s.done = 0;
+    PIICRYPT_ASSIGN_OR_RETURN(s.total, CountRows(main, options));
     s.Report(0);
     Worker worker(std::move(main), s, 0);
+    summary.verify_walk.table_at_start = s.total;
     PIICRYPT_RETURN_IF_ERROR(worker.Scan(true, [&](const std::vector<Row>& rows) {
       worker.VerifyRows(rows, summary);
+      summary.verify_walk.walked += static_cast<int64_t>(rows.size());
     }));
+    PIICRYPT_ASSIGN_OR_RETURN(summary.verify_walk.table_at_end, CountRows(worker.conn(), options));
   }
   return summary;
 }

@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "piicrypt/field_cipher.h"
 #include "piicrypt/secret_data.h"
 
@@ -23,6 +24,15 @@ Rewrite Fail(std::string reason) {
   Rewrite r;
   r.outcome = Outcome::kFailed;
   r.reason = std::move(reason);
+  return r;
+}
+
+// A value that decrypted under its target key: left as it is. (Decrypted first, so that a
+// value that only claims the key, tampered or moved from another row, fails instead.)
+Rewrite Current(std::string& plain) {
+  SecureWipe(plain.data(), plain.size());
+  Rewrite r;
+  r.outcome = Outcome::kCurrent;
   return r;
 }
 
@@ -43,7 +53,8 @@ std::string Quote(absl::string_view name) { return absl::StrCat("\"", name, "\""
 
 absl::Status CheckOptions(const ReencryptOptions& options) {
   if (!IsIdentifier(options.table)) {
-    return absl::InvalidArgumentError("--table: not a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*)");
+    return absl::InvalidArgumentError(
+        "--table: not a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*)");
   }
   if (!IsIdentifier(options.key_column)) {
     return absl::InvalidArgumentError(
@@ -61,6 +72,27 @@ absl::Status CheckOptions(const ReencryptOptions& options) {
         "--max-rate: must be 0 (no limit) or 1 to 1e9 rows per second");
   }
   return absl::OkStatus();
+}
+
+absl::Status KeyColumnError(absl::string_view table, absl::string_view column, bool not_unique,
+                            bool nullable, bool postgres) {
+  std::vector<std::string> fixes;
+  if (not_unique) {
+    fixes.push_back(absl::StrCat("CREATE UNIQUE INDEX ", table, "_", column, "_key ON ", table,
+                                 " (", column, ")"));
+  }
+  if (nullable) {
+    fixes.push_back(
+        postgres ? absl::StrCat("ALTER TABLE ", table, " ALTER COLUMN ", column, " SET NOT NULL")
+                 : std::string("declare the column NOT NULL (rebuild the table)"));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--key-column ", column, ": ", table, ".", column,
+      not_unique ? " has no unique index on it alone" : "", not_unique && nullable ? " and" : "",
+      nullable ? " allows NULL" : "",
+      "; the job pages through the table by this column, so rows with a duplicate or NULL "
+      "key would be skipped. Name a column that is unique and NOT NULL, or fix this one: ",
+      absl::StrJoin(fixes, "; ")));
 }
 
 void Pacer::Wait(int64_t rows) {
@@ -92,21 +124,24 @@ absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy,
     if (rule.protection == FieldProtection::kFormatPreserving) {
       version_column = rule.format_preserving->key_version_column;
       if (version_column.empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            rule.name, ": an FF1 value carries no key id, so an FF1 column is re-encrypted only "
-                       "with a key-version column: add format_preserving { key_version_column: "
-                       "\"...\" } (docs/FPE.md, docs/ROTATION.md)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(rule.name,
+                         ": an FF1 value carries no key id, so an FF1 column is re-encrypted only "
+                         "with a key-version column: add format_preserving { key_version_column: "
+                         "\"...\" } (docs/FPE.md, docs/ROTATION.md)"));
       }
       if (version_column == options.key_column || version_column == column) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            rule.name, ": key_version_column must be a column of its own, not the key column "
-                       "or the value's"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(rule.name,
+                         ": key_version_column must be a column of its own, not the key column "
+                         "or the value's"));
       }
     }
     if (rule.protection == FieldProtection::kVaultToken) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          rule.name, ": vault-token columns hold tokens, not ciphertexts; use a policy "
-                     "without them"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(rule.name,
+                       ": vault-token columns hold tokens, not ciphertexts; use a policy "
+                       "without them"));
     }
     if (column == options.key_column) {
       return absl::InvalidArgumentError(
@@ -117,8 +152,8 @@ absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy,
     c.name = column;
     c.version_column = std::move(version_column);
     if (rule.blind_index.has_value()) {
-      c.index_column =
-          rule.blind_index->column.empty() ? absl::StrCat(column, "_idx") : rule.blind_index->column;
+      c.index_column = rule.blind_index->column.empty() ? absl::StrCat(column, "_idx")
+                                                        : rule.blind_index->column;
       if (!IsIdentifier(c.index_column)) {
         return absl::InvalidArgumentError(
             absl::StrCat(rule.name, ": blind index column is not a plain SQL identifier"));
@@ -127,9 +162,9 @@ absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy,
     columns.push_back(std::move(c));
   }
   if (columns.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the policy has no field of table ", options.table, " (fields are named ",
-        options.table, ".COLUMN)"));
+    return absl::InvalidArgumentError(absl::StrCat("the policy has no field of table ",
+                                                   options.table, " (fields are named ",
+                                                   options.table, ".COLUMN)"));
   }
   if (columns.size() > 32) {
     return absl::InvalidArgumentError("at most 32 encrypted columns per table");
@@ -159,26 +194,20 @@ Rewrite Rewriter::Apply(const Column& c, const std::optional<std::string>& store
       if (!absl::SimpleAtoi(*stored_version, &version)) {
         return Fail(absl::StrCat(c.field, ": ", c.version_column, " holds no key id"));
       }
-      if (version == *write) {
-        r.outcome = Outcome::kCurrent;
-        return r;
-      }
       auto decrypted = cryptor_.DecryptWithKey(c.field, version, *stored, record);
       if (!decrypted.ok()) return Fail(std::string(decrypted.status().message()));
       plain = *std::move(decrypted);
+      if (version == *write) return Current(*plain);
       r.outcome = Outcome::kReencrypted;
     }
     r.version = absl::StrCat(*write);
   } else {
     absl::StatusOr<uint32_t> key_id = FieldCipher::KeyIdOfText(*stored);
     if (key_id.ok()) {
-      if (*key_id == primary_) {
-        r.outcome = Outcome::kCurrent;
-        return r;
-      }
       auto decrypted = cryptor_.Decrypt(c.field, *stored, record);
       if (!decrypted.ok()) return Fail(std::string(decrypted.status().message()));
       plain = *std::move(decrypted);
+      if (*key_id == primary_) return Current(*plain);
       r.outcome = Outcome::kReencrypted;
     } else if (encrypt_plaintext_) {
       plain = *stored;
@@ -236,6 +265,15 @@ std::string Rewriter::Verify(const Column& c, const std::optional<std::string>& 
   return "";
 }
 
+void MarkNotWritten(const std::vector<Column>& columns, std::vector<Rewrite>& rewrites) {
+  for (size_t c = 0; c < rewrites.size() && c < columns.size(); ++c) {
+    if (!rewrites[c].changes()) continue;
+    rewrites[c] = Fail(absl::StrCat(columns[c].field,
+                                    ": the update of this row took no effect (a trigger, or "
+                                    "a value stored in another type?); left as it is"));
+  }
+}
+
 void Tally(const std::string& row_key, const std::vector<Rewrite>& rewrites,
            ReencryptSummary& delta, std::vector<std::pair<std::string, std::string>>& failures) {
   for (const Rewrite& x : rewrites) {
@@ -258,6 +296,14 @@ void Tally(const std::string& row_key, const std::vector<Rewrite>& rewrites,
         break;
     }
   }
+}
+
+int64_t Coverage::Shortfall() const {
+  return std::max<int64_t>(0, std::min(table_at_start, table_at_end) - walked);
+}
+
+bool ReencryptSummary::Complete() const {
+  return failed == 0 && verify_failed == 0 && walk.Shortfall() == 0 && verify_walk.Shortfall() == 0;
 }
 
 void AddCounts(ReencryptSummary& to, const ReencryptSummary& d, int64_t rows) {

@@ -41,10 +41,17 @@ struct Column {
 
 // The table's encrypted columns: the policy's fields named TABLE.COLUMN, validated
 // (kInvalidArgument naming the field for what the job cannot handle).
-absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy, const ReencryptOptions& options);
+absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy,
+                                              const ReencryptOptions& options);
 
 // Checks the options that do not depend on the database (identifiers, batch, workers).
 absl::Status CheckOptions(const ReencryptOptions& options);
+
+// The refusal (kInvalidArgument) of a key column the catalog does not prove unique
+// (`not_unique`) and NOT NULL (`nullable`): names the table and column, says why the job
+// needs both and how to get them on this database.
+absl::Status KeyColumnError(absl::string_view table, absl::string_view column, bool not_unique,
+                            bool nullable, bool postgres);
 
 // Spaces out batches so that a process reads at most `max_rate` rows per second
 // (ReencryptOptions::max_rate; 0: no limit). Thread-safe: the workers of a process share
@@ -65,12 +72,14 @@ enum class Outcome { kNull, kCurrent, kReencrypted, kEncrypted, kFailed };
 
 struct Rewrite {
   Outcome outcome = Outcome::kNull;
-  std::optional<std::string> value;  // the new value (kReencrypted, kEncrypted)
-  std::optional<std::string> index;  // its blind index, if the column has one
+  std::optional<std::string> value;    // the new value (kReencrypted, kEncrypted)
+  std::optional<std::string> index;    // its blind index, if the column has one
   std::optional<std::string> version;  // FF1: the key id of the new value, in text
-  std::string reason;                // kFailed
+  std::string reason;                  // kFailed
 
-  bool changes() const { return outcome == Outcome::kReencrypted || outcome == Outcome::kEncrypted; }
+  bool changes() const {
+    return outcome == Outcome::kReencrypted || outcome == Outcome::kEncrypted;
+  }
 };
 
 class Rewriter {
@@ -97,6 +106,12 @@ class Rewriter {
   const bool encrypt_plaintext_;
 };
 
+// Turns the changes in `rewrites` (of the columns `columns`) into failures: the row's
+// conditional update matched nothing although the row is there and locked by the job (a
+// trigger that cancels updates, or a value the database compares differently from how it
+// was read). Such a value is left as it is and must not be counted as done.
+void MarkNotWritten(const std::vector<Column>& columns, std::vector<Rewrite>& rewrites);
+
 // Adds the outcomes of one row's rewrites to `delta`; failed ones are appended to
 // `failures` as (row key, reason).
 void Tally(const std::string& row_key, const std::vector<Rewrite>& rewrites,
@@ -110,8 +125,7 @@ void AddCounts(ReencryptSummary& to, const ReencryptSummary& d, int64_t rows);
 // at a time.
 absl::StatusOr<ReencryptSummary> RunPostgresReencrypt(
     const Rewriter& rewriter, const std::vector<Column>& columns, uint32_t primary,
-    const ReencryptOptions& options,
-    const std::function<void(const ReencryptProgress&)>& progress);
+    const ReencryptOptions& options, const std::function<void(const ReencryptProgress&)>& progress);
 
 }  // namespace piicrypt::internal
 

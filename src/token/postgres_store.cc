@@ -26,6 +26,7 @@
 #include "absl/time/time.h"
 #include "piicrypt/status_macros.h"
 #include "piicrypt/token_store.h"
+#include "src/db/db_error.h"
 #include "src/token/stores.h"
 
 namespace piicrypt::internal {
@@ -124,14 +125,6 @@ absl::Status StatusFromSqlState(absl::string_view state, absl::string_view what)
   return absl::InternalError(message);
 }
 
-// The first line of libpq's message for a failed connection (no password is ever in it).
-std::string ConnectionMessage(PGconn* conn) {
-  std::string message = conn != nullptr ? PQerrorMessage(conn) : "out of memory";
-  const size_t newline = message.find('\n');
-  if (newline != std::string::npos) message.resize(newline);
-  return message;
-}
-
 class PostgresTokenStore;
 
 // Waits until the answer to what was sent on `c` is complete, or the deadline passes.
@@ -209,8 +202,7 @@ absl::StatusOr<std::unique_ptr<Connection>> Connect(const std::string& uri,
   auto c = std::make_unique<Connection>();
   c->conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (c->conn == nullptr || PQstatus(c->conn) != CONNECTION_OK) {
-    return absl::UnavailableError(
-        absl::StrCat(kPrefix, "cannot connect: ", ConnectionMessage(c->conn)));
+    return PgConnectError(kPrefix, uri, c->conn);
   }
   const absl::Time deadline = absl::Now() + options.timeout;
   CallError error;

@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "piicrypt/status_macros.h"
 #include "piicrypt/token_store.h"
+#include "src/keyset/keyset_file.h"
 #include "src/token/stores.h"
 
 namespace piicrypt::internal {
@@ -445,14 +446,19 @@ class SqliteTokenStore : public TokenStore {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<TokenStore>> OpenSqliteTokenStore(
-    const std::string& path, const TokenStoreOptions& options) {
-  // Created with mode 0600 if missing (SQLite gives its -wal and -shm files the same mode).
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return absl::UnavailableError("token store (sqlite): cannot open or create the database file");
+absl::StatusOr<std::unique_ptr<TokenStore>> OpenSqliteTokenStore(const std::string& path,
+                                                                 const TokenStoreOptions& options) {
+  // Created with mode 0600 if missing (SQLite gives its -wal and -shm files the same mode);
+  // an existing file must be under the rule of secret files (owner, mode, no symlink).
+  absl::StatusOr<int> fd = OpenSecretFile(path, O_RDWR | O_CREAT, "token database");
+  if (!fd.ok()) {
+    // An unsafe file is the operator's to fix; anything else is the store being unavailable.
+    const absl::StatusCode code = fd.status().code() == absl::StatusCode::kFailedPrecondition
+                                      ? absl::StatusCode::kFailedPrecondition
+                                      : absl::StatusCode::kUnavailable;
+    return absl::Status(code, absl::StrCat("token store (sqlite): ", fd.status().message()));
   }
-  ::close(fd);
+  ::close(*fd);
   PIICRYPT_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Connect(path, options));
   PIICRYPT_RETURN_IF_ERROR(InitSchema(conn->db));
   PIICRYPT_RETURN_IF_ERROR(PrepareAll(*conn));

@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "piicrypt/export.h"
 #include "piicrypt/token_store.h"
 
 namespace piicrypt::internal {
@@ -30,6 +31,22 @@ absl::StatusOr<std::unique_ptr<TokenStore>> OpenSqliteTokenStore(const std::stri
 // `uri` is a libpq connection URI.
 absl::StatusOr<std::unique_ptr<TokenStore>> OpenPostgresTokenStore(
     const std::string& uri, const TokenStoreOptions& options);
+
+// The back-ends live in their own components (piicrypt::sqlite, piicrypt::postgres), which
+// register their opener with the core when linked (sqlite_component.cc,
+// postgres_component.cc); TokenStore::Open reaches them through this registry only.
+enum class StoreBackend { kSqlite, kPostgres };
+using TokenStoreOpener = absl::StatusOr<std::unique_ptr<TokenStore>> (*)(
+    const std::string& location, const TokenStoreOptions& options);
+
+// Registers (or replaces) the opener of `backend`. Thread-safe. Exported from the shared
+// core library for the component libraries only.
+PIICRYPT_EXPORT void RegisterTokenStore(StoreBackend backend, TokenStoreOpener opener);
+
+// Opens `location` with the registered back-end; kFailedPrecondition naming the component
+// to link when it is not.
+absl::StatusOr<std::unique_ptr<TokenStore>> OpenRegisteredTokenStore(
+    StoreBackend backend, const std::string& location, const TokenStoreOptions& options);
 
 }  // namespace piicrypt::internal
 

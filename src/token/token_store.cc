@@ -124,10 +124,12 @@ absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Open(absl::string_view u
   }
   if (absl::ConsumePrefix(&url, "sqlite:")) {
     if (url.empty()) return absl::InvalidArgumentError("token store: sqlite: needs a file path");
-    return Checked(internal::OpenSqliteTokenStore(std::string(url), options));
+    return Checked(internal::OpenRegisteredTokenStore(internal::StoreBackend::kSqlite,
+                                                      std::string(url), options));
   }
   if (absl::StartsWith(url, "postgresql://") || absl::StartsWith(url, "postgres://")) {
-    return Checked(internal::OpenPostgresTokenStore(std::string(url), options));
+    return Checked(internal::OpenRegisteredTokenStore(internal::StoreBackend::kPostgres,
+                                                      std::string(url), options));
   }
   return absl::InvalidArgumentError(
       "token store: unknown URL scheme (expected sqlite:PATH or postgresql://...)");

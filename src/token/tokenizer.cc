@@ -26,7 +26,7 @@
 #include "piicrypt/token_store.h"
 #include "src/crypto/field_format.h"
 #include "src/crypto/hmac.h"
-#include "src/field/normalizers.h"
+#include "src/field/value_normalizer.h"
 #include "src/token/token_entry.h"
 #include "src/token/token_format.h"
 
@@ -88,8 +88,8 @@ class LookupNormalizer {
     absl::StatusOr<internal::ValueNormalizer> value =
         internal::ValueNormalizer::Create(kind, options.phone_region);
     if (!value.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(options.field, ": ", value.status().message()));
+      return absl::Status(value.status().code(),
+                          absl::StrCat(options.field, ": ", value.status().message()));
     }
     return LookupNormalizer(options.normalizer, *std::move(value));
   }
@@ -572,8 +572,12 @@ class VaultlessTokenizer : public Tokenizer {
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> CreateVaultless(const Keyset& keyset,
                                                            const TokenizerOptions& options) {
-  const uint32_t key_id =
-      options.vaultless_key_id != 0 ? options.vaultless_key_id : keyset.primary_key_id();
+  // A vaultless token names no key: its key is pinned, never whichever key is primary.
+  const uint32_t key_id = options.vaultless_key_id;
+  if (key_id == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        options.field, ": vaultless tokens carry no key id; set vaultless_key_id to pin the key"));
+  }
   PIICRYPT_ASSIGN_OR_RETURN(KeyInfo key, keyset.GetKey(key_id));
   if (key.status != KeyStatus::kEnabled) {
     return absl::FailedPreconditionError(

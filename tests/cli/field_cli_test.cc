@@ -1,7 +1,9 @@
 // `piicrypt encrypt | decrypt | blind-index`: the command line of docs/CLI.md.
+#include <fstream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -105,16 +107,35 @@ TEST_F(FieldCliTest, FailedLineIsNamedNeverShownAndStopsTheRun) {
 }
 
 TEST_F(FieldCliTest, PolicyDrivesModeBindingAndFormat) {
+  // An FF1 field whose policy pins its key (an FF1 value names none).
+  auto kek = Kek::Open(kek_).value();
+  const std::string pinned = dir_.File("pinned.textproto");
+  std::ofstream(pinned) << "field { name: \"bookings.customer_phone\" kind: KIND_PHONE "
+                           "mode: MODE_FORMAT_PRESERVING bind_record: true format_preserving { "
+                        << "key_id: " << Keyset::Read(keyset_, *kek).value().primary_key_id()
+                        << " phone {} } }\n";
   CommandResult enc =
-      Run("encrypt --policy " + Policy() + " --field bookings.customer_phone --record B-1",
+      Run("encrypt --policy " + Quote(pinned) + " --field bookings.customer_phone --record B-1",
           "+61 2 5550 0199\n");
   ASSERT_EQ(enc.exit_code, 0) << enc.err;
   ASSERT_EQ(enc.out.size(), std::string("+61 2 5550 0199\n").size());
   EXPECT_EQ(enc.out[0], '+');
-  CommandResult dec = Run(
-      "decrypt --policy " + Policy() + " --field bookings.customer_phone --record B-1", enc.out);
+  CommandResult dec =
+      Run("decrypt --policy " + Quote(pinned) + " --field bookings.customer_phone --record B-1",
+          enc.out);
   ASSERT_EQ(dec.exit_code, 0) << dec.err;
   EXPECT_EQ(dec.out, "+61 2 5550 0199\n");
+  // The example policy keeps the field's key per row in a key-version column, which the
+  // commands neither read nor write: they refuse rather than guess the key (decrypt) or
+  // write under the primary of the moment without saying which (encrypt).
+  for (const char* command : {"decrypt", "encrypt"}) {
+    CommandResult guessed = Run(absl::StrCat(command, " --policy ", Policy(),
+                                             " --field bookings.customer_phone --record B-1"),
+                                enc.out);
+    EXPECT_EQ(guessed.exit_code, 2) << command;
+    EXPECT_THAT(guessed.err, HasSubstr("key-version column customer_phone_key")) << command;
+    EXPECT_EQ(guessed.out, "") << command;
+  }
   // A bound field without --record: line 1 fails.
   CommandResult unbound =
       Run("encrypt --policy " + Policy() + " --field orders.customer_email", "x@y.z\n");

@@ -18,9 +18,9 @@ std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
 TEST(KatCliTest, AllCoreFilesPass) {
   std::string cmd = Quote(CliPath()) + " kat";
-  for (const char* f : {"aes_gcm_test.json", "aes_siv_cmac_test.json",
-                        "aead_aes_siv_cmac_test.json", "hmac_sha256_test.json",
-                        "hkdf_sha256_test.json"}) {
+  for (const char* f :
+       {"aes_gcm_test.json", "aes_siv_cmac_test.json", "aead_aes_siv_cmac_test.json",
+        "hmac_sha256_test.json", "hkdf_sha256_test.json"}) {
     cmd += " " + Quote(WycheproofFile(f));
   }
   auto r = RunCommand(cmd);
@@ -31,11 +31,11 @@ TEST(KatCliTest, AllCoreFilesPass) {
 
 TEST(KatCliTest, AllFf1FilesPassWithTheSmallDomainNote) {
   std::string cmd = Quote(CliPath()) + " kat";
-  for (const char* f : {"aes_ff1_radix10_test.json", "aes_ff1_radix16_test.json",
-                        "aes_ff1_radix26_test.json", "aes_ff1_radix36_test.json",
-                        "aes_ff1_radix62_test.json", "aes_ff1_radix64_test.json",
-                        "aes_ff1_base10_test.json", "aes_ff1_base26_test.json",
-                        "aes_ff1_base36_test.json", "aes_ff1_base62_test.json"}) {
+  for (const char* f :
+       {"aes_ff1_radix10_test.json", "aes_ff1_radix16_test.json", "aes_ff1_radix26_test.json",
+        "aes_ff1_radix36_test.json", "aes_ff1_radix62_test.json", "aes_ff1_radix64_test.json",
+        "aes_ff1_base10_test.json", "aes_ff1_base26_test.json", "aes_ff1_base36_test.json",
+        "aes_ff1_base62_test.json"}) {
     cmd += " " + Quote(WycheproofFile(f));
   }
   auto r = RunCommand(cmd);
@@ -70,6 +70,22 @@ TEST(KatCliTest, UnreadableOrUnknownExitsTwo) {
   r = RunCommand(Quote(CliPath()) + " kat " + Quote(WycheproofFile("aes_cmac_test.json")));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("algorithm \"AES-CMAC\" of schema"));
+}
+
+TEST(KatCliTest, AFileWithNoCaseToRunExitsTwo) {
+  testing::TempDir dir;
+  std::ofstream(dir.File("empty.json"))
+      << R"({"schema": "aead_test_schema_v1.json", "algorithm": "AES-GCM", "testGroups": []})";
+  std::ofstream(dir.File("empty_groups.json"))
+      << R"({"schema": "aead_test_schema_v1.json", "algorithm": "AES-GCM", "numberOfTests": 0,
+            "testGroups": [{"tagSize": 128, "tests": []}, {"tagSize": 128}]})";
+  for (const char* name : {"empty.json", "empty_groups.json"}) {
+    auto r = RunCommand(Quote(CliPath()) + " kat " + Quote(dir.File(name)));
+    EXPECT_EQ(r.exit_code, 2) << name << r.out << r.err;
+    EXPECT_EQ(r.out, "0 passed, 0 failed\n") << name;
+  }
+  auto r = RunCommand(Quote(CliPath()) + " kat " + Quote(dir.File("empty.json")));
+  EXPECT_THAT(r.err, HasSubstr("empty.json: no test cases to run"));
 }
 
 TEST(CliTest, UsageErrorsExitTwoWithOneLine) {

@@ -8,6 +8,8 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "piicrypt/kek.h"
+#include "piicrypt/keyset.h"
 #include "tests/test_util.h"
 
 namespace piicrypt {
@@ -58,7 +60,16 @@ TEST_F(TokenCliTest, TokenizeThenDetokenizeInAnotherProcess) {
 }
 
 TEST_F(TokenCliTest, VaultlessNeedsNoStore) {
-  const std::string args = "--field orders.phone --vaultless --prefix T";
+  // A vaultless token names no key: the key is pinned, never the primary of the moment.
+  CommandResult unpinned =
+      Run("tokenize", "--field orders.phone --vaultless", "+61 2 5550 0199\n");
+  EXPECT_EQ(unpinned.exit_code, 2);
+  EXPECT_THAT(unpinned.err, HasSubstr("orders.phone: vaultless tokens carry no key id"));
+  EXPECT_EQ(unpinned.out, "");
+  auto kek = Kek::Open(kek_).value();
+  const uint32_t key = Keyset::Read(keyset_, *kek).value().primary_key_id();
+  const std::string args =
+      absl::StrCat("--field orders.phone --vaultless --vaultless-key-id ", key, " --prefix T");
   CommandResult t = Run("tokenize", args, "+61 2 5550 0199\r\n");
   ASSERT_EQ(t.exit_code, 0) << t.err;
   ASSERT_EQ(t.out.size(), std::string("T+61 2 5550 0199\n").size());

@@ -1,10 +1,9 @@
 // Tests of the crypto core beyond the Wycheproof vectors (tests/kat/): secrets,
 // randomness across fork(), AES-GCM, AES-SIV, HMAC and HKDF edge cases, tampering and
 // concurrency.
+#include <openssl/evp.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <random>
@@ -184,8 +183,8 @@ TEST(AesGcmTest, BothPathsAgreeWithOneShotEvpForEveryIvAndTagLength) {
     ASSERT_THAT(gcm, IsOk());
     // Sizes on both sides of whole blocks, of the 32-block keystream chunk and of the
     // 1 KiB switch to EVP.
-    for (size_t size : {0, 1, 15, 16, 17, 32, 33, 255, 511, 512, 513, 1023, 1024, 1025, 1040,
-                        4099}) {
+    for (size_t size :
+         {0, 1, 15, 16, 17, 32, 33, 255, 511, 512, 513, 1023, 1024, 1025, 1040, 4099}) {
       for (size_t iv_size : {1, 8, 12, 13, 16, 64, 128}) {
         for (size_t aad_size : {0, 1, 17, 43, 200}) {
           const std::string iv = random(iv_size), aad = random(aad_size), pt = random(size);
@@ -194,15 +193,17 @@ TEST(AesGcmTest, BothPathsAgreeWithOneShotEvpForEveryIvAndTagLength) {
           ASSERT_THAT((*gcm)->Seal(iv, aad, pt, MutableSpan(ct), MutableSpan(tag)), IsOk());
           ASSERT_EQ(ct, want_ct) << key_size << " " << size << " " << iv_size << " " << aad_size;
           ASSERT_EQ(tag, want_tag) << key_size << " " << size << " " << iv_size << " " << aad_size;
-          // Opens with the full tag and with a truncated one; a flipped bit fails and wipes.
+          // Opens with the full tag and with a truncated one of the length it expects; a
+          // flipped bit fails and wipes.
           const size_t tag_size = 1 + rng() % 16;
           std::string back(size, '\0');
-          ASSERT_THAT((*gcm)->Open(iv, aad, ct, want_tag.substr(0, tag_size), MutableSpan(back)),
-                      IsOk());
+          ASSERT_THAT(
+              (*gcm)->Open(iv, aad, ct, want_tag.substr(0, tag_size), tag_size, MutableSpan(back)),
+              IsOk());
           ASSERT_EQ(back, pt);
           std::string bad_tag = want_tag.substr(0, tag_size);
           bad_tag[rng() % tag_size] ^= static_cast<char>(1 << (rng() % 8));
-          EXPECT_THAT((*gcm)->Open(iv, aad, ct, bad_tag, MutableSpan(back)),
+          EXPECT_THAT((*gcm)->Open(iv, aad, ct, bad_tag, tag_size, MutableSpan(back)),
                       StatusIs(absl::StatusCode::kInvalidArgument));
           EXPECT_EQ(back, std::string(size, '\0'));
           ++cases;
@@ -221,15 +222,51 @@ TEST(AesGcmTest, IvsLongerThanTheProviderTakesRoundTrip) {
       const std::string iv(iv_size, 'i'), pt(size, 'p');
       std::string ct(size, '\0'), tag(16, '\0'), back(size, '\0');
       ASSERT_THAT(gcm->Seal(iv, "ad", pt, MutableSpan(ct), MutableSpan(tag)), IsOk());
-      ASSERT_THAT(gcm->Open(iv, "ad", ct, tag, MutableSpan(back)), IsOk());
+      ASSERT_THAT(gcm->Open(iv, "ad", ct, tag, AesGcm::kTagSize, MutableSpan(back)), IsOk());
       EXPECT_EQ(back, pt);
       // The IV is authenticated: its last byte matters.
       std::string other_iv = iv;
       other_iv.back() ^= 1;
-      EXPECT_THAT(gcm->Open(other_iv, "ad", ct, tag, MutableSpan(back)),
+      EXPECT_THAT(gcm->Open(other_iv, "ad", ct, tag, AesGcm::kTagSize, MutableSpan(back)),
                   StatusIs(absl::StatusCode::kInvalidArgument));
     }
   }
+}
+
+// Open takes the tag length from its caller, not from the tag: every shorter (or longer)
+// tag fails, even one that is a prefix of the right tag.
+TEST(AesGcmTest, OpenRefusesATagOfAnotherLengthThanExpected) {
+  const std::string key(32, 'k'), iv(12, 'i'), pt = "4111 1111 1111 1111";
+  auto gcm = *AesGcm::Create(absl::MakeConstSpan(U8(key), key.size()));
+  std::string ct(pt.size(), '\0'), tag(AesGcm::kTagSize, '\0');
+  ASSERT_THAT(gcm->Seal(iv, "ad", pt, MutableSpan(ct), MutableSpan(tag)), IsOk());
+  std::string back(pt.size(), '\0');
+  for (size_t prefix = 1; prefix < AesGcm::kTagSize; ++prefix) {
+    back.assign(pt.size(), 'x');
+    EXPECT_THAT(gcm->Open(iv, "ad", ct, tag.substr(0, prefix), AesGcm::kTagSize, MutableSpan(back)),
+                StatusIs(absl::StatusCode::kInvalidArgument))
+        << prefix;
+    EXPECT_EQ(back, std::string(pt.size(), '\0')) << prefix;
+    // The full tag with an expected length of `prefix`: too long, refused as well.
+    EXPECT_THAT(gcm->Open(iv, "ad", ct, tag, prefix, MutableSpan(back)),
+                StatusIs(absl::StatusCode::kInvalidArgument))
+        << prefix;
+  }
+  EXPECT_THAT(gcm->Open(iv, "ad", ct, "", AesGcm::kTagSize, MutableSpan(back)),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(gcm->Open(iv, "ad", ct, tag, 0, MutableSpan(back)),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(gcm->Open(iv, "ad", ct, tag + "x", AesGcm::kTagSize + 1, MutableSpan(back)),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  ASSERT_THAT(gcm->Open(iv, "ad", ct, tag, AesGcm::kTagSize, MutableSpan(back)), IsOk());
+  EXPECT_EQ(back, pt);
+  // The randomized-field form reads its 16-byte tag from the end: one byte less fails.
+  std::string whole(pt.size() + AesGcm::kOverhead, '\0');
+  ASSERT_THAT(gcm->EncryptRandomNonce(pt, "ad", MutableSpan(whole)), IsOk());
+  whole.pop_back();
+  std::string shorter(pt.size() - 1, '\0');
+  EXPECT_THAT(gcm->DecryptWithNonce(whole, "ad", MutableSpan(shorter)),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(AesGcmTest, TruncatedInputAndWrongBuffersFail) {
@@ -255,13 +292,11 @@ TEST(AesGcmTest, ManyThreadsShareOneObject) {
         const std::string pt = "thread " + std::to_string(t) + " value " + std::to_string(i);
         std::string ct(pt.size() + AesGcm::kOverhead, '\0');
         std::string back(pt.size(), '\0');
-        if (!gcm->EncryptRandomNonce(pt, "ad",
-                                     absl::MakeSpan(reinterpret_cast<uint8_t*>(ct.data()),
-                                                    ct.size()))
+        if (!gcm->EncryptRandomNonce(
+                    pt, "ad", absl::MakeSpan(reinterpret_cast<uint8_t*>(ct.data()), ct.size()))
                  .ok() ||
-            !gcm->DecryptWithNonce(ct, "ad",
-                                   absl::MakeSpan(reinterpret_cast<uint8_t*>(back.data()),
-                                                  back.size()))
+            !gcm->DecryptWithNonce(
+                    ct, "ad", absl::MakeSpan(reinterpret_cast<uint8_t*>(back.data()), back.size()))
                  .ok() ||
             back != pt) {
           ++failures;
@@ -275,26 +310,26 @@ TEST(AesGcmTest, ManyThreadsShareOneObject) {
 
 TEST(AesSivTest, Rfc5297DeterministicExample) {
   // RFC 5297 appendix A.1.
-  const std::string key = HexDecode(
-      "fffefdfcfbfaf9f8f7f6f5f4f3f2f1f0f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff");
+  const std::string key =
+      HexDecode("fffefdfcfbfaf9f8f7f6f5f4f3f2f1f0f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff");
   const std::string ad = HexDecode("101112131415161718191a1b1c1d1e1f2021222324252627");
   const std::string pt = HexDecode("112233445566778899aabbccddee");
   auto siv = *AesSiv::Create(Bytes(key));
   std::string out(pt.size() + 16, '\0');
   const absl::string_view ads[] = {ad};
-  ASSERT_THAT(siv->Encrypt(ads, pt, absl::MakeSpan(reinterpret_cast<uint8_t*>(out.data()),
-                                                   out.size())),
-              IsOk());
+  ASSERT_THAT(
+      siv->Encrypt(ads, pt, absl::MakeSpan(reinterpret_cast<uint8_t*>(out.data()), out.size())),
+      IsOk());
   EXPECT_EQ(testing::HexEncode(out),
             "85632d07c6e8f37f950acd320a2ecc9340c02b9690c4dc04daef7f6afe5c");
 }
 
 TEST(AesSivTest, Rfc5297NonceBasedExampleWithThreeComponents) {
   // RFC 5297 appendix A.2: two associated data strings and a nonce.
-  const std::string key = HexDecode(
-      "7f7e7d7c7b7a79787776757473727170404142434445464748494a4b4c4d4e4f");
-  const std::string ad1 = HexDecode(
-      "00112233445566778899aabbccddeeffdeaddadadeaddadaffeeddccbbaa99887766554433221100");
+  const std::string key =
+      HexDecode("7f7e7d7c7b7a79787776757473727170404142434445464748494a4b4c4d4e4f");
+  const std::string ad1 =
+      HexDecode("00112233445566778899aabbccddeeffdeaddadadeaddadaffeeddccbbaa99887766554433221100");
   const std::string ad2 = HexDecode("102030405060708090a0");
   const std::string nonce = HexDecode("09f911029d74e35bd84156c5635688c0");
   const std::string pt = HexDecode(
@@ -303,9 +338,9 @@ TEST(AesSivTest, Rfc5297NonceBasedExampleWithThreeComponents) {
   auto siv = *AesSiv::Create(Bytes(key));
   std::string out(pt.size() + 16, '\0');
   const absl::string_view ads[] = {ad1, ad2, nonce};
-  ASSERT_THAT(siv->Encrypt(ads, pt, absl::MakeSpan(reinterpret_cast<uint8_t*>(out.data()),
-                                                   out.size())),
-              IsOk());
+  ASSERT_THAT(
+      siv->Encrypt(ads, pt, absl::MakeSpan(reinterpret_cast<uint8_t*>(out.data()), out.size())),
+      IsOk());
   EXPECT_EQ(testing::HexEncode(out),
             "7bdb6e3b432667eb06f4d14bff2fbd0fcb900f2fddbe404326601965c889bf17dba77ceb094fa663b7"
             "a3f748ba8af829ea64ad544a272e9c485b62a3fd5c0d");
@@ -314,8 +349,9 @@ TEST(AesSivTest, Rfc5297NonceBasedExampleWithThreeComponents) {
 TEST(AesSivTest, EmptyPlaintextEmptyAdAndPrefixAgree) {
   std::vector<uint8_t> key(64, 0x11);
   auto siv = *AesSiv::Create(key);
-  for (const std::string& pt : {std::string(), std::string("a"), std::string(16, 'b'),
-                                std::string(31, 'c'), std::string(32, 'd'), std::string(100, 'e')}) {
+  for (const std::string& pt :
+       {std::string(), std::string("a"), std::string(16, 'b'), std::string(31, 'c'),
+        std::string(32, 'd'), std::string(100, 'e')}) {
     for (const std::string& ad : {std::string(), std::string("context")}) {
       const absl::string_view ads[] = {ad};
       std::string out(pt.size() + 16, '\0');
@@ -323,9 +359,10 @@ TEST(AesSivTest, EmptyPlaintextEmptyAdAndPrefixAgree) {
       ASSERT_THAT(siv->Encrypt(ads, pt, out_span), IsOk());
       // Deterministic.
       std::string again(out.size(), '\0');
-      ASSERT_THAT(siv->Encrypt(ads, pt, absl::MakeSpan(reinterpret_cast<uint8_t*>(again.data()),
-                                                      again.size())),
-                  IsOk());
+      ASSERT_THAT(
+          siv->Encrypt(ads, pt,
+                       absl::MakeSpan(reinterpret_cast<uint8_t*>(again.data()), again.size())),
+          IsOk());
       EXPECT_EQ(out, again);
       // The precomputed-prefix path gives the same bytes.
       auto prefix = siv->S2VPrefix(ads);
@@ -348,8 +385,8 @@ TEST(AesSivTest, EmptyPlaintextEmptyAdAndPrefixAgree) {
       }
       // An empty AD component is not the same as no component.
       std::string none(out.size(), '\0');
-      ASSERT_THAT(siv->Encrypt({}, pt, absl::MakeSpan(reinterpret_cast<uint8_t*>(none.data()),
-                                                     none.size())),
+      ASSERT_THAT(siv->Encrypt(
+                      {}, pt, absl::MakeSpan(reinterpret_cast<uint8_t*>(none.data()), none.size())),
                   IsOk());
       EXPECT_NE(none, out);
     }
@@ -376,10 +413,20 @@ TEST(HmacTest, Rfc4231Case2AndTruncatedVerify) {
   ASSERT_THAT(hmac->Compute("what do ya want for nothing?", tag), IsOk());
   EXPECT_EQ(testing::HexEncode(std::string(tag.begin(), tag.end())),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
-  EXPECT_TRUE(hmac->Verify("what do ya want for nothing?", absl::MakeSpan(tag.data(), 16)));
+  const char* msg = "what do ya want for nothing?";
+  EXPECT_TRUE(hmac->Verify(msg, absl::MakeSpan(tag.data(), 32), 32));
+  EXPECT_TRUE(hmac->Verify(msg, absl::MakeSpan(tag.data(), 16), 16));
+  // The expected length is the caller's: a prefix of the right tag is refused, down to one
+  // byte, and so is a longer tag than expected.
+  for (size_t prefix = 0; prefix < 32; ++prefix) {
+    EXPECT_FALSE(hmac->Verify(msg, absl::MakeSpan(tag.data(), prefix), 32)) << prefix;
+  }
+  EXPECT_FALSE(hmac->Verify(msg, absl::MakeSpan(tag.data(), 1), 16));
+  EXPECT_FALSE(hmac->Verify(msg, absl::MakeSpan(tag.data(), 32), 16));
+  EXPECT_FALSE(hmac->Verify(msg, absl::MakeSpan(tag.data(), 0), 0));
+  EXPECT_FALSE(hmac->Verify(msg, absl::MakeSpan(tag.data(), 32), 33));
   tag[3] ^= 1;
-  EXPECT_FALSE(hmac->Verify("what do ya want for nothing?", absl::MakeSpan(tag.data(), 16)));
-  EXPECT_FALSE(hmac->Verify("what do ya want for nothing?", absl::MakeSpan(tag.data(), 0)));
+  EXPECT_FALSE(hmac->Verify(msg, absl::MakeSpan(tag.data(), 16), 16));
 }
 
 TEST(HmacTest, EmptyKeyIsAllowed) {

@@ -40,6 +40,17 @@ class FieldCryptorTest : public ::testing::Test {
     EXPECT_THAT(ct, IsOk());
     return ct.ok() && ct->has_value() ? **ct : std::string();
   }
+  // Reads a value back as an application does: the FF1 fields of the example policy keep
+  // each value's key in a key-version column, which holds WriteKeyId of the writer.
+  absl::StatusOr<std::optional<std::string>> Dec(absl::string_view field, NullableValue stored,
+                                                 absl::string_view record) {
+    const FieldRule* rule = cryptor_->policy().Find(field);
+    if (rule != nullptr && rule->format_preserving.has_value() &&
+        !rule->format_preserving->key_version_column.empty()) {
+      return cryptor_->DecryptWithKey(field, cryptor_->WriteKeyId(field).value(), stored, record);
+    }
+    return cryptor_->Decrypt(field, stored, record);
+  }
 
   std::unique_ptr<Keyset> keyset_;
   std::unique_ptr<FieldCryptor> cryptor_;
@@ -71,11 +82,11 @@ TEST_P(FieldRoundTripTest, TextAndNullRoundTrip) {
   const RoundTrip& p = GetParam();
   const std::string ct = Enc(p.field, p.value, "order-1");
   EXPECT_NE(ct, p.value);
-  EXPECT_THAT(cryptor_->Decrypt(p.field, ct, "order-1"), IsOk());
-  EXPECT_THAT(cryptor_->Decrypt(p.field, ct, "order-1").value(), Optional(std::string(p.value)));
+  EXPECT_THAT(Dec(p.field, ct, "order-1"), IsOk());
+  EXPECT_THAT(Dec(p.field, ct, "order-1").value(), Optional(std::string(p.value)));
   // NULL stays NULL both ways.
   EXPECT_EQ(cryptor_->Encrypt(p.field, std::nullopt, "order-1").value(), std::nullopt);
-  EXPECT_EQ(cryptor_->Decrypt(p.field, std::nullopt, "order-1").value(), std::nullopt);
+  EXPECT_EQ(Dec(p.field, std::nullopt, "order-1").value(), std::nullopt);
 }
 
 // EncryptTo writes what Encrypt returns into the caller's string, whatever it held.
@@ -83,7 +94,7 @@ TEST_P(FieldRoundTripTest, EncryptToWritesTheTextFormIntoTheCallersString) {
   const RoundTrip& p = GetParam();
   std::string out = "what the string held before, longer than some ciphertexts";
   ASSERT_THAT(cryptor_->EncryptTo(p.field, p.value, "order-1", &out), IsOk());
-  EXPECT_THAT(cryptor_->Decrypt(p.field, out, "order-1").value(), Optional(std::string(p.value)));
+  EXPECT_THAT(Dec(p.field, out, "order-1").value(), Optional(std::string(p.value)));
   const std::string first = Enc(p.field, p.value, "order-1");
   const std::string second = Enc(p.field, p.value, "order-1");
   EXPECT_EQ(out.size(), first.size());
@@ -285,7 +296,7 @@ TEST_F(FieldCryptorTest, FormatPreservingFieldsKeepShapeAndKnowTheirKey) {
   EXPECT_EQ(ct[0], '+');
   EXPECT_EQ(ct[3], ' ');
   // Bound: another record decrypts to a wrong value (FF1 has no integrity), never the value.
-  EXPECT_THAT(cryptor_->Decrypt("bookings.customer_phone", ct, "booking-8").value(),
+  EXPECT_THAT(Dec("bookings.customer_phone", ct, "booking-8").value(),
               Not(Optional(std::string("+61 2 5550 0199"))));
   // Invalid input for the codec: a clear error without the value.
   auto letters = cryptor_->Encrypt("bookings.customer_phone", "+61 2 CALL ME", "booking-9");
@@ -308,6 +319,45 @@ TEST_F(FieldCryptorTest, FormatPreservingFieldsKeepShapeAndKnowTheirKey) {
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(cryptor_->DecryptWithKey("orders.customer_email", old_key, ct, "booking-9"),
               StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+// An FF1 string decrypts to *something* under any key. A field whose values carry their
+// key in a key-version column is never decrypted under a key the cryptor picks itself.
+TEST_F(FieldCryptorTest, Ff1FieldWithKeyVersionColumnIsReadOnlyWithTheRowsKey) {
+  const std::string ct = Enc("bookings.customer_phone", "+61 2 5550 0199", "booking-9");
+  const uint32_t old_key = keyset_->primary_key_id();
+  for (int rotated = 0; rotated < 2; ++rotated) {
+    auto guessed = cryptor_->Decrypt("bookings.customer_phone", ct, "booking-9");
+    ASSERT_THAT(guessed, StatusIs(absl::StatusCode::kFailedPrecondition));
+    EXPECT_THAT(guessed.status().message(),
+                HasSubstr("bookings.customer_phone: the key of each value is in the key-version "
+                          "column customer_phone_key: decrypt with DecryptWithKey"));
+    EXPECT_THAT(
+        cryptor_->DecryptWithKey("bookings.customer_phone", old_key, ct, "booking-9").value(),
+        Optional(std::string("+61 2 5550 0199")));
+    ASSERT_THAT(keyset_->Rotate(), IsOk());
+    Rebuild();
+  }
+}
+
+// A field without a key-version column pins its key: rotations do not move it.
+TEST_F(FieldCryptorTest, PinnedFf1KeyOutlivesRotations) {
+  FieldRule rule;
+  rule.name = "legacy.postcode";
+  rule.protection = FieldProtection::kFormatPreserving;
+  rule.format_preserving = FormatPreservingRule{};
+  rule.format_preserving->codec.codec = FpeCodec::kAlphabet;
+  rule.format_preserving->codec.alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  rule.format_preserving->codec.keep_characters = " ";
+  rule.format_preserving->key_id = keyset_->primary_key_id();
+  const Policy pinned = Policy::Create({rule}).value();
+  const std::string ct =
+      **FieldCryptor::Create(*keyset_, pinned).value()->Encrypt("legacy.postcode", "SW1A 1AA");
+  ASSERT_THAT(keyset_->Rotate(), IsOk());
+  auto after = FieldCryptor::Create(*keyset_, pinned).value();
+  EXPECT_THAT(after->Decrypt("legacy.postcode", ct).value(), Optional(std::string("SW1A 1AA")));
+  EXPECT_THAT(after->Encrypt("legacy.postcode", "SW1A 1AA").value(), Optional(ct));
+  EXPECT_EQ(after->WriteKeyId("legacy.postcode").value(), rule.format_preserving->key_id);
 }
 
 TEST_F(FieldCryptorTest, PinnedFf1KeyMustBeUsable) {

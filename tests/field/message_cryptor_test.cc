@@ -2,6 +2,8 @@
 #include "piicrypt/message_cryptor.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -20,6 +22,23 @@ using ::testing::HasSubstr;
 Policy ExamplePolicy() {
   return Policy::ReadFile(std::string(PIICRYPT_SOURCE_DIR) + "/examples/policies/orders.textproto")
       .value();
+}
+
+// The example policy and the rule of the addresses' postcodes: FF1 pinned to `keyset`'s
+// primary key.
+Policy TestPolicy(const Keyset& keyset) {
+  const Policy example = ExamplePolicy();
+  std::vector<FieldRule> rules(example.rules().begin(), example.rules().end());
+  FieldRule postcode;
+  postcode.name = "orders.address_postcode";
+  postcode.protection = FieldProtection::kFormatPreserving;
+  postcode.format_preserving = FormatPreservingRule{};
+  postcode.format_preserving->codec.codec = FpeCodec::kAlphabet;
+  postcode.format_preserving->codec.alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  postcode.format_preserving->codec.keep_characters = " ";
+  postcode.format_preserving->key_id = keyset.primary_key_id();
+  rules.push_back(postcode);
+  return Policy::Create(std::move(rules)).value();
 }
 
 Order SampleOrder() {
@@ -49,7 +68,7 @@ class MessageCryptorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     keyset_ = std::make_unique<Keyset>(Keyset::Generate().value());
-    cryptor_ = MessageCryptor::Create(*keyset_, ExamplePolicy(), Order::descriptor()).value();
+    cryptor_ = MessageCryptor::Create(*keyset_, TestPolicy(*keyset_), Order::descriptor()).value();
   }
   std::unique_ptr<Keyset> keyset_;
   std::unique_ptr<MessageCryptor> cryptor_;
@@ -103,6 +122,71 @@ TEST_F(MessageCryptorTest, FieldsAreBoundToTheOrderId) {
   EXPECT_EQ(order.SerializeAsString(), encrypted.SerializeAsString());
 }
 
+// Values inside repeated fields are bound to their position: reordering the elements of a
+// repeated PII field, or moving a value between elements of a repeated message, fails.
+TEST_F(MessageCryptorTest, RepeatedElementsAreBoundToTheirPosition) {
+  Order order = SampleOrder();
+  order.clear_notes();
+  for (const char* note : {"leave at the back door", "call first", "fragile"}) {
+    order.add_notes(note);
+  }
+  ASSERT_THAT(cryptor_->EncryptInPlace(order), IsOk());
+  const Order encrypted = order;
+
+  order.mutable_notes()->SwapElements(0, 2);
+  auto swapped = cryptor_->DecryptInPlace(order);
+  ASSERT_THAT(swapped, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(swapped.message(),
+              HasSubstr("piicrypt.test.Order.notes: orders.notes: decryption failed"));
+
+  order = encrypted;
+  *order.mutable_notes(1) = encrypted.notes(0);  // a copy of another element
+  EXPECT_THAT(cryptor_->DecryptInPlace(order), StatusIs(absl::StatusCode::kInvalidArgument));
+
+  order = encrypted;  // the purchase details of two items exchanged
+  order.mutable_items(0)->set_purchase_details(encrypted.items(1).purchase_details());
+  order.mutable_items(1)->set_purchase_details(encrypted.items(0).purchase_details());
+  auto exchanged = cryptor_->DecryptInPlace(order);
+  ASSERT_THAT(exchanged, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(exchanged.message(), HasSubstr("Item.purchase_details"));
+
+  order = encrypted;
+  ASSERT_THAT(cryptor_->DecryptInPlace(order), IsOk());
+  EXPECT_THAT(order.notes(),
+              ::testing::ElementsAre("leave at the back door", "call first", "fragile"));
+  EXPECT_EQ(order.items(1).purchase_details(), "pregnancy test");
+}
+
+// A NUL byte separates the record id from the positions: it is refused in record ids.
+TEST_F(MessageCryptorTest, RecordIdsWithNulAreRefused) {
+  Booking booking;
+  booking.set_booking_ref(std::string("B-1\0notes[0]", 12));
+  booking.mutable_card()->set_last4("1234");
+  auto bookings =
+      MessageCryptor::Create(*keyset_, TestPolicy(*keyset_), Booking::descriptor()).value();
+  auto s = bookings->EncryptInPlace(booking);
+  ASSERT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(s.message(), HasSubstr("record id cannot contain a NUL byte"));
+}
+
+// Elements written without their position (the record id alone) still decrypt.
+TEST_F(MessageCryptorTest, ElementsWrittenWithoutTheirPositionStillDecrypt) {
+  const FieldCryptor& fields = cryptor_->field_cryptor();
+  Order order;
+  order.set_id(1001);
+  order.add_notes(**fields.Encrypt("orders.notes", "first", "1001"));
+  order.add_notes(**fields.Encrypt("orders.notes", "second", "1001"));
+  order.add_items()->set_purchase_details(
+      **fields.Encrypt("orders.purchase_details", "vitamin D", "1001"));
+  ASSERT_THAT(cryptor_->DecryptInPlace(order), IsOk());
+  EXPECT_THAT(order.notes(), ::testing::ElementsAre("first", "second"));
+  EXPECT_EQ(order.items(0).purchase_details(), "vitamin D");
+  // Encrypted again, they carry their position.
+  ASSERT_THAT(cryptor_->EncryptInPlace(order), IsOk());
+  EXPECT_THAT(fields.Decrypt("orders.notes", order.notes(0), "1001"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 TEST_F(MessageCryptorTest, UnsetFieldsStayUnsetLikeNull) {
   Order order;
   order.set_id(7);
@@ -151,7 +235,7 @@ TEST_F(MessageCryptorTest, RedactMasksACopy) {
 }
 
 TEST_F(MessageCryptorTest, InnerRecordIdsBindTheirSubtree) {
-  auto bookings = MessageCryptor::Create(*keyset_, ExamplePolicy(), Booking::descriptor());
+  auto bookings = MessageCryptor::Create(*keyset_, TestPolicy(*keyset_), Booking::descriptor());
   ASSERT_THAT(bookings, IsOk());
   Booking booking;
   booking.set_booking_ref("B-77");
@@ -188,6 +272,10 @@ TEST(MessageCryptorCreateTest, RejectsStructuresThatMakeNoSense) {
       {test::FpeBytes::descriptor(), absl::StatusCode::kInvalidArgument, "bytes field"},
       {test::TwoRecordIds::descriptor(), absl::StatusCode::kInvalidArgument, "second record id"},
       {test::EmptyMark::descriptor(), absl::StatusCode::kInvalidArgument, "rule name or an inline"},
+      // A message has no key-version column to read an FF1 value's key from.
+      {test::Ff1WithKeyVersionColumn::descriptor(), absl::StatusCode::kInvalidArgument,
+       "Ff1WithKeyVersionColumn.phone: rule \"bookings.customer_phone\" keeps each value's key "
+       "in the key-version column customer_phone_key"},
   };
   for (const Bad& b : bad) {
     auto created = MessageCryptor::Create(keyset, policy, b.type);

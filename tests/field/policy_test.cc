@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
@@ -108,7 +110,7 @@ const BadPolicy kBadPolicies[] = {
      R"(field { name: "f.x" mode: MODE_FORMAT_PRESERVING format_preserving { phone {} key_version_column: "k; drop" } })",
      "key_version_column must be a plain SQL identifier"},
     {"Ff1BadAlphabet",
-     R"(field { name: "f.x" mode: MODE_FORMAT_PRESERVING format_preserving { alphabet { alphabet: "AAB" } } })",
+     R"(field { name: "f.x" mode: MODE_FORMAT_PRESERVING format_preserving { key_id: 7 alphabet { alphabet: "AAB" } } })",
      "f.x"},
     {"Ff1OptionsOnRandomized",
      R"(field { name: "f.x" mode: MODE_RANDOMIZED format_preserving { phone {} } })",
@@ -116,11 +118,41 @@ const BadPolicy kBadPolicies[] = {
     {"PointlessBlindIndexOnDeterministic",
      R"(field { name: "f.x" mode: MODE_DETERMINISTIC blind_index { bits: 32 } })", "adds nothing"},
     {"PointlessBlindIndexOnUnboundFf1",
-     R"(field { name: "f.x" mode: MODE_FORMAT_PRESERVING format_preserving { phone {} } blind_index { bits: 32 normalizer: "exact" } })",
+     R"(field { name: "f.x" mode: MODE_FORMAT_PRESERVING format_preserving { key_id: 7 phone {} } blind_index { bits: 32 normalizer: "exact" } })",
      "adds nothing"},
     {"BlindIndexOnToken",
      R"(field { name: "f.x" mode: MODE_VAULT_TOKEN blind_index { bits: 32 } })", "reserved"},
     {"NoMode", R"(field { name: "f.x" })", "mode is required"},
+    // An FF1 value names no key: the rule must (or a key-version column per row).
+    {"Ff1WithoutKey",
+     R"(field { name: "f.x" mode: MODE_FORMAT_PRESERVING format_preserving { phone {} } })",
+     "an FF1 value carries no key id, so the field must say where its key is: add "
+     "format_preserving { key_id: N }"},
+    {"VaultlessTokenWithoutKey",
+     R"(field { name: "f.x" mode: MODE_VAULT_TOKEN token { vaultless: true } })",
+     "a vaultless token carries no key id, so the field must pin its key: add token { key_id: N }"},
+    {"BindRecordOnToken", R"(field { name: "f.x" mode: MODE_VAULT_TOKEN bind_record: true })",
+     "bind_record does not apply to MODE_VAULT_TOKEN"},
+    {"BlindIndexColumnNotAnIdentifier",
+     R"(field { name: "f.x" mode: MODE_RANDOMIZED blind_index { bits: 16 column: "x_idx; DROP TABLE t" } })",
+     "blind_index column must be a plain SQL identifier"},
+    {"BlindIndexColumnQuoted",
+     R"(field { name: "f.x" mode: MODE_RANDOMIZED blind_index { bits: 16 column: "\"x\"" } })",
+     "blind_index column must be a plain SQL identifier"},
+    {"MaskLast4OnEmail",
+     R"(field { name: "f.x" kind: KIND_EMAIL mode: MODE_RANDOMIZED mask: MASK_LAST4 })",
+     "MASK_LAST4 does not fit a KIND_EMAIL field"},
+    {"MaskLast4OnAddress",
+     R"(field { name: "f.x" kind: KIND_ADDRESS mode: MODE_RANDOMIZED mask: MASK_LAST4 })",
+     "MASK_LAST4 does not fit a KIND_ADDRESS field"},
+    {"MaskEmailOnName",
+     R"(field { name: "f.x" kind: KIND_NAME mode: MODE_RANDOMIZED mask: MASK_EMAIL })",
+     "MASK_EMAIL does not fit a KIND_NAME field"},
+    {"MaskPhoneOnCard",
+     R"(field { name: "f.x" kind: KIND_CARD mode: MODE_RANDOMIZED mask: MASK_PHONE })",
+     "MASK_PHONE does not fit a KIND_CARD field"},
+    {"MaskInitialsOnText", R"(field { name: "f.x" mode: MODE_RANDOMIZED mask: MASK_INITIALS })",
+     "MASK_INITIALS does not fit a KIND_TEXT field"},
     {"Duplicate",
      R"(field { name: "f.x" mode: MODE_RANDOMIZED } field { name: "f.x" mode: MODE_DETERMINISTIC })",
      "appears twice"},
@@ -146,6 +178,77 @@ TEST(PolicyTest, RejectsNamelessAndOverlongFields) {
   auto policy = Policy::Create({rule});
   ASSERT_THAT(policy, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(policy.status().message(), HasSubstr("longer than 1024"));
+}
+
+TEST(PolicyTest, RejectsControlAndInvalidBytesInNamesWithoutPrintingThem) {
+  const std::string names[] = {std::string("f.x\0y", 5),
+                               "f.\x01x",
+                               "f.x\n",
+                               "f.\x7fx",
+                               "f.\xc2\x85x" /* U+0085, a C1 control */,
+                               "f.\xffx",
+                               "f.\xc0\xaex" /* overlong '.' */};
+  for (const std::string& name : names) {
+    FieldRule rule;
+    rule.name = name;
+    auto policy = Policy::Create({rule});
+    ASSERT_THAT(policy, StatusIs(absl::StatusCode::kInvalidArgument)) << absl::CHexEscape(name);
+    const std::string message(policy.status().message());
+    EXPECT_THAT(message, HasSubstr("valid UTF-8 without control characters"));
+    EXPECT_THAT(message, HasSubstr(absl::CHexEscape(name)));  // named, escaped
+    EXPECT_EQ(message.find(name), std::string::npos);         // never raw
+  }
+  // The textproto form: an escaped NUL in a name.
+  auto nul = Policy::ParseTextProto(R"(field { name: "f.x\000y" mode: MODE_RANDOMIZED })");
+  EXPECT_THAT(nul, StatusIs(absl::StatusCode::kInvalidArgument));
+  // Printable Unicode is a name like any other.
+  FieldRule unicode;
+  unicode.name =
+      "bestellungen.stra\xc3\x9f"
+      "e";
+  EXPECT_THAT(Policy::Create({unicode}), IsOk());
+}
+
+TEST(PolicyTest, MasksFitTheirKinds) {
+  struct Fit {
+    const char* kind;
+    const char* mask;
+  };
+  const Fit fits[] = {{"KIND_EMAIL", "MASK_EMAIL"}, {"KIND_PHONE", "MASK_PHONE"},
+                      {"KIND_PHONE", "MASK_LAST4"}, {"KIND_NAME", "MASK_INITIALS"},
+                      {"KIND_CARD", "MASK_LAST4"},  {"KIND_IDENTIFIER", "MASK_LAST4"},
+                      {"KIND_TEXT", "MASK_FULL"},   {"KIND_ADDRESS", "MASK_FULL"},
+                      {"KIND_EMAIL", "MASK_FULL"}};
+  for (const Fit& fit : fits) {
+    const std::string text = absl::StrCat(
+        "field { name: \"f.x\" mode: MODE_RANDOMIZED kind: ", fit.kind, " mask: ", fit.mask, " }");
+    EXPECT_THAT(Policy::ParseTextProto(text), IsOk()) << text;
+  }
+}
+
+TEST(PolicyTest, Ff1FieldsSayWhereTheirKeyIs) {
+  auto pinned = Policy::ParseTextProto(
+      R"(field { name: "f.x" mode: MODE_FORMAT_PRESERVING format_preserving { key_id: 7 phone {} } })");
+  ASSERT_THAT(pinned, IsOk());
+  EXPECT_EQ(pinned->rules()[0].format_preserving->key_id, 7u);
+  auto column = Policy::ParseTextProto(
+      R"(field { name: "f.x" mode: MODE_FORMAT_PRESERVING format_preserving { phone {} key_version_column: "x_key" } })");
+  ASSERT_THAT(column, IsOk());
+  EXPECT_EQ(column->rules()[0].format_preserving->key_version_column, "x_key");
+  // In code, the same check.
+  FieldRule rule;
+  rule.name = "f.x";
+  rule.protection = FieldProtection::kFormatPreserving;
+  rule.format_preserving = FormatPreservingRule{};
+  rule.format_preserving->codec.codec = FpeCodec::kPhone;
+  EXPECT_THAT(Policy::Create({rule}), StatusIs(absl::StatusCode::kInvalidArgument));
+  rule.protection = FieldProtection::kVaultToken;
+  rule.format_preserving.reset();
+  rule.token = TokenizerOptions{};
+  rule.token->vaultless = true;
+  EXPECT_THAT(Policy::Create({rule}), StatusIs(absl::StatusCode::kInvalidArgument));
+  rule.token->vaultless_key_id = 7;
+  EXPECT_THAT(Policy::Create({rule}), IsOk());
 }
 
 TEST(PolicyTest, SyntaxErrorsNameLineAndColumn) {

@@ -259,6 +259,7 @@ TEST(KekUriTest, PinSources) {
 
   // pin-source: the first line of the file, without its line ending.
   std::ofstream(dir.File("pin")) << "from-file\r\nsecond line\n";
+  ASSERT_EQ(::chmod(dir.File("pin").c_str(), 0600), 0);  // a PIN file's rule
   auto source = internal::ParsePkcs11Uri(
       "pkcs11:token=t;object=k?module-path=/m.so&pin-source=file:" + dir.File("pin"));
   ASSERT_THAT(source, IsOk());
@@ -267,12 +268,14 @@ TEST(KekUriTest, PinSources) {
   EXPECT_EQ(std::string(source_pin->begin(), source_pin->end()), "from-file");
 
   std::ofstream(dir.File("empty")) << "\n";
+  ASSERT_EQ(::chmod(dir.File("empty").c_str(), 0600), 0);  // a PIN file's rule
   auto empty = internal::ParsePkcs11Uri("pkcs11:token=t;object=k?module-path=/m.so&pin-source=" +
                                         dir.File("empty"));
   ASSERT_THAT(empty, IsOk());
   EXPECT_THAT(internal::ResolvePin(*empty), StatusIs(absl::StatusCode::kInvalidArgument));
 
   std::ofstream(dir.File("long")) << std::string(internal::kMaxPinSize + 1, '1');
+  ASSERT_EQ(::chmod(dir.File("long").c_str(), 0600), 0);  // a PIN file's rule
   auto too_long = internal::ParsePkcs11Uri("pkcs11:token=t;object=k?module-path=/m.so&pin-source=" +
                                            dir.File("long"));
   ASSERT_THAT(too_long, IsOk());

@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <fstream>
@@ -289,6 +290,39 @@ TEST_F(SoftHsmTest, ExtractableOrAmbiguousKeysAreRefused) {
   EXPECT_THAT(twice.status().message(), HasSubstr("more than one"));
 }
 
+// A key made sensitive and non-extractable after its creation may have been read out
+// before: its CKA_ALWAYS_SENSITIVE and CKA_NEVER_EXTRACTABLE stay false, and it is refused.
+TEST_F(SoftHsmTest, KeysOnceExtractableAreRefused) {
+  auto session = RawSession();
+  ASSERT_NE(session, nullptr);
+  CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
+  ASSERT_EQ(GenerateRawKey(*session, "laundered", /*extractable=*/true, /*token=*/true, &key),
+            static_cast<CK_RV>(CKR_OK));
+  CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+  CK_ATTRIBUTE lock[] = {{CKA_SENSITIVE, &yes, sizeof(yes)}, {CKA_EXTRACTABLE, &no, sizeof(no)}};
+  ASSERT_EQ(session->functions()->C_SetAttributeValue(session->handle(), key, lock, 2),
+            static_cast<CK_RV>(CKR_OK));
+  CK_BBOOL sensitive = CK_FALSE, extractable = CK_TRUE, never_extractable = CK_TRUE;
+  CK_ATTRIBUTE now[] = {{CKA_SENSITIVE, &sensitive, sizeof(sensitive)},
+                        {CKA_EXTRACTABLE, &extractable, sizeof(extractable)},
+                        {CKA_NEVER_EXTRACTABLE, &never_extractable, sizeof(never_extractable)}};
+  ASSERT_EQ(session->functions()->C_GetAttributeValue(session->handle(), key, now, 3),
+            static_cast<CK_RV>(CKR_OK));
+  ASSERT_EQ(sensitive, CK_TRUE);  // looks locked now...
+  ASSERT_EQ(extractable, CK_FALSE);
+  ASSERT_EQ(never_extractable, CK_FALSE);  // ...but was not always
+  auto laundered = Kek::Open(UriWithPin("laundered"));
+  ASSERT_THAT(laundered, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(laundered.status().message(), HasSubstr("was once extractable or not sensitive"));
+
+  // An extractable key added beside a good KEK under its label: refused, never chosen.
+  ASSERT_THAT(Kek::Create(UriWithPin("kek")), IsOk());
+  ASSERT_NE(MustOpen(UriWithPin("kek")), nullptr);
+  ASSERT_EQ(GenerateRawKey(*session, "kek", /*extractable=*/true, /*token=*/true, &key),
+            static_cast<CK_RV>(CKR_OK));
+  EXPECT_THAT(Kek::Open(UriWithPin("kek")), StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
 TEST_F(SoftHsmTest, WrongKeyAndTamperingAreCleanErrors) {
   ASSERT_THAT(Kek::Create(UriWithPin("kek-a")), IsOk());
   ASSERT_THAT(Kek::Create(UriWithPin("kek-b")), IsOk());
@@ -340,6 +374,7 @@ TEST_F(SoftHsmTest, LoginTokenObjectAndModuleErrors) {
   EXPECT_THAT(Kek::Open(Uri("kek")), IsOk());
   ::unsetenv("PIICRYPT_PKCS11_PIN");
   std::ofstream(dir_.File("pin")) << kPin << "\n";
+  ASSERT_EQ(::chmod(dir_.File("pin").c_str(), 0600), 0);  // PIN files are mode 0600
   EXPECT_THAT(Kek::Open(Uri("kek", "&pin-source=file:" + dir_.File("pin"))), IsOk());
   // Unknown token and object.
   auto no_token = Kek::Open(Uri("kek", absl::StrCat("&pin-value=", kPin), "no-such-token"));

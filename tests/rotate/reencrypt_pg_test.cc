@@ -40,6 +40,7 @@ using ::piicrypt::testing::FaultRows;
 using ::piicrypt::testing::Ff1Phone;
 using ::piicrypt::testing::Ff1Policy;
 using ::piicrypt::testing::KillAtRandomPoints;
+using ::piicrypt::testing::kRotateFields;
 using ::piicrypt::testing::Original;
 using ::piicrypt::testing::PgServer;
 using ::piicrypt::testing::Plain;
@@ -48,7 +49,6 @@ using ::piicrypt::testing::RotateFixture;
 using ::piicrypt::testing::RunCommand;
 using ::piicrypt::testing::SharedPgServer;
 using ::piicrypt::testing::SpawnCli;
-using ::piicrypt::testing::kRotateFields;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -128,8 +128,8 @@ class Pg {
   PGresult* Run(const std::string& sql, const std::vector<std::optional<std::string>>& params) {
     std::vector<const char*> values;
     for (const auto& p : params) values.push_back(p.has_value() ? p->c_str() : nullptr);
-    return PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
-                        values.data(), nullptr, nullptr, 0);
+    return PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                        nullptr, nullptr, 0);
   }
   PGconn* conn_;
 };
@@ -156,8 +156,17 @@ class ReencryptPgTest : public RotateFixture {
         " loyalty VARCHAR(200), note TEXT)");
   }
 
+  void Exec(const std::string& sql) override { Pg(url_).Exec(sql); }
+  int64_t QueryInt(const std::string& sql) override { return Pg(url_).Int(sql); }
+  std::string DbArgs() const override { return " --db " + Q(url_); }
+  int64_t RowsDone() override {
+    Pg pg(url_);
+    if (!pg.Value("SELECT to_regclass('piicrypt_job_ranges')::text").has_value()) return 0;
+    return pg.Int("SELECT coalesce(sum(rows), 0) FROM piicrypt_job_ranges");
+  }
+
   // Rows 1..n encrypted under the current primary.
-  void Fill(int64_t n) {
+  void Fill(int64_t n) override {
     auto c = Cryptor();
     std::string data;
     for (int64_t id = 1; id <= n; ++id) {
@@ -271,9 +280,10 @@ TEST_F(ReencryptPgTest, FailuresAreListedAndPlaintextIsMigrated) {
     Plain p = Original(id);
     if (id == 3) p.v[1] = "O'Brien \"Bob\" \\ {x,y}";
     overrides[id] = p;
-    pg.Exec("UPDATE orders SET email = $1, email_bidx = NULL, name = $2, loyalty = $3"
-            " WHERE id = $4",
-            {p.v[0], p.v[1], p.v[2], absl::StrCat(id)});
+    pg.Exec(
+        "UPDATE orders SET email = $1, email_bidx = NULL, name = $2, loyalty = $3"
+        " WHERE id = $4",
+        {p.v[0], p.v[1], p.v[2], absl::StrCat(id)});
   }
   CommandResult no_flag = Reencrypt("--workers 2");
   EXPECT_EQ(no_flag.exit_code, 1) << no_flag.err;
@@ -348,7 +358,8 @@ TEST_F(ReencryptPgTest, ConcurrentWriterUpdatesAllSurvive) {
   EXPECT_EQ(CheckAll(kRows, written), 0) << deadlocks << " writer transactions deadlocked";
   RecordProperty("writer_transactions", updates);
   RecordProperty("writer_deadlocks", deadlocks);
-  RecordProperty("job_conflicts", static_cast<int>(pg.Int("SELECT sum(conflicts) FROM piicrypt_job_ranges")));
+  RecordProperty("job_conflicts",
+                 static_cast<int>(pg.Int("SELECT sum(conflicts) FROM piicrypt_job_ranges")));
 }
 
 TEST_F(ReencryptPgTest, MaxRateHoldsForAllWorkersTogether) {
@@ -398,10 +409,7 @@ TEST_F(ReencryptPgTest, SurvivesSigkillAtRandomPointsAndResumesExactly) {
   Pg pg(url_);
   KillAtRandomPoints(
       rows, FaultKills(), [&] { return SpawnCli(Args("--batch 500 --workers 2")); },
-      [&]() -> int64_t {
-        if (!pg.Value("SELECT to_regclass('piicrypt_job_ranges')::text").has_value()) return 0;
-        return pg.Int("SELECT coalesce(sum(rows), 0) FROM piicrypt_job_ranges");
-      });
+      [&] { return RowsDone(); });
   if (HasFatalFailure()) return;
   CommandResult r = Reencrypt("--batch 500 --workers 2 --verify");
   ExpectResumedAndCountedOnce(r, rows);
@@ -412,15 +420,17 @@ TEST_F(ReencryptPgTest, SurvivesSigkillAtRandomPointsAndResumesExactly) {
 TEST_F(ReencryptPgTest, Ff1ColumnIsRotatedThroughItsKeyVersionColumn) {
   const uint32_t old_key = Primary();
   Pg pg(url_);
-  pg.Exec("CREATE TABLE contacts (id INTEGER PRIMARY KEY, phone TEXT, phone_key BIGINT,"
-          " phone_idx TEXT)");
+  pg.Exec(
+      "CREATE TABLE contacts (id INTEGER PRIMARY KEY, phone TEXT, phone_key BIGINT,"
+      " phone_idx TEXT)");
   {
     auto c = CryptorFor(Ff1Policy(old_key));
     std::string data;
     for (int64_t id = 1; id <= 300; ++id) {
       if (id <= 250) {
-        absl::StrAppend(&data, id, "\t", **c->Encrypt("contacts.phone", Ff1Phone(id), absl::StrCat(id)),
-                        "\t", old_key, "\t", **c->BlindIndex("contacts.phone", Ff1Phone(id)), "\n");
+        absl::StrAppend(&data, id, "\t",
+                        **c->Encrypt("contacts.phone", Ff1Phone(id), absl::StrCat(id)), "\t",
+                        old_key, "\t", **c->BlindIndex("contacts.phone", Ff1Phone(id)), "\n");
       } else if (id <= 280) {
         absl::StrAppend(&data, id, "\t", Ff1Phone(id), "\t\\N\t\\N\n");
       } else {
@@ -441,7 +451,8 @@ TEST_F(ReencryptPgTest, Ff1ColumnIsRotatedThroughItsKeyVersionColumn) {
 
   auto c = CryptorFor(Ff1Policy(new_key));
   int problems = 0, reported = 0;
-  for (const auto& row : pg.Rows("SELECT id, phone, phone_key, phone_idx FROM contacts ORDER BY id")) {
+  for (const auto& row :
+       pg.Rows("SELECT id, phone, phone_key, phone_idx FROM contacts ORDER BY id")) {
     const int64_t id = std::atoll(row[0]->c_str());
     if (id > 280) {
       EXPECT_EQ(row[1], std::nullopt) << id;
@@ -455,7 +466,52 @@ TEST_F(ReencryptPgTest, Ff1ColumnIsRotatedThroughItsKeyVersionColumn) {
   pg.Exec("ALTER TABLE contacts ALTER COLUMN phone_key TYPE INTEGER USING NULL");
   CommandResult narrow = RunCommand(CliPath() + args);
   EXPECT_EQ(narrow.exit_code, 2);
-  EXPECT_THAT(narrow.err, HasSubstr("contacts.phone_key is integer; a key-version column must be bigint"));
+  EXPECT_THAT(narrow.err,
+              HasSubstr("contacts.phone_key is integer; a key-version column must be bigint"));
+}
+
+TEST_F(ReencryptPgTest, KeyColumnMustBeUniqueAndNotNull) {
+  CaseKeyColumnMustBeUniqueAndNotNull();
+  // PostgreSQL's own: the fix names ALTER ... SET NOT NULL; an index left invalid by a
+  // failed CREATE UNIQUE INDEX CONCURRENTLY proves nothing.
+  Pg pg(url_);
+  pg.Exec("DROP TABLE keyed");
+  pg.Exec("CREATE TABLE keyed (id BIGINT NOT NULL, cust TEXT, email TEXT)");
+  pg.Exec("CREATE UNIQUE INDEX keyed_u ON keyed (cust)");
+  CommandResult nullable =
+      RunCommand(absl::StrCat(CliPath(), BaseArgs(), DbArgs(), " --table keyed --key-column cust"));
+  EXPECT_EQ(nullable.exit_code, 2) << nullable.err;
+  EXPECT_THAT(nullable.err, HasSubstr("ALTER TABLE keyed ALTER COLUMN cust SET NOT NULL"));
+  pg.Exec("DROP INDEX keyed_u");
+  pg.Exec("ALTER TABLE keyed ALTER COLUMN cust SET NOT NULL");
+  pg.Exec("INSERT INTO keyed VALUES (1, 'a', NULL), (2, 'a', NULL)");
+  EXPECT_EQ(pg.TryExec("CREATE UNIQUE INDEX CONCURRENTLY keyed_c ON keyed (cust)"), "23505");
+  EXPECT_EQ(pg.Int("SELECT count(*) FROM pg_index WHERE NOT indisvalid"
+                   " AND indrelid = 'keyed'::regclass"),
+            1);
+  CommandResult invalid =
+      RunCommand(absl::StrCat(CliPath(), BaseArgs(), DbArgs(), " --table keyed --key-column cust"));
+  EXPECT_EQ(invalid.exit_code, 2) << invalid.out << invalid.err;
+  EXPECT_THAT(invalid.err, HasSubstr("keyed.cust has no unique index on it alone;"));
+}
+
+TEST_F(ReencryptPgTest, RowMovedBehindTheWalkFailsTheJob) {
+  CaseRowMovedBehindTheWalkFailsTheJob();
+}
+
+TEST_F(ReencryptPgTest, ResumesPastDeletedCheckpointWithRowsInsertedBehind) {
+  CaseResumesPastDeletedCheckpointWithRowsInsertedBehind();
+}
+
+TEST_F(ReencryptPgTest, CurrentValueThatDoesNotDecryptFails) {
+  CaseCurrentValueThatDoesNotDecryptFails();
+}
+
+TEST_F(ReencryptPgTest, UpdateWithoutEffectFails) {
+  CaseUpdateWithoutEffectFails(
+      {"CREATE FUNCTION keep5() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+       " IF OLD.id = 5 THEN RETURN NULL; END IF; RETURN NEW; END $$",
+       "CREATE TRIGGER keep5 BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION keep5()"});
 }
 
 TEST_F(ReencryptPgTest, UsageErrorsExitTwo) {
@@ -475,15 +531,15 @@ TEST_F(ReencryptPgTest, UsageErrorsExitTwo) {
     field { name: "Orders.email" kind: KIND_EMAIL mode: MODE_RANDOMIZED }
   )pb");
   const std::vector<Case> cases = {
-      {"nokey", "--key-column id", "must be the table's primary key or have a unique index"},
+      {"nokey", "--key-column id", "nokey.id has no unique index on it alone and allows NULL"},
       {"binary_email", "--key-column id", "binary_email.email is bytea"},
       {"Orders", "--key-column id", "no such table: Orders (PostgreSQL names are matched exactly"},
       {"orders", "--key-column nosuch", "no such column: orders.nosuch"},
       {"orders", "--key-column id --workers 65", "--workers"},
   };
   for (const Case& c : cases) {
-    CommandResult r = RunCommand(absl::StrCat(CliPath(), BaseArgs(), " --db ", Q(url_),
-                                              " --table ", c.table, " ", c.extra));
+    CommandResult r = RunCommand(
+        absl::StrCat(CliPath(), BaseArgs(), " --db ", Q(url_), " --table ", c.table, " ", c.extra));
     EXPECT_EQ(r.exit_code, 2) << c.table << " " << c.extra << "\n" << r.err;
     EXPECT_THAT(r.err, HasSubstr(c.message)) << c.table << " " << c.extra;
   }

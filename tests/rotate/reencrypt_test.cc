@@ -40,13 +40,13 @@ using ::piicrypt::testing::FaultRows;
 using ::piicrypt::testing::Ff1Phone;
 using ::piicrypt::testing::Ff1Policy;
 using ::piicrypt::testing::KillAtRandomPoints;
+using ::piicrypt::testing::kRotateFields;
 using ::piicrypt::testing::Original;
 using ::piicrypt::testing::Plain;
 using ::piicrypt::testing::Q;
 using ::piicrypt::testing::RotateFixture;
 using ::piicrypt::testing::RunCommand;
 using ::piicrypt::testing::SpawnCli;
-using ::piicrypt::testing::kRotateFields;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -106,8 +106,18 @@ class ReencryptTest : public RotateFixture {
         " loyalty TEXT, note TEXT)");
   }
 
+  void Exec(const std::string& sql) override { Sqlite(db_path_).Exec(sql); }
+  int64_t QueryInt(const std::string& sql) override { return Sqlite(db_path_).Int(sql); }
+  std::string DbArgs() const override { return " --db " + Q("sqlite:" + db_path_); }
+  int64_t RowsDone() override {
+    Sqlite db(db_path_);
+    return db.Int("SELECT count(*) FROM sqlite_master WHERE name = 'piicrypt_jobs'") > 0
+               ? db.Int("SELECT coalesce(max(rows), 0) FROM piicrypt_jobs")
+               : int64_t{0};
+  }
+
   // Rows 1..n encrypted under the current primary.
-  void Fill(int64_t n) {
+  void Fill(int64_t n) override {
     auto c = Cryptor();
     Sqlite db(db_path_);
     db.Exec("BEGIN");
@@ -143,7 +153,8 @@ class ReencryptTest : public RotateFixture {
     auto c = Cryptor();
     const uint32_t primary = Primary();
     Sqlite db(db_path_);
-    sqlite3_stmt* s = db.Prepare("SELECT id, email, email_bidx, name, loyalty, note FROM orders ORDER BY id");
+    sqlite3_stmt* s =
+        db.Prepare("SELECT id, email, email_bidx, name, loyalty, note FROM orders ORDER BY id");
     int problems = 0, reported = 0;
     int64_t rows = 0;
     while (sqlite3_step(s) == SQLITE_ROW) {
@@ -161,7 +172,8 @@ class ReencryptTest : public RotateFixture {
 
   std::vector<std::string> Snapshot() {
     Sqlite db(db_path_);
-    sqlite3_stmt* s = db.Prepare("SELECT id, email, email_bidx, name, loyalty FROM orders ORDER BY id");
+    sqlite3_stmt* s =
+        db.Prepare("SELECT id, email, email_bidx, name, loyalty FROM orders ORDER BY id");
     std::vector<std::string> out;
     while (sqlite3_step(s) == SQLITE_ROW) {
       std::string row;
@@ -381,12 +393,7 @@ TEST_F(ReencryptTest, SurvivesSigkillAtRandomPointsAndResumesExactly) {
   Rotate();
   KillAtRandomPoints(
       rows, FaultKills(), [&] { return SpawnCli(Args("--batch 500")); },
-      [&] {
-        Sqlite db(db_path_);
-        return db.Int("SELECT count(*) FROM sqlite_master WHERE name = 'piicrypt_jobs'") > 0
-                   ? db.Int("SELECT coalesce(max(rows), 0) FROM piicrypt_jobs")
-                   : int64_t{0};
-      });
+      [&] { return RowsDone(); });
   if (HasFatalFailure()) return;
   CommandResult r = Reencrypt("--batch 500 --verify");
   ExpectResumedAndCountedOnce(r, rows);
@@ -398,8 +405,9 @@ TEST_F(ReencryptTest, Ff1ColumnIsRotatedThroughItsKeyVersionColumn) {
   const uint32_t old_key = Primary();
   {
     Sqlite db(db_path_);
-    db.Exec("CREATE TABLE contacts (id INTEGER PRIMARY KEY, phone TEXT, phone_key INTEGER,"
-            " phone_idx TEXT)");
+    db.Exec(
+        "CREATE TABLE contacts (id INTEGER PRIMARY KEY, phone TEXT, phone_key INTEGER,"
+        " phone_idx TEXT)");
     auto c = CryptorFor(Ff1Policy(old_key));
     sqlite3_stmt* s = db.Prepare("INSERT INTO contacts VALUES (?, ?, ?, ?)");
     for (int64_t id = 1; id <= 300; ++id) {
@@ -442,6 +450,12 @@ TEST_F(ReencryptTest, Ff1ColumnIsRotatedThroughItsKeyVersionColumn) {
   sqlite3_finalize(s);
   EXPECT_EQ(problems, 0);
   EXPECT_EQ(db.Int("SELECT typeof(phone_key) = 'integer' FROM contacts WHERE id = 1"), 1);
+  // A value under the write key that the codec cannot decrypt is a failure, not current.
+  db.Exec("UPDATE contacts SET phone = 'no digits here' WHERE id = 1");
+  CommandResult bad = RunCommand(CliPath() + args);
+  EXPECT_EQ(bad.exit_code, 1) << bad.out << bad.err;
+  EXPECT_THAT(bad.out, HasSubstr("already current:     279\n"));
+  EXPECT_THAT(bad.out, HasSubstr("failed 1: contacts.phone"));
 }
 
 TEST_F(ReencryptTest, UsageErrorsExitTwoAndFailuresExitOne) {
@@ -475,9 +489,8 @@ TEST_F(ReencryptTest, UsageErrorsExitTwoAndFailuresExitOne) {
                     Q(keyset_path_), " --policy ", Q(policy_path_), db,
                     " --table orders --key-column id"),
        1, ""},
-      {absl::StrCat(" reencrypt --kek ", Q(kek_uri_), " --keyset ", Q(keyset_path_),
-                    " --policy ", Q(dir_.File("missing.textproto")), db,
-                    " --table orders --key-column id"),
+      {absl::StrCat(" reencrypt --kek ", Q(kek_uri_), " --keyset ", Q(keyset_path_), " --policy ",
+                    Q(dir_.File("missing.textproto")), db, " --table orders --key-column id"),
        2, "missing.textproto"},
   };
   ASSERT_TRUE(Kek::Create("file:" + dir_.File("other.key")).ok());
@@ -490,22 +503,36 @@ TEST_F(ReencryptTest, UsageErrorsExitTwoAndFailuresExitOne) {
   // A table with a missing blind-index column.
   Sqlite sql(db_path_);
   sql.Exec("CREATE TABLE t2 (id INTEGER PRIMARY KEY, email TEXT)");
-  // FF1 columns are refused with a clear message.
+  // FF1 columns without a key-version column (their key pinned) are refused clearly.
   WritePolicy(R"pb(field {
-      name: "orders.phone" kind: KIND_PHONE mode: MODE_FORMAT_PRESERVING
-      format_preserving { phone {} } })pb");
+                     name: "orders.phone"
+                     kind: KIND_PHONE
+                     mode: MODE_FORMAT_PRESERVING
+                     format_preserving { key_id: 7 phone {} }
+                   })pb");
   CommandResult ff1 = Reencrypt();
   EXPECT_EQ(ff1.exit_code, 2);
   EXPECT_THAT(ff1.err, HasSubstr("an FF1 column is re-encrypted only with a key-version column"));
   WritePolicy(R"pb(field {
-      name: "orders.phone" kind: KIND_PHONE mode: MODE_FORMAT_PRESERVING
-      format_preserving { phone {} key_version_column: "id" } })pb");
+                     name: "orders.phone"
+                     kind: KIND_PHONE
+                     mode: MODE_FORMAT_PRESERVING
+                     format_preserving {
+                       phone {}
+                       key_version_column: "id"
+                     }
+                   })pb");
   CommandResult ff1_key = Reencrypt();
   EXPECT_EQ(ff1_key.exit_code, 2);
   EXPECT_THAT(ff1_key.err, HasSubstr("key_version_column must be a column of its own"));
-  WritePolicy(R"pb(field { name: "t2.email" kind: KIND_EMAIL mode: MODE_RANDOMIZED
-                          blind_index { bits: 16 } })pb");
-  CommandResult no_idx = RunCommand(absl::StrCat(CliPath(), base, db, " --table t2 --key-column id"));
+  WritePolicy(R"pb(field {
+                     name: "t2.email"
+                     kind: KIND_EMAIL
+                     mode: MODE_RANDOMIZED
+                     blind_index { bits: 16 }
+                   })pb");
+  CommandResult no_idx =
+      RunCommand(absl::StrCat(CliPath(), base, db, " --table t2 --key-column id"));
   EXPECT_EQ(no_idx.exit_code, 2);
   EXPECT_THAT(no_idx.err, HasSubstr("no such column: t2.email_idx"));
 }
@@ -523,11 +550,135 @@ TEST_F(ReencryptTest, ProgressBarOnATerminal) {
   EXPECT_THAT(r.out, HasSubstr("re-encrypted:        858"));
 }
 
+TEST_F(ReencryptTest, KeyColumnMustBeUniqueAndNotNull) {
+  CaseKeyColumnMustBeUniqueAndNotNull();
+  // SQLite's own cases: a PRIMARY KEY other than INTEGER allows NULL (unless WITHOUT
+  // ROWID); INTEGER PRIMARY KEY is the rowid; a unique index's collation is the walk's.
+  struct Case {
+    std::string ddl;
+    std::string message;  // "": accepted
+  };
+  const std::vector<Case> cases = {
+      {"CREATE TABLE keyed (cust TEXT PRIMARY KEY, email TEXT)", "keyed.cust allows NULL;"},
+      {"CREATE TABLE keyed (cust INTEGER PRIMARY KEY DESC, email TEXT)", "keyed.cust allows NULL;"},
+      {"CREATE TABLE keyed (cust INTEGER PRIMARY KEY, email TEXT)", ""},
+      {"CREATE TABLE keyed (cust TEXT PRIMARY KEY, email TEXT) WITHOUT ROWID", ""},
+      {"CREATE TABLE keyed (cust TEXT NOT NULL UNIQUE COLLATE NOCASE, email TEXT)", ""},
+  };
+  for (const Case& c : cases) {
+    Exec("DROP TABLE IF EXISTS keyed");
+    Exec(c.ddl);
+    Exec("INSERT INTO keyed (cust, email) VALUES ('1', NULL), ('2', NULL)");
+    CommandResult r = RunCommand(
+        absl::StrCat(CliPath(), BaseArgs(), DbArgs(), " --table keyed --key-column cust"));
+    if (c.message.empty()) {
+      EXPECT_EQ(r.exit_code, 0) << c.ddl << "\n" << r.out << r.err;
+      EXPECT_THAT(r.out, HasSubstr("rows read:           2 of 2 in the table")) << c.ddl;
+    } else {
+      EXPECT_EQ(r.exit_code, 2) << c.ddl << "\n" << r.out << r.err;
+      EXPECT_THAT(r.err, HasSubstr("--key-column cust: " + c.message)) << c.ddl;
+      EXPECT_THAT(r.err, HasSubstr("declare the column NOT NULL")) << c.ddl;
+    }
+  }
+}
+
+// The walk of a column with two rows per value (which the key column check refuses): the
+// job reading it with --batch 1 would skip every second row.
+TEST_F(ReencryptTest, NonUniqueKeyColumnIsRefusedBeforeAnyWrite) {
+  Fill(6);
+  Rotate();
+  Exec("ALTER TABLE orders ADD COLUMN cust TEXT");
+  Exec("UPDATE orders SET cust = 'c' || ((id + 1) / 2)");
+  const std::vector<std::string> before = Snapshot();
+  CommandResult r = RunCommand(absl::StrCat(
+      CliPath(), BaseArgs(), DbArgs(), " --table orders --key-column cust --batch 1 --verify"));
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("orders.cust has no unique index on it alone and allows NULL"));
+  EXPECT_EQ(Snapshot(), before);
+}
+
+// The walk compares keys under the unique index's collation: under the column's NOCASE,
+// 'a' and 'A' are equal and `key > 'a'` would skip 'A'.
+TEST_F(ReencryptTest, WalkUsesTheUniqueIndexCollation) {
+  WritePolicy(R"pb(field { name: "keyed.email" kind: KIND_EMAIL mode: MODE_RANDOMIZED })pb");
+  Exec("CREATE TABLE keyed (cust TEXT NOT NULL COLLATE NOCASE, email TEXT)");
+  Exec("CREATE UNIQUE INDEX keyed_b ON keyed (cust COLLATE BINARY)");
+  Exec("INSERT INTO keyed VALUES ('a', 'x'), ('A', 'y'), ('b', 'z')");
+  CommandResult r = RunCommand(absl::StrCat(
+      CliPath(), BaseArgs(), DbArgs(), " --table keyed --key-column cust --batch 1 --dry-run"));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;  // plaintext: three failed values
+  EXPECT_THAT(r.out, HasSubstr("failed:              3\n"));
+  EXPECT_THAT(r.out, HasSubstr("rows read:           3 of 3 in the table"));
+}
+
+// A job left running by a version whose piicrypt_jobs had no table_rows: the table gets
+// the column, and the job resumes, counted against the table now.
+TEST_F(ReencryptTest, ResumesAJobOfAnEarlierSchema) {
+  Fill(50);
+  Rotate();
+  Exec(
+      "CREATE TABLE piicrypt_jobs (job_id TEXT PRIMARY KEY, primary_key_id INTEGER NOT NULL,"
+      " encrypt_plaintext INTEGER NOT NULL, state TEXT NOT NULL, last_key,"
+      " rows INTEGER NOT NULL, reencrypted INTEGER NOT NULL, encrypted INTEGER NOT NULL,"
+      " current_values INTEGER NOT NULL, null_values INTEGER NOT NULL,"
+      " conflicts INTEGER NOT NULL, failed INTEGER NOT NULL, updated_at TEXT NOT NULL)");
+  Exec(absl::StrCat("INSERT INTO piicrypt_jobs VALUES ('reencrypt:orders:id', ", Primary(),
+                    ", 0, 'running', NULL, 0, 0, 0, 0, 0, 0, 0, datetime('now'))"));
+  CommandResult r = Reencrypt("--verify");
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("(resumed)"));
+  EXPECT_THAT(r.out, HasSubstr("rows read:           50 of 50 in the table"));
+  EXPECT_EQ(QueryInt("SELECT table_rows FROM piicrypt_jobs"), 50);
+}
+
+// Plaintext stored as INTEGER or REAL in a column without affinity: the update's condition
+// compares with the value as stored, so it is encrypted, not dropped or failed.
+TEST_F(ReencryptTest, EncryptPlaintextOfAnyStoredType) {
+  WritePolicy(R"pb(field { name: "legacy.code" kind: KIND_TEXT mode: MODE_DETERMINISTIC })pb");
+  Exec("CREATE TABLE legacy (id INTEGER PRIMARY KEY, code)");
+  Exec("INSERT INTO legacy VALUES (1, 42), (2, 0.1 + 0.2), (3, 'abc'), (4, ''), (5, NULL)");
+  CommandResult r = RunCommand(absl::StrCat(CliPath(), BaseArgs(), DbArgs(),
+                                            " --table legacy --key-column id --encrypt-plaintext"
+                                            " --verify"));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("plaintext encrypted: 4\n"));
+  EXPECT_THAT(r.out, HasSubstr("conflicts:           0 "));
+  EXPECT_THAT(r.out, HasSubstr("NULL:                1\n"));
+  EXPECT_THAT(r.out, HasSubstr("verify: 4 values checked, 0 failed, in 5 of 5 rows"));
+  auto c =
+      CryptorFor(R"pb(field { name: "legacy.code" kind: KIND_TEXT mode: MODE_DETERMINISTIC })pb");
+  Sqlite db(db_path_);
+  sqlite3_stmt* s = db.Prepare("SELECT code FROM legacy WHERE id = 1");
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  auto plain = c->Decrypt("legacy.code", Col(s, 0), "1");
+  sqlite3_finalize(s);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(*plain, std::optional<std::string>("42"));
+}
+
+TEST_F(ReencryptTest, RowMovedBehindTheWalkFailsTheJob) { CaseRowMovedBehindTheWalkFailsTheJob(); }
+
+TEST_F(ReencryptTest, ResumesPastDeletedCheckpointWithRowsInsertedBehind) {
+  CaseResumesPastDeletedCheckpointWithRowsInsertedBehind();
+}
+
+TEST_F(ReencryptTest, CurrentValueThatDoesNotDecryptFails) {
+  CaseCurrentValueThatDoesNotDecryptFails();
+}
+
+TEST_F(ReencryptTest, UpdateWithoutEffectFails) {
+  CaseUpdateWithoutEffectFails(
+      {"CREATE TRIGGER keep5 BEFORE UPDATE ON orders WHEN OLD.id = 5 BEGIN SELECT RAISE(IGNORE); "
+       "END"});
+}
+
 TEST_F(ReencryptTest, HelpTeaches) {
   CommandResult r = RunCommand(CliPath() + " reencrypt --help");
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* s : {"--encrypt-plaintext", "--dry-run", "--verify", "--batch", "piicrypt_jobs",
-                        "TABLE.COLUMN", "Exit status", "sqlite:PATH"}) {
+  for (const char* s :
+       {"--encrypt-plaintext", "--dry-run", "--verify", "--batch", "piicrypt_jobs", "TABLE.COLUMN",
+        "Exit status", "sqlite:PATH", "unique and NOT NULL, as the database's catalog proves",
+        "a duplicate or NULL key would be skipped", "a walk read fewer rows than the table"}) {
     EXPECT_THAT(r.out, HasSubstr(s));
   }
 }

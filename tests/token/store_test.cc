@@ -207,6 +207,7 @@ TEST(SqliteTokenStoreTest, CorruptFileIsDataLoss) {
     std::ofstream f(dir.File("t.db"), std::ios::binary);
     f << std::string(8192, 'x');
   }
+  ASSERT_EQ(::chmod(dir.File("t.db").c_str(), 0600), 0);  // a token database's rule
   EXPECT_THAT(TokenStore::Open("sqlite:" + dir.File("t.db")),
               StatusIs(absl::StatusCode::kDataLoss));
 }

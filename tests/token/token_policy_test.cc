@@ -2,6 +2,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "piicrypt/keyset.h"
@@ -18,24 +19,21 @@ using ::piicrypt::testing::StatusIs;
 using ::piicrypt::testing::TempDir;
 using ::testing::HasSubstr;
 
-constexpr char kPolicy[] = R"pb(
-  field {
-    name: "orders.card_number"
-    kind: KIND_CARD
-    mode: MODE_VAULT_TOKEN
-    token { format: TOKEN_FORMAT_CARD keep_first_six: true prefix: "C" ttl_seconds: 3600 }
-  }
-  field { name: "orders.customer_email" mode: MODE_VAULT_TOKEN }
-  field {
-    name: "orders.phone"
-    mode: MODE_VAULT_TOKEN
-    token { vaultless: true }
-  }
-  field { name: "orders.customer_name" mode: MODE_RANDOMIZED }
-)pb";
+// The policy, its vaultless field pinned to key `vaultless_key`.
+std::string PolicyText(uint32_t vaultless_key) {
+  return absl::StrCat(
+      "field { name: \"orders.card_number\" kind: KIND_CARD mode: MODE_VAULT_TOKEN\n"
+      "  token { format: TOKEN_FORMAT_CARD keep_first_six: true prefix: \"C\" "
+      "ttl_seconds: 3600 } }\n"
+      "field { name: \"orders.customer_email\" mode: MODE_VAULT_TOKEN }\n"
+      "field { name: \"orders.phone\" mode: MODE_VAULT_TOKEN token { vaultless: true key_id: ",
+      vaultless_key,
+      " } }\n"
+      "field { name: \"orders.customer_name\" mode: MODE_RANDOMIZED }\n");
+}
 
 TEST(TokenPolicyTest, RulesCarryTheTokenSettings) {
-  auto policy = Policy::ParseTextProto(kPolicy);
+  auto policy = Policy::ParseTextProto(PolicyText(4242));
   ASSERT_THAT(policy, IsOk());
   const FieldRule* card = policy->Find("orders.card_number");
   ASSERT_NE(card, nullptr);
@@ -51,13 +49,14 @@ TEST(TokenPolicyTest, RulesCarryTheTokenSettings) {
   ASSERT_TRUE(email->token.has_value());  // defaults
   EXPECT_EQ(email->token->format, TokenFormat::kPreserve);
   EXPECT_FALSE(email->token->vaultless);
+  EXPECT_EQ(policy->Find("orders.phone")->token->vaultless_key_id, 4242u);
   EXPECT_FALSE(policy->Find("orders.customer_name")->token.has_value());
 }
 
 TEST(TokenPolicyTest, TokenizersComeFromThePolicy) {
   auto keyset = Keyset::Generate();
   ASSERT_THAT(keyset, IsOk());
-  auto policy = Policy::ParseTextProto(kPolicy);
+  auto policy = Policy::ParseTextProto(PolicyText(keyset->primary_key_id()));
   ASSERT_THAT(policy, IsOk());
   TempDir dir;
   std::shared_ptr<TokenStore> store = *TokenStore::Open("sqlite:" + dir.File("t.db"));
@@ -75,19 +74,48 @@ TEST(TokenPolicyTest, TokenizersComeFromThePolicy) {
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(Tokenizer::CreateForField(*keyset, *policy, "orders.customer_name", store),
               StatusIs(absl::StatusCode::kInvalidArgument));
+  // After a rotation the vaultless field keeps its pinned key: old tokens still detokenize
+  // to their values, and new ones are the same.
+  const std::string phone_token = *(*phone)->Tokenize("+61 2 5550 0199");
+  ASSERT_THAT(keyset->Rotate(), IsOk());
+  auto rotated = Tokenizer::CreateForField(*keyset, *policy, "orders.phone", nullptr);
+  ASSERT_THAT(rotated, IsOk());
+  EXPECT_EQ(*(*rotated)->Detokenize(phone_token), "+61 2 5550 0199");
+  EXPECT_EQ(*(*rotated)->Tokenize("+61 2 5550 0199"), phone_token);
 }
 
 TEST(TokenPolicyTest, BadTokenSettingsAreRejectedNamingTheField) {
   const char* bad[] = {
-      R"pb(field { name: "orders.x" mode: MODE_RANDOMIZED token {} })pb",
-      R"pb(field { name: "orders.x" mode: MODE_VAULT_TOKEN token { prefix: "a b" } })pb",
-      R"pb(field { name: "orders.x" mode: MODE_VAULT_TOKEN token { vaultless: true random: true } })pb",
+      R"pb(field {
+             name: "orders.x"
+             mode: MODE_RANDOMIZED
+             token {}
+           })pb",
+      R"pb(field {
+             name: "orders.x"
+             mode: MODE_VAULT_TOKEN
+             token { prefix: "a b" }
+           })pb",
+      R"pb(field {
+             name: "orders.x"
+             mode: MODE_VAULT_TOKEN
+             token { vaultless: true random: true }
+           })pb",
       R"pb(field {
              name: "orders.x"
              mode: MODE_VAULT_TOKEN
              token { format: TOKEN_FORMAT_ALPHANUMERIC length: 2 }
            })pb",
-      R"pb(field { name: "orders.x" mode: MODE_VAULT_TOKEN token { vaultless: true ttl_seconds: 60 } })pb",
+      R"pb(field {
+             name: "orders.x"
+             mode: MODE_VAULT_TOKEN
+             token { vaultless: true ttl_seconds: 60 }
+           })pb",
+      R"pb(field {
+             name: "orders.x"
+             mode: MODE_VAULT_TOKEN
+             token { vaultless: true }
+           })pb", R"pb(field { name: "orders.x" mode: MODE_VAULT_TOKEN bind_record: true })pb",
   };
   for (const char* text : bad) {
     auto policy = Policy::ParseTextProto(text);

@@ -25,6 +25,7 @@ class VaultlessTokenizerTest : public ::testing::Test {
   std::unique_ptr<Tokenizer> Make(TokenizerOptions o, const std::string& field = "orders.f") {
     o.field = field;
     o.vaultless = true;
+    if (o.vaultless_key_id == 0) o.vaultless_key_id = keyset_->primary_key_id();
     auto t = Tokenizer::Create(*keyset_, o, nullptr);
     EXPECT_THAT(t, IsOk());
     return t.ok() ? *std::move(t) : nullptr;
@@ -43,9 +44,11 @@ TEST_F(VaultlessTokenizerTest, EveryFormatRoundTripsDeterministically) {
   six = card;
   six.card_keep_first_six = true;
   alnum.format = TokenFormat::kAlphanumeric;
-  const Case cases[] = {{preserve, "+61 2 5550 0199"},  {preserve, "Jane Doe"},
+  const Case cases[] = {{preserve, "+61 2 5550 0199"},
+                        {preserve, "Jane Doe"},
                         {preserve, "Flat 120B, 221 Baker Street"},
-                        {card, "4111 1111 1111 1111"}, {six, "4111-1111-1111-1111"},
+                        {card, "4111 1111 1111 1111"},
+                        {six, "4111-1111-1111-1111"},
                         {alnum, "CUST0012345"}};
   for (const Case& c : cases) {
     SCOPED_TRACE(c.value);
@@ -97,6 +100,24 @@ TEST_F(VaultlessTokenizerTest, FieldsAndKeysGiveDifferentTokens) {
               StatusIs(absl::StatusCode::kFailedPrecondition));
   o.vaultless_key_id = 12345;
   EXPECT_THAT(Tokenizer::Create(*keyset_, o, nullptr), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(VaultlessTokenizerTest, TheKeyIsPinnedNeverThePrimaryOfTheMoment) {
+  TokenizerOptions o;
+  o.field = "orders.a";
+  o.vaultless = true;
+  auto unpinned = Tokenizer::Create(*keyset_, o, nullptr);
+  ASSERT_THAT(unpinned, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(std::string(unpinned.status().message()),
+              ::testing::HasSubstr("orders.a: vaultless tokens carry no key id"));
+  // Pinned: a rotation changes nothing for the field.
+  o.vaultless_key_id = keyset_->primary_key_id();
+  const std::string token = *(*Tokenizer::Create(*keyset_, o, nullptr))->Tokenize("4111 2222");
+  ASSERT_THAT(keyset_->Rotate(), IsOk());
+  auto after = Tokenizer::Create(*keyset_, o, nullptr);
+  ASSERT_THAT(after, IsOk());
+  EXPECT_EQ(*(*after)->Detokenize(token), "4111 2222");
+  EXPECT_EQ(*(*after)->Tokenize("4111 2222"), token);
 }
 
 TEST_F(VaultlessTokenizerTest, ValuesOutsideTheDomainAreRejected) {

@@ -27,18 +27,26 @@ int ReportFailure(const absl::Status& status);
 
 // Help texts of the --kek option, shared by every subcommand that takes it.
 inline constexpr char kKekHelp[] =
-    "KEK URI: file:PATH (a 32-byte key file of mode 0600) or "
+    "KEK URI: file:PATH (a 32-byte key file of mode 0600 owned by this user, named "
+    "directly, not through a symbolic link) or "
     "pkcs11:token=T;object=O?module-path=/path/module.so[&pin-source=file:PATH] "
-    "(PIN from pin-value, pin-source or $PIICRYPT_PKCS11_PIN)";
+    "(PIN from pin-value, pin-source (a file under the same rule) or $PIICRYPT_PKCS11_PIN)";
 
 inline constexpr char kKekFooter[] =
     "KEK URIs:\n"
     "  file:/etc/piicrypt/kek.key\n"
-    "      32 random bytes, mode 0600; refused if group or others may access it.\n"
+    "      32 random bytes, mode 0600; refused if group or others may access it (chmod 600),\n"
+    "      if another user owns it (chown), or if PATH is a symbolic link.\n"
     "  pkcs11:token=prod;object=piicrypt-kek?module-path=/usr/lib/softhsm/libsofthsm2.so\n"
     "      a non-extractable AES-256 key inside an HSM (RFC 7512 URI). PIN: pin-value=...,\n"
     "      pin-source=file:/run/secrets/pin, or the PIICRYPT_PKCS11_PIN environment variable\n"
-    "      (prefer the last two: command lines are visible to other users).\n";
+    "      (prefer the last two: command lines are visible to other users). A pin-source\n"
+    "      file is held to the rule of key files: mode 0600, owned by this user, no symlink.\n";
+
+inline constexpr char kStoreHelp[] =
+    "Token store URL: sqlite:PATH or postgresql://... A SQLite file is created with mode "
+    "0600 if missing; an existing one must be owned by this user, have no permission bit "
+    "for group or others (chmod 600) and not be a symbolic link";
 
 // Checks a KEK URI's syntax (bad usage: prints the error, sets exit_code 2) and opens it
 // (failed operation: exit_code 1). Shared by every subcommand that takes --kek.

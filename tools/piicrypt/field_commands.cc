@@ -70,6 +70,19 @@ std::optional<Policy> LoadPolicy(Op op, const FieldArgs& args, int& exit_code) {
       Usage(absl::StrCat("field \"", args.field, "\" is not in ", args.policy), exit_code);
       return std::nullopt;
     }
+    // An FF1 value names no key; a field whose key is kept per row in a key-version
+    // column needs that column, which lines on stdin do not carry.
+    if (op != Op::kBlindIndex && rule->format_preserving.has_value() &&
+        !rule->format_preserving->key_version_column.empty()) {
+      Usage(absl::StrCat("field \"", args.field,
+                         "\" keeps each value's key in the key-version "
+                         "column ",
+                         rule->format_preserving->key_version_column,
+                         ", which encrypt and decrypt do not read or write; use the library "
+                         "(docs/FPE.md) or a policy that pins the field's key_id"),
+            exit_code);
+      return std::nullopt;
+    }
     if (op == Op::kBlindIndex && !rule->blind_index.has_value()) {
       Usage(absl::StrCat("field \"", args.field, "\" has no blind index in ", args.policy),
             exit_code);

@@ -29,12 +29,17 @@ void AddKatCommand(CLI::App& app, int& exit_code) {
                   "Wycheproof JSON files (testvectors_v1/*.json of C2SP/wycheproof)")
       ->required();
   kat->footer(absl::StrCat(
-      "Every case is checked: \"valid\" cases must produce the expected output, \"invalid\" "
-      "cases must be rejected, \"acceptable\" cases may go either way.\n"
+      "Every case is checked on both sides: a \"valid\" case must encrypt (or compute) to "
+      "the expected output and decrypt (or verify) back to its input; an \"invalid\" case "
+      "must be rejected by decryption or verification (HKDF and FF1: by the derivation or "
+      "encryption); an \"acceptable\" case is rejected or handled correctly. Tags are "
+      "checked against the length the file's group declares (tagSize).\n"
       "Prints one line per file and ends with \"N passed, N failed\".\n"
-      "Schemas: ", absl::StrJoin(kat::KnownSchemas(), ", "), ".\n"
-      "Exit status: 0 all passed, 1 a case failed, 2 a file could not be read or has an "
-      "unknown schema.\n"
+      "Schemas: ",
+      absl::StrJoin(kat::KnownSchemas(), ", "),
+      ".\n"
+      "Exit status: 0 all passed, 1 a case failed, 2 a file could not be read, has an "
+      "unknown schema, or holds no test case (or another number than its numberOfTests).\n"
       "Example: piicrypt kat wycheproof/testvectors_v1/aes_gcm_test.json\n"));
   kat->callback([files, &exit_code] {
     int passed = 0, failed = 0;

@@ -27,10 +27,12 @@ constexpr char kReencryptFooter[] =
     "  - a value under an older key is decrypted and encrypted again under the primary key,\n"
     "    and its blind-index column (blind_index { column: ... }, default COLUMN_idx)\n"
     "    recomputed under the primary;\n"
-    "  - a value already under the primary is left untouched: a second run changes nothing;\n"
+    "  - a value already under the primary is decrypted (to prove it) and left untouched:\n"
+    "    a second run changes nothing;\n"
     "  - NULL stays NULL;\n"
-    "  - a value that does not decrypt (disabled or destroyed key, tampered) is left as it is,\n"
-    "    counted as failed and listed with its row key;\n"
+    "  - a value that does not decrypt (disabled or destroyed key, tampered, moved from\n"
+    "    another row; under the primary too) is left as it is, counted as failed and listed\n"
+    "    with its row key; so is a value whose update takes no effect (a trigger);\n"
     "  - with --encrypt-plaintext, a value that is not a piicrypt ciphertext at all (its text\n"
     "    does not parse as one) is taken for plaintext and encrypted. A value that parses but\n"
     "    does not decrypt is a failure, never encrypted twice. Read docs/ROTATION.md first.\n"
@@ -52,8 +54,15 @@ constexpr char kReencryptFooter[] =
     "                     piicrypt_job_ranges); --workers N threads claim them a batch at a\n"
     "                     time with FOR UPDATE SKIP LOCKED. More processes, on other machines\n"
     "                     too, join the same job by running the same command.\n"
-    "The key column must be unique (the primary key, or with a unique index: PostgreSQL\n"
-    "checks). Encrypted and blind-index columns hold the text form (TEXT, VARCHAR).\n"
+    "The key column must be unique and NOT NULL, as the database's catalog proves (the\n"
+    "primary key; SQLite: INTEGER PRIMARY KEY, or a unique index on it alone and NOT NULL;\n"
+    "PostgreSQL: a valid unique index on it alone and NOT NULL): the job pages by it, and\n"
+    "a duplicate or NULL key would be skipped. Any other column is refused (exit 2) with\n"
+    "the statement that fixes it. Encrypted and blind-index columns hold the text form\n"
+    "(TEXT, VARCHAR).\n"
+    "Every walk (the job over all its runs, the dry run, the verification) counts the\n"
+    "table at its start and end; reading fewer rows than the smaller count exits 1\n"
+    "(docs/ROTATION.md: rows the application inserts and deletes meanwhile).\n"
     "\n"
     "Progress goes to stderr: a bar with rows/s and time left on a terminal, a plain line\n"
     "every few seconds otherwise. The summary goes to stdout.\n"
@@ -72,9 +81,10 @@ constexpr char kReencryptFooter[] =
     "  # encrypt a table that still holds plaintext\n"
     "  piicrypt reencrypt ... --table customers --key-column id --encrypt-plaintext --verify\n"
     "\n"
-    "Exit status: 0 every value is current (and verified, with --verify); 1 a value failed\n"
-    "(its keys are listed) or the database failed; 2 bad usage (options, table, columns,\n"
-    "policy).";
+    "Exit status: 0 every value is current (and verified, with --verify) and every row was\n"
+    "read; 1 a value failed (its keys are listed), a walk read fewer rows than the table\n"
+    "holds, or the database failed; 2 bad usage (options, table, columns, a key column that\n"
+    "is not unique and NOT NULL, policy).";
 
 struct ReencryptArgs {
   std::string kek;
@@ -106,7 +116,8 @@ class ProgressPrinter {
     const int64_t left_rows = p.total > p.done ? p.total - p.done : 0;
     const std::string left =
         rate > 0 ? Duration(static_cast<double>(left_rows) / rate) : std::string("?");
-    const int percent = p.total > 0 ? static_cast<int>(100 * std::min(p.done, p.total) / p.total) : 100;
+    const int percent =
+        p.total > 0 ? static_cast<int>(100 * std::min(p.done, p.total) / p.total) : 100;
     if (tty_) {
       constexpr int kWidth = 30;
       const int filled = percent * kWidth / 100;
@@ -144,6 +155,15 @@ class ProgressPrinter {
   bool drawn_ = false;
 };
 
+// A walk that read fewer rows than the table holds (ReencryptSummary::Complete()).
+void PrintShortfall(const char* who, const std::string& table, const internal::Coverage& c) {
+  if (c.Shortfall() == 0) return;
+  PrintError(absl::StrCat(
+      who, " read ", c.walked, " rows of table ", table, ", which held ", c.table_at_start,
+      " when it started and ", c.table_at_end, " at the end: ", c.Shortfall(),
+      " row(s) not read (a key changed meanwhile?); run again, then check with --verify"));
+}
+
 void Run(const ReencryptArgs& args, int& exit_code) {
   absl::StatusOr<Policy> policy = Policy::ReadFile(args.policy);
   if (!policy.ok()) {
@@ -154,14 +174,14 @@ void Run(const ReencryptArgs& args, int& exit_code) {
   std::optional<Keyset> keyset = ReadKeyset(args.kek, args.keyset, exit_code);
   if (!keyset.has_value()) return;
   ProgressPrinter printer;
-  absl::StatusOr<internal::ReencryptSummary> summary = internal::RunReencrypt(
-      *keyset, *policy, args.options,
-      [&](const internal::ReencryptProgress& p) { printer.Update(p); });
+  absl::StatusOr<internal::ReencryptSummary> summary =
+      internal::RunReencrypt(*keyset, *policy, args.options,
+                             [&](const internal::ReencryptProgress& p) { printer.Update(p); });
   printer.Finish();
   if (!summary.ok()) {
     PrintError(std::string(summary.status().message()));
-    exit_code = summary.status().code() == absl::StatusCode::kInvalidArgument ? kExitUsage
-                                                                              : kExitFailed;
+    exit_code =
+        summary.status().code() == absl::StatusCode::kInvalidArgument ? kExitUsage : kExitFailed;
     return;
   }
   const internal::ReencryptSummary& s = *summary;
@@ -170,10 +190,10 @@ void Run(const ReencryptArgs& args, int& exit_code) {
               dry ? "dry run" : "reencrypt", s.resumed ? " (resumed)" : "",
               args.options.table.c_str(), keyset->primary_key_id(), s.rows, s.seconds,
               s.seconds > 0 ? static_cast<double>(s.rows) / s.seconds : 0.0);
-  std::printf("  %s %" PRId64 "\n", dry ? "would re-encrypt:   " : "re-encrypted:       ",
-              s.reencrypted);
-  std::printf("  %s %" PRId64 "\n", dry ? "would encrypt:      " : "plaintext encrypted:",
-              s.encrypted);
+  std::printf("  %s %" PRId64 "\n",
+              dry ? "would re-encrypt:   " : "re-encrypted:       ", s.reencrypted);
+  std::printf("  %s %" PRId64 "\n",
+              dry ? "would encrypt:      " : "plaintext encrypted:", s.encrypted);
   std::printf("  already current:     %" PRId64 "\n", s.current);
   std::printf("  NULL:                %" PRId64 "\n", s.null_values);
   if (!dry) {
@@ -182,14 +202,20 @@ void Run(const ReencryptArgs& args, int& exit_code) {
                 s.conflicts);
   }
   std::printf("  failed:              %" PRId64 "\n", s.failed);
+  std::printf("  rows read:           %" PRId64 " of %" PRId64 " in the table (%" PRId64
+              " at the end)\n",
+              s.walk.walked, s.walk.table_at_start, s.walk.table_at_end);
 
   for (const std::string& f : s.failures) std::printf("    failed %s\n", f.c_str());
   if (s.failed > static_cast<int64_t>(s.failures.size())) {
-    std::printf("    ... and %" PRId64 " more\n", s.failed - static_cast<int64_t>(s.failures.size()));
+    std::printf("    ... and %" PRId64 " more\n",
+                s.failed - static_cast<int64_t>(s.failures.size()));
   }
   if (args.options.verify) {
-    std::printf("verify: %" PRId64 " values checked, %" PRId64 " failed\n", s.verified,
-                s.verify_failed);
+    std::printf("verify: %" PRId64 " values checked, %" PRId64 " failed, in %" PRId64 " of %" PRId64
+                " rows in the table (%" PRId64 " at the end)\n",
+                s.verified, s.verify_failed, s.verify_walk.walked, s.verify_walk.table_at_start,
+                s.verify_walk.table_at_end);
     for (const std::string& f : s.verify_failures) std::printf("    not verified %s\n", f.c_str());
     if (s.verify_failed > static_cast<int64_t>(s.verify_failures.size())) {
       std::printf("    ... and %" PRId64 " more\n",
@@ -197,12 +223,12 @@ void Run(const ReencryptArgs& args, int& exit_code) {
     }
   }
   std::fflush(stdout);
+  exit_code = s.Complete() ? kExitOk : kExitFailed;
   if (s.failed > 0 || s.verify_failed > 0) {
     PrintError(absl::StrCat(s.failed + s.verify_failed, " value(s) failed; see the list above"));
-    exit_code = kExitFailed;
-    return;
   }
-  exit_code = kExitOk;
+  PrintShortfall(dry ? "the dry run" : "the job", args.options.table, s.walk);
+  if (args.options.verify) PrintShortfall("the verification", args.options.table, s.verify_walk);
 }
 
 }  // namespace
@@ -222,15 +248,17 @@ void AddReencryptCommand(CLI::App& app, int& exit_code) {
                   "Database URL: sqlite:PATH or postgresql://... (libpq URI)")
       ->required();
   sub->add_option("--table", args->options.table, "The table")->required();
-  sub->add_option("--key-column", args->options.key_column,
-                  "Its unique key column (the primary key): the job walks its ranges in order")
+  sub->add_option(
+         "--key-column", args->options.key_column,
+         "Its key column, unique and NOT NULL (the primary key): the job walks it in order")
       ->required();
   sub->add_flag("--encrypt-plaintext", args->options.encrypt_plaintext,
                 "Encrypt values that are not piicrypt ciphertexts (plaintext migration)");
   sub->add_flag("--dry-run", args->options.dry_run,
                 "Count what would change; write nothing (not even the checkpoint)");
   sub->add_flag("--verify", args->options.verify,
-                "Afterwards decrypt every value and check key and blind index; failures exit 1");
+                "Afterwards read every row, decrypt every value and check key and blind index; "
+                "failures, and rows not read, exit 1");
   sub->add_option("--batch", args->options.batch, "Rows per transaction (default 1000)")
       ->check(CLI::Range(int64_t{1}, int64_t{100000}));
   sub->add_option("--workers", args->options.workers,

@@ -97,7 +97,8 @@ constexpr char kTokenFooter[] =
     "      --store sqlite:/var/lib/app/tokens.db\n"
     "  piicrypt detokenize --kek file:/etc/piicrypt/kek.key --keyset orders.keyset \\\n"
     "      --field orders.card_number --store sqlite:/var/lib/app/tokens.db < tokens.txt\n"
-    "  piicrypt tokenize ... --field orders.phone --vaultless --prefix T\n"
+    "  piicrypt tokenize ... --field orders.phone --vaultless --vaultless-key-id 2837261 "
+    "--prefix T\n"
     "\n"
     "Exit status: 0 success, 1 failed operation (unknown or expired token, a value that does "
     "not fit the format, store unavailable, wrong KEK), 2 bad usage.\n"
@@ -110,8 +111,7 @@ CLI::App* AddTokenSubcommand(CLI::App& app, const std::string& name, const std::
   sub->add_option("--keyset", args.keyset, "The keyset file")->required();
   sub->add_option("--field", args.field, "The field's CONTEXT, e.g. orders.card_number")
       ->required();
-  CLI::Option* store =
-      sub->add_option("--store", args.store, "Token store URL: sqlite:PATH or postgresql://...");
+  CLI::Option* store = sub->add_option("--store", args.store, kStoreHelp);
   CLI::Option* vaultless =
       sub->add_flag("--vaultless", args.vaultless, "FF1 tokens without a store");
   store->excludes(vaultless);
@@ -158,8 +158,8 @@ CLI::App* AddTokenSubcommand(CLI::App& app, const std::string& name, const std::
       ->check(CLI::PositiveNumber);
   format_options.push_back(
       sub->add_option("--vaultless-key-id", args.vaultless_key_id,
-                      "Vaultless: the key whose FF1 key makes the tokens (default: the "
-                      "primary; pin it, since FF1 tokens carry no key id)"));
+                      "Vaultless, required there: the key whose FF1 key makes the tokens "
+                      "(FF1 tokens carry no key id, so the key is pinned; keyset list)"));
   format_options.push_back(
       sub->add_option("--normalize", args.normalizer, kNormalizeHelp)
           ->transform(CLI::CheckedTransformer(NormalizerNames(), CLI::ignore_case)));
@@ -545,9 +545,7 @@ void AddTokenCommands(CLI::App& app, int& exit_code) {
   rekey->add_option("--keyset", rekey_args->keyset, "The keyset file")->required();
   rekey->add_option("--field", rekey_args->field, "The field's CONTEXT, e.g. orders.card_number")
       ->required();
-  rekey
-      ->add_option("--store", rekey_args->store, "Token store URL: sqlite:PATH or postgresql://...")
-      ->required();
+  rekey->add_option("--store", rekey_args->store, kStoreHelp)->required();
   rekey
       ->add_option("--batch", rekey_args->batch,
                    "Entries read and rewritten per page (1-100000, default 500)")

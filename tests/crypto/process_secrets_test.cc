@@ -1,0 +1,263 @@
+// Key material stays out of core dumps. The CLI is run as another user and its memory is
+// read from outside (/proc/PID/mem): every copy of the keyset's root material and of the
+// derived field key must sit in a mapping that the kernel leaves out of core dumps
+// (VmFlags "dd", MADV_DONTDUMP). Without --allow-core-dumps the CLI must also be
+// non-dumpable and have a core-file limit of 0.
+#include "piicrypt/process_secrets.h"
+
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "piicrypt/kek.h"
+#include "piicrypt/keyset.h"
+#include "src/crypto/field_format.h"
+#include "tests/test_util.h"
+
+namespace piicrypt {
+namespace {
+
+using ::piicrypt::testing::CliPath;
+using ::piicrypt::testing::CommandResult;
+using ::piicrypt::testing::IsOk;
+using ::piicrypt::testing::RunCommand;
+using ::piicrypt::testing::TempDir;
+using ::testing::HasSubstr;
+
+constexpr uid_t kOtherUid = 65534;  // nobody
+
+struct Mapping {
+  uint64_t start = 0, end = 0;
+  bool readable = false;
+  bool dont_dump = false;
+  std::string name;
+};
+
+std::vector<Mapping> ReadSmaps(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/smaps"));
+  std::vector<Mapping> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (absl::StartsWith(line, "VmFlags:")) {
+      if (!out.empty()) out.back().dont_dump = absl::StrContains(absl::StrCat(line, " "), " dd ");
+      continue;
+    }
+    std::vector<std::string> f = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    const size_t dash = f.empty() ? std::string::npos : f[0].find('-');
+    if (f.size() < 5 || dash == std::string::npos || f[0].back() == ':') continue;
+    Mapping m;
+    if (!absl::SimpleHexAtoi(f[0].substr(0, dash), &m.start) ||
+        !absl::SimpleHexAtoi(f[0].substr(dash + 1), &m.end)) {
+      continue;
+    }
+    m.readable = f[1][0] == 'r';
+    m.name = f.size() > 5 ? f[5] : "";
+    out.push_back(m);
+  }
+  return out;
+}
+
+struct Hit {
+  uint64_t address;
+  const Mapping* mapping;
+};
+
+// Every address of `needle` in the readable memory of `pid`.
+std::vector<Hit> FindInMemory(pid_t pid, const std::vector<Mapping>& maps,
+                              const std::string& needle) {
+  std::vector<Hit> hits;
+  const int fd = ::open(absl::StrCat("/proc/", pid, "/mem").c_str(), O_RDONLY);
+  if (fd < 0) return hits;
+  std::string buf;
+  for (const Mapping& m : maps) {
+    if (!m.readable || m.name == "[vvar]" || m.name == "[vsyscall]") continue;
+    buf.resize(m.end - m.start);
+    const ssize_t n = ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(m.start));
+    if (n <= 0) continue;
+    buf.resize(static_cast<size_t>(n));
+    for (size_t at = buf.find(needle); at != std::string::npos; at = buf.find(needle, at + 1)) {
+      hits.push_back({m.start + at, &m});
+    }
+  }
+  ::close(fd);
+  return hits;
+}
+
+struct Child {
+  pid_t pid = -1;
+  int in = -1;   // its stdin
+  int out = -1;  // its stdout
+};
+
+Child SpawnAs(uid_t uid, const std::vector<std::string>& args) {
+  int in[2], out[2];
+  if (::pipe(in) != 0 || ::pipe(out) != 0) return {};
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(in[0], 0);
+    ::dup2(out[1], 1);
+    ::close(in[1]);
+    ::close(out[0]);
+    if (::setgid(uid) != 0 || ::setuid(uid) != 0) ::_exit(125);
+    std::vector<char*> argv;
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(126);
+  }
+  ::close(in[0]);
+  ::close(out[1]);
+  return {pid, in[1], out[0]};
+}
+
+std::string Str(const SecretData& s) { return std::string(s.begin(), s.end()); }
+
+class CoreDumpTest : public ::testing::TestWithParam<bool /*allow_core_dumps*/> {};
+
+TEST_P(CoreDumpTest, KeysOfARunningDecryptAreLeftOutOfCoreDumps) {
+  ASSERT_EQ(::geteuid(), 0u) << "runs the CLI as another user: run the tests as root (CI does)";
+  TempDir dir;
+  const std::string kek_path = dir.File("kek.key"), keyset = dir.File("ks");
+  const std::string kek_uri = "file:" + kek_path;
+  ASSERT_EQ(RunCommand(CliPath() + " kek create '" + kek_uri + "'").exit_code, 0);
+  ASSERT_EQ(RunCommand(CliPath() + " keyset create --kek '" + kek_uri + "' --out '" + keyset + "'")
+                .exit_code,
+            0);
+  const std::string common =
+      " --kek '" + kek_uri + "' --keyset '" + keyset + "' --field orders.email --mode randomized";
+  CommandResult ct = RunCommand(CliPath() + " encrypt" + common, "jane@example.com\n");
+  ASSERT_EQ(ct.exit_code, 0) << ct.err;
+
+  // The secrets to look for: the root material and the derived AES-GCM field key.
+  auto kek = Kek::Open(kek_uri);
+  ASSERT_THAT(kek, IsOk());
+  auto ks = Keyset::Read(keyset, **kek);
+  ASSERT_THAT(ks, IsOk());
+  auto root = ks->KeyMaterial(ks->primary_key_id(), InsecureSecretKeyAccess::Get());
+  ASSERT_THAT(root, IsOk());
+  auto field_key = internal::DeriveFieldKey(*root, internal::FieldPurpose::kAead, "orders.email");
+  ASSERT_THAT(field_key, IsOk());
+
+  for (const std::string& p : {dir.path(), kek_path, keyset}) {
+    ASSERT_EQ(::chown(p.c_str(), kOtherUid, kOtherUid), 0) << p;
+  }
+  std::vector<std::string> args = {CliPath()};
+  if (GetParam()) args.push_back("--allow-core-dumps");
+  for (const char* a : {"decrypt", "--kek", kek_uri.c_str(), "--keyset", keyset.c_str(), "--field",
+                        "orders.email", "--mode", "randomized"}) {
+    args.push_back(a);
+  }
+  Child child = SpawnAs(kOtherUid, args);
+  ASSERT_GT(child.pid, 0);
+  ASSERT_EQ(::write(child.in, ct.out.data(), ct.out.size()), static_cast<ssize_t>(ct.out.size()));
+
+  // Wait until the field key is in use (the decrypt ran); stdin stays open meanwhile.
+  std::vector<Mapping> maps;
+  std::vector<Hit> key_hits;
+  for (int i = 0; i < 200 && key_hits.empty(); ++i) {
+    ::usleep(50'000);
+    maps = ReadSmaps(child.pid);
+    key_hits = FindInMemory(child.pid, maps, Str(*field_key));
+  }
+  std::vector<Hit> root_hits = FindInMemory(child.pid, maps, Str(*root));
+  ASSERT_FALSE(key_hits.empty()) << "the field key never showed up in the CLI's memory";
+  ASSERT_FALSE(root_hits.empty()) << "the root material never showed up in the CLI's memory";
+  for (const auto& [what, hits] :
+       {std::pair{"field key", key_hits}, {"root material", root_hits}}) {
+    for (const Hit& h : hits) {
+      EXPECT_TRUE(h.mapping->dont_dump)
+          << what << " at 0x" << std::hex << h.address << " in a dumpable mapping "
+          << h.mapping->start << "-" << h.mapping->end << " " << h.mapping->name;
+    }
+  }
+
+  // Dumpable? The files in /proc/PID belong to root for a non-dumpable process, else to
+  // its user.
+  struct stat st;
+  ASSERT_EQ(::stat(absl::StrCat("/proc/", child.pid, "/status").c_str(), &st), 0);
+  std::ifstream limits_file(absl::StrCat("/proc/", child.pid, "/limits"));
+  std::stringstream limits;
+  limits << limits_file.rdbuf();
+  if (GetParam()) {
+    EXPECT_EQ(st.st_uid, kOtherUid);
+  } else {
+    EXPECT_EQ(st.st_uid, 0u) << "the CLI is dumpable";
+    EXPECT_THAT(limits.str(), ::testing::ContainsRegex("Max core file size +0 +0 "));
+  }
+
+  ::close(child.in);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(child.out, buf, sizeof(buf))) > 0;) out.append(buf, n);
+  ::close(child.out);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child.pid, &status, 0), child.pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_EQ(out, "jane@example.com\n");
+}
+
+INSTANTIATE_TEST_SUITE_P(CoreDumps, CoreDumpTest, ::testing::Bool(),
+                         [](const auto& p) { return p.param ? "AllowCoreDumps" : "Default"; });
+
+// The library call: in a child process (the settings are for good), the process ends up
+// non-dumpable with a core-file limit of 0, and SecretData comes from the secure heap.
+TEST(ProcessSecretsTest, DisablesCoreDumpsAndMovesSecretDataToTheSecureHeap) {
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto p = ProtectProcessSecrets();
+    if (!p.ok() || !p->secure_heap || !p->core_dumps_disabled) ::_exit(1);
+    if (::prctl(PR_GET_DUMPABLE) != 0) ::_exit(2);
+    struct rlimit core;
+    if (::getrlimit(RLIMIT_CORE, &core) != 0 || core.rlim_cur != 0 || core.rlim_max != 0) {
+      ::_exit(3);
+    }
+    SecretData key(32, 7);
+    if (!CRYPTO_secure_allocated(key.data())) ::_exit(4);
+    auto again = ProtectProcessSecrets();  // idempotent
+    ::_exit(again.ok() && again->secure_heap ? 0 : 5);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1 failed call, 2 dumpable, 3 core limit, 4 not in the "
+                                       "secure heap, 5 second call";
+}
+
+TEST(ProcessSecretsTest, BadHeapSizeIsInvalidArgument) {
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ProcessSecretsOptions options;
+    options.disable_core_dumps = false;
+    options.secure_heap_size = 3 << 20;  // not a power of two
+    ::_exit(ProtectProcessSecrets(options).status().code() == absl::StatusCode::kInvalidArgument
+                ? 0
+                : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
+}  // namespace
+}  // namespace piicrypt
