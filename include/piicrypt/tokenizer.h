@@ -47,6 +47,18 @@
 //   kRandom         a new token every time.
 // Tokens of one value differ between fields (other keys, other random draws).
 //
+// Normalization (deterministic vault tokens): the lookup is computed over the value's
+// normalized form (`normalizer`: e-mail trimmed and lower-cased, phone numbers in E.164,
+// names case-folded, card numbers as bare digits), so "4111111111111111" and
+// "4111 1111 1111 1111" get one token and joins on tokens survive formatting. The store
+// keeps the value as first given, and Detokenize returns that: the token's shape follows
+// it too. A value that does not normalize (not an e-mail address, ...) is refused with
+// kInvalidArgument. An entry found by lookup is checked to hold a value of the same
+// normalized form. Entries written with another normalizer (or before there was one) keep
+// their old lookups until Rekey recomputes them (docs/TOKENS.md, "Normalization").
+// Random fields keep no lookup; EraseValue there deletes the tokens of every value of the
+// same normalized form. Vaultless tokens are FF1 of the value as given: no normalizer.
+//
 // Collisions: a new random token that another value of the field already holds is
 // detected by the store's unique constraint and drawn again, at most `max_attempts`
 // times; then Tokenize fails with kResourceExhausted, naming the format's space as too
@@ -63,9 +75,10 @@
 // decrypted and compared with the value before its token is returned or deleted.
 //
 // Errors (messages name the field, never the value or the token's value):
-//   kInvalidArgument     a value that does not fit the format; bad options; a store entry
-//                        that does not authenticate (its ciphertext, token or expiry time
-//                        was altered)
+//   kInvalidArgument     a value that does not fit the format, or that the field's
+//                        normalizer refuses (deterministic Tokenize, EraseValue); bad
+//                        options; a store entry that does not authenticate (its ciphertext,
+//                        token or expiry time was altered)
 //   kNotFound            an unknown token (Detokenize, DeleteToken)
 //   kFailedPrecondition  an expired token; a token under a disabled key; an entry of format
 //                        version 1 (run Rekey); vault-only operations on a vaultless
@@ -100,6 +113,14 @@ class Policy;  // policy.h
 
 enum class TokenFormat { kPreserve, kCard, kAlphanumeric };
 enum class TokenMode { kDeterministic, kRandom };
+// How a vault field's values are normalized before their lookup (see Normalization).
+enum class TokenNormalizer {
+  kExact,       // the bytes as given
+  kEmail,       // white space trimmed, lower-cased (ASCII and Unicode); one '@'
+  kPhone,       // E.164 through libphonenumber ("+61255500199"); invalid numbers refused
+  kName,        // Unicode NFKC case folding, white space collapsed to one space and trimmed
+  kCardDigits,  // ASCII spaces and '-' dropped; the rest must be ASCII digits
+};
 
 // Longest value accepted by Tokenize, in bytes.
 inline constexpr size_t kMaxTokenValueSize = 4096;
@@ -127,6 +148,13 @@ struct TokenizerOptions {
   // REQUIRES: 4..256.
   size_t alphanumeric_length = 16;
 
+  // Vault tokens only: the normalizer of the value's lookup (see Normalization).
+  // Tokenizer::CreateForField takes it from the field's kind. Default: kExact.
+  TokenNormalizer normalizer = TokenNormalizer::kExact;
+  // kPhone only: the region (ISO 3166 alpha-2, such as "AU") assumed for numbers written
+  // without a leading '+'. Default: none (such numbers are refused).
+  std::string phone_region;
+
   // Put in front of every token, e.g. "tok_". Printable ASCII without spaces, at most
   // kMaxTokenPrefixSize bytes. Default: none.
   std::string prefix;
@@ -149,17 +177,23 @@ struct TokenizerOptions {
 
 // What one Tokenizer::Rekey call did.
 struct RekeyStats {
-  int64_t read = 0;        // entries read
-  int64_t rekeyed = 0;     // re-encrypted under the primary key (lookups with them)
-  int64_t current = 0;     // already under the primary key: left as they were
-  int64_t changed = 0;     // deleted or rewritten by another writer meanwhile: left alone
-  int64_t duplicates = 0;  // of `rekeyed`: the value already had a token under the primary
-                           // key (made while this entry's key was disabled), so this one
-                           // lost its lookup; it still detokenizes
-  int64_t upgraded = 0;    // of `rekeyed`: entries of format version 1, now version 2
-                           // (docs/TOKENS.md, "Entry format")
-  int64_t unreadable = 0;  // under a disabled, destroyed or unknown key, or corrupt or
-                           // altered (not authentic): left as they are
+  int64_t read = 0;          // entries read
+  int64_t rekeyed = 0;       // re-encrypted under the primary key (lookups with them)
+  int64_t current = 0;       // already under the primary key: left as they were
+  int64_t changed = 0;       // deleted or rewritten by another writer meanwhile: left alone
+  int64_t duplicates = 0;    // of `rekeyed` and `current`: the value (its normalized form)
+                             // already had a token under the primary key (made while this
+                             // entry's key was disabled, or a value that normalizes to the
+                             // same), so this one lost its lookup; it still detokenizes
+  int64_t relooked = 0;      // of `current`: lookup recomputed over the normalized value
+                             // (normalizing tokenizers only), ciphertext left as it was
+  int64_t unnormalized = 0;  // of `rekeyed` and `current`: a value the normalizer refuses
+                             // (written before it applied): lookup removed; it still
+                             // detokenizes
+  int64_t upgraded = 0;      // of `rekeyed`: entries of format version 1, now version 2
+                             // (docs/TOKENS.md, "Entry format")
+  int64_t unreadable = 0;    // under a disabled, destroyed or unknown key, or corrupt or
+                             // altered (not authentic): left as they are
   // The last token read: `after` for the next call.
   std::string last_token;
   // True when the field has no entries after `last_token`.
@@ -172,6 +206,8 @@ struct RekeyStats {
     current += page.current;
     changed += page.changed;
     duplicates += page.duplicates;
+    relooked += page.relooked;
+    unnormalized += page.unnormalized;
     upgraded += page.upgraded;
     unreadable += page.unreadable;
     last_token = page.last_token;
@@ -189,8 +225,10 @@ class PIICRYPT_EXPORT Tokenizer {
                                                            const TokenizerOptions& options,
                                                            std::shared_ptr<const TokenStore> store);
   // The tokenizer of field `field` of `policy` (a MODE_VAULT_TOKEN rule, whose token { }
-  // holds the settings): kNotFound if the policy has no such field, kInvalidArgument if the
-  // field is not tokenized; otherwise as Create.
+  // holds the settings; vault fields normalize by the field's kind: KIND_EMAIL kEmail,
+  // KIND_PHONE kPhone, KIND_NAME kName, KIND_CARD kCardDigits, others kExact):
+  // kNotFound if the policy has no such field, kInvalidArgument if the field is not
+  // tokenized; otherwise as Create.
   static absl::StatusOr<std::unique_ptr<Tokenizer>> CreateForField(
       const Keyset& keyset, const Policy& policy, absl::string_view field,
       std::shared_ptr<const TokenStore> store);
@@ -230,7 +268,12 @@ class PIICRYPT_EXPORT Tokenizer {
   // times were authenticated) are rewritten in version 2 even when already under the
   // primary key (counted as upgraded). Entries under a disabled key, and entries that do
   // not authenticate, are counted as unreadable and left alone: enable the key, rekey,
-  // then disable it. REQUIRES: limit >= 1.
+  // then disable it. Lookups are computed over the normalized value: with a normalizer
+  // other than kExact, the lookups of entries already under the primary key are
+  // recomputed too (counted as relooked), which upgrades a store written before the
+  // normalizer applied; values that now normalize alike keep one lookup (the others are
+  // counted as duplicates). Rekey with the field's own normalizer: another one would
+  // move the lookups away from where Tokenize looks. REQUIRES: limit >= 1.
   virtual absl::StatusOr<RekeyStats> Rekey(absl::string_view after, size_t limit) const = 0;
 
   virtual const TokenizerOptions& options() const = 0;

@@ -26,6 +26,7 @@
 #include "piicrypt/token_store.h"
 #include "src/crypto/field_format.h"
 #include "src/crypto/hmac.h"
+#include "src/field/value_normalizer.h"
 #include "src/token/token_entry.h"
 #include "src/token/token_format.h"
 
@@ -61,30 +62,99 @@ struct KeyCipher {
   absl::Status status;
 };
 
+// The normalizer of a vault field's lookups (tokenizer.h, "Normalization").
+class LookupNormalizer {
+ public:
+  static absl::StatusOr<LookupNormalizer> Create(const TokenizerOptions& options) {
+    Normalizer kind = Normalizer::kExact;
+    switch (options.normalizer) {
+      case TokenNormalizer::kEmail:
+        kind = Normalizer::kEmail;
+        break;
+      case TokenNormalizer::kPhone:
+        kind = Normalizer::kPhone;
+        break;
+      case TokenNormalizer::kName:
+        kind = Normalizer::kName;
+        break;
+      case TokenNormalizer::kExact:
+      case TokenNormalizer::kCardDigits:
+        break;
+    }
+    if (!options.phone_region.empty() && kind != Normalizer::kPhone) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(options.field, ": phone_region is for the phone normalizer only"));
+    }
+    absl::StatusOr<internal::ValueNormalizer> value =
+        internal::ValueNormalizer::Create(kind, options.phone_region);
+    if (!value.ok()) {
+      return absl::Status(value.status().code(),
+                          absl::StrCat(options.field, ": ", value.status().message()));
+    }
+    return LookupNormalizer(options.normalizer, *std::move(value));
+  }
+
+  bool exact() const { return kind_ == TokenNormalizer::kExact; }
+
+  // The normalized form of `value`; kInvalidArgument with a reason that never quotes it.
+  absl::StatusOr<std::string> Normalize(absl::string_view value) const {
+    if (kind_ != TokenNormalizer::kCardDigits) return value_.Normalize(value);
+    std::string digits;
+    for (char c : value) {
+      if (c == ' ' || c == '-') continue;
+      if (c < '0' || c > '9') {
+        internal::SecureWipe(digits.data(), digits.size());
+        return absl::InvalidArgumentError("not a card number (digits, spaces and '-' only)");
+      }
+      digits.push_back(c);
+    }
+    if (digits.empty()) return absl::InvalidArgumentError("not a card number (no digits)");
+    return digits;
+  }
+
+ private:
+  LookupNormalizer(TokenNormalizer kind, internal::ValueNormalizer value)
+      : kind_(kind), value_(std::move(value)) {}
+  TokenNormalizer kind_;
+  internal::ValueNormalizer value_;
+};
+
 // Whether a version 1 entry (docs/TOKENS.md, "Entry format"; its expiry is not
 // authenticated) may be read: only where the expiry plays no part.
 enum class Version1 { kRefuse, kAccept };
 
+// What Rekey does to one entry.
+struct RekeyKind {
+  bool upgrade = false;       // from entry format version 1
+  bool current = false;       // already under the primary: only its lookup is recomputed
+  bool unnormalized = false;  // its value does not normalize: its lookup is removed
+};
+
 class VaultTokenizer : public Tokenizer {
  public:
   VaultTokenizer(TokenizerOptions options, std::shared_ptr<const TokenStore> store,
-                 std::shared_ptr<const FieldCipher> primary,
-                 std::vector<KeyCipher> ciphers,
+                 std::shared_ptr<const FieldCipher> primary, std::vector<KeyCipher> ciphers,
                  std::vector<std::unique_ptr<HmacSha256>> lookups,
-                 std::unique_ptr<HmacSha256> primary_lookup)
+                 std::unique_ptr<HmacSha256> primary_lookup, LookupNormalizer normalizer)
       : options_(std::move(options)),
         store_(std::move(store)),
         primary_(std::move(primary)),
         ciphers_(std::move(ciphers)),
         lookups_(std::move(lookups)),
-        primary_lookup_(std::move(primary_lookup)) {}
+        primary_lookup_(std::move(primary_lookup)),
+        normalizer_(std::move(normalizer)) {}
 
   absl::StatusOr<std::string> Tokenize(absl::string_view value) const override {
     const absl::string_view field = options_.field;
     // The value's lookups, primary key first (deterministic fields only).
     std::vector<std::string> lookups;
+    std::string normalized;
+    absl::Cleanup wipe = [&normalized] {
+      internal::SecureWipe(normalized.data(), normalized.size());
+    };
     if (options_.mode == TokenMode::kDeterministic) {
-      PIICRYPT_ASSIGN_OR_RETURN(lookups, Lookups(value));
+      PIICRYPT_ASSIGN_OR_RETURN(normalized, NormalizeForLookup(value));
+      PIICRYPT_ASSIGN_OR_RETURN(lookups, Lookups(normalized));
     }
     int collisions = 0;
     for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
@@ -92,7 +162,7 @@ class VaultTokenizer : public Tokenizer {
         PIICRYPT_ASSIGN_OR_RETURN(std::optional<TokenEntry> found,
                                   store_->FindByLookup(field, lookup));
         if (!found.has_value()) continue;
-        PIICRYPT_RETURN_IF_ERROR(CheckHolds(*found, value, Version1::kRefuse));
+        PIICRYPT_RETURN_IF_ERROR(CheckHolds(*found, normalized, Version1::kRefuse));
         if (!Expired(*found)) return std::move(found->token);
         // An expired token: retire it so that the value gets a new one.
         PIICRYPT_RETURN_IF_ERROR(store_->Delete(field, found->token).status());
@@ -120,8 +190,8 @@ class VaultTokenizer : public Tokenizer {
       }
     }
     if (collisions == 0) {
-      return absl::UnavailableError(absl::StrCat(
-          field, ": the store kept changing under concurrent writers; try again"));
+      return absl::UnavailableError(
+          absl::StrCat(field, ": the store kept changing under concurrent writers; try again"));
     }
     return absl::ResourceExhaustedError(absl::StrFormat(
         "%s: no free token after %d attempts: the token format's space (about 10^%.0f tokens "
@@ -150,15 +220,20 @@ class VaultTokenizer : public Tokenizer {
 
   absl::StatusOr<int64_t> EraseValue(absl::string_view value) const override {
     int64_t erased = 0;
+    std::optional<std::string> normalized;
+    absl::Cleanup wipe = [&normalized] {
+      if (normalized.has_value()) internal::SecureWipe(normalized->data(), normalized->size());
+    };
     if (options_.mode == TokenMode::kDeterministic) {
       // Every entry found by lookup is checked to hold the value before any is deleted.
-      PIICRYPT_ASSIGN_OR_RETURN(std::vector<std::string> lookups, Lookups(value));
+      PIICRYPT_ASSIGN_OR_RETURN(normalized, NormalizeForLookup(value));
+      PIICRYPT_ASSIGN_OR_RETURN(std::vector<std::string> lookups, Lookups(*normalized));
       std::vector<std::string> tokens;
       for (const std::string& lookup : lookups) {
         PIICRYPT_ASSIGN_OR_RETURN(std::optional<TokenEntry> found,
                                   store_->FindByLookup(options_.field, lookup));
         if (!found.has_value()) continue;
-        PIICRYPT_RETURN_IF_ERROR(CheckHolds(*found, value, Version1::kAccept));
+        PIICRYPT_RETURN_IF_ERROR(CheckHolds(*found, *normalized, Version1::kAccept));
         tokens.push_back(std::move(found->token));
       }
       for (const std::string& token : tokens) {
@@ -167,6 +242,12 @@ class VaultTokenizer : public Tokenizer {
       }
       return erased;
     }
+    // Random fields: every value of the same normalized form (or the same bytes, for a
+    // value the normalizer refuses) is erased.
+    if (!normalizer_.exact()) {
+      absl::StatusOr<std::string> n = normalizer_.Normalize(value);
+      if (n.ok()) normalized = *std::move(n);
+    }
     std::string after;
     while (true) {
       PIICRYPT_ASSIGN_OR_RETURN(std::vector<TokenEntry> page,
@@ -174,7 +255,7 @@ class VaultTokenizer : public Tokenizer {
       for (const TokenEntry& entry : page) {
         PIICRYPT_ASSIGN_OR_RETURN(internal::OpenedTokenEntry opened,
                                   Open(entry, Version1::kAccept));
-        const bool match = SecretEquals(opened.value, value);
+        const bool match = SameValue(opened.value, value, normalized);
         internal::SecureWipe(opened.value.data(), opened.value.size());
         if (!match) continue;
         PIICRYPT_ASSIGN_OR_RETURN(bool deleted, store_->Delete(options_.field, entry.token));
@@ -202,7 +283,7 @@ class VaultTokenizer : public Tokenizer {
     const uint32_t primary = primary_->key_id();
     // The page's new ciphertexts and lookups, written in one ReplaceAll.
     std::vector<Replacement> replacements;
-    std::vector<bool> upgrades;  // per replacement: from a version 1 entry
+    std::vector<RekeyKind> kinds;  // per replacement
     for (const TokenEntry& entry : page) {
       // Every entry is authenticated, also those already under the primary key: a
       // version 1 entry is upgraded, an altered one is counted as unreadable.
@@ -214,26 +295,30 @@ class VaultTokenizer : public Tokenizer {
       absl::Cleanup wipe = [&opened] {
         internal::SecureWipe(opened->value.data(), opened->value.size());
       };
-      const bool upgrade = opened->version != internal::kTokenEntryVersion;
-      if (!upgrade && *FieldCipher::KeyIdOfText(entry.ciphertext) == primary) {
+      RekeyKind kind;
+      kind.upgrade = opened->version != internal::kTokenEntryVersion;
+      kind.current = !kind.upgrade && *FieldCipher::KeyIdOfText(entry.ciphertext) == primary;
+      if (kind.current && normalizer_.exact()) {
         ++stats.current;
         continue;
       }
       Replacement r;
       r.token = entry.token;
       r.expected_ciphertext = entry.ciphertext;
-      PIICRYPT_ASSIGN_OR_RETURN(r.ciphertext,
-                                internal::SealTokenEntry(*primary_, opened->value, entry.token,
-                                                         entry.expires_unix_seconds));
-      // The value's lookup under the primary: the store puts it only where the entry has a
-      // lookup (deterministic fields), so a tokenizer built with the wrong mode neither
-      // adds nor drops lookups.
-      HmacSha256::Tag tag;
-      absl::Cleanup wipe_tag = [&tag] { internal::SecureWipe(tag.data(), tag.size()); };
-      PIICRYPT_RETURN_IF_ERROR(primary_lookup_->Compute(opened->value, tag));
-      r.lookup = internal::TruncatedHex(tag, kLookupBits);
+      if (kind.current) {
+        r.ciphertext = entry.ciphertext;  // only the lookup is recomputed
+      } else {
+        PIICRYPT_ASSIGN_OR_RETURN(r.ciphertext,
+                                  internal::SealTokenEntry(*primary_, opened->value, entry.token,
+                                                           entry.expires_unix_seconds));
+      }
+      // The lookup of the normalized value under the primary: the store puts it only where
+      // the entry has a lookup (deterministic fields), so a tokenizer built with the wrong
+      // mode neither adds nor drops lookups. A value the normalizer refuses loses it.
+      PIICRYPT_ASSIGN_OR_RETURN(r.lookup, PrimaryLookup(opened->value));
+      kind.unnormalized = r.lookup->empty();
       replacements.push_back(std::move(r));
-      upgrades.push_back(upgrade);
+      kinds.push_back(kind);
     }
     if (replacements.empty()) return stats;
     PIICRYPT_ASSIGN_OR_RETURN(std::vector<ReplaceOutcome> outcomes,
@@ -250,13 +335,16 @@ class VaultTokenizer : public Tokenizer {
         // disabled: that one stays the value's token; this one keeps detokenizing.
         duplicate = true;
         const Replacement& r = replacements[i];
-        PIICRYPT_ASSIGN_OR_RETURN(outcome, store_->Replace(options_.field, r.token,
-                                                           r.expected_ciphertext, r.ciphertext, ""));
+        PIICRYPT_ASSIGN_OR_RETURN(
+            outcome,
+            store_->Replace(options_.field, r.token, r.expected_ciphertext, r.ciphertext, ""));
       }
       if (outcome == ReplaceOutcome::kReplaced) {
-        ++stats.rekeyed;
+        ++(kinds[i].current ? stats.current : stats.rekeyed);
+        stats.relooked += kinds[i].current ? 1 : 0;
         stats.duplicates += duplicate ? 1 : 0;
-        stats.upgraded += upgrades[i] ? 1 : 0;
+        stats.upgraded += kinds[i].upgrade ? 1 : 0;
+        stats.unnormalized += kinds[i].unnormalized ? 1 : 0;
       } else {
         ++stats.changed;
       }
@@ -272,17 +360,58 @@ class VaultTokenizer : public Tokenizer {
            absl::ToUnixSeconds(Now(options_)) >= entry.expires_unix_seconds;
   }
 
-  absl::StatusOr<std::vector<std::string>> Lookups(absl::string_view value) const {
+  // The lookup of a stored value under the primary key, over its normalized form; empty
+  // for a value that does not normalize.
+  absl::StatusOr<std::string> PrimaryLookup(absl::string_view value) const {
+    absl::StatusOr<std::string> normalized = NormalizeForLookup(value);
+    if (!normalized.ok()) return std::string();
+    absl::Cleanup wipe = [&normalized] {
+      internal::SecureWipe(normalized->data(), normalized->size());
+    };
+    HmacSha256::Tag tag;
+    absl::Cleanup wipe_tag = [&tag] { internal::SecureWipe(tag.data(), tag.size()); };
+    PIICRYPT_RETURN_IF_ERROR(primary_lookup_->Compute(*normalized, tag));
+    return internal::TruncatedHex(tag, kLookupBits);
+  }
+
+  // The form of `value` its lookup is computed over: the value itself, or its normalized
+  // form. kInvalidArgument naming the field for a value that is too long or does not
+  // normalize.
+  absl::StatusOr<std::string> NormalizeForLookup(absl::string_view value) const {
     if (value.size() > kMaxTokenValueSize) {
       return absl::InvalidArgumentError(
           absl::StrCat(options_.field, ": value is longer than 4096 bytes"));
     }
+    if (normalizer_.exact()) return std::string(value);
+    absl::StatusOr<std::string> normalized = normalizer_.Normalize(value);
+    if (!normalized.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(options_.field, ": ", normalized.status().message()));
+    }
+    return normalized;
+  }
+
+  // Whether a stored value is `value`: the same bytes, or the same normalized form
+  // (`normalized`: the normalized form of `value`, if it has one).
+  bool SameValue(absl::string_view stored, absl::string_view value,
+                 const std::optional<std::string>& normalized) const {
+    if (SecretEquals(stored, value)) return true;
+    if (normalizer_.exact() || !normalized.has_value()) return false;
+    absl::StatusOr<std::string> n = normalizer_.Normalize(stored);
+    if (!n.ok()) return false;
+    const bool same = SecretEquals(*n, *normalized);
+    internal::SecureWipe(n->data(), n->size());
+    return same;
+  }
+
+  // The lookups of a normalized value (NormalizeForLookup), primary key first.
+  absl::StatusOr<std::vector<std::string>> Lookups(absl::string_view normalized) const {
     std::vector<std::string> out;
     out.reserve(lookups_.size());
     HmacSha256::Tag tag;
     absl::Cleanup wipe = [&tag] { internal::SecureWipe(tag.data(), tag.size()); };
     for (const auto& hmac : lookups_) {
-      PIICRYPT_RETURN_IF_ERROR(hmac->Compute(value, tag));
+      PIICRYPT_RETURN_IF_ERROR(hmac->Compute(normalized, tag));
       out.push_back(internal::TruncatedHex(tag, kLookupBits));
     }
     return out;
@@ -317,12 +446,13 @@ class VaultTokenizer : public Tokenizer {
     return opened;
   }
 
-  // OK if `entry` (found by a lookup of `value`) holds `value`: a lookup moved to another
-  // entry is detected here, before its token is returned or deleted.
-  absl::Status CheckHolds(const TokenEntry& entry, absl::string_view value,
+  // OK if `entry` (found by the lookup of `normalized`, a NormalizeForLookup) holds a value
+  // of that normalized form: a lookup moved to another entry is detected here, before its
+  // token is returned or deleted.
+  absl::Status CheckHolds(const TokenEntry& entry, const std::string& normalized,
                           Version1 version1) const {
     PIICRYPT_ASSIGN_OR_RETURN(internal::OpenedTokenEntry opened, Open(entry, version1));
-    const bool match = SecretEquals(opened.value, value);
+    const bool match = SameValue(opened.value, normalized, normalized);
     internal::SecureWipe(opened.value.data(), opened.value.size());
     if (match) return absl::OkStatus();
     return absl::DataLossError(
@@ -336,7 +466,8 @@ class VaultTokenizer : public Tokenizer {
   const std::shared_ptr<const FieldCipher> primary_;
   const std::vector<KeyCipher> ciphers_;
   const std::vector<std::unique_ptr<HmacSha256>> lookups_;  // enabled keys, primary first
-  const std::unique_ptr<HmacSha256> primary_lookup_;         // for Rekey, in every mode
+  const std::unique_ptr<HmacSha256> primary_lookup_;        // for Rekey, in every mode
+  const LookupNormalizer normalizer_;
 };
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
@@ -481,13 +612,37 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> CreateVaultless(const Keyset& keyset,
   return std::make_unique<VaultlessTokenizer>(options, std::move(main), std::move(letters));
 }
 
+// The normalizer of a vault field of kind `kind` (Tokenizer::CreateForField).
+TokenNormalizer TokenNormalizerOfKind(FieldKind kind) {
+  switch (kind) {
+    case FieldKind::kEmail:
+      return TokenNormalizer::kEmail;
+    case FieldKind::kPhone:
+      return TokenNormalizer::kPhone;
+    case FieldKind::kName:
+      return TokenNormalizer::kName;
+    case FieldKind::kCard:
+      return TokenNormalizer::kCardDigits;
+    default:
+      return TokenNormalizer::kExact;
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Create(
     const Keyset& keyset, const TokenizerOptions& options,
     std::shared_ptr<const TokenStore> store) {
   PIICRYPT_RETURN_IF_ERROR(internal::ValidateTokenOptions(options));
-  if (options.vaultless) return CreateVaultless(keyset, options);
+  absl::StatusOr<LookupNormalizer> normalizer = LookupNormalizer::Create(options);
+  if (!normalizer.ok()) return normalizer.status();
+  if (options.vaultless) {
+    if (!normalizer->exact()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          options.field, ": vaultless tokens encrypt the value as given (no normalizer)"));
+    }
+    return CreateVaultless(keyset, options);
+  }
   if (store == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat(options.field, ": vault tokens need a token store"));
@@ -519,7 +674,7 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Create(
                             LookupHmac(keyset, primary->key_id(), options.field));
   return std::make_unique<VaultTokenizer>(options, std::move(store), std::move(primary),
                                           std::move(ciphers), std::move(lookups),
-                                          std::move(primary_lookup));
+                                          std::move(primary_lookup), *std::move(normalizer));
 }
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::CreateForField(
@@ -531,7 +686,9 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::CreateForField(
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": not a tokenized field (MODE_VAULT_TOKEN) in the policy"));
   }
-  return Create(keyset, *rule->token, std::move(store));
+  TokenizerOptions options = *rule->token;
+  if (!options.vaultless) options.normalizer = TokenNormalizerOfKind(rule->kind);
+  return Create(keyset, options, std::move(store));
 }
 
 }  // namespace piicrypt

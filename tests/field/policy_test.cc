@@ -31,7 +31,7 @@ TEST(PolicyTest, LoadsTheExamplePolicyWithDefaultsResolved) {
   EXPECT_EQ(email->protection, FieldProtection::kRandomized);
   EXPECT_TRUE(email->bind_record);
   ASSERT_TRUE(email->blind_index.has_value());
-  EXPECT_EQ(email->blind_index->bits, 32);
+  EXPECT_EQ(email->blind_index->bits, 16);
   EXPECT_EQ(email->blind_index->normalizer, Normalizer::kEmail);
   EXPECT_EQ(email->mask, MaskStyle::kEmail);
 

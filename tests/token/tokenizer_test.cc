@@ -20,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "piicrypt/field_cipher.h"
 #include "piicrypt/kek.h"
+#include "piicrypt/policy.h"
 #include "piicrypt/keyset.h"
 #include "piicrypt/secret_data.h"
 #include "piicrypt/token_store.h"
@@ -1055,6 +1056,142 @@ TEST_P(TokenizerTest, NulBytesAndInvalidUtf8GetTheSameAnswerOnBothStores) {
 std::string StoreName(const ::testing::TestParamInfo<StoreKind>& info) {
   return info.param == StoreKind::kSqlite ? "sqlite" : "postgresql";
 }
+// Deterministic tokens of a normalizing field: values that normalize alike share one
+// token, which detokenizes to the value as first given; erasure of any spelling erases it.
+TEST_P(TokenizerTest, ValuesThatNormalizeAlikeShareOneToken) {
+  TokenizerOptions card;
+  card.format = TokenFormat::kCard;
+  card.normalizer = TokenNormalizer::kCardDigits;
+  auto t = Make(card, "card");
+  const std::string token = Or(t->Tokenize("4111 1111 1111 1111"));
+  EXPECT_EQ(Or(t->Tokenize("4111111111111111")), token);
+  EXPECT_EQ(Or(t->Tokenize("4111-1111-1111-1111")), token);
+  EXPECT_EQ(Or(t->Detokenize(token)), "4111 1111 1111 1111") << "the value as first given";
+  EXPECT_NE(Or(t->Tokenize("5500 0000 0000 0004")), token);
+  auto bad = t->Tokenize("4111 1111 1111 111x");
+  EXPECT_THAT(bad, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(std::string(bad.status().message()), Not(HasSubstr("4111")));
+  EXPECT_EQ(Or(t->EraseValue("4111111111111111")), "1");
+  EXPECT_THAT(t->Detokenize(token), StatusIs(absl::StatusCode::kNotFound));
+
+  TokenizerOptions email;
+  email.normalizer = TokenNormalizer::kEmail;
+  auto e = Make(email, "email");
+  const std::string jane = Or(e->Tokenize(" Jane.Doe@Example.COM"));
+  EXPECT_EQ(Or(e->Tokenize("jane.doe@example.com")), jane);
+  EXPECT_EQ(Or(e->Detokenize(jane)), " Jane.Doe@Example.COM");
+  EXPECT_THAT(e->Tokenize("not an address"), StatusIs(absl::StatusCode::kInvalidArgument));
+
+  TokenizerOptions phone;
+  phone.normalizer = TokenNormalizer::kPhone;
+  phone.phone_region = "AU";
+  auto p = Make(phone, "phone");
+  EXPECT_EQ(Or(p->Tokenize("02 5550 0199")), Or(p->Tokenize("+61 2 5550 0199")));
+
+  // Random fields keep no lookup; erasure there matches normalized forms too.
+  card.mode = TokenMode::kRandom;
+  auto r = Make(card, "random");
+  const std::string r1 = Or(r->Tokenize("4111 1111 1111 1111"));
+  const std::string r2 = Or(r->Tokenize("4111111111111111"));
+  EXPECT_NE(r1, r2);
+  ASSERT_THAT(r->Tokenize("5500 0000 0000 0004"), IsOk());
+  EXPECT_EQ(Or(r->EraseValue("4111-1111-1111-1111")), "2");
+
+  // Vaultless tokens encrypt the value as given: a normalizer is refused.
+  TokenizerOptions vaultless;
+  vaultless.vaultless = true;
+  vaultless.normalizer = TokenNormalizer::kCardDigits;
+  vaultless.field = Field("vaultless");
+  EXPECT_THAT(Tokenizer::Create(*keyset_, vaultless, nullptr),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  TokenizerOptions region_only;
+  region_only.field = Field("region");
+  region_only.phone_region = "AU";
+  EXPECT_THAT(Tokenizer::Create(*keyset_, region_only, store_),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// The policy's kind selects the normalizer of a vault field.
+TEST_P(TokenizerTest, CreateForFieldNormalizesByTheFieldsKind) {
+  auto policy = Policy::ParseTextProto(
+      absl::StrCat("field { name: '", Field("card"), "' kind: KIND_CARD mode: MODE_VAULT_TOKEN ",
+                   "token { format: TOKEN_FORMAT_CARD } } field { name: '", Field("text"),
+                   "' mode: MODE_VAULT_TOKEN }"));
+  ASSERT_THAT(policy, IsOk());
+  auto card = Tokenizer::CreateForField(*keyset_, *policy, Field("card"), store_);
+  ASSERT_THAT(card, IsOk());
+  EXPECT_EQ((*card)->options().normalizer, TokenNormalizer::kCardDigits);
+  EXPECT_EQ(Or((*card)->Tokenize("4111111111111111")),
+            Or((*card)->Tokenize("4111 1111 1111 1111")));
+  auto text = Tokenizer::CreateForField(*keyset_, *policy, Field("text"), store_);
+  ASSERT_THAT(text, IsOk());
+  EXPECT_EQ((*text)->options().normalizer, TokenNormalizer::kExact);
+}
+
+// A lookup moved between two entries of a normalizing field is still caught: the entry's
+// value is normalized and compared with the normalized value.
+TEST_P(TokenizerTest, SwappedLookupsOfANormalizingFieldAreDetected) {
+  TokenizerOptions o;
+  o.normalizer = TokenNormalizer::kEmail;
+  auto t = Make(o, "f");
+  const std::string a = Or(t->Tokenize("Jane@example.com"));
+  const std::string b = Or(t->Tokenize("Bob@example.com"));
+  const std::string where = absl::StrCat(" WHERE field = '", Field("f"), "' AND token = '");
+  auto lookup_a =
+      store_loc_.SqlValue(absl::StrCat("SELECT lookup FROM piicrypt_tokens", where, a, "'"));
+  auto lookup_b =
+      store_loc_.SqlValue(absl::StrCat("SELECT lookup FROM piicrypt_tokens", where, b, "'"));
+  ASSERT_THAT(lookup_a, IsOk());
+  ASSERT_THAT(lookup_b, IsOk());
+  const std::string set = "UPDATE piicrypt_tokens SET lookup = ";
+  ASSERT_THAT(store_loc_.Sql(absl::StrCat(set, "'swap'", where, a, "'")), IsOk());
+  ASSERT_THAT(store_loc_.Sql(absl::StrCat(set, "'", *lookup_a, "'", where, b, "'")), IsOk());
+  ASSERT_THAT(store_loc_.Sql(absl::StrCat(set, "'", *lookup_b, "'", where, a, "'")), IsOk());
+  EXPECT_THAT(t->Tokenize("jane@example.com"), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(t->EraseValue("BOB@example.com"), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_EQ(Or(t->Detokenize(a)), "Jane@example.com");
+  EXPECT_EQ(Or(t->Detokenize(b)), "Bob@example.com");
+}
+
+// A store written without normalization: Rekey with the field's normalizer recomputes the
+// lookups of entries already under the primary, keeps one token of values that now
+// normalize alike (the other still detokenizes), and drops the lookup of values the
+// normalizer refuses.
+TEST_P(TokenizerTest, RekeyMovesLookupsToNormalizedValues) {
+  TokenizerOptions exact;
+  exact.format = TokenFormat::kPreserve;
+  std::map<std::string, std::string> tokens;  // value -> token
+  {
+    auto t = Make(exact, "f");
+    for (const char* v :
+         {"4111 1111 1111 1111", "4111111111111111", "5500 0000 0000 0004", "card 7"}) {
+      tokens[v] = Or(t->Tokenize(v));
+    }
+  }
+  ASSERT_NE(tokens["4111 1111 1111 1111"], tokens["4111111111111111"]);
+  TokenizerOptions card = exact;
+  card.normalizer = TokenNormalizer::kCardDigits;
+  auto t = Make(card, "f");
+  RekeyStats stats = RekeyAll(*t, 3);
+  EXPECT_EQ(stats.read, 4);
+  EXPECT_EQ(stats.current, 4);
+  EXPECT_EQ(stats.relooked, 4);
+  EXPECT_EQ(stats.rekeyed, 0);
+  EXPECT_EQ(stats.duplicates, 1);
+  EXPECT_EQ(stats.unnormalized, 1);
+  EXPECT_EQ(stats.changed + stats.unreadable, 0);
+  EXPECT_EQ(Or(t->Tokenize("5500000000000004")), tokens["5500 0000 0000 0004"]);
+  const std::string kept = Or(t->Tokenize("4111-1111-1111-1111"));
+  EXPECT_TRUE(kept == tokens["4111 1111 1111 1111"] || kept == tokens["4111111111111111"]) << kept;
+  for (const auto& [value, token] : tokens) EXPECT_EQ(Or(t->Detokenize(token)), value);
+  EXPECT_EQ(store_->List(Field("f"), "", 100)->size(), 4u) << "no new entries";
+  // A second run changes nothing.
+  stats = RekeyAll(*t, 100);
+  EXPECT_EQ(stats.duplicates, 0);
+  EXPECT_EQ(stats.unnormalized, 1);
+  EXPECT_EQ(Or(t->Tokenize("4111111111111111")), kept);
+}
+
 INSTANTIATE_TEST_SUITE_P(Sqlite, TokenizerTest, ::testing::Values(StoreKind::kSqlite), StoreName);
 // Named Postgres* so that ctest runs them in one process with one server (tests/CMakeLists).
 INSTANTIATE_TEST_SUITE_P(Postgres, TokenizerTest, ::testing::Values(StoreKind::kPostgres),

@@ -58,8 +58,11 @@ std::optional<Keyset> ReadKeyset(const std::string& kek_uri, const std::string& 
 void AddKatCommand(CLI::App& app, int& exit_code);
 void AddKeyCommands(CLI::App& app, int& exit_code);       // kek ..., keyset ...
 void AddFieldCommands(CLI::App& app, int& exit_code);     // encrypt, decrypt, blind-index
-void AddTokenCommands(CLI::App& app, int& exit_code);     // tokenize, detokenize, rekey-tokens
+void AddTokenCommands(CLI::App& app, int& exit_code);     // tokenize, detokenize, rekey-tokens,
+                                                          // tokens erase|delete|purge-expired
 void AddReencryptCommand(CLI::App& app, int& exit_code);  // reencrypt
+void AddMaskCommand(CLI::App& app, int& exit_code);       // mask
+void AddPlanCommand(CLI::App& app, int& exit_code);       // plan-index
 
 }  // namespace piicrypt::cli
 

@@ -63,6 +63,8 @@ int main(int argc, char** argv) {
   AddFieldCommands(app, exit_code);
   AddTokenCommands(app, exit_code);
   AddReencryptCommand(app, exit_code);
+  AddMaskCommand(app, exit_code);
+  AddPlanCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
