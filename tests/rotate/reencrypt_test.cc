@@ -230,10 +230,10 @@ TEST_F(ReencryptTest, RotatesEveryValueAndASecondRunChangesNothing) {
 TEST_F(ReencryptTest, PaddingAddedToThePolicyRewritesUnpaddedValues) {
   Fill(50);
   const std::string padded_policy = absl::StrReplaceAll(
-      kRotatePolicy, {{R"(name: "orders.name" kind: KIND_NAME mode: MODE_RANDOMIZED)",
-                       R"(name: "orders.name" kind: KIND_NAME mode: MODE_RANDOMIZED
+      testing::kRotatePolicy, {{R"(name: "orders.name" kind: KIND_NAME mode: MODE_RANDOMIZED)",
+                                R"(name: "orders.name" kind: KIND_NAME mode: MODE_RANDOMIZED
                           padding { buckets: [16, 32] })"}});
-  ASSERT_NE(padded_policy, kRotatePolicy);
+  ASSERT_NE(padded_policy, testing::kRotatePolicy);
   WritePolicy(padded_policy.c_str());
   CommandResult before = Reencrypt("--dry-run --verify");
   EXPECT_EQ(before.exit_code, 1);
