@@ -74,6 +74,45 @@ struct FieldPadding {
   }
 };
 
+// Defined here, inline: the padding is a value type of the policy, with no library state.
+inline absl::Status FieldPadding::Validate() const {
+  static_assert(
+      kMaxPaddingMultiple == 4096 && kMaxPaddingBucket == 65536 && kMaxPaddingBuckets == 64,
+      "update the messages below");
+  if (multiple != 0 && !buckets.empty()) {
+    return absl::InvalidArgumentError("padding takes a multiple or buckets, not both");
+  }
+  if (multiple > kMaxPaddingMultiple) {
+    return absl::InvalidArgumentError("padding multiple must be 1 to 4096");
+  }
+  if (buckets.size() > kMaxPaddingBuckets) {
+    return absl::InvalidArgumentError("at most 64 padding buckets");
+  }
+  uint32_t previous = 0;
+  for (uint32_t bucket : buckets) {
+    if (bucket < 1 || bucket > kMaxPaddingBucket) {
+      return absl::InvalidArgumentError("padding buckets must be 1 to 65536 bytes");
+    }
+    if (bucket <= previous) {
+      return absl::InvalidArgumentError("padding buckets must be in ascending order");
+    }
+    previous = bucket;
+  }
+  return absl::OkStatus();
+}
+
+inline size_t FieldPadding::PaddedSize(size_t size) const {
+  if (multiple != 0) {
+    const size_t n = size == 0 ? 1 : size;
+    return (n + multiple - 1) / multiple * multiple;
+  }
+  for (uint32_t bucket : buckets) {
+    if (size <= bucket) return bucket;
+  }
+  const size_t largest = buckets.back();
+  return (size + largest - 1) / largest * largest;
+}
+
 class FieldCipher {
  public:
   // Derives the field key from the data key's 32-byte `root_material` (HKDF-SHA256,

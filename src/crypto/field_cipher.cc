@@ -360,44 +360,6 @@ class BlindIndexerImpl : public BlindIndexer {
 
 }  // namespace
 
-absl::Status FieldPadding::Validate() const {
-  if (multiple != 0 && !buckets.empty()) {
-    return absl::InvalidArgumentError("padding takes a multiple or buckets, not both");
-  }
-  if (multiple > kMaxPaddingMultiple) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("padding multiple must be 1 to ", kMaxPaddingMultiple));
-  }
-  if (buckets.size() > kMaxPaddingBuckets) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("at most ", kMaxPaddingBuckets, " padding buckets"));
-  }
-  uint32_t previous = 0;
-  for (uint32_t bucket : buckets) {
-    if (bucket < 1 || bucket > kMaxPaddingBucket) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("padding buckets must be 1 to ", kMaxPaddingBucket, " bytes"));
-    }
-    if (bucket <= previous) {
-      return absl::InvalidArgumentError("padding buckets must be in ascending order");
-    }
-    previous = bucket;
-  }
-  return absl::OkStatus();
-}
-
-size_t FieldPadding::PaddedSize(size_t size) const {
-  if (multiple != 0) {
-    const size_t n = size == 0 ? 1 : size;
-    return (n + multiple - 1) / multiple * multiple;
-  }
-  for (uint32_t bucket : buckets) {
-    if (size <= bucket) return bucket;
-  }
-  const size_t largest = buckets.back();
-  return (size + largest - 1) / largest * largest;
-}
-
 size_t FieldCipher::CiphertextSize(FieldMode mode, const FieldPadding& padding, size_t size) {
   return Overhead(mode) + (padding.enabled() ? padding.PaddedSize(size) + 1 : size);
 }
