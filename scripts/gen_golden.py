@@ -31,10 +31,12 @@ def b64url(b):
     return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
 
 
-def randomized(root, key_id, context, record, plaintext, nonce):
-    header = bytes([1]) + struct.pack(">I", key_id)
+def randomized(root, key_id, context, record, plaintext, nonce, fmt=1):
+    """Format 0x01 of the text `plaintext`, or fmt 0x03 of the bytes `plaintext` (padded)."""
+    header = bytes([fmt]) + struct.pack(">I", key_id)
     ad = header + lp(context.encode()) + lp(record.encode())
-    ct = AESGCM(field_key(root, "aead", context)).encrypt(nonce, plaintext.encode(), ad)
+    data = plaintext.encode() if isinstance(plaintext, str) else plaintext
+    ct = AESGCM(field_key(root, "aead", context)).encrypt(nonce, data, ad)
     return header + nonce + ct
 
 
@@ -77,11 +79,39 @@ def aes_siv(key, plaintext, ads):
     return out
 
 
-def deterministic(root, key_id, context, record, plaintext):
-    header = bytes([2]) + struct.pack(">I", key_id)
+def deterministic(root, key_id, context, record, plaintext, fmt=2):
+    """Format 0x02 of the text `plaintext`, or fmt 0x04 of the bytes `plaintext` (padded)."""
+    header = bytes([fmt]) + struct.pack(">I", key_id)
     ad = header + lp(context.encode()) + lp(record.encode())
-    out = aes_siv(field_key(root, "daead", context), plaintext.encode(), [ad])
+    data = plaintext.encode() if isinstance(plaintext, str) else plaintext
+    out = aes_siv(field_key(root, "daead", context), data, [ad])
     return header + out  # siv || ciphertext
+
+
+def padded_size(padding, n):
+    """The size P a value of n bytes is padded to (docs/SPEC.md, "Padding")."""
+    if "multiple" in padding:
+        m = padding["multiple"]
+        return -(-max(n, 1) // m) * m
+    for bucket in padding["buckets"]:
+        if n <= bucket:
+            return bucket
+    largest = padding["buckets"][-1]
+    return -(-n // largest) * largest
+
+
+def pad(value, size):
+    """ISO/IEC 7816-4: value || 0x80 || 0x00 * (size - len(value))."""
+    assert len(value) <= size
+    return value + b"\x80" + bytes(size - len(value))
+
+
+def unpad(padded):
+    """The inverse of pad, or None if `padded` is not well-formed."""
+    stripped = padded.rstrip(b"\x00")
+    if not stripped or stripped[-1] != 0x80:
+        return None
+    return stripped[:-1]
 
 
 def blind_index(root, context, value, bits):
@@ -121,6 +151,54 @@ def main():
                 "context": context, "record": record, "plaintext": plaintext,
                 "ciphertext": b64url(deterministic(r, key_id, context, record, plaintext)),
             })
+    padded = []
+    padded_values = [
+        ("orders.customer_name", "", "", {"buckets": [16, 32, 64]}),
+        ("orders.customer_name", "Jo", "", {"buckets": [16, 32, 64]}),
+        ("orders.customer_name", "Zoë Ångström-Núñez", "", {"buckets": [16, 32, 64]}),
+        ("orders.customer_name", "y" * 16, "", {"buckets": [16, 32, 64]}),
+        ("orders.customer_name", "y" * 17, "", {"buckets": [16, 32, 64]}),
+        ("orders.delivery_address", "12 High Street, Springfield 2000", "order-10042",
+         {"buckets": [16, 32, 64]}),
+        ("orders.delivery_address", "z" * 65, "order-10042", {"buckets": [16, 32, 64]}),
+        ("orders.delivery_address", "z" * 130, "order-10042", {"buckets": [16, 32, 64]}),
+        ("orders.notes", "", "", {"multiple": 16}),
+        ("orders.notes", "x" * 16, "", {"multiple": 16}),
+        ("orders.notes", "x" * 17, "order-7", {"multiple": 16}),
+        ("orders.notes", "abc", "", {"multiple": 1}),
+    ]
+    for i, (context, plaintext, record, padding) in enumerate(padded_values):
+        encoded = pad(plaintext.encode(), padded_size(padding, len(plaintext.encode())))
+        assert unpad(encoded) == plaintext.encode()
+        nonce = hashlib.sha256(b"padded-nonce%d" % i).digest()[:12]
+        common = {"key_id": 0x0A0B0C0D, "root_hex": root.hex(), "context": context,
+                  "record": record, "plaintext": plaintext, "padding": padding}
+        padded.append(dict(common, mode="randomized", nonce_hex=nonce.hex(), ciphertext=b64url(
+            randomized(root, 0x0A0B0C0D, context, record, encoded, nonce, fmt=3))))
+        padded.append(dict(common, mode="deterministic", ciphertext=b64url(
+            deterministic(root, 0x0A0B0C0D, context, record, encoded, fmt=4))))
+
+    # Authentic ciphertexts (right key, field and record) whose plaintext is not a padded
+    # value: a reader must reject every one as a failed decryption.
+    malformed = []
+    for i, (why, encoded) in enumerate([
+            ("all zero bytes", bytes(16)),
+            ("last non-zero byte 0x81", b"abc\x81" + bytes(12)),
+            ("bytes after the marker", b"abc\x80\x00\x01"),
+            ("one zero byte", b"\x00"),
+            ("no marker at all", b"abc"),
+    ]):
+        assert unpad(encoded) is None
+        nonce = hashlib.sha256(b"malformed-nonce%d" % i).digest()[:12]
+        for mode, blob in (
+                ("randomized", randomized(root, 0x0A0B0C0D, "orders.customer_name", "", encoded,
+                                          nonce, fmt=3)),
+                ("deterministic", deterministic(root, 0x0A0B0C0D, "orders.customer_name", "",
+                                                encoded, fmt=4))):
+            malformed.append({"mode": mode, "why": why, "key_id": 0x0A0B0C0D,
+                              "root_hex": root.hex(), "context": "orders.customer_name",
+                              "record": "", "ciphertext": b64url(blob)})
+
     indexes = []
     for context, value, bits in [
         ("orders.customer_email", "jane.doe@example.com", 32),
@@ -135,6 +213,8 @@ def main():
         "about": "Generated by scripts/gen_golden.py with python3-cryptography, an "
                  "implementation independent of piicrypt; pins docs/SPEC.md's field format.",
         "field_ciphertexts": cases,
+        "padded_field_ciphertexts": padded,
+        "malformed_padding": malformed,
         "blind_indexes": indexes,
     }
     with open("tests/testdata/golden_ciphertexts.json", "w", encoding="utf-8") as f:

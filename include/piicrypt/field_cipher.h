@@ -11,6 +11,11 @@
 // the length) and kDeterministic (AES-SIV; equal values give equal ciphertexts, which
 // is what makes equality lookups possible and is all it reveals).
 //
+// Padding: a cipher created with a FieldPadding (or turned into one by WithPadding) pads
+// every value before encrypting it, inside the authenticated plaintext, so that its
+// ciphertext reveals only the size class of the value's length (formats 0x03 and 0x04 of
+// docs/SPEC.md). Every cipher decrypts both the padded and the unpadded forms.
+//
 // Record binding: a non-empty `record` (for example the order's primary key) is bound
 // into the associated data; the ciphertext then fails to decrypt in any other row. A
 // ciphertext moved to another field always fails, since the field name is bound too.
@@ -19,15 +24,18 @@
 // Limits: one field key should encrypt at most 2^32 values in randomized mode (random
 // nonces); rotate keys well before that.
 //
-// Errors: every failed decryption is kInvalidArgument with the one message
-// "<context>: decryption failed"; a ciphertext under another key is kNotFound.
+// Errors: every failed decryption (including malformed padding inside an authentic
+// ciphertext) is kInvalidArgument with the one message "<context>: decryption failed"; a
+// ciphertext under another key is kNotFound.
 // Thread safety: every method is const and safe to call from many threads.
 #ifndef PIICRYPT_FIELD_CIPHER_H_
 #define PIICRYPT_FIELD_CIPHER_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -38,16 +46,96 @@ namespace piicrypt {
 
 enum class FieldMode { kRandomized, kDeterministic };
 
+// How a field pads its values before encryption (docs/SPEC.md, "Padding"). A value is
+// padded to a size P of at least its length, then encrypted as value || 0x80 || 0x00 *
+// (P - length): P + 1 bytes, whatever the value's length within its size class.
+//   - multiple N (1 to 4096): P is the length rounded up to a multiple of N, and at least
+//     N (the empty value looks like any other short one);
+//   - buckets (ascending, each 1 to 65536, at most 64 of them): P is the smallest bucket
+//     at least as long as the value; a longer value is rounded up to a multiple of the
+//     largest bucket.
+// Neither (the default): no padding; values are written in the unpadded formats.
+// Padding is deterministic, so a deterministic field still shows equal values as equal.
+struct FieldPadding {
+  static constexpr uint32_t kMaxPaddingMultiple = 4096;
+  static constexpr uint32_t kMaxPaddingBucket = 65536;
+  static constexpr size_t kMaxPaddingBuckets = 64;
+
+  uint32_t multiple = 0;
+  std::vector<uint32_t> buckets;
+
+  bool enabled() const { return multiple != 0 || !buckets.empty(); }
+  // kInvalidArgument, saying what is wrong, unless the padding is one of the forms above
+  // (or none).
+  absl::Status Validate() const;
+  // P for a value of `size` bytes. REQUIRES: enabled() and Validate().ok().
+  size_t PaddedSize(size_t size) const;
+  bool operator==(const FieldPadding& o) const {
+    return multiple == o.multiple && buckets == o.buckets;
+  }
+};
+
+// Defined here, inline: the padding is a value type of the policy, with no library state.
+inline absl::Status FieldPadding::Validate() const {
+  static_assert(
+      kMaxPaddingMultiple == 4096 && kMaxPaddingBucket == 65536 && kMaxPaddingBuckets == 64,
+      "update the messages below");
+  if (multiple != 0 && !buckets.empty()) {
+    return absl::InvalidArgumentError("padding takes a multiple or buckets, not both");
+  }
+  if (multiple > kMaxPaddingMultiple) {
+    return absl::InvalidArgumentError("padding multiple must be 1 to 4096");
+  }
+  if (buckets.size() > kMaxPaddingBuckets) {
+    return absl::InvalidArgumentError("at most 64 padding buckets");
+  }
+  uint32_t previous = 0;
+  for (uint32_t bucket : buckets) {
+    if (bucket < 1 || bucket > kMaxPaddingBucket) {
+      return absl::InvalidArgumentError("padding buckets must be 1 to 65536 bytes");
+    }
+    if (bucket <= previous) {
+      return absl::InvalidArgumentError("padding buckets must be in ascending order");
+    }
+    previous = bucket;
+  }
+  return absl::OkStatus();
+}
+
+inline size_t FieldPadding::PaddedSize(size_t size) const {
+  if (multiple != 0) {
+    const size_t n = size == 0 ? 1 : size;
+    return (n + multiple - 1) / multiple * multiple;
+  }
+  for (uint32_t bucket : buckets) {
+    if (size <= bucket) return bucket;
+  }
+  const size_t largest = buckets.back();
+  return (size + largest - 1) / largest * largest;
+}
+
 class PIICRYPT_EXPORT FieldCipher {
  public:
   // Derives the field key from the data key's 32-byte `root_material` (HKDF-SHA256,
   // purpose "aead" or "daead"). REQUIRES: key_id != 0, non-empty `context` of at most
-  // 1024 bytes.
+  // 1024 bytes, a valid `padding` (FieldPadding::Validate).
   static absl::StatusOr<std::unique_ptr<FieldCipher>> Create(uint32_t key_id,
                                                              const SecretData& root_material,
                                                              absl::string_view context,
-                                                             FieldMode mode);
+                                                             FieldMode mode,
+                                                             const FieldPadding& padding = {});
   virtual ~FieldCipher() = default;
+
+  // A cipher of the same key and field that writes values padded as `padding` says (or
+  // unpadded, for no padding), sharing this one's keys: no key derivation.
+  virtual absl::StatusOr<std::unique_ptr<FieldCipher>> WithPadding(
+      const FieldPadding& padding) const = 0;
+
+  // The size of the binary form of a value of `size` bytes in `mode` with `padding` (its
+  // text form is base64url of that many bytes). Values longer than kMaxPaddedValueSize are
+  // refused by padded ciphers.
+  static size_t CiphertextSize(FieldMode mode, const FieldPadding& padding, size_t size);
+  static constexpr size_t kMaxPaddedValueSize = size_t{1} << 30;
 
   // Binary form.
   virtual absl::StatusOr<std::string> Encrypt(absl::string_view plaintext,
@@ -75,6 +163,7 @@ class PIICRYPT_EXPORT FieldCipher {
   virtual uint32_t key_id() const = 0;
   virtual FieldMode mode() const = 0;
   virtual absl::string_view context() const = 0;
+  virtual const FieldPadding& padding() const = 0;
 
   // The key id in a binary or text ciphertext's header, without decrypting it:
   // kInvalidArgument if the input is not a piicrypt field ciphertext.

@@ -46,6 +46,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "piicrypt/export.h"
+#include "piicrypt/field_cipher.h"
 #include "piicrypt/format_preserving.h"
 #include "piicrypt/tokenizer.h"
 
@@ -154,6 +155,10 @@ struct FieldRule {
   // part of a policy). Absent for kVaultToken: TokenizerOptions' defaults. Create the
   // field's tokenizer with Tokenizer::CreateForField.
   std::optional<TokenizerOptions> token;
+  // kRandomized and kDeterministic only: how values are padded before encryption, so that
+  // ciphertexts reveal only the size class of a value's length (FieldPadding; docs/FIELDS.md,
+  // "Padding"). Default: none.
+  FieldPadding padding;
 };
 
 class PIICRYPT_EXPORT Policy {

@@ -49,69 +49,150 @@ class AdBuffer {
 
 uint8_t* Mutable(std::string& s) { return reinterpret_cast<uint8_t*>(s.data()); }
 
+// The keys of one field under one data key, and what depends on nothing else: shared by
+// the field's ciphers with and without padding. Indexed by `padded` (0: formats
+// 0x01/0x02, 1: 0x03/0x04), the associated data prefix header || lp(context) and, for
+// deterministic fields, the S2V state after the associated data of unbound values.
+struct FieldKeys {
+  std::unique_ptr<AesGcm> gcm;
+  std::unique_ptr<AesSiv> siv;
+  std::string ad_prefix[2];
+  AesSiv::Block unbound_prefix[2]{};
+};
+
+uint8_t FormatOf(FieldMode mode, bool padded) {
+  if (mode == FieldMode::kRandomized) {
+    return padded ? internal::kRandomizedPaddedFormat : internal::kRandomizedFormat;
+  }
+  return padded ? internal::kDeterministicPaddedFormat : internal::kDeterministicFormat;
+}
+
+size_t Overhead(FieldMode mode) {
+  return mode == FieldMode::kRandomized ? internal::kRandomizedOverhead
+                                        : internal::kDeterministicOverhead;
+}
+
+absl::StatusOr<std::shared_ptr<const FieldKeys>> MakeFieldKeys(uint32_t key_id,
+                                                               absl::string_view context,
+                                                               FieldMode mode,
+                                                               const SecretData& key) {
+  auto keys = std::make_shared<FieldKeys>();
+  for (int padded = 0; padded < 2; ++padded) {
+    uint8_t header[internal::kHeaderSize];
+    internal::WriteHeader(FormatOf(mode, padded), key_id, header);
+    keys->ad_prefix[padded].assign(reinterpret_cast<const char*>(header), sizeof(header));
+    internal::AppendLengthPrefixed(context, keys->ad_prefix[padded]);
+  }
+  if (mode == FieldMode::kRandomized) {
+    auto gcm = AesGcm::Create(key);
+    if (!gcm.ok()) return gcm.status();
+    keys->gcm = *std::move(gcm);
+    return keys;
+  }
+  auto siv = AesSiv::Create(key);
+  if (!siv.ok()) return siv.status();
+  keys->siv = *std::move(siv);
+  // Unbound values all share one associated data per format: absorb it into S2V once.
+  for (int padded = 0; padded < 2; ++padded) {
+    AdBuffer ad(keys->ad_prefix[padded], "");
+    const absl::string_view components[] = {ad.view()};
+    auto prefix = keys->siv->S2VPrefix(components);
+    if (!prefix.ok()) return prefix.status();
+    keys->unbound_prefix[padded] = *prefix;
+  }
+  return keys;
+}
+
+// A value padded for a padded format (internal::PadValue), on the stack for field-sized
+// values; wiped when it goes.
+class PaddedValue {
+ public:
+  PaddedValue(absl::string_view value, size_t padded_size) : size_(padded_size + 1) {
+    p_ = stack_;
+    if (size_ > sizeof(stack_)) {
+      heap_.reset(new uint8_t[size_]);
+      p_ = heap_.get();
+    }
+    internal::PadValue(value, padded_size, p_);
+  }
+  ~PaddedValue() { internal::SecureWipe(p_, size_); }
+  PaddedValue(const PaddedValue&) = delete;
+  PaddedValue& operator=(const PaddedValue&) = delete;
+  absl::string_view view() const {
+    return absl::string_view(reinterpret_cast<const char*>(p_), size_);
+  }
+
+ private:
+  uint8_t stack_[512];
+  std::unique_ptr<uint8_t[]> heap_;
+  uint8_t* p_;
+  size_t size_;
+};
+
 class FieldCipherImpl : public FieldCipher {
  public:
-  FieldCipherImpl(uint32_t key_id, std::string context, FieldMode mode)
-      : key_id_(key_id), context_(std::move(context)), mode_(mode) {
-    internal::WriteHeader(format(), key_id_, header_);
-    ad_prefix_.assign(reinterpret_cast<const char*>(header_), internal::kHeaderSize);
-    internal::AppendLengthPrefixed(context_, ad_prefix_);
+  FieldCipherImpl(std::shared_ptr<const FieldKeys> keys, uint32_t key_id, std::string context,
+                  FieldMode mode, FieldPadding padding)
+      : keys_(std::move(keys)),
+        key_id_(key_id),
+        context_(std::move(context)),
+        mode_(mode),
+        padding_(std::move(padding)),
+        padded_(padding_.enabled()),
+        gcm_(keys_->gcm.get()),
+        siv_(keys_->siv.get()),
+        ad_prefix_(keys_->ad_prefix[padded_]),
+        unbound_prefix_(keys_->unbound_prefix[padded_]) {
+    internal::WriteHeader(FormatOf(mode_, padded_), key_id_, header_);
     decrypt_failed_ = absl::StrCat(context_, ": decryption failed");
   }
 
-  uint8_t format() const {
-    return mode_ == FieldMode::kRandomized ? internal::kRandomizedFormat
-                                           : internal::kDeterministicFormat;
-  }
+  // The size of the binary form of `encoded_size` bytes of plaintext (padded already, in
+  // a padded format).
+  size_t CiphertextSize(size_t encoded_size) const { return Overhead(mode_) + encoded_size; }
 
-  absl::Status InitRandomized(const SecretData& key) {
-    auto gcm = AesGcm::Create(key);
-    if (!gcm.ok()) return gcm.status();
-    gcm_ = *std::move(gcm);
-    return absl::OkStatus();
-  }
-
-  absl::Status InitDeterministic(const SecretData& key) {
-    auto siv = AesSiv::Create(key);
-    if (!siv.ok()) return siv.status();
-    siv_ = *std::move(siv);
-    // Unbound values all share one associated data: absorb it into S2V once.
-    AdBuffer ad(ad_prefix_, "");
-    const absl::string_view components[] = {ad.view()};
-    auto prefix = siv_->S2VPrefix(components);
-    if (!prefix.ok()) return prefix.status();
-    unbound_prefix_ = *prefix;
-    return absl::OkStatus();
-  }
-
-  size_t CiphertextSize(size_t plaintext_size) const {
-    return (mode_ == FieldMode::kRandomized ? internal::kRandomizedOverhead
-                                            : internal::kDeterministicOverhead) +
-           plaintext_size;
-  }
-
-  // Writes the binary form into `out`, of exactly CiphertextSize(plaintext.size()) bytes.
-  // Inlined into both callers: it is most of the hot path of a field.
-  ABSL_ATTRIBUTE_ALWAYS_INLINE absl::Status EncryptInto(absl::string_view plaintext,
+  // Writes the binary form of the plaintext `encoded` into `out`, of exactly
+  // CiphertextSize(encoded.size()) bytes. Inlined into both callers: it is most of the hot
+  // path of a field.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE absl::Status EncryptInto(absl::string_view encoded,
                                                         absl::string_view record,
                                                         uint8_t* out) const {
     std::memcpy(out, header_, internal::kHeaderSize);
     const auto body = absl::MakeSpan(out + internal::kHeaderSize,
-                                     CiphertextSize(plaintext.size()) - internal::kHeaderSize);
+                                     CiphertextSize(encoded.size()) - internal::kHeaderSize);
     if (mode_ == FieldMode::kRandomized) {
       AdBuffer ad(ad_prefix_, record);
-      return gcm_->EncryptRandomNonce(plaintext, ad.view(), body);
+      return gcm_->EncryptRandomNonce(encoded, ad.view(), body);
     }
-    if (record.empty()) return siv_->EncryptWithPrefix(unbound_prefix_, plaintext, body);
+    if (record.empty()) return siv_->EncryptWithPrefix(unbound_prefix_, encoded, body);
     AdBuffer ad(ad_prefix_, record);
     const absl::string_view components[] = {ad.view()};
-    return siv_->Encrypt(components, plaintext, body);
+    return siv_->Encrypt(components, encoded, body);
+  }
+
+  absl::Status CheckPaddable(absl::string_view plaintext) const {
+    if (plaintext.size() > kMaxPaddedValueSize) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(context_, ": value longer than ", kMaxPaddedValueSize, " bytes"));
+    }
+    return absl::OkStatus();
   }
 
   absl::StatusOr<std::string> Encrypt(absl::string_view plaintext,
                                       absl::string_view record) const override {
-    std::string out(CiphertextSize(plaintext.size()), '\0');
-    absl::Status s = EncryptInto(plaintext, record, Mutable(out));
+    if (padded_) {
+      absl::Status s = CheckPaddable(plaintext);
+      if (!s.ok()) return s;
+      PaddedValue padded(plaintext, padding_.PaddedSize(plaintext.size()));
+      return EncryptEncoded(padded.view(), record);
+    }
+    return EncryptEncoded(plaintext, record);
+  }
+
+  absl::StatusOr<std::string> EncryptEncoded(absl::string_view encoded,
+                                             absl::string_view record) const {
+    std::string out(CiphertextSize(encoded.size()), '\0');
+    absl::Status s = EncryptInto(encoded, record, Mutable(out));
     if (!s.ok()) return s;
     return out;
   }
@@ -127,7 +208,8 @@ class FieldCipherImpl : public FieldCipher {
   absl::Status DecryptTo(absl::string_view ciphertext, absl::string_view record,
                          std::string* plaintext) const override {
     auto view = internal::ParseCiphertext(ciphertext);
-    if (!view.ok() || view->format != format()) {
+    if (!view.ok() ||
+        internal::IsRandomizedFormat(view->format) != (mode_ == FieldMode::kRandomized)) {
       plaintext->clear();
       return absl::InvalidArgumentError(decrypt_failed_);
     }
@@ -136,40 +218,74 @@ class FieldCipherImpl : public FieldCipher {
       return absl::NotFoundError(absl::StrCat(context_, ": ciphertext is under key ", view->key_id,
                                               ", not key ", key_id_));
     }
+    const bool padded = internal::IsPaddedFormat(view->format);
+    const absl::string_view ad_prefix = keys_->ad_prefix[padded];
     const size_t size = view->body.size() -
                         (mode_ == FieldMode::kRandomized ? AesGcm::kOverhead : AesSiv::kSivSize);
     if (plaintext->size() != size) plaintext->resize(size);
     const auto out = absl::MakeSpan(Mutable(*plaintext), size);
     absl::Status s;
     if (mode_ == FieldMode::kRandomized) {
-      AdBuffer ad(ad_prefix_, record);
+      AdBuffer ad(ad_prefix, record);
       s = gcm_->DecryptWithNonce(view->body, ad.view(), out);
     } else if (record.empty()) {
-      s = siv_->DecryptWithPrefix(unbound_prefix_, view->body, out);
+      s = siv_->DecryptWithPrefix(keys_->unbound_prefix[padded], view->body, out);
     } else {
-      AdBuffer ad(ad_prefix_, record);
+      AdBuffer ad(ad_prefix, record);
       const absl::string_view components[] = {ad.view()};
       s = siv_->Decrypt(components, view->body, out);
     }
-    if (ABSL_PREDICT_TRUE(s.ok())) return s;
-    plaintext->clear();  // (the decrypters wiped what they wrote)
-    if (s.code() == absl::StatusCode::kInvalidArgument) {
-      return absl::InvalidArgumentError(decrypt_failed_);
+    if (ABSL_PREDICT_FALSE(!s.ok())) {
+      plaintext->clear();  // (the decrypters wiped what they wrote)
+      if (s.code() == absl::StatusCode::kInvalidArgument) {
+        return absl::InvalidArgumentError(decrypt_failed_);
+      }
+      return s;
     }
-    return s;
+    if (padded) {
+      // Authentic but malformed padding is a failed decryption like any other.
+      const ptrdiff_t unpadded =
+          internal::UnpaddedSize(absl::MakeConstSpan(Mutable(*plaintext), size));
+      if (unpadded < 0) {
+        internal::SecureWipe(Mutable(*plaintext), size);
+        plaintext->clear();
+        return absl::InvalidArgumentError(decrypt_failed_);
+      }
+      plaintext->resize(static_cast<size_t>(unpadded));
+    }
+    return absl::OkStatus();
   }
 
   absl::Status EncryptTextTo(absl::string_view plaintext, absl::string_view record,
                              std::string* text) const override {
+    if (padded_) return EncryptPaddedTextTo(plaintext, record, text);
+    return EncryptEncodedTextTo(plaintext, record, text);
+  }
+
+  ABSL_ATTRIBUTE_NOINLINE absl::Status EncryptPaddedTextTo(absl::string_view plaintext,
+                                                           absl::string_view record,
+                                                           std::string* text) const {
+    absl::Status s = CheckPaddable(plaintext);
+    if (!s.ok()) {
+      text->clear();
+      return s;
+    }
+    PaddedValue padded(plaintext, padding_.PaddedSize(plaintext.size()));
+    return EncryptEncodedTextTo(padded.view(), record, text);
+  }
+
+  ABSL_ATTRIBUTE_ALWAYS_INLINE absl::Status EncryptEncodedTextTo(absl::string_view encoded,
+                                                                 absl::string_view record,
+                                                                 std::string* text) const {
     // Field-sized values: the binary and text forms on the stack, then one copy into
     // `text` (no allocation where its capacity is enough). Longer ones: the binary form on
     // the heap, encoded straight into `text`.
     constexpr size_t kStackBinary = 512;
-    const size_t size = CiphertextSize(plaintext.size());
+    const size_t size = CiphertextSize(encoded.size());
     if (size <= kStackBinary) {
       uint8_t binary[kStackBinary + internal::kBase64Slack];
       char chars[internal::Base64UrlEncodedSize(kStackBinary) + internal::kBase64Slack];
-      absl::Status s = EncryptInto(plaintext, record, binary);
+      absl::Status s = EncryptInto(encoded, record, binary);
       if (!s.ok()) {
         text->clear();
         return s;
@@ -180,7 +296,7 @@ class FieldCipherImpl : public FieldCipher {
       return absl::OkStatus();
     }
     std::unique_ptr<uint8_t[]> binary(new uint8_t[size]);
-    absl::Status s = EncryptInto(plaintext, record, binary.get());
+    absl::Status s = EncryptInto(encoded, record, binary.get());
     if (!s.ok()) {
       text->clear();
       return s;
@@ -206,20 +322,32 @@ class FieldCipherImpl : public FieldCipher {
     return Decrypt(*binary, record);
   }
 
+  absl::StatusOr<std::unique_ptr<FieldCipher>> WithPadding(
+      const FieldPadding& padding) const override {
+    absl::Status s = padding.Validate();
+    if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat(context_, ": ", s.message()));
+    return std::make_unique<FieldCipherImpl>(keys_, key_id_, context_, mode_, padding);
+  }
+
   uint32_t key_id() const override { return key_id_; }
   FieldMode mode() const override { return mode_; }
   absl::string_view context() const override { return context_; }
+  const FieldPadding& padding() const override { return padding_; }
 
  private:
+  const std::shared_ptr<const FieldKeys> keys_;
   const uint32_t key_id_;
   const std::string context_;
   const FieldMode mode_;
+  const FieldPadding padding_;
+  const bool padded_;
+  // The parts of *keys_ this cipher writes with.
+  const AesGcm* const gcm_;
+  const AesSiv* const siv_;
+  const absl::string_view ad_prefix_;  // header || lp(context), of the format written
+  const AesSiv::Block unbound_prefix_;
   uint8_t header_[internal::kHeaderSize];
-  std::string ad_prefix_;  // header || lp(context)
   std::string decrypt_failed_;
-  std::unique_ptr<AesGcm> gcm_;
-  std::unique_ptr<AesSiv> siv_;
-  AesSiv::Block unbound_prefix_{};
 };
 
 class BlindIndexerImpl : public BlindIndexer {
@@ -241,21 +369,27 @@ class BlindIndexerImpl : public BlindIndexer {
 
 }  // namespace
 
+size_t FieldCipher::CiphertextSize(FieldMode mode, const FieldPadding& padding, size_t size) {
+  return Overhead(mode) + (padding.enabled() ? padding.PaddedSize(size) + 1 : size);
+}
+
 absl::StatusOr<std::unique_ptr<FieldCipher>> FieldCipher::Create(uint32_t key_id,
                                                                  const SecretData& root_material,
                                                                  absl::string_view context,
-                                                                 FieldMode mode) {
+                                                                 FieldMode mode,
+                                                                 const FieldPadding& padding) {
   if (key_id == 0) return absl::InvalidArgumentError("key id must not be 0");
+  absl::Status valid = padding.Validate();
+  if (!valid.ok()) return valid;
   const internal::FieldPurpose purpose = mode == FieldMode::kRandomized
                                              ? internal::FieldPurpose::kAead
                                              : internal::FieldPurpose::kDaead;
   auto key = internal::DeriveFieldKey(root_material, purpose, context);
   if (!key.ok()) return key.status();
-  auto cipher = std::make_unique<FieldCipherImpl>(key_id, std::string(context), mode);
-  absl::Status s = mode == FieldMode::kRandomized ? cipher->InitRandomized(*key)
-                                                  : cipher->InitDeterministic(*key);
-  if (!s.ok()) return s;
-  return cipher;
+  auto keys = MakeFieldKeys(key_id, context, mode, *key);
+  if (!keys.ok()) return keys.status();
+  return std::make_unique<FieldCipherImpl>(*std::move(keys), key_id, std::string(context), mode,
+                                           padding);
 }
 
 absl::StatusOr<uint32_t> FieldCipher::KeyIdOf(absl::string_view ciphertext) {

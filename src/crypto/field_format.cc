@@ -68,6 +68,10 @@ absl::StatusOr<CiphertextView> ParseCiphertext(absl::string_view in) {
     min_size = kRandomizedOverhead;
   } else if (view.format == kDeterministicFormat) {
     min_size = kDeterministicOverhead;
+  } else if (view.format == kRandomizedPaddedFormat) {
+    min_size = kRandomizedOverhead + 1;
+  } else if (view.format == kDeterministicPaddedFormat) {
+    min_size = kDeterministicOverhead + 1;
   } else {
     return absl::InvalidArgumentError("not a piicrypt field ciphertext (unknown format byte)");
   }
@@ -81,6 +85,26 @@ absl::StatusOr<CiphertextView> ParseCiphertext(absl::string_view in) {
   view.header = in.substr(0, kHeaderSize);
   view.body = in.substr(kHeaderSize);
   return view;
+}
+
+void PadValue(absl::string_view value, size_t padded_size, uint8_t* out) {
+  if (!value.empty()) std::memcpy(out, value.data(), value.size());
+  out[value.size()] = 0x80;
+  std::memset(out + value.size() + 1, 0, padded_size - value.size());
+}
+
+ptrdiff_t UnpaddedSize(absl::Span<const uint8_t> padded) {
+  // One pass over every byte, without branches on their values: the position and value of
+  // the last non-zero byte.
+  size_t last = 0;
+  uint32_t marker = 0;
+  for (size_t i = 0; i < padded.size(); ++i) {
+    const uint32_t b = padded[i];
+    const size_t take = 0 - static_cast<size_t>((b | (0 - b)) >> 31);  // all ones if b != 0
+    last = (i & take) | (last & ~take);
+    marker = (b & static_cast<uint32_t>(take)) | (marker & ~static_cast<uint32_t>(take));
+  }
+  return marker == 0x80 ? static_cast<ptrdiff_t>(last) : -1;
 }
 
 void WriteHeader(uint8_t format, uint32_t key_id, uint8_t* out) {

@@ -2,6 +2,8 @@
 //
 //   randomized:    0x01 || key_id(4) || nonce(12) || ciphertext || tag(16)   (AES-256-GCM)
 //   deterministic: 0x02 || key_id(4) || siv(16) || ciphertext                (AES-SIV-256)
+//   padded forms:  0x03 (randomized), 0x04 (deterministic), the same layout, the plaintext
+//                  being value || 0x80 || 0x00 * k (ISO/IEC 7816-4 padding)
 //   associated data (both): header(5) || lp(CONTEXT) || lp(RECORD),  lp(x) = u32be(len) || x
 //   text form: base64url without padding (RFC 4648 section 5)
 //   field keys: HKDF-SHA256(salt = "", ikm = root, info = "piicrypt/v1/" PURPOSE "/" CONTEXT)
@@ -37,20 +39,40 @@ absl::StatusOr<SecretData> DeriveFieldKey(absl::Span<const uint8_t> root, FieldP
 
 inline constexpr uint8_t kRandomizedFormat = 0x01;
 inline constexpr uint8_t kDeterministicFormat = 0x02;
+inline constexpr uint8_t kRandomizedPaddedFormat = 0x03;
+inline constexpr uint8_t kDeterministicPaddedFormat = 0x04;
 inline constexpr size_t kHeaderSize = 5;
 inline constexpr size_t kRandomizedOverhead = kHeaderSize + 12 + 16;
 inline constexpr size_t kDeterministicOverhead = kHeaderSize + 16;
 
+// What a (known) format byte says: the mode, and whether the plaintext is padded.
+inline constexpr bool IsRandomizedFormat(uint8_t format) {
+  return format == kRandomizedFormat || format == kRandomizedPaddedFormat;
+}
+inline constexpr bool IsPaddedFormat(uint8_t format) {
+  return format == kRandomizedPaddedFormat || format == kDeterministicPaddedFormat;
+}
+
+// Padding of the formats 0x03 and 0x04: a value padded to `padded_size` bytes
+// (>= value.size()) is value || 0x80 || 0x00 * (padded_size - value.size()), one byte
+// longer than padded_size. PadValue writes those padded_size + 1 bytes to `out`.
+void PadValue(absl::string_view value, size_t padded_size, uint8_t* out);
+// The length of the value inside a padded plaintext: everything before the last non-zero
+// byte, which must be 0x80. -1 if there is none or it is another byte. The time taken
+// depends on the size of `padded` only, not on its bytes.
+ptrdiff_t UnpaddedSize(absl::Span<const uint8_t> padded);
+
 // A parsed binary field ciphertext; the views point into the parsed input.
 struct CiphertextView {
-  uint8_t format = 0;  // kRandomizedFormat or kDeterministicFormat
+  uint8_t format = 0;  // one of the four format bytes above
   uint32_t key_id = 0;
   absl::string_view header;  // the first kHeaderSize bytes
   absl::string_view body;    // everything after the header (nonce||ct||tag or siv||ct)
 };
 
 // Parses and bounds-checks a binary ciphertext: a known format byte, a non-zero key id,
-// and a body at least as long as the format's overhead. kInvalidArgument otherwise.
+// and a body at least as long as the format's overhead (and the padding's one byte, in a
+// padded format). kInvalidArgument otherwise.
 absl::StatusOr<CiphertextView> ParseCiphertext(absl::string_view in);
 // Writes format || key_id into out[0..5).
 void WriteHeader(uint8_t format, uint32_t key_id, uint8_t* out);

@@ -53,8 +53,9 @@ struct FieldState {
   std::string decrypt_failed;
 
   // Randomized and deterministic fields: the length of the text form of a value of
-  // `size` bytes.
+  // `size` bytes (padded as the rule says).
   size_t TextSize(size_t size) const {
+    if (rule.padding.enabled()) size = rule.padding.PaddedSize(size) + 1;
     return internal::Base64UrlEncodedSize(binary_overhead + size);
   }
   size_t binary_overhead = 0;
@@ -312,6 +313,12 @@ absl::StatusOr<std::unique_ptr<FieldCryptor>> FieldCryptor::Create(const Keyset&
         if (!cipher.ok()) return FieldStatus(name, cipher.status());
         if (id == primary) {
           f.writer = *cipher;
+          // Every cipher reads padded and unpadded values; the writer pads as the rule says.
+          if (rule.padding.enabled()) {
+            auto padded = (*cipher)->WithPadding(rule.padding);
+            if (!padded.ok()) return padded.status();
+            f.writer = *std::move(padded);
+          }
           f.binary_overhead = mode == FieldMode::kRandomized ? internal::kRandomizedOverhead
                                                              : internal::kDeterministicOverhead;
         }

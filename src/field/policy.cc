@@ -329,6 +329,17 @@ absl::Status ValidateAndResolve(FieldRule& rule) {
     }
   }
 
+  if (rule.padding.enabled()) {
+    if (rule.protection != FieldProtection::kRandomized &&
+        rule.protection != FieldProtection::kDeterministic) {
+      return FieldError(name,
+                        "padding is only for MODE_RANDOMIZED and MODE_DETERMINISTIC (FF1 values "
+                        "and tokens keep the value's length by design)");
+    }
+    absl::Status padding = rule.padding.Validate();
+    if (!padding.ok()) return FieldError(name, padding.message());
+  }
+
   if (!MaskFits(rule.mask, rule.kind)) {
     return FieldError(name,
                       absl::StrCat(MaskName(rule.mask), " does not fit a ", KindName(rule.kind),
@@ -473,6 +484,13 @@ absl::StatusOr<FieldRule> RuleFromProto(const policy::FieldRule& proto,
     token.ttl = absl::Seconds(static_cast<int64_t>(t.ttl_seconds()));
     token.vaultless_key_id = t.key_id();
     rule.token = std::move(token);
+  }
+  if (proto.has_padding()) {
+    if (proto.padding().multiple() == 0 && proto.padding().buckets().empty()) {
+      return FieldError(name, "padding needs a multiple or buckets");
+    }
+    rule.padding.multiple = proto.padding().multiple();
+    rule.padding.buckets.assign(proto.padding().buckets().begin(), proto.padding().buckets().end());
   }
   return rule;
 }

@@ -321,8 +321,8 @@ absl::StatusOr<std::string> Keyset::Decrypt(absl::string_view context, absl::str
   if (!parsed.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(context, ": decryption failed"));
   }
-  const FieldMode mode = parsed->format == internal::kRandomizedFormat ? FieldMode::kRandomized
-                                                                       : FieldMode::kDeterministic;
+  const FieldMode mode = internal::IsRandomizedFormat(parsed->format) ? FieldMode::kRandomized
+                                                                      : FieldMode::kDeterministic;
   PIICRYPT_ASSIGN_OR_RETURN(auto cipher, FieldCipherForKey(parsed->key_id, context, mode));
   return cipher->Decrypt(ciphertext, record);
 }

@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "piicrypt/field_cipher.h"
 #include "piicrypt/secret_data.h"
+#include "src/crypto/field_format.h"
 
 namespace piicrypt::internal {
 namespace {
@@ -34,6 +35,20 @@ Rewrite Current(std::string& plain) {
   Rewrite r;
   r.outcome = Outcome::kCurrent;
   return r;
+}
+
+// Whether a randomized or deterministic value (text form) of `plain_size` bytes is in the
+// form its field's rule writes now: padded as the rule says, or unpadded without padding.
+// A value written before the rule gained (or changed) its padding is not current.
+bool InWrittenForm(const FieldCryptor& cryptor, const Column& c, absl::string_view stored,
+                   size_t plain_size) {
+  const FieldRule* rule = cryptor.policy().Find(c.field);
+  if (rule == nullptr) return true;
+  const FieldMode mode = rule->protection == FieldProtection::kDeterministic
+                             ? FieldMode::kDeterministic
+                             : FieldMode::kRandomized;
+  return stored.size() ==
+         Base64UrlEncodedSize(FieldCipher::CiphertextSize(mode, rule->padding, plain_size));
 }
 
 }  // namespace
@@ -207,7 +222,9 @@ Rewrite Rewriter::Apply(const Column& c, const std::optional<std::string>& store
       auto decrypted = cryptor_.Decrypt(c.field, *stored, record);
       if (!decrypted.ok()) return Fail(std::string(decrypted.status().message()));
       plain = *std::move(decrypted);
-      if (*key_id == primary_) return Current(*plain);
+      if (*key_id == primary_ && InWrittenForm(cryptor_, c, *stored, plain->size())) {
+        return Current(*plain);
+      }
       r.outcome = Outcome::kReencrypted;
     } else if (encrypt_plaintext_) {
       plain = *stored;
@@ -256,6 +273,9 @@ std::string Rewriter::Verify(const Column& c, const std::optional<std::string>& 
   if (key_id != target) {
     return absl::StrCat(c.field, ": under key ", key_id, ", not the ",
                         c.ff1() ? "field's write key " : "primary ", target);
+  }
+  if (!c.ff1() && !InWrittenForm(cryptor_, c, *stored, (*plain)->size())) {
+    return absl::StrCat(c.field, ": not padded as the policy says");
   }
   if (!c.index_column.empty()) {
     auto index = cryptor_.BlindIndex(c.field, **plain);

@@ -50,11 +50,27 @@ TEST(FieldFormatTest, RejectsEveryTruncationUnknownFormatAndKeyIdZero) {
         << n;
   }
   EXPECT_THAT(ParseCiphertext(det), IsOk());
-  for (int format : {0x00, 0x03, 0x7f, 0xff}) {
-    std::string bad = rnd;
+  for (int format : {0x00, 0x05, 0x7f, 0xff}) {
+    std::string bad = rnd + "x";
     bad[0] = static_cast<char>(format);
     EXPECT_THAT(ParseCiphertext(bad), StatusIs(absl::StatusCode::kInvalidArgument));
   }
+  // The padded formats: the overhead and at least the one byte of the padding's marker.
+  for (const std::string& padded : {HexDecode("0300000007") + std::string(29, 'x'),
+                                    HexDecode("0400000007") + std::string(17, 'x')}) {
+    for (size_t n = 0; n < padded.size(); ++n) {
+      EXPECT_THAT(ParseCiphertext(padded.substr(0, n)),
+                  StatusIs(absl::StatusCode::kInvalidArgument))
+          << n;
+    }
+    auto view = ParseCiphertext(padded);
+    ASSERT_THAT(view, IsOk());
+    EXPECT_EQ(view->format, static_cast<uint8_t>(padded[0]));
+    EXPECT_TRUE(IsPaddedFormat(view->format));
+  }
+  EXPECT_TRUE(IsRandomizedFormat(kRandomizedPaddedFormat));
+  EXPECT_FALSE(IsRandomizedFormat(kDeterministicPaddedFormat));
+  EXPECT_FALSE(IsPaddedFormat(kRandomizedFormat));
   EXPECT_THAT(ParseCiphertext(HexDecode("0100000000") + std::string(28, 'x')),
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
@@ -174,9 +190,8 @@ TEST(FieldFormatTest, Base64UrlEncodeToMatchesAbslForEveryLengthAndStaysInBounds
       // portable encoder by name.
       for (int level : {2, 1, 0, -1}) {
         std::string buf(want.size() + 32, kCanary);
-        const size_t written = level >= 0
-                                   ? Base64UrlEncodeAtLevelTo(level, bytes, buf.data() + 16)
-                                   : Base64UrlEncodePortableTo(bytes, buf.data() + 16);
+        const size_t written = level >= 0 ? Base64UrlEncodeAtLevelTo(level, bytes, buf.data() + 16)
+                                          : Base64UrlEncodePortableTo(bytes, buf.data() + 16);
         EXPECT_EQ(written, want.size()) << n << " level " << level;
         EXPECT_EQ(buf.substr(16, want.size()), want) << n << " level " << level;
         EXPECT_EQ(buf.substr(0, 16), std::string(16, kCanary)) << n;

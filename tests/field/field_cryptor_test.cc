@@ -121,6 +121,53 @@ TEST_F(FieldCryptorTest, TextFormIsTheWireFormatUnderThePrimary) {
   EXPECT_EQ(cryptor_->WriteKeyId("orders.customer_email").value(), keyset_->primary_key_id());
 }
 
+// orders.customer_name pads to buckets [16, 32, 64] in the example policy: every way of
+// writing it writes the padded format, and values written before it had padding still read.
+TEST_F(FieldCryptorTest, PaddedFieldWritesThePaddedFormatAndReadsBoth) {
+  const std::string jo = Enc("orders.customer_name", "Jo", "order-1");
+  EXPECT_EQ(jo.size(), Enc("orders.customer_name", std::string(16, 'x'), "order-1").size());
+  EXPECT_LT(jo.size(), Enc("orders.customer_name", std::string(17, 'x'), "order-1").size());
+  const std::string binary = *internal::Base64UrlDecode(jo);
+  EXPECT_EQ(binary[0], '\x03');
+  EXPECT_EQ(binary.size(), internal::kRandomizedOverhead + 17);
+  EXPECT_THAT(Dec("orders.customer_name", jo, "order-1").value(), Optional(std::string("Jo")));
+  // The keyset reads the mode from the format byte: 0x03 is randomized.
+  EXPECT_EQ(keyset_->DecryptText("orders.customer_name", jo, "order-1").value(), "Jo");
+
+  std::string out;
+  ASSERT_THAT(cryptor_->EncryptTo("orders.customer_name", "Jo", "order-1", &out), IsOk());
+  EXPECT_EQ(out.size(), jo.size());
+  EXPECT_EQ(*cryptor_->Decrypt("orders.customer_name", out, "order-1"), "Jo");
+  auto raw = cryptor_->EncryptBinary("orders.customer_name", "Jo", "order-1");
+  ASSERT_THAT(raw, IsOk());
+  EXPECT_EQ((*raw)->size(), binary.size());
+  EXPECT_EQ(*cryptor_->DecryptBinary("orders.customer_name", **raw, "order-1"), "Jo");
+
+  FieldRule unpadded;
+  unpadded.name = "orders.customer_name";
+  unpadded.kind = FieldKind::kName;
+  unpadded.bind_record = true;
+  auto before = FieldCryptor::Create(*keyset_, Policy::Create({unpadded}).value()).value();
+  const std::string old_value = **before->Encrypt("orders.customer_name", "Jo", "order-1");
+  EXPECT_EQ(internal::Base64UrlDecode(old_value)->at(0), '\x01');
+  EXPECT_EQ(*cryptor_->Decrypt("orders.customer_name", old_value, "order-1"), "Jo");
+  EXPECT_EQ(*before->Decrypt("orders.customer_name", jo, "order-1"), "Jo");
+}
+
+TEST_F(FieldCryptorTest, PaddedDeterministicFieldKeepsEquality) {
+  FieldRule rule;
+  rule.name = "orders.loyalty_number";
+  rule.protection = FieldProtection::kDeterministic;
+  rule.padding.multiple = 32;
+  auto padded = FieldCryptor::Create(*keyset_, Policy::Create({rule}).value()).value();
+  const std::string a = **padded->Encrypt("orders.loyalty_number", "LOYAL-1", "");
+  EXPECT_EQ(a, **padded->Encrypt("orders.loyalty_number", "LOYAL-1", ""));
+  EXPECT_NE(a, **padded->Encrypt("orders.loyalty_number", "LOYAL-2", ""));
+  EXPECT_EQ(a.size(), padded->Encrypt("orders.loyalty_number", "", "").value()->size());
+  EXPECT_EQ(internal::Base64UrlDecode(a)->at(0), '\x04');
+  EXPECT_EQ(*padded->Decrypt("orders.loyalty_number", a, ""), "LOYAL-1");
+}
+
 TEST_F(FieldCryptorTest, RandomizedDiffersDeterministicRepeats) {
   EXPECT_NE(Enc("orders.customer_email", "a@b.c", "r"), Enc("orders.customer_email", "a@b.c", "r"));
   // Unbound deterministic field: the record is ignored, equality survives across rows.

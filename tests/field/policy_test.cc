@@ -2,6 +2,7 @@
 #include "piicrypt/policy.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -48,6 +49,32 @@ TEST(PolicyTest, LoadsTheExamplePolicyWithDefaultsResolved) {
   EXPECT_EQ(phone->blind_index->default_region, "AU");
 
   EXPECT_EQ(policy->Find("orders.no_such_field"), nullptr);
+
+  // Padding of names, addresses and purchase details; none where the policy says none.
+  EXPECT_EQ(policy->Find("orders.customer_name")->padding.buckets,
+            (std::vector<uint32_t>{16, 32, 64}));
+  EXPECT_EQ(policy->Find("orders.delivery_address")->padding.buckets,
+            (std::vector<uint32_t>{32, 64, 128}));
+  EXPECT_EQ(policy->Find("orders.purchase_details")->padding.buckets,
+            (std::vector<uint32_t>{64, 256, 1024}));
+  EXPECT_FALSE(email->padding.enabled());
+}
+
+TEST(PolicyTest, PaddingOfBothFormsLoadsAndIsCheckedInCodeToo) {
+  auto policy = Policy::ParseTextProto(
+      R"(field { name: "f.a" mode: MODE_DETERMINISTIC padding { multiple: 4096 } }
+         field { name: "f.b" mode: MODE_RANDOMIZED padding { buckets: [1, 65536] } })");
+  ASSERT_THAT(policy, IsOk());
+  EXPECT_EQ(policy->Find("f.a")->padding.multiple, 4096u);
+  EXPECT_EQ(policy->Find("f.b")->padding.buckets, (std::vector<uint32_t>{1, 65536}));
+  FieldRule rule;
+  rule.name = "f.c";
+  rule.padding.buckets = {64, 32};
+  EXPECT_THAT(Policy::Create({rule}), StatusIs(absl::StatusCode::kInvalidArgument));
+  rule.padding.buckets = {32, 64};
+  EXPECT_THAT(Policy::Create({rule}), IsOk());
+  rule.protection = FieldProtection::kVaultToken;
+  EXPECT_THAT(Policy::Create({rule}), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(PolicyTest, CreateInCodeMatchesTheTextForm) {
@@ -156,6 +183,31 @@ const BadPolicy kBadPolicies[] = {
     {"Duplicate",
      R"(field { name: "f.x" mode: MODE_RANDOMIZED } field { name: "f.x" mode: MODE_DETERMINISTIC })",
      "appears twice"},
+    {"PaddingOnFf1",
+     R"(field { name: "f.x" mode: MODE_FORMAT_PRESERVING format_preserving { key_id: 7 phone {} } padding { multiple: 16 } })",
+     "padding is only for MODE_RANDOMIZED and MODE_DETERMINISTIC"},
+    {"PaddingOnToken", R"(field { name: "f.x" mode: MODE_VAULT_TOKEN padding { buckets: [16] } })",
+     "padding is only for MODE_RANDOMIZED and MODE_DETERMINISTIC"},
+    {"PaddingEmpty", R"(field { name: "f.x" mode: MODE_RANDOMIZED padding {} })",
+     "padding needs a multiple or buckets"},
+    {"PaddingBoth",
+     R"(field { name: "f.x" mode: MODE_RANDOMIZED padding { multiple: 16 buckets: [16] } })",
+     "padding takes a multiple or buckets, not both"},
+    {"PaddingMultipleTooLarge",
+     R"(field { name: "f.x" mode: MODE_DETERMINISTIC padding { multiple: 4097 } })",
+     "padding multiple must be 1 to 4096"},
+    {"PaddingBucketZero",
+     R"(field { name: "f.x" mode: MODE_RANDOMIZED padding { buckets: [0, 16] } })",
+     "padding buckets must be 1 to 65536 bytes"},
+    {"PaddingBucketTooLarge",
+     R"(field { name: "f.x" mode: MODE_RANDOMIZED padding { buckets: [16, 65537] } })",
+     "padding buckets must be 1 to 65536 bytes"},
+    {"PaddingBucketsDescending",
+     R"(field { name: "f.x" mode: MODE_RANDOMIZED padding { buckets: [32, 16] } })",
+     "padding buckets must be in ascending order"},
+    {"PaddingBucketsRepeated",
+     R"(field { name: "f.x" mode: MODE_RANDOMIZED padding { buckets: [16, 16] } })",
+     "padding buckets must be in ascending order"},
 };
 
 class BadPolicyTest : public ::testing::TestWithParam<BadPolicy> {};

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -144,6 +145,8 @@ class InteropTest : public ::testing::Test {
       }
     }
 
+    AddPaddedCases(*keyset, cases);
+
     cases["blind_indexes"] = nlohmann::json::array();
     for (int bits : {8, 12, 31, 32, 64, 129, 255, 256}) {
       auto indexers = keyset->BlindIndexersFor("orders.phone", bits);
@@ -171,7 +174,12 @@ class InteropTest : public ::testing::Test {
     BlindIndexRule index;
     index.bits = 24;
     email.blind_index = index;
-    auto policy = Policy::Create({email});
+    FieldRule name;
+    name.name = "orders.customer_name";
+    name.kind = FieldKind::kName;
+    name.bind_record = true;
+    name.padding = Buckets({16, 32, 64});
+    auto policy = Policy::Create({email, name});
     EXPECT_THAT(policy, IsOk());
     auto cryptor = FieldCryptor::Create(*keyset, *policy);
     EXPECT_THAT(cryptor, IsOk());
@@ -195,7 +203,70 @@ class InteropTest : public ::testing::Test {
                                       {"plaintext_hex", HexEncode(typed)},
                                       {"stored", stored.ok() ? stored->value_or("") : ""}});
     }
+    // A policy's padding, through the application's API.
+    for (const std::string& value : Values()) {
+      auto stored = (*cryptor)->Encrypt("orders.customer_name", value, "10042");
+      EXPECT_THAT(stored, IsOk());
+      cases["ciphertexts"].push_back({{"mode", "randomized"},
+                                      {"form", "text"},
+                                      {"key_id", keyset->primary_key_id()},
+                                      {"context_hex", HexEncode("orders.customer_name")},
+                                      {"record_hex", HexEncode("10042")},
+                                      {"plaintext_hex", HexEncode(value)},
+                                      {"padding", {{"buckets", {16, 32, 64}}}},
+                                      {"stored", stored.ok() ? stored->value_or("") : ""}});
+    }
     return cases;
+  }
+
+  // Padded values (formats 0x03 and 0x04) of every value under every key, both modes,
+  // bound and unbound, with buckets and multiples: each case says its padding, which the
+  // verifier applies independently.
+  static void AddPaddedCases(const Keyset& keyset, nlohmann::json& cases) {
+    const std::vector<std::pair<FieldPadding, nlohmann::json>> paddings = {
+        {Buckets({16, 32, 64}), {{"buckets", {16, 32, 64}}}},
+        {Multiple(16), {{"multiple", 16}}},
+        {Multiple(1), {{"multiple", 1}}}};
+    for (const KeyInfo& key : keyset.ListKeys()) {
+      for (FieldMode mode : {FieldMode::kRandomized, FieldMode::kDeterministic}) {
+        for (const std::string context : {"orders.customer_name", "bookings.kunde.straße"}) {
+          auto plain_cipher = keyset.FieldCipherForKey(key.id, context, mode);
+          EXPECT_THAT(plain_cipher, IsOk());
+          if (!plain_cipher.ok()) return;
+          for (const auto& [padding, padding_json] : paddings) {
+            auto cipher = (*plain_cipher)->WithPadding(padding);
+            EXPECT_THAT(cipher, IsOk());
+            if (!cipher.ok()) return;
+            for (const std::string record : {"", "10042"}) {
+              for (const std::string& value : Values()) {
+                auto text = (*cipher)->EncryptText(value, record);
+                EXPECT_THAT(text, IsOk());
+                cases["ciphertexts"].push_back(
+                    {{"mode", mode == FieldMode::kRandomized ? "randomized" : "deterministic"},
+                     {"form", "text"},
+                     {"key_id", key.id},
+                     {"context_hex", HexEncode(context)},
+                     {"record_hex", HexEncode(record)},
+                     {"plaintext_hex", HexEncode(value)},
+                     {"padding", padding_json},
+                     {"stored", text.value_or("")}});
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  static FieldPadding Buckets(std::vector<uint32_t> buckets) {
+    FieldPadding p;
+    p.buckets = std::move(buckets);
+    return p;
+  }
+  static FieldPadding Multiple(uint32_t n) {
+    FieldPadding p;
+    p.multiple = n;
+    return p;
   }
 
   static size_t CountCases(const nlohmann::json& cases) {
@@ -219,8 +290,9 @@ TEST_F(InteropTest, PythonCryptographyVerifiesEveryCiphertextAndIndex) {
 }
 
 // The verifier is not a rubber stamp: one altered byte of a randomized ciphertext, of a
-// deterministic one, a wrong blind index, a wrong plaintext and a ciphertext attributed to
-// another record each fail, and nothing else does.
+// deterministic one, a wrong blind index, a wrong plaintext, a ciphertext attributed to
+// another record and a padded value said to be padded to another size each fail, and
+// nothing else does.
 TEST_F(InteropTest, VerifierRejectsEveryAlteration) {
   nlohmann::json cases = MakeCases();
   ASSERT_FALSE(HasFailure());
@@ -249,14 +321,22 @@ TEST_F(InteropTest, VerifierRejectsEveryAlteration) {
   cases["blind_indexes"][5]["index"] = index;
   find("deterministic", 2)["plaintext_hex"] = HexEncode("not what was encrypted");
   find("randomized", 2)["record_hex"] = HexEncode("another-order");
+  // A padded value said to be padded otherwise than it was: "a" to 16 bytes, not 32.
+  for (auto& c : ct) {
+    if (c.contains("padding") && c["padding"] == nlohmann::json{{"multiple", 16}} &&
+        c["plaintext_hex"] == HexEncode("a") && c["mode"] == "deterministic") {
+      c["padding"] = {{"multiple", 32}};
+      break;
+    }
+  }
 
   CommandResult r = Verify(cases);
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_THAT(r.out, HasSubstr(absl::StrCat("interop: ", n, " cases verified, 5 failed"))) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat("interop: ", n, " cases verified, 6 failed"))) << r.err;
   const std::vector<std::string> lines = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
   size_t fail_lines = 0;
   for (const std::string& line : lines) fail_lines += line.rfind("FAIL ", 0) == 0;
-  EXPECT_EQ(fail_lines, 5u) << r.out;
+  EXPECT_EQ(fail_lines, 6u) << r.out;
 }
 
 }  // namespace

@@ -8,7 +8,10 @@ RFC 5297 S2V written out, since OpenSSL's AES-SIV behind AESSIV rejects an empty
 KEYS.json is the output of `piicrypt keyset export-cleartext`. CASES.json, written by
 tests/interop/interop_test.cc, holds:
   "ciphertexts":    {mode, form ("text"|"binary"), key_id, context_hex, record_hex,
-                     plaintext_hex, stored}   -- stored: base64url text, or hex for binary
+                     plaintext_hex, stored, [padding]}
+                     -- stored: base64url text, or hex for binary; padding ({"multiple": N}
+                     or {"buckets": [...]}) for a value written by a padded field, which
+                     must then be in the padded format (0x03, 0x04) padded exactly so
   "blind_indexes":  {key_id, context_hex, value_hex, bits, index}
   "lookups":        {context_hex, typed, normalizer ("email"), bits, indexes}
                      -- indexes under every enabled key, the primary's first
@@ -31,7 +34,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 # RFC 5297 (S2V written out) and the length prefix, shared with the golden generator.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
-from gen_golden import aes_siv, lp  # noqa: E402
+from gen_golden import aes_siv, lp, pad, padded_size, unpad  # noqa: E402
 
 HEADER_SIZE = 5
 NONCE_SIZE = 12
@@ -86,9 +89,15 @@ def verify_ciphertext(keys, case, nonces):
         blob = b64url_decode(case["stored"])
     else:
         blob = bytes.fromhex(case["stored"])
-    version = {"randomized": 1, "deterministic": 2}[case["mode"]]
-    if len(blob) < HEADER_SIZE or blob[0] != version:
+    versions = {"randomized": (1, 3), "deterministic": (2, 4)}[case["mode"]]
+    if len(blob) < HEADER_SIZE or blob[0] not in versions:
         return "wrong version byte"
+    version = blob[0]
+    padded = version in (3, 4)
+    if padded != ("padding" in case):
+        return "padded format without padding" if padded else "unpadded, expected padding"
+    # The plaintext as encrypted: in a padded format, value || 0x80 || 0x00 * k.
+    encoded = pad(plaintext, padded_size(case["padding"], len(plaintext))) if padded else plaintext
     key_id = struct.unpack(">I", blob[1:HEADER_SIZE])[0]
     if key_id != case["key_id"]:
         return "header names key %d, expected %d" % (key_id, case["key_id"])
@@ -96,8 +105,8 @@ def verify_ciphertext(keys, case, nonces):
         return "key %d is not in the exported keyset" % key_id
     header = blob[:HEADER_SIZE]
     ad = header + lp(context) + lp(record)
-    if version == 1:
-        if len(blob) != HEADER_SIZE + NONCE_SIZE + len(plaintext) + TAG_SIZE:
+    if version in (1, 3):
+        if len(blob) != HEADER_SIZE + NONCE_SIZE + len(encoded) + TAG_SIZE:
             return "wrong length"
         nonce = blob[HEADER_SIZE:HEADER_SIZE + NONCE_SIZE]
         if (key_id, context, nonce) in nonces:
@@ -108,8 +117,10 @@ def verify_ciphertext(keys, case, nonces):
             got = aead.decrypt(nonce, blob[HEADER_SIZE + NONCE_SIZE:], ad)
         except Exception:  # InvalidTag
             return "does not decrypt"
-        return None if got == plaintext else "decrypts to another value"
-    expected = header + aes_siv(keys.field_key(key_id, "daead", context), plaintext, [ad])
+        if padded and unpad(got) != plaintext:
+            return "padding does not unpad to the value"
+        return None if got == encoded else "decrypts to another value"
+    expected = header + aes_siv(keys.field_key(key_id, "daead", context), encoded, [ad])
     return None if blob == expected else "differs from the independent AES-SIV"
 
 

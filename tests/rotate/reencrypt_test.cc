@@ -19,12 +19,14 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "piicrypt/field_cryptor.h"
 #include "piicrypt/kek.h"
 #include "piicrypt/keyset.h"
 #include "piicrypt/policy.h"
+#include "src/crypto/field_format.h"
 #include "tests/rotate/rotate_test_util.h"
 #include "tests/test_util.h"
 
@@ -220,6 +222,48 @@ TEST_F(ReencryptTest, RotatesEveryValueAndASecondRunChangesNothing) {
   EXPECT_EQ(Snapshot(), before);
   Sqlite db(db_path_);
   EXPECT_EQ(db.Int("SELECT count(*) FROM piicrypt_jobs WHERE state = 'done'"), 1);
+}
+
+// A policy that adds padding to a field: its unpadded values under the primary are not
+// current (--verify says so); reencrypt rewrites them padded, and a second run finds
+// every value current.
+TEST_F(ReencryptTest, PaddingAddedToThePolicyRewritesUnpaddedValues) {
+  Fill(50);
+  const std::string padded_policy = absl::StrReplaceAll(
+      testing::kRotatePolicy, {{R"(name: "orders.name" kind: KIND_NAME mode: MODE_RANDOMIZED)",
+                                R"(name: "orders.name" kind: KIND_NAME mode: MODE_RANDOMIZED
+                          padding { buckets: [16, 32] })"}});
+  ASSERT_NE(padded_policy, testing::kRotatePolicy);
+  WritePolicy(padded_policy.c_str());
+  CommandResult before = Reencrypt("--dry-run --verify");
+  EXPECT_EQ(before.exit_code, 1);
+  EXPECT_THAT(before.out, HasSubstr("verify: 143 values checked, 43 failed"));
+  EXPECT_THAT(before.out, HasSubstr("orders.name: not padded as the policy says"));
+
+  CommandResult r = Reencrypt("--verify");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("re-encrypted:        43\n"));  // the 50 - 7 names
+  EXPECT_THAT(r.out, HasSubstr("already current:     100\n"));
+  auto padded = CryptorFor(padded_policy);
+  Sqlite db(db_path_);
+  sqlite3_stmt* s = db.Prepare("SELECT id, name FROM orders WHERE name IS NOT NULL");
+  int names = 0;
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    ++names;
+    const std::string id = *Col(s, 0), stored = *Col(s, 1);
+    const std::string binary = internal::Base64UrlDecode(stored).value_or("");
+    ASSERT_FALSE(binary.empty());
+    EXPECT_EQ(binary[0], '\x03');
+    EXPECT_EQ(binary.size(), internal::kRandomizedOverhead + 17);  // "Name N": 16 + 1
+    EXPECT_EQ(**padded->Decrypt("orders.name", stored, id), *Original(std::stoi(id)).v[1]);
+  }
+  sqlite3_finalize(s);
+  EXPECT_EQ(names, 43);
+
+  CommandResult again = Reencrypt();
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr("re-encrypted:        0\n"));
+  EXPECT_THAT(again.out, HasSubstr("already current:     143\n"));
 }
 
 TEST_F(ReencryptTest, DryRunCountsAndWritesNothing) {
@@ -508,7 +552,10 @@ TEST_F(ReencryptTest, UsageErrorsExitTwoAndFailuresExitOne) {
                      name: "orders.phone"
                      kind: KIND_PHONE
                      mode: MODE_FORMAT_PRESERVING
-                     format_preserving { key_id: 7 phone {} }
+                     format_preserving {
+                       key_id: 7
+                       phone {}
+                     }
                    })pb");
   CommandResult ff1 = Reencrypt();
   EXPECT_EQ(ff1.exit_code, 2);
