@@ -499,7 +499,8 @@ absl::StatusOr<int> RunDemo(const Options& options, const WorkDir& work, Checks&
   absl::PrintF("  policy   %s: %u fields\n", options.policy, policy.rules().size());
   absl::PrintF(
       "           names, e-mails, phones, addresses, items: AES-256-GCM bound to the row\n"
-      "           e-mail and phone: 32-bit blind indexes; card numbers: FF1, last 4 kept\n");
+      "           e-mail and phone: blind indexes (16 bits on orders, 13 on bookings);\n"
+      "           card numbers: FF1, last 4 kept\n");
 
   // 2. Writing.
   Section("2. Taking orders");
@@ -568,7 +569,7 @@ absl::StatusOr<int> RunDemo(const Options& options, const WorkDir& work, Checks&
                                 Num(before.lookups), Num(before.lookups - before.wrong),
                                 before.seconds * 1e3 / std::max<int64_t>(1, before.lookups)));
   absl::PrintF(
-      "    %s rows shared a 32-bit index with another value and were dropped after "
+      "    %s rows shared a blind index value with another value and were dropped after "
       "decryption\n",
       Num(before.false_positives));
 
