@@ -151,6 +151,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.card_keep_first_six = (data[0] & 4) != 0;
   options.card_luhn = (data[0] & 8) != 0 ? LuhnOutput::kValid : LuhnOutput::kInvalid;
   options.vaultless = (data[0] & 16) != 0;
+  // A vaultless field must name its key (an FF1 token carries no key id).
+  if (options.vaultless) options.vaultless_key_id = FuzzKeyset().primary_key_id();
   options.alphanumeric_length = data[1] + 1u;
   const size_t prefix_size = std::min<size_t>(data[0] >> 5, size - 2);
   options.prefix.assign(reinterpret_cast<const char*>(data) + 2, prefix_size);

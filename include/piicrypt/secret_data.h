@@ -28,6 +28,11 @@ namespace piicrypt {
 namespace internal {
 // Wipes `size` bytes at `ptr` in a way the compiler cannot elide.
 PIICRYPT_EXPORT void SecureWipe(void* ptr, size_t size);
+// Wipes the 32 KiB of stack below the caller's frame, where functions that returned may
+// have left copies of keys (OpenSSL's HKDF and HMAC, protobuf's parser). Called after
+// deriving keys and after decrypting a keyset, so that no dead stack frame keeps key
+// bytes for a core dump: the stack is not in the secure heap.
+PIICRYPT_EXPORT void BurnStack();
 // Memory for secrets: from OpenSSL's secure heap (left out of core dumps) once
 // ProtectProcessSecrets has started it and while it has room, else from operator new.
 // FreeSecret wipes `size` bytes and returns the memory where it came from.

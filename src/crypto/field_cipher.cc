@@ -384,9 +384,12 @@ absl::StatusOr<std::unique_ptr<FieldCipher>> FieldCipher::Create(uint32_t key_id
   const internal::FieldPurpose purpose = mode == FieldMode::kRandomized
                                              ? internal::FieldPurpose::kAead
                                              : internal::FieldPurpose::kDaead;
-  auto key = internal::DeriveFieldKey(root_material, purpose, context);
-  if (!key.ok()) return key.status();
-  auto keys = MakeFieldKeys(key_id, context, mode, *key);
+  absl::StatusOr<std::shared_ptr<const FieldKeys>> keys = [&]() {
+    auto key = internal::DeriveFieldKey(root_material, purpose, context);
+    if (!key.ok()) return absl::StatusOr<std::shared_ptr<const FieldKeys>>(key.status());
+    return MakeFieldKeys(key_id, context, mode, *key);
+  }();
+  internal::BurnStack();  // HKDF and the key schedules leave key bytes in dead frames
   if (!keys.ok()) return keys.status();
   return std::make_unique<FieldCipherImpl>(*std::move(keys), key_id, std::string(context), mode,
                                            padding);
@@ -412,9 +415,14 @@ absl::StatusOr<std::unique_ptr<BlindIndexer>> BlindIndexer::Create(const SecretD
   if (bits < 1 || bits > 256) {
     return absl::InvalidArgumentError("blind index bits must be 1 to 256");
   }
-  auto key = internal::DeriveFieldKey(root_material, internal::FieldPurpose::kBlindIndex, context);
-  if (!key.ok()) return key.status();
-  return std::make_unique<BlindIndexerImpl>(*key, bits);
+  auto indexer = [&]() -> absl::StatusOr<std::unique_ptr<BlindIndexer>> {
+    auto key =
+        internal::DeriveFieldKey(root_material, internal::FieldPurpose::kBlindIndex, context);
+    if (!key.ok()) return key.status();
+    return std::make_unique<BlindIndexerImpl>(*key, bits);
+  }();
+  internal::BurnStack();  // HKDF and the HMAC key set-up leave key bytes in dead frames
+  return indexer;
 }
 
 }  // namespace piicrypt

@@ -2,11 +2,21 @@
 
 #include <openssl/crypto.h>
 
+#include <cstdint>
+
+#include "absl/base/attributes.h"
+
 namespace piicrypt {
 namespace internal {
 
 void SecureWipe(void* ptr, size_t size) {
   if (ptr != nullptr && size != 0) OPENSSL_cleanse(ptr, size);
+}
+
+ABSL_ATTRIBUTE_NOINLINE void BurnStack() {
+  constexpr size_t kBurn = 32 * 1024;
+  uint8_t scratch[kBurn];
+  OPENSSL_cleanse(scratch, sizeof(scratch));  // not elided: OPENSSL_cleanse is opaque
 }
 
 void* AllocateSecret(size_t size) {

@@ -144,8 +144,10 @@ absl::StatusOr<Keyset> Keyset::FromEncryptedBytes(absl::string_view encrypted, c
                                                    kek.description(),
                                                    " (wrong KEK, or the keyset was altered)"));
   }
-  PIICRYPT_ASSIGN_OR_RETURN(KeysetData data, internal::ParseKeyset(*serialized));
-  return Keyset(std::make_unique<Rep>(std::move(data)));
+  absl::StatusOr<KeysetData> data = internal::ParseKeyset(*serialized);
+  internal::BurnStack();  // the KEK's decryption and the parser leave key bytes behind
+  if (!data.ok()) return data.status();
+  return Keyset(std::make_unique<Rep>(*std::move(data)));
 }
 
 absl::StatusOr<Keyset> Keyset::Read(const std::string& path, const Kek& kek) {
