@@ -354,6 +354,12 @@ class BlindIndexerImpl : public BlindIndexer {
  public:
   BlindIndexerImpl(const SecretData& key, int bits) : hmac_(key), bits_(bits) {}
 
+  // The precomputed HMAC states are as good as the key: the object lives where SecretData
+  // does (the secure heap, out of core dumps, once the process has one) and is wiped when
+  // it is freed.
+  static void* operator new(size_t size) { return internal::AllocateSecret(size); }
+  static void operator delete(void* p, size_t size) { internal::FreeSecret(p, size); }
+
   absl::StatusOr<std::string> Compute(absl::string_view normalized_value) const override {
     internal::HmacSha256Fast::Tag tag = hmac_.Compute(normalized_value);
     std::string hex = internal::TruncatedHex(tag, bits_);
