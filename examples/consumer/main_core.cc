@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "piicrypt/field_cryptor.h"
 #include "piicrypt/keyset.h"
 #include "piicrypt/policy.h"
@@ -29,21 +30,21 @@ absl::Status ExpectNeedsComponent(const absl::Status& status, const char* what,
 
 absl::Status Run() {
   PIICRYPT_ASSIGN_OR_RETURN(piicrypt::Keyset keyset, piicrypt::Keyset::Generate());
-  PIICRYPT_ASSIGN_OR_RETURN(piicrypt::Policy policy, piicrypt::Policy::ParseTextProto(R"pb(
-                              field {
-                                name: "orders.customer_ref"
-                                kind: KIND_IDENTIFIER
-                                mode: MODE_RANDOMIZED
-                                bind_record: true
-                                blind_index { bits: 32 normalizer: "exact" }
-                              }
-                              field {
-                                name: "orders.card"
-                                kind: KIND_CARD
-                                mode: MODE_FORMAT_PRESERVING
-                                format_preserving { card { luhn: LUHN_INVALID } }
-                              }
-                            )pb"));
+  // An FF1 value carries no key id: the rule pins the data key its column is under.
+  const std::string policy_text =
+      absl::StrCat(R"pb(
+                     field {
+                       name: "orders.customer_ref"
+                       kind: KIND_IDENTIFIER
+                       mode: MODE_RANDOMIZED
+                       bind_record: true
+                       blind_index { bits: 32 normalizer: "exact" }
+                     }
+                     field { name: "orders.card" kind: KIND_CARD mode: MODE_FORMAT_PRESERVING
+                             format_preserving { card { luhn: LUHN_INVALID }
+                                                 key_id:)pb",
+                   keyset.primary_key_id(), " } }");
+  PIICRYPT_ASSIGN_OR_RETURN(piicrypt::Policy policy, piicrypt::Policy::ParseTextProto(policy_text));
   PIICRYPT_ASSIGN_OR_RETURN(auto cryptor, piicrypt::FieldCryptor::Create(keyset, policy));
   PIICRYPT_ASSIGN_OR_RETURN(auto stored, cryptor->Encrypt("orders.customer_ref", "C-1001", "o-1"));
   PIICRYPT_ASSIGN_OR_RETURN(auto back, cryptor->Decrypt("orders.customer_ref", stored, "o-1"));

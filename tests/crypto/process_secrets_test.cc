@@ -108,6 +108,18 @@ struct Child {
   int out = -1;  // its stdout
 };
 
+// True once `pid` is blocked in read(0, ...) (/proc/PID/syscall: "0 0x0 ..."), polled for up
+// to 10 s.
+bool WaitUntilReadingStdin(pid_t pid) {
+  for (int i = 0; i < 200; ++i) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/syscall");
+    std::string number, fd;
+    if (in >> number >> fd && number == "0" && fd == "0x0") return true;
+    ::usleep(50'000);
+  }
+  return false;
+}
+
 Child SpawnAs(uid_t uid, const std::vector<std::string>& args) {
   int in[2], out[2];
   if (::pipe(in) != 0 || ::pipe(out) != 0) return {};
@@ -178,6 +190,12 @@ TEST_P(CoreDumpTest, KeysOfARunningDecryptAreLeftOutOfCoreDumps) {
     maps = ReadSmaps(child.pid);
     key_hits = FindInMemory(child.pid, maps, Str(*field_key));
   }
+  // Then until it is idle, blocked reading its next line (syscall 0, read, on fd 0): the
+  // decrypt has finished, including the stack wipe after key derivation, so what is in
+  // memory now is what a core dump taken while it waits would hold.
+  ASSERT_TRUE(WaitUntilReadingStdin(child.pid)) << "the CLI never went back to reading stdin";
+  maps = ReadSmaps(child.pid);
+  key_hits = FindInMemory(child.pid, maps, Str(*field_key));
   std::vector<Hit> root_hits = FindInMemory(child.pid, maps, Str(*root));
   ASSERT_FALSE(key_hits.empty()) << "the field key never showed up in the CLI's memory";
   ASSERT_FALSE(root_hits.empty()) << "the root material never showed up in the CLI's memory";
