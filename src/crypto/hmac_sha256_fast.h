@@ -28,10 +28,11 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "piicrypt/export.h"
 
 namespace piicrypt::internal {
 
-class HmacSha256Fast {
+class PIICRYPT_EXPORT HmacSha256Fast {
  public:
   static constexpr size_t kTagSize = 32;
   using Tag = std::array<uint8_t, kTagSize>;

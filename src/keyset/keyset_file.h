@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "piicrypt/export.h"
 
 namespace piicrypt::internal {
 
@@ -27,11 +28,12 @@ absl::StatusOr<std::string> ReadSmallFile(const std::string& path, size_t max_si
 // gets mode 0600) and checks the rule. Returns the descriptor, which the caller closes.
 // kFailedPrecondition names the path and the rule broken ("chmod 600", "chown"); kNotFound
 // and kPermissionDenied as for ReadSmallFile. `what` names the file in messages.
-absl::StatusOr<int> OpenSecretFile(const std::string& path, int flags, absl::string_view what);
+PIICRYPT_EXPORT absl::StatusOr<int> OpenSecretFile(const std::string& path, int flags,
+                                                   absl::string_view what);
 
 // ReadSmallFile for a file under the rule of OpenSecretFile.
-absl::StatusOr<std::string> ReadSecretFile(const std::string& path, size_t max_size,
-                                           absl::string_view what);
+PIICRYPT_EXPORT absl::StatusOr<std::string> ReadSecretFile(const std::string& path, size_t max_size,
+                                                           absl::string_view what);
 
 enum class WriteMode { kCreateNew, kReplace };
 
