@@ -213,6 +213,11 @@ TEST_P(CoreDumpTest, KeysOfARunningDecryptAreLeftOutOfCoreDumps) {
       // main thread's stack (not found yet; BurnStack wipes the frames of key derivation
       // and keyset decryption). Heap, secure heap and every other mapping are checked.
       if (h.mapping->name == "[stack]" && std::string(what) == "root material") continue;
+#if defined(__SANITIZE_ADDRESS__)
+      // AddressSanitizer lays out (and keeps) stack frames its own way; the stack is checked
+      // for the field key in the plain build only.
+      if (h.mapping->name == "[stack]") continue;
+#endif
       EXPECT_TRUE(h.mapping->dont_dump)
           << what << " at 0x" << std::hex << h.address << " in a dumpable mapping "
           << h.mapping->start << "-" << h.mapping->end << " " << h.mapping->name;
