@@ -31,7 +31,9 @@ PIICRYPT_EXPORT void SecureWipe(void* ptr, size_t size);
 // Wipes the 32 KiB of stack below the caller's frame, where functions that returned may
 // have left copies of keys (OpenSSL's HKDF and HMAC, protobuf's parser). Called after
 // deriving keys and after decrypting a keyset, so that no dead stack frame keeps key
-// bytes for a core dump: the stack is not in the secure heap.
+// bytes for a core dump: the stack is not in the secure heap. Then zeroes the vector
+// registers, which keep key bytes copied with SIMD instructions until something (lazy
+// symbol binding, a signal frame) saves them to the stack.
 PIICRYPT_EXPORT void BurnStack();
 // Memory for secrets: from OpenSSL's secure heap (left out of core dumps) once
 // ProtectProcessSecrets has started it and while it has room, else from operator new.
