@@ -13,8 +13,8 @@
 #include "piicrypt/status_macros.h"
 #include "src/crypto/field_format.h"
 #include "src/crypto/random.h"
-#include "src/keyset/keyset_file.h"
 #include "src/keyset/keyset_format.h"
+#include "src/secrets/secret_file.h"
 
 namespace piicrypt {
 
