@@ -1,5 +1,6 @@
-// rotate_test_util.h: the table, policy and checks shared by the re-encryption tests on
-// SQLite (reencrypt_test.cc) and PostgreSQL (reencrypt_pg_test.cc).
+// rotate_test_util.h: the table, policy and checks of the re-encryption tests
+// (reencrypt_test.cc runs the shared cases on both back ends; reencrypt_sqlite_test.cc and
+// reencrypt_pg_test.cc hold each back end's own; rotate_db.h the databases).
 //
 // The table: orders (id, email, email_bidx, name, loyalty, note); email, name and loyalty
 // are encrypted (email with a blind index), note is not.
