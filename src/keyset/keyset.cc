@@ -21,17 +21,7 @@ namespace piicrypt {
 using internal::KeyEntry;
 using internal::KeysetData;
 
-absl::string_view KeyStatusName(KeyStatus status) {
-  switch (status) {
-    case KeyStatus::kEnabled:
-      return "ENABLED";
-    case KeyStatus::kDisabled:
-      return "DISABLED";
-    case KeyStatus::kDestroyed:
-      return "DESTROYED";
-  }
-  return "UNKNOWN";
-}
+absl::string_view KeyStatusName(KeyStatus status) { return internal::KeyStatusProtoName(status); }
 
 struct Keyset::Rep {
   KeysetData data;
