@@ -23,6 +23,7 @@
 #include "absl/strings/string_view.h"
 #include "piicrypt/keyset.h"
 #include "piicrypt/tokenizer.h"
+#include "src/field/token_options.h"
 #include "src/fpe/codecs.h"
 #include "src/fpe/utf8.h"
 #include "src/token/token_format.h"

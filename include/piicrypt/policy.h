@@ -48,7 +48,7 @@
 #include "piicrypt/export.h"
 #include "piicrypt/field_cipher.h"
 #include "piicrypt/format_preserving.h"
-#include "piicrypt/tokenizer.h"
+#include "piicrypt/token_options.h"
 
 namespace piicrypt {
 

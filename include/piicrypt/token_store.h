@@ -34,7 +34,8 @@
 //
 // Errors: a store that cannot be reached, is locked for longer than `timeout`, or does not
 // answer within `timeout` gives kUnavailable: never a wrong or partial answer. A corrupt
-// SQLite file is kDataLoss; anything else unexpected is kInternal. Messages name the
+// SQLite file is kDataLoss; a missing token table kInvalidArgument (it is named); a
+// deadlock the server broke kAborted; anything else unexpected is kInternal. Messages name the
 // problem and never contain values, ciphertexts or connection passwords.
 //
 // Thread safety: every method may be called from many threads at once.

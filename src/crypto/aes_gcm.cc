@@ -68,10 +68,6 @@ void EcbCtr32(const unsigned char* in, unsigned char* out, size_t blocks, const 
   SecureWipe(stream, used);
 }
 
-struct Gcm128Deleter {
-  void operator()(GCM128_CONTEXT* p) const { CRYPTO_gcm128_release(p); }  // wipes H, EK0
-};
-
 }  // namespace
 
 // Keyed once per pooled slot:
@@ -85,7 +81,7 @@ struct AesGcm::Contexts {
   Contexts& operator=(const Contexts&) = delete;
 
   EcbKey ecb;
-  std::unique_ptr<GCM128_CONTEXT, Gcm128Deleter> gcm;
+  SslPtr<GCM128_CONTEXT> gcm;
   SslPtr<EVP_CIPHER_CTX> enc;
   SslPtr<EVP_CIPHER_CTX> dec;
 };

@@ -5,8 +5,10 @@
 #ifndef PIICRYPT_SRC_CRYPTO_SSL_UTIL_H_
 #define PIICRYPT_SRC_CRYPTO_SSL_UTIL_H_
 
+#include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
+#include <openssl/modes.h>
 
 #include <cstddef>
 #include <memory>
@@ -15,6 +17,8 @@
 
 namespace piicrypt::internal {
 
+// SslPtr<T>: the one owner of an OpenSSL object of type T in piicrypt; deleters that wipe
+// (BN_clear_free, CRYPTO_gcm128_release) are used where the object holds key material.
 template <typename T>
 struct SslDeleter;
 template <>
@@ -32,6 +36,18 @@ struct SslDeleter<EVP_KDF_CTX> {
 template <>
 struct SslDeleter<EVP_MD_CTX> {
   void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
+};
+template <>
+struct SslDeleter<BIGNUM> {
+  void operator()(BIGNUM* p) const { BN_clear_free(p); }  // may hold FF1 state: wiped
+};
+template <>
+struct SslDeleter<BN_CTX> {
+  void operator()(BN_CTX* p) const { BN_CTX_free(p); }
+};
+template <>
+struct SslDeleter<GCM128_CONTEXT> {
+  void operator()(GCM128_CONTEXT* p) const { CRYPTO_gcm128_release(p); }  // wipes H, EK0
 };
 template <typename T>
 using SslPtr = std::unique_ptr<T, SslDeleter<T>>;

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "piicrypt/field_cryptor.h"
 #include "src/fpe/utf8.h"
 
@@ -15,7 +16,7 @@ constexpr char kFullMask[] = "***";
 std::string Digits(absl::string_view value) {
   std::string digits;
   for (char c : value) {
-    if (c >= '0' && c <= '9') digits.push_back(c);
+    if (absl::ascii_isdigit(static_cast<unsigned char>(c))) digits.push_back(c);
   }
   return digits;
 }

@@ -17,11 +17,13 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "piicrypt/secret_data.h"
+#include "piicrypt/status_macros.h"
 #include "src/crypto/field_format.h"
+#include "src/db/db_names.h"
 #include "src/field/policy_internal.h"
+#include "src/field/token_options.h"
 #include "src/field/value_normalizer.h"
 #include "src/fpe/utf8.h"
-#include "src/token/token_format.h"
 
 namespace piicrypt {
 namespace {
@@ -47,26 +49,49 @@ FieldKind KindOfCodec(FpeCodec codec) {
   return FieldKind::kIdentifier;
 }
 
-absl::string_view KindName(FieldKind kind) {
-  switch (kind) {
-    case FieldKind::kUnspecified:
-      return "KIND_UNSPECIFIED";
-    case FieldKind::kText:
-      return "KIND_TEXT";
-    case FieldKind::kEmail:
-      return "KIND_EMAIL";
-    case FieldKind::kPhone:
-      return "KIND_PHONE";
-    case FieldKind::kName:
-      return "KIND_NAME";
-    case FieldKind::kAddress:
-      return "KIND_ADDRESS";
-    case FieldKind::kCard:
-      return "KIND_CARD";
-    case FieldKind::kIdentifier:
-      break;
+// Each public enum value and its value in policy.proto; names come from the generated
+// *_Name functions, so messages use the names a policy file uses.
+constexpr std::pair<FieldProtection, policy::Mode> kModes[] = {
+    {FieldProtection::kRandomized, policy::MODE_RANDOMIZED},
+    {FieldProtection::kDeterministic, policy::MODE_DETERMINISTIC},
+    {FieldProtection::kFormatPreserving, policy::MODE_FORMAT_PRESERVING},
+    {FieldProtection::kVaultToken, policy::MODE_VAULT_TOKEN},
+};
+constexpr std::pair<FieldKind, policy::Kind> kKinds[] = {
+    {FieldKind::kUnspecified, policy::KIND_UNSPECIFIED},
+    {FieldKind::kText, policy::KIND_TEXT},
+    {FieldKind::kEmail, policy::KIND_EMAIL},
+    {FieldKind::kPhone, policy::KIND_PHONE},
+    {FieldKind::kName, policy::KIND_NAME},
+    {FieldKind::kAddress, policy::KIND_ADDRESS},
+    {FieldKind::kCard, policy::KIND_CARD},
+    {FieldKind::kIdentifier, policy::KIND_IDENTIFIER},
+};
+constexpr std::pair<MaskStyle, policy::Mask> kMasks[] = {
+    {MaskStyle::kDefault, policy::MASK_UNSPECIFIED}, {MaskStyle::kFull, policy::MASK_FULL},
+    {MaskStyle::kEmail, policy::MASK_EMAIL},         {MaskStyle::kPhone, policy::MASK_PHONE},
+    {MaskStyle::kInitials, policy::MASK_INITIALS},   {MaskStyle::kLast4, policy::MASK_LAST4},
+};
+constexpr std::pair<TokenFormat, policy::TokenFormat> kTokenFormats[] = {
+    {TokenFormat::kPreserve, policy::TOKEN_FORMAT_PRESERVE},
+    {TokenFormat::kCard, policy::TOKEN_FORMAT_CARD},
+    {TokenFormat::kAlphanumeric, policy::TOKEN_FORMAT_ALPHANUMERIC},
+};
+
+// The public value of `value` in `table`, or nullopt for a value the table lacks.
+template <typename Public, typename Proto, size_t N>
+std::optional<Public> FromProto(const std::pair<Public, Proto> (&table)[N], Proto value) {
+  for (const auto& [pub, proto] : table) {
+    if (proto == value) return pub;
   }
-  return "KIND_IDENTIFIER";
+  return std::nullopt;
+}
+
+absl::string_view KindName(FieldKind kind) {
+  for (const auto& [pub, proto] : kKinds) {
+    if (pub == kind) return policy::Kind_Name(proto);
+  }
+  return "KIND_UNSPECIFIED";
 }
 
 Normalizer DefaultNormalizer(FieldKind kind) {
@@ -116,21 +141,10 @@ MaskStyle DefaultMask(FieldKind kind) {
 }
 
 absl::string_view MaskName(MaskStyle mask) {
-  switch (mask) {
-    case MaskStyle::kDefault:
-      return "MASK_UNSPECIFIED";
-    case MaskStyle::kFull:
-      return "MASK_FULL";
-    case MaskStyle::kEmail:
-      return "MASK_EMAIL";
-    case MaskStyle::kPhone:
-      return "MASK_PHONE";
-    case MaskStyle::kInitials:
-      return "MASK_INITIALS";
-    case MaskStyle::kLast4:
-      break;
+  for (const auto& [pub, proto] : kMasks) {
+    if (pub == mask) return policy::Mask_Name(proto);
   }
-  return "MASK_LAST4";
+  return "MASK_UNSPECIFIED";
 }
 
 // The masks that fit a kind (docs/FIELDS.md, "Masks"): MASK_FULL fits every kind; the
@@ -207,16 +221,6 @@ absl::StatusOr<Normalizer> ParseNormalizer(absl::string_view name) {
 }
 
 namespace internal {
-
-bool IsSqlIdentifier(absl::string_view name) {
-  if (name.empty() || name.size() > 63) return false;
-  for (size_t i = 0; i < name.size(); ++i) {
-    const char c = name[i];
-    const bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
-    if (!alpha && !(c >= '0' && c <= '9' && i > 0)) return false;
-  }
-  return true;
-}
 
 absl::Status ValidateAndResolve(FieldRule& rule) {
   const std::string& name = rule.name;
@@ -349,141 +353,94 @@ absl::Status ValidateAndResolve(FieldRule& rule) {
   return absl::OkStatus();
 }
 
+namespace {
+
+absl::StatusOr<BlindIndexRule> BlindIndexFromProto(const policy::BlindIndex& proto,
+                                                   absl::string_view name) {
+  BlindIndexRule bidx;
+  bidx.bits = proto.bits() > 1024 ? 1024 : static_cast<int>(proto.bits());
+  if (!proto.normalizer().empty()) {
+    auto normalizer = ParseNormalizer(proto.normalizer());
+    if (!normalizer.ok()) return FieldError(name, normalizer.status().message());
+    bidx.normalizer = *normalizer;
+  }
+  bidx.default_region = proto.default_region();
+  bidx.column = proto.column();
+  return bidx;
+}
+
+LuhnOutput LuhnFromProto(policy::Luhn luhn) {
+  return luhn == policy::LUHN_VALID ? LuhnOutput::kValid : LuhnOutput::kInvalid;
+}
+
+absl::StatusOr<FormatPreservingRule> FpeFromProto(const policy::FormatPreserving& fp,
+                                                  absl::string_view name) {
+  FormatPreservingRule fpe;
+  fpe.key_id = fp.key_id();
+  fpe.key_version_column = fp.key_version_column();
+  switch (fp.codec_case()) {
+    case policy::FormatPreserving::kPhone:
+      fpe.codec.codec = FpeCodec::kPhone;
+      break;
+    case policy::FormatPreserving::kCard:
+      fpe.codec.codec = FpeCodec::kCard;
+      fpe.codec.card_keep_first_six = fp.card().keep_first_six();
+      fpe.codec.card_luhn = LuhnFromProto(fp.card().luhn());
+      break;
+    case policy::FormatPreserving::kAlphabet:
+      fpe.codec.codec = FpeCodec::kAlphabet;
+      if (!fp.alphabet().alphabet().empty()) fpe.codec.alphabet = fp.alphabet().alphabet();
+      fpe.codec.keep_characters = fp.alphabet().keep_characters();
+      break;
+    default:
+      return FieldError(name, "format_preserving needs a codec: phone {}, card {} or alphabet {}");
+  }
+  return fpe;
+}
+
+absl::StatusOr<TokenizerOptions> TokenFromProto(const policy::Token& t, absl::string_view name) {
+  TokenizerOptions token;
+  token.format = FromProto(kTokenFormats, t.format()).value_or(TokenFormat::kPreserve);
+  token.mode = t.random() ? TokenMode::kRandom : TokenMode::kDeterministic;
+  token.vaultless = t.vaultless();
+  token.card_keep_first_six = t.keep_first_six();
+  token.card_luhn = LuhnFromProto(t.luhn());
+  if (t.length() != 0) token.alphanumeric_length = t.length();
+  token.prefix = t.prefix();
+  if (t.ttl_seconds() > static_cast<uint64_t>(INT32_MAX) * 366) {
+    return FieldError(name, "token ttl_seconds is too large");
+  }
+  token.ttl = absl::Seconds(static_cast<int64_t>(t.ttl_seconds()));
+  token.vaultless_key_id = t.key_id();
+  return token;
+}
+
+}  // namespace
+
 absl::StatusOr<FieldRule> RuleFromProto(const policy::FieldRule& proto,
                                         absl::string_view fallback_name) {
   FieldRule rule;
   rule.name = proto.name().empty() ? std::string(fallback_name) : proto.name();
   const std::string& name = rule.name;
-  switch (proto.mode()) {
-    case policy::MODE_RANDOMIZED:
-      rule.protection = FieldProtection::kRandomized;
-      break;
-    case policy::MODE_DETERMINISTIC:
-      rule.protection = FieldProtection::kDeterministic;
-      break;
-    case policy::MODE_FORMAT_PRESERVING:
-      rule.protection = FieldProtection::kFormatPreserving;
-      break;
-    case policy::MODE_VAULT_TOKEN:
-      rule.protection = FieldProtection::kVaultToken;
-      break;
-    default:
-      return FieldError(name,
-                        "mode is required (MODE_RANDOMIZED, MODE_DETERMINISTIC, "
-                        "MODE_FORMAT_PRESERVING or MODE_VAULT_TOKEN)");
+  const std::optional<FieldProtection> protection = FromProto(kModes, proto.mode());
+  if (!protection.has_value()) {
+    return FieldError(name,
+                      "mode is required (MODE_RANDOMIZED, MODE_DETERMINISTIC, "
+                      "MODE_FORMAT_PRESERVING or MODE_VAULT_TOKEN)");
   }
-  switch (proto.kind()) {
-    case policy::KIND_TEXT:
-      rule.kind = FieldKind::kText;
-      break;
-    case policy::KIND_EMAIL:
-      rule.kind = FieldKind::kEmail;
-      break;
-    case policy::KIND_PHONE:
-      rule.kind = FieldKind::kPhone;
-      break;
-    case policy::KIND_NAME:
-      rule.kind = FieldKind::kName;
-      break;
-    case policy::KIND_ADDRESS:
-      rule.kind = FieldKind::kAddress;
-      break;
-    case policy::KIND_CARD:
-      rule.kind = FieldKind::kCard;
-      break;
-    case policy::KIND_IDENTIFIER:
-      rule.kind = FieldKind::kIdentifier;
-      break;
-    default:
-      rule.kind = FieldKind::kUnspecified;
-      break;
-  }
-  switch (proto.mask()) {
-    case policy::MASK_FULL:
-      rule.mask = MaskStyle::kFull;
-      break;
-    case policy::MASK_EMAIL:
-      rule.mask = MaskStyle::kEmail;
-      break;
-    case policy::MASK_PHONE:
-      rule.mask = MaskStyle::kPhone;
-      break;
-    case policy::MASK_INITIALS:
-      rule.mask = MaskStyle::kInitials;
-      break;
-    case policy::MASK_LAST4:
-      rule.mask = MaskStyle::kLast4;
-      break;
-    default:
-      rule.mask = MaskStyle::kDefault;
-      break;
-  }
+  rule.protection = *protection;
+  rule.kind = FromProto(kKinds, proto.kind()).value_or(FieldKind::kUnspecified);
+  rule.mask = FromProto(kMasks, proto.mask()).value_or(MaskStyle::kDefault);
   rule.bind_record = proto.bind_record();
   if (proto.has_blind_index()) {
-    BlindIndexRule bidx;
-    bidx.bits =
-        proto.blind_index().bits() > 1024 ? 1024 : static_cast<int>(proto.blind_index().bits());
-    if (!proto.blind_index().normalizer().empty()) {
-      auto normalizer = ParseNormalizer(proto.blind_index().normalizer());
-      if (!normalizer.ok()) return FieldError(name, normalizer.status().message());
-      bidx.normalizer = *normalizer;
-    }
-    bidx.default_region = proto.blind_index().default_region();
-    bidx.column = proto.blind_index().column();
-    rule.blind_index = std::move(bidx);
+    PIICRYPT_ASSIGN_OR_RETURN(rule.blind_index, BlindIndexFromProto(proto.blind_index(), name));
   }
   if (proto.has_format_preserving()) {
-    const policy::FormatPreserving& fp = proto.format_preserving();
-    FormatPreservingRule fpe;
-    fpe.key_id = fp.key_id();
-    fpe.key_version_column = fp.key_version_column();
-    switch (fp.codec_case()) {
-      case policy::FormatPreserving::kPhone:
-        fpe.codec.codec = FpeCodec::kPhone;
-        break;
-      case policy::FormatPreserving::kCard:
-        fpe.codec.codec = FpeCodec::kCard;
-        fpe.codec.card_keep_first_six = fp.card().keep_first_six();
-        fpe.codec.card_luhn =
-            fp.card().luhn() == policy::LUHN_VALID ? LuhnOutput::kValid : LuhnOutput::kInvalid;
-        break;
-      case policy::FormatPreserving::kAlphabet:
-        fpe.codec.codec = FpeCodec::kAlphabet;
-        if (!fp.alphabet().alphabet().empty()) fpe.codec.alphabet = fp.alphabet().alphabet();
-        fpe.codec.keep_characters = fp.alphabet().keep_characters();
-        break;
-      default:
-        return FieldError(name,
-                          "format_preserving needs a codec: phone {}, card {} or alphabet {}");
-    }
-    rule.format_preserving = std::move(fpe);
+    PIICRYPT_ASSIGN_OR_RETURN(rule.format_preserving,
+                              FpeFromProto(proto.format_preserving(), name));
   }
   if (proto.has_token()) {
-    const policy::Token& t = proto.token();
-    TokenizerOptions token;
-    switch (t.format()) {
-      case policy::TOKEN_FORMAT_CARD:
-        token.format = TokenFormat::kCard;
-        break;
-      case policy::TOKEN_FORMAT_ALPHANUMERIC:
-        token.format = TokenFormat::kAlphanumeric;
-        break;
-      default:
-        token.format = TokenFormat::kPreserve;
-        break;
-    }
-    token.mode = t.random() ? TokenMode::kRandom : TokenMode::kDeterministic;
-    token.vaultless = t.vaultless();
-    token.card_keep_first_six = t.keep_first_six();
-    token.card_luhn = t.luhn() == policy::LUHN_VALID ? LuhnOutput::kValid : LuhnOutput::kInvalid;
-    if (t.length() != 0) token.alphanumeric_length = t.length();
-    token.prefix = t.prefix();
-    if (t.ttl_seconds() > static_cast<uint64_t>(INT32_MAX) * 366) {
-      return FieldError(name, "token ttl_seconds is too large");
-    }
-    token.ttl = absl::Seconds(static_cast<int64_t>(t.ttl_seconds()));
-    token.vaultless_key_id = t.key_id();
-    rule.token = std::move(token);
+    PIICRYPT_ASSIGN_OR_RETURN(rule.token, TokenFromProto(proto.token(), name));
   }
   if (proto.has_padding()) {
     if (proto.padding().multiple() == 0 && proto.padding().buckets().empty()) {

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "piicrypt/format_preserving.h"
 #include "piicrypt/secret_data.h"
@@ -174,7 +175,7 @@ class FpeFieldImpl final : public FormatPreservingField {
     digits.reserve(value.size());
     for (size_t i = 0; i < value.size(); ++i) {
       const char c = value[i];
-      if (c >= '0' && c <= '9') {
+      if (absl::ascii_isdigit(static_cast<unsigned char>(c))) {
         digits.push_back(static_cast<uint16_t>(c - '0'));
       } else if (!(c == '+' && i == 0) && !IsPhonePunctuation(c)) {
         return Error(
@@ -189,7 +190,8 @@ class FpeFieldImpl final : public FormatPreservingField {
     std::string out(value);
     size_t k = 0;
     for (char& c : out) {
-      if (c >= '0' && c <= '9') c = static_cast<char>('0' + digits[k++]);
+      if (absl::ascii_isdigit(static_cast<unsigned char>(c)))
+        c = static_cast<char>('0' + digits[k++]);
     }
     return out;
   }
@@ -204,7 +206,7 @@ class FpeFieldImpl final : public FormatPreservingField {
     };
     digits.reserve(kMaxCardDigits);
     for (char c : value) {
-      if (c >= '0' && c <= '9') {
+      if (absl::ascii_isdigit(static_cast<unsigned char>(c))) {
         if (digits.size() == kMaxCardDigits) {
           return Error("card number must have 12 to 19 digits");
         }
@@ -252,7 +254,8 @@ class FpeFieldImpl final : public FormatPreservingField {
     std::string out(value);
     size_t k = 0;
     for (char& c : out) {
-      if (c >= '0' && c <= '9') c = static_cast<char>('0' + digits[k++]);
+      if (absl::ascii_isdigit(static_cast<unsigned char>(c)))
+        c = static_cast<char>('0' + digits[k++]);
     }
     return out;
   }

@@ -10,6 +10,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "piicrypt/status_macros.h"
 #include "src/crypto/ssl_util.h"
 
 namespace piicrypt::internal {
@@ -237,14 +238,8 @@ Uint128 LoadBigEndian(const uint8_t* p, size_t size) {
 
 // ---- the general path: OpenSSL BIGNUMs ----
 
-struct BnDeleter {
-  void operator()(BIGNUM* p) const { BN_clear_free(p); }
-};
-struct BnCtxDeleter {
-  void operator()(BN_CTX* p) const { BN_CTX_free(p); }
-};
-using BnPtr = std::unique_ptr<BIGNUM, BnDeleter>;
-using BnCtxPtr = std::unique_ptr<BN_CTX, BnCtxDeleter>;
+using BnPtr = SslPtr<BIGNUM>;
+using BnCtxPtr = SslPtr<BN_CTX>;
 
 // The largest power of `radix` that fits in 32 bits, and its exponent, so that numeral
 // conversions work on whole words whatever the size of BN_ULONG.
@@ -295,6 +290,166 @@ bool BnStrRadix(BIGNUM* x, uint32_t radix, absl::Span<uint16_t> out) {
     }
   }
   return BN_is_zero(x);
+}
+
+// One FF1 call (NIST SP 800-38G, Algorithms 7 and 8): its direction, radix, tweak, the
+// numerals in and out, and the lengths u = floor(n/2), v = n - u of the halves A and B.
+struct Ff1Call {
+  bool encrypt;
+  uint32_t radix;
+  absl::Span<const uint8_t> tweak;
+  absl::Span<const uint16_t> in;
+  absl::Span<uint16_t> out;
+  size_t u;
+  size_t v;
+};
+
+// The fast path, for radix^v < 2^96: NUM, the round function and the modular arithmetic
+// on 128-bit integers, one AES block per round. `prefix` holds CIPH(P) (the MAC of P).
+absl::Status RunFast(EVP_CIPHER_CTX* aes, const Ff1Call& call, Uint128 pow_v, MacState& prefix) {
+  const size_t t = call.tweak.size();
+  const Uint128 pow_u = (call.u == call.v) ? pow_v : pow_v / call.radix;
+  // b = ceil(ceil(v * log2(radix)) / 8), the byte length of radix^v - 1.
+  const size_t b = static_cast<size_t>((BitLength(pow_v - 1) + 7) / 8);
+  const size_t d = 4 * ((b + 3) / 4) + 4;
+  // T || [0]^((-t-b-1) mod 16) is the same in every round: MAC it once.
+  const size_t pad = (kBlock - (t + b + 1) % kBlock) % kBlock;
+  if (!MacAbsorb(aes, prefix, call.tweak.data(), t) || !MacAbsorbZeros(aes, prefix, pad)) {
+    return OpenSslError("EVP_EncryptUpdate");
+  }
+  if (b > kFastMaxB || d > kBlock || prefix.fill + 1 + b != kBlock) {
+    return absl::InternalError("FF1: inconsistent block layout");
+  }
+  uint8_t block[kBlock];
+  absl::Cleanup wipe = [&] { SecureWipe(block, sizeof(block)); };
+  Uint128 a = NumRadix(call.in.subspan(0, call.u), call.radix);
+  Uint128 bb = NumRadix(call.in.subspan(call.u), call.radix);
+  // The round's block, as a big-endian 128-bit integer: the prefix state XOR
+  // ([i]^1 || [NUM(B)]^b), which occupy its last 1 + b bytes.
+  const Uint128 prefix_block = LoadBigEndian(prefix.x, kBlock);
+  for (size_t r = 0; r < kRounds; ++r) {
+    const size_t i = call.encrypt ? r : kRounds - 1 - r;
+    StoreBigEndian128(prefix_block ^ (static_cast<Uint128>(i) << (8 * b)) ^ (call.encrypt ? bb : a),
+                      block);
+    if (!AesBlocks(aes, block, block, 1)) return OpenSslError("EVP_EncryptUpdate");
+    const Uint128 m = (i % 2 == 0) ? pow_u : pow_v;
+    const Uint128 y = Mod(LoadBigEndian(block, d), m);
+    if (call.encrypt) {
+      Uint128 c = a + y;
+      if (c >= m) c -= m;
+      a = bb;
+      bb = c;
+    } else {
+      const Uint128 c = (bb >= y) ? bb - y : bb + (m - y);
+      bb = a;
+      a = c;
+    }
+  }
+  StrRadix(a, call.radix, call.out.subspan(0, call.u));
+  StrRadix(bb, call.radix, call.out.subspan(call.u));
+  return absl::OkStatus();
+}
+
+// The moduli radix^u and radix^v of the general path, and b, the byte length of
+// radix^v - 1.
+struct BnModuli {
+  BnPtr pow_u{BN_new()};
+  BnPtr pow_v{BN_new()};
+  size_t b = 0;
+};
+
+absl::Status ComputeModuli(const Ff1Call& call, BN_CTX* bn_ctx, BnModuli& moduli) {
+  BnPtr radix(BN_new()), v(BN_new());
+  if (!moduli.pow_u || !moduli.pow_v || !radix || !v) return OpenSslError("BN_new");
+  if (BN_set_word(radix.get(), call.radix) != 1 || BN_set_word(v.get(), call.v) != 1 ||
+      BN_exp(moduli.pow_v.get(), radix.get(), v.get(), bn_ctx) != 1 ||
+      BN_copy(moduli.pow_u.get(), moduli.pow_v.get()) == nullptr ||
+      (call.u != call.v &&
+       BN_div_word(moduli.pow_u.get(), call.radix) == static_cast<BN_ULONG>(-1)) ||
+      BN_copy(radix.get(), moduli.pow_v.get()) == nullptr || BN_sub_word(radix.get(), 1) != 1) {
+    return OpenSslError("BN_exp");
+  }
+  moduli.b = static_cast<size_t>(BN_num_bytes(radix.get()));
+  return absl::OkStatus();
+}
+
+// Steps 6.i to 6.iv of round `round` of the general path: y = NUM(S[0..d)), where
+// R = PRF(P || Q) for Q = T || [0]^pad || [round]^1 || [NUM(B)]^b and S extends R by
+// CIPH(R xor [j]^16). `prefix` holds the MAC of P || T || [0]^pad; `num` and `s` are
+// scratch of b and whole blocks.
+absl::Status RoundValue(EVP_CIPHER_CTX* aes, const MacState& prefix, uint8_t round,
+                        const BIGNUM* num_b, size_t d, ScratchData& num, ScratchData& s,
+                        BIGNUM* y) {
+  const size_t b = num.size();
+  const size_t s_blocks = s.size() / kBlock;
+  MacState st = prefix;
+  absl::Cleanup wipe = [&] { SecureWipe(&st, sizeof(st)); };
+  if (BN_bn2binpad(num_b, num.data(), static_cast<int>(b)) < 0) {
+    return OpenSslError("BN_bn2binpad");
+  }
+  if (!MacAbsorb(aes, st, &round, 1) || !MacAbsorb(aes, st, num.data(), b) || st.fill != 0) {
+    return OpenSslError("EVP_EncryptUpdate");
+  }
+  std::memcpy(s.data(), st.x, kBlock);
+  // S = R || CIPH(R xor [1]^16) || CIPH(R xor [2]^16) || ...
+  for (size_t j = 1; j < s_blocks; ++j) {
+    uint8_t* blk = s.data() + j * kBlock;
+    std::memcpy(blk, s.data(), kBlock);
+    for (int k = 0; k < 4; ++k) blk[kBlock - 1 - k] ^= static_cast<uint8_t>(j >> (8 * k));
+  }
+  if (!AesBlocks(aes, s.data() + kBlock, s.data() + kBlock, s_blocks - 1)) {
+    return OpenSslError("EVP_EncryptUpdate");
+  }
+  if (BN_bin2bn(s.data(), static_cast<int>(d), y) == nullptr) return OpenSslError("BN_bin2bn");
+  return absl::OkStatus();
+}
+
+// The general path, for any radix and length: OpenSSL BIGNUMs.
+absl::Status RunGeneral(EVP_CIPHER_CTX* aes, const Ff1Call& call, MacState& prefix) {
+  BnCtxPtr bn_ctx(BN_CTX_new());
+  BnPtr bn_a(BN_new()), bn_b(BN_new()), bn_c(BN_new()), bn_y(BN_new());
+  if (!bn_ctx || !bn_a || !bn_b || !bn_c || !bn_y) return OpenSslError("BN_new");
+  BnModuli moduli;
+  PIICRYPT_RETURN_IF_ERROR(ComputeModuli(call, bn_ctx.get(), moduli));
+  const size_t t = call.tweak.size();
+  const size_t b = moduli.b;
+  const size_t d = 4 * ((b + 3) / 4) + 4;
+  const size_t pad = (kBlock - (t + b + 1) % kBlock) % kBlock;
+  if (!MacAbsorb(aes, prefix, call.tweak.data(), t) || !MacAbsorbZeros(aes, prefix, pad)) {
+    return OpenSslError("EVP_EncryptUpdate");
+  }
+  if (!BnNumRadix(call.in.subspan(0, call.u), call.radix, bn_a.get()) ||
+      !BnNumRadix(call.in.subspan(call.u), call.radix, bn_b.get())) {
+    return OpenSslError("BN_mul_word");
+  }
+  // NUM(B) and S; wiped on every path by ScratchData.
+  ScratchData num(b);
+  ScratchData s(((d + kBlock - 1) / kBlock) * kBlock);
+  for (size_t r = 0; r < kRounds; ++r) {
+    const size_t i = call.encrypt ? r : kRounds - 1 - r;
+    PIICRYPT_RETURN_IF_ERROR(RoundValue(aes, prefix, static_cast<uint8_t>(i),
+                                        call.encrypt ? bn_b.get() : bn_a.get(), d, num, s,
+                                        bn_y.get()));
+    const BIGNUM* m = (i % 2 == 0) ? moduli.pow_u.get() : moduli.pow_v.get();
+    if (call.encrypt) {
+      if (BN_mod_add(bn_c.get(), bn_a.get(), bn_y.get(), m, bn_ctx.get()) != 1) {
+        return OpenSslError("BN_mod_add");
+      }
+      std::swap(bn_a, bn_b);  // A = B
+      std::swap(bn_b, bn_c);  // B = C
+    } else {
+      if (BN_mod_sub(bn_c.get(), bn_b.get(), bn_y.get(), m, bn_ctx.get()) != 1) {
+        return OpenSslError("BN_mod_sub");
+      }
+      std::swap(bn_b, bn_a);  // B = A
+      std::swap(bn_a, bn_c);  // A = C
+    }
+  }
+  if (!BnStrRadix(bn_a.get(), call.radix, call.out.subspan(0, call.u)) ||
+      !BnStrRadix(bn_b.get(), call.radix, call.out.subspan(call.u))) {
+    return OpenSslError("BN_div_word");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -393,145 +548,21 @@ absl::Status Ff1::Run(bool encrypt, uint32_t radix, absl::Span<const uint8_t> tw
   for (uint16_t d : in) {
     if (d >= radix) return absl::InvalidArgumentError("FF1: numeral out of range for the radix");
   }
-
-  const size_t u = n / 2;
-  const size_t v = n - u;
-  const size_t t = tweak.size();
-
-  // radix^v, and b = ceil(ceil(v * log2(radix)) / 8), the byte length of radix^v - 1.
-  const Uint128 fast_pow_v = PowerAtMost(radix, v, Uint128{1} << 96);
-  const bool fast = fast_pow_v != 0;
+  const Ff1Call call{encrypt, radix, tweak, in, out, n / 2, n - n / 2};
 
   auto lease = pool_.Acquire([this]() { return NewContext(); });
   if (!lease) return OpenSslError("EVP_EncryptInit_ex2");
-  EVP_CIPHER_CTX* const aes = lease->ecb.get();
-
   MacState prefix;
-  uint8_t block[kBlock];
-  absl::Cleanup wipe = [&] {
-    SecureWipe(&prefix, sizeof(prefix));
-    SecureWipe(block, sizeof(block));
-  };
+  absl::Cleanup wipe = [&] { SecureWipe(&prefix, sizeof(prefix)); };
   prefix.fill = 0;
-  if (!EncryptedP(*lease.get(), radix, static_cast<uint32_t>(n), static_cast<uint32_t>(t),
-                  prefix.x)) {
+  if (!EncryptedP(*lease.get(), radix, static_cast<uint32_t>(n),
+                  static_cast<uint32_t>(tweak.size()), prefix.x)) {
     return OpenSslError("EVP_EncryptUpdate");
   }
-
-  if (fast) {
-    const Uint128 pow_v = fast_pow_v;
-    const Uint128 pow_u = (u == v) ? pow_v : pow_v / radix;
-    const size_t b = static_cast<size_t>((BitLength(pow_v - 1) + 7) / 8);
-    const size_t d = 4 * ((b + 3) / 4) + 4;
-    // T || [0]^((-t-b-1) mod 16) is the same in every round: MAC it once.
-    const size_t pad = (kBlock - (t + b + 1) % kBlock) % kBlock;
-    if (!MacAbsorb(aes, prefix, tweak.data(), t) || !MacAbsorbZeros(aes, prefix, pad)) {
-      return OpenSslError("EVP_EncryptUpdate");
-    }
-    if (b > kFastMaxB || d > kBlock || prefix.fill + 1 + b != kBlock) {
-      return absl::InternalError("FF1: inconsistent block layout");
-    }
-    Uint128 a = NumRadix(in.subspan(0, u), radix);
-    Uint128 bb = NumRadix(in.subspan(u), radix);
-    // The round's block, as a big-endian 128-bit integer: the prefix state XOR
-    // ([i]^1 || [NUM(B)]^b), which occupy its last 1 + b bytes.
-    const Uint128 prefix_block = LoadBigEndian(prefix.x, kBlock);
-    for (size_t r = 0; r < kRounds; ++r) {
-      const size_t i = encrypt ? r : kRounds - 1 - r;
-      StoreBigEndian128(prefix_block ^ (static_cast<Uint128>(i) << (8 * b)) ^ (encrypt ? bb : a),
-                        block);
-      if (!AesBlocks(aes, block, block, 1)) return OpenSslError("EVP_EncryptUpdate");
-      const Uint128 m = (i % 2 == 0) ? pow_u : pow_v;
-      const Uint128 y = Mod(LoadBigEndian(block, d), m);
-      if (encrypt) {
-        Uint128 c = a + y;
-        if (c >= m) c -= m;
-        a = bb;
-        bb = c;
-      } else {
-        const Uint128 c = (bb >= y) ? bb - y : bb + (m - y);
-        bb = a;
-        a = c;
-      }
-    }
-    StrRadix(a, radix, out.subspan(0, u));
-    StrRadix(bb, radix, out.subspan(u));
-    return absl::OkStatus();
-  }
-
-  // General path: BIGNUMs.
-  BnCtxPtr bn_ctx(BN_CTX_new());
-  BnPtr pow_u(BN_new()), pow_v(BN_new()), bn_a(BN_new()), bn_b(BN_new()), bn_c(BN_new()),
-      bn_y(BN_new()), tmp(BN_new());
-  if (!bn_ctx || !pow_u || !pow_v || !bn_a || !bn_b || !bn_c || !bn_y || !tmp) {
-    return OpenSslError("BN_new");
-  }
-  if (BN_set_word(tmp.get(), radix) != 1 || BN_set_word(bn_y.get(), v) != 1 ||
-      BN_exp(pow_v.get(), tmp.get(), bn_y.get(), bn_ctx.get()) != 1 ||
-      BN_copy(pow_u.get(), pow_v.get()) == nullptr ||
-      (u != v && BN_div_word(pow_u.get(), radix) == static_cast<BN_ULONG>(-1)) ||
-      BN_copy(tmp.get(), pow_v.get()) == nullptr || BN_sub_word(tmp.get(), 1) != 1) {
-    return OpenSslError("BN_exp");
-  }
-  const size_t b = static_cast<size_t>(BN_num_bytes(tmp.get()));
-  const size_t d = 4 * ((b + 3) / 4) + 4;
-  const size_t s_blocks = (d + kBlock - 1) / kBlock;
-  const size_t pad = (kBlock - (t + b + 1) % kBlock) % kBlock;
-  if (!MacAbsorb(aes, prefix, tweak.data(), t) || !MacAbsorbZeros(aes, prefix, pad)) {
-    return OpenSslError("EVP_EncryptUpdate");
-  }
-  if (!BnNumRadix(in.subspan(0, u), radix, bn_a.get()) ||
-      !BnNumRadix(in.subspan(u), radix, bn_b.get())) {
-    return OpenSslError("BN_mul_word");
-  }
-  // NUM(B) and S; wiped on every path by ScratchData.
-  ScratchData num(b);
-  ScratchData s(s_blocks * kBlock);
-  for (size_t r = 0; r < kRounds; ++r) {
-    const size_t i = encrypt ? r : kRounds - 1 - r;
-    MacState st = prefix;
-    const uint8_t round = static_cast<uint8_t>(i);
-    if (BN_bn2binpad(encrypt ? bn_b.get() : bn_a.get(), num.data(), static_cast<int>(b)) < 0) {
-      SecureWipe(&st, sizeof(st));
-      return OpenSslError("BN_bn2binpad");
-    }
-    const bool mac_ok =
-        MacAbsorb(aes, st, &round, 1) && MacAbsorb(aes, st, num.data(), b) && st.fill == 0;
-    std::memcpy(s.data(), st.x, kBlock);
-    SecureWipe(&st, sizeof(st));
-    if (!mac_ok) return OpenSslError("EVP_EncryptUpdate");
-    // S = R || CIPH(R xor [1]^16) || CIPH(R xor [2]^16) || ...
-    for (size_t j = 1; j < s_blocks; ++j) {
-      uint8_t* blk = s.data() + j * kBlock;
-      std::memcpy(blk, s.data(), kBlock);
-      for (int k = 0; k < 4; ++k) blk[kBlock - 1 - k] ^= static_cast<uint8_t>(j >> (8 * k));
-    }
-    if (!AesBlocks(aes, s.data() + kBlock, s.data() + kBlock, s_blocks - 1)) {
-      return OpenSslError("EVP_EncryptUpdate");
-    }
-    if (BN_bin2bn(s.data(), static_cast<int>(d), bn_y.get()) == nullptr) {
-      return OpenSslError("BN_bin2bn");
-    }
-    const BIGNUM* m = (i % 2 == 0) ? pow_u.get() : pow_v.get();
-    if (encrypt) {
-      if (BN_mod_add(bn_c.get(), bn_a.get(), bn_y.get(), m, bn_ctx.get()) != 1) {
-        return OpenSslError("BN_mod_add");
-      }
-      std::swap(bn_a, bn_b);  // A = B
-      std::swap(bn_b, bn_c);  // B = C
-    } else {
-      if (BN_mod_sub(bn_c.get(), bn_b.get(), bn_y.get(), m, bn_ctx.get()) != 1) {
-        return OpenSslError("BN_mod_sub");
-      }
-      std::swap(bn_b, bn_a);  // B = A
-      std::swap(bn_a, bn_c);  // A = C
-    }
-  }
-  if (!BnStrRadix(bn_a.get(), radix, out.subspan(0, u)) ||
-      !BnStrRadix(bn_b.get(), radix, out.subspan(u))) {
-    return OpenSslError("BN_div_word");
-  }
-  return absl::OkStatus();
+  // radix^v below 2^96: every number fits in 128 bits.
+  const Uint128 fast_pow_v = PowerAtMost(radix, call.v, Uint128{1} << 96);
+  if (fast_pow_v != 0) return RunFast(lease->ecb.get(), call, fast_pow_v, prefix);
+  return RunGeneral(lease->ecb.get(), call, prefix);
 }
 
 }  // namespace piicrypt::internal

@@ -15,7 +15,7 @@
 #include "piicrypt/status_macros.h"
 #include "src/crypto/aes_gcm.h"
 #include "src/crypto/random.h"
-#include "src/keyset/keyset_file.h"
+#include "src/secrets/secret_file.h"
 
 namespace piicrypt::internal {
 namespace {

@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "piicrypt/status_macros.h"
-#include "src/keyset/keyset_file.h"
+#include "src/secrets/secret_file.h"
 
 namespace piicrypt::internal {
 namespace {
@@ -32,10 +32,9 @@ bool IsQueryChar(char c) {
 }
 
 int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
+  const auto u = static_cast<unsigned char>(c);
+  if (!absl::ascii_isxdigit(u)) return -1;
+  return absl::ascii_isdigit(u) ? u - '0' : absl::ascii_tolower(u) - 'a' + 10;
 }
 
 // Percent-decodes `value` of attribute `name`; messages name the attribute, never the value.
@@ -130,6 +129,83 @@ std::string Pkcs11Uri::Description() const {
   return out;
 }
 
+namespace {
+
+// One attribute of the path (token, object, id, type) into `out`.
+absl::Status ApplyPathAttribute(const Attribute& a, Pkcs11Uri& out, bool& have_token,
+                                bool& have_object) {
+  PIICRYPT_ASSIGN_OR_RETURN(std::string value, Decode(a.name, a.raw_value, /*query=*/false));
+  if (value.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("PKCS#11 URI: '", a.name, "' is empty"));
+  }
+  if (a.name == "token") {
+    if (value.size() > 32) {
+      return absl::InvalidArgumentError("PKCS#11 URI: token labels have at most 32 bytes");
+    }
+    out.token = std::move(value);
+    have_token = true;
+  } else if (a.name == "object") {
+    out.object = std::move(value);
+    have_object = true;
+  } else if (a.name == "id") {
+    out.id = std::move(value);
+  } else if (a.name == "type") {
+    if (value != "secret-key") {
+      return absl::InvalidArgumentError("PKCS#11 URI: a KEK is an object of type=secret-key");
+    }
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat("PKCS#11 URI: unsupported path attribute '",
+                                                   a.name,
+                                                   "' (supported: token, object, type, id)"));
+  }
+  return absl::OkStatus();
+}
+
+// pin-value, decoded into secret memory; the decoded copy is wiped, never echoed.
+absl::Status ApplyPinValue(const Attribute& a, Pkcs11Uri& out) {
+  absl::StatusOr<std::string> decoded = Decode(a.name, a.raw_value, /*query=*/true);
+  if (!decoded.ok()) return decoded.status();
+  absl::Cleanup wipe = [&decoded] { SecureWipe(decoded->data(), decoded->size()); };
+  if (decoded->empty()) return absl::InvalidArgumentError("PKCS#11 URI: 'pin-value' is empty");
+  if (decoded->size() > kMaxPinSize) {
+    return absl::InvalidArgumentError("PKCS#11 URI: 'pin-value' is too long");
+  }
+  out.pin_value = SecretDataFromString(*decoded);
+  return absl::OkStatus();
+}
+
+// One attribute of the query (module-path, pin-value, pin-source) into `out`.
+absl::Status ApplyQueryAttribute(const Attribute& a, Pkcs11Uri& out) {
+  if (a.name == "pin-value") return ApplyPinValue(a, out);
+  PIICRYPT_ASSIGN_OR_RETURN(std::string value, Decode(a.name, a.raw_value, /*query=*/true));
+  if (value.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("PKCS#11 URI: '", a.name, "' is empty"));
+  }
+  if (a.name == "module-path") {
+    if (value.front() != '/') {
+      return absl::InvalidArgumentError("PKCS#11 URI: 'module-path' must be an absolute path");
+    }
+    out.module_path = std::move(value);
+  } else if (a.name == "pin-source") {
+    if (absl::StartsWithIgnoreCase(value, "file:")) value.erase(0, 5);
+    if (value.empty() || value.front() != '/') {
+      return absl::InvalidArgumentError(
+          "PKCS#11 URI: 'pin-source' must be file:/absolute/path or an absolute path");
+    }
+    out.pin_source = std::move(value);
+  } else if (a.name == "module-name") {
+    return absl::InvalidArgumentError(
+        "PKCS#11 URI: 'module-name' is not supported; give 'module-path'");
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("PKCS#11 URI: unsupported query attribute '", a.name,
+                     "' (supported: module-path, pin-value, pin-source)"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<Pkcs11Uri> ParsePkcs11Uri(absl::string_view uri) {
   if (uri.size() > kMaxPkcs11UriSize) {
     return absl::InvalidArgumentError("PKCS#11 URI is too long");
@@ -139,14 +215,10 @@ absl::StatusOr<Pkcs11Uri> ParsePkcs11Uri(absl::string_view uri) {
   }
   absl::string_view rest = uri.substr(kScheme.size());
   absl::string_view path = rest, query;
-  bool has_query = false;
   if (const size_t q = rest.find('?'); q != absl::string_view::npos) {
     path = rest.substr(0, q);
     query = rest.substr(q + 1);
-    has_query = true;
-  }
-  if (has_query && query.empty()) {
-    return absl::InvalidArgumentError("PKCS#11 URI: empty query after '?'");
+    if (query.empty()) return absl::InvalidArgumentError("PKCS#11 URI: empty query after '?'");
   }
   PIICRYPT_ASSIGN_OR_RETURN(std::vector<Attribute> path_attrs, SplitAttributes(path, ';', "path"));
   PIICRYPT_ASSIGN_OR_RETURN(std::vector<Attribute> query_attrs,
@@ -155,71 +227,9 @@ absl::StatusOr<Pkcs11Uri> ParsePkcs11Uri(absl::string_view uri) {
   Pkcs11Uri out;
   bool have_token = false, have_object = false;
   for (const Attribute& a : path_attrs) {
-    PIICRYPT_ASSIGN_OR_RETURN(std::string value, Decode(a.name, a.raw_value, /*query=*/false));
-    if (value.empty() && a.name != "id") {
-      return absl::InvalidArgumentError(absl::StrCat("PKCS#11 URI: '", a.name, "' is empty"));
-    }
-    if (a.name == "token") {
-      if (value.size() > 32) {
-        return absl::InvalidArgumentError("PKCS#11 URI: token labels have at most 32 bytes");
-      }
-      out.token = std::move(value);
-      have_token = true;
-    } else if (a.name == "object") {
-      out.object = std::move(value);
-      have_object = true;
-    } else if (a.name == "id") {
-      if (value.empty()) return absl::InvalidArgumentError("PKCS#11 URI: 'id' is empty");
-      out.id = std::move(value);
-    } else if (a.name == "type") {
-      if (value != "secret-key") {
-        return absl::InvalidArgumentError("PKCS#11 URI: a KEK is an object of type=secret-key");
-      }
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat("PKCS#11 URI: unsupported path attribute '",
-                                                     a.name,
-                                                     "' (supported: token, object, type, id)"));
-    }
+    PIICRYPT_RETURN_IF_ERROR(ApplyPathAttribute(a, out, have_token, have_object));
   }
-  for (const Attribute& a : query_attrs) {
-    if (a.name == "pin-value") {
-      // Wiped after use; never echoed in a message.
-      auto decoded = Decode(a.name, a.raw_value, /*query=*/true);
-      if (!decoded.ok()) return decoded.status();
-      absl::Cleanup wipe = [&decoded] { SecureWipe(decoded->data(), decoded->size()); };
-      const std::string& value = *decoded;
-      if (value.empty()) return absl::InvalidArgumentError("PKCS#11 URI: 'pin-value' is empty");
-      if (value.size() > kMaxPinSize) {
-        return absl::InvalidArgumentError("PKCS#11 URI: 'pin-value' is too long");
-      }
-      out.pin_value = SecretDataFromString(value);
-      continue;
-    }
-    PIICRYPT_ASSIGN_OR_RETURN(std::string value, Decode(a.name, a.raw_value, /*query=*/true));
-    if (value.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("PKCS#11 URI: '", a.name, "' is empty"));
-    }
-    if (a.name == "module-path") {
-      if (value.front() != '/') {
-        return absl::InvalidArgumentError("PKCS#11 URI: 'module-path' must be an absolute path");
-      }
-      out.module_path = std::move(value);
-    } else if (a.name == "pin-source") {
-      if (absl::StartsWithIgnoreCase(value, "file:")) value.erase(0, 5);
-      if (value.empty() || value.front() != '/') {
-        return absl::InvalidArgumentError(
-            "PKCS#11 URI: 'pin-source' must be file:/absolute/path or an absolute path");
-      }
-      out.pin_source = std::move(value);
-    } else if (a.name == "module-name") {
-      return absl::InvalidArgumentError(
-          "PKCS#11 URI: 'module-name' is not supported; give 'module-path'");
-    } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat("PKCS#11 URI: unsupported query attribute '", a.name,
-                       "' (supported: module-path, pin-value, pin-source)"));
-    }
-  }
+  for (const Attribute& a : query_attrs) PIICRYPT_RETURN_IF_ERROR(ApplyQueryAttribute(a, out));
   if (!have_token) return absl::InvalidArgumentError("PKCS#11 URI: 'token' is required");
   if (!have_object) return absl::InvalidArgumentError("PKCS#11 URI: 'object' is required");
   if (out.module_path.empty()) {

@@ -13,25 +13,15 @@
 #include "piicrypt/status_macros.h"
 #include "src/crypto/field_format.h"
 #include "src/crypto/random.h"
-#include "src/keyset/keyset_file.h"
 #include "src/keyset/keyset_format.h"
+#include "src/secrets/secret_file.h"
 
 namespace piicrypt {
 
 using internal::KeyEntry;
 using internal::KeysetData;
 
-absl::string_view KeyStatusName(KeyStatus status) {
-  switch (status) {
-    case KeyStatus::kEnabled:
-      return "ENABLED";
-    case KeyStatus::kDisabled:
-      return "DISABLED";
-    case KeyStatus::kDestroyed:
-      return "DESTROYED";
-  }
-  return "UNKNOWN";
-}
+absl::string_view KeyStatusName(KeyStatus status) { return internal::KeyStatusProtoName(status); }
 
 struct Keyset::Rep {
   KeysetData data;

@@ -5,34 +5,31 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "piicrypt/keyset.pb.h"
 
 namespace piicrypt::internal {
 namespace {
 
+// Each key status and its value in keyset.proto.
+constexpr std::pair<KeyStatus, storage::KeyStatus> kStatuses[] = {
+    {KeyStatus::kEnabled, storage::KEY_STATUS_ENABLED},
+    {KeyStatus::kDisabled, storage::KEY_STATUS_DISABLED},
+    {KeyStatus::kDestroyed, storage::KEY_STATUS_DESTROYED},
+};
+
 storage::KeyStatus ToProto(KeyStatus status) {
-  switch (status) {
-    case KeyStatus::kEnabled:
-      return storage::KEY_STATUS_ENABLED;
-    case KeyStatus::kDisabled:
-      return storage::KEY_STATUS_DISABLED;
-    case KeyStatus::kDestroyed:
-      return storage::KEY_STATUS_DESTROYED;
+  for (const auto& [pub, proto] : kStatuses) {
+    if (pub == status) return proto;
   }
   return storage::KEY_STATUS_UNSPECIFIED;
 }
 
 absl::StatusOr<KeyStatus> FromProto(int status) {
-  switch (status) {
-    case storage::KEY_STATUS_ENABLED:
-      return KeyStatus::kEnabled;
-    case storage::KEY_STATUS_DISABLED:
-      return KeyStatus::kDisabled;
-    case storage::KEY_STATUS_DESTROYED:
-      return KeyStatus::kDestroyed;
-    default:
-      return absl::DataLossError("keyset is corrupt: a key has an unknown status");
+  for (const auto& [pub, proto] : kStatuses) {
+    if (proto == status) return pub;
   }
+  return absl::DataLossError("keyset is corrupt: a key has an unknown status");
 }
 
 // Wipes every key's material held by the message (protobuf strings are not wiped on free).
@@ -49,6 +46,10 @@ bool HasUnknownFields(const google::protobuf::Message& message) {
 }
 
 }  // namespace
+
+absl::string_view KeyStatusProtoName(KeyStatus status) {
+  return absl::StripPrefix(storage::KeyStatus_Name(ToProto(status)), "KEY_STATUS_");
+}
 
 std::string KeysetAssociatedData(KekKind kind) {
   return absl::StrCat("piicrypt/keyset/v", kKeysetFormatVersion, "/",

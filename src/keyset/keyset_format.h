@@ -45,6 +45,10 @@ struct KeysetData {
 // "piicrypt/keyset/v1/file" or "piicrypt/keyset/v1/pkcs11".
 std::string KeysetAssociatedData(KekKind kind);
 
+// The name of `status` in keyset.proto without its KEY_STATUS_ prefix: "ENABLED",
+// "DISABLED", "DESTROYED" (KeyStatusName, keyset.h).
+absl::string_view KeyStatusProtoName(KeyStatus status);
+
 // Checks every invariant of a keyset (see the file comment); kDataLoss names the first
 // broken one.
 [[nodiscard]] absl::Status ValidateKeyset(const KeysetData& keyset);

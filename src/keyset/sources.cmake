@@ -3,7 +3,6 @@
 list(APPEND PIICRYPT_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/keyset.cc
   ${CMAKE_CURRENT_LIST_DIR}/keyset_format.cc
-  ${CMAKE_CURRENT_LIST_DIR}/keyset_file.cc
   ${CMAKE_CURRENT_LIST_DIR}/../kek/kek.cc
   ${CMAKE_CURRENT_LIST_DIR}/../kek/file_kek.cc
   ${CMAKE_CURRENT_LIST_DIR}/../kek/pkcs11_uri.cc

@@ -18,86 +18,11 @@
 #include "piicrypt/field_cryptor.h"
 #include "piicrypt/secret_data.h"
 #include "piicrypt/status_macros.h"
-#include "src/db/db_error.h"
+#include "src/db/sqlite.h"
 #include "src/rotate/rewrite.h"
 
 namespace piicrypt::internal {
 namespace {
-
-// ---- SQLite plumbing ---------------------------------------------------------------------
-
-absl::Status SqliteError(sqlite3* db, int code, absl::string_view what) {
-  // SqliteMessage keeps "no such column: x" and drops any other text of sqlite3_errmsg.
-  const std::string message =
-      absl::StrCat("reencrypt (sqlite): ", what, ": ", SqliteMessage(db, code));
-  switch (code & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-    case SQLITE_CANTOPEN:
-    case SQLITE_IOERR:
-    case SQLITE_PROTOCOL:
-    case SQLITE_READONLY:
-    case SQLITE_PERM:
-      return absl::UnavailableError(message);
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-      return absl::DataLossError(message);
-    case SQLITE_FULL:
-      return absl::ResourceExhaustedError(message);
-    case SQLITE_ERROR:  // no such table / column: the caller's names
-      return absl::InvalidArgumentError(message);
-    default:
-      return absl::InternalError(message);
-  }
-}
-
-struct DbCloser {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-struct StmtDeleter {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
-
-class Db {
- public:
-  static absl::StatusOr<Db> Open(const std::string& path, bool read_only) {
-    sqlite3* raw = nullptr;
-    const int flags =
-        (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
-    const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
-    std::unique_ptr<sqlite3, DbCloser> db(raw);
-    if (rc != SQLITE_OK) return SqliteError(nullptr, rc, "cannot open the database file");
-    sqlite3_extended_result_codes(raw, 1);
-    sqlite3_busy_timeout(raw, 30000);
-    return Db(std::move(db));
-  }
-
-  sqlite3* get() const { return db_.get(); }
-
-  absl::StatusOr<StmtPtr> Prepare(const std::string& sql) const {
-    sqlite3_stmt* s = nullptr;
-    const int rc =
-        sqlite3_prepare_v2(db_.get(), sql.c_str(), static_cast<int>(sql.size()), &s, nullptr);
-    if (rc != SQLITE_OK) return SqliteError(db_.get(), rc, "cannot prepare a statement");
-    return StmtPtr(s);
-  }
-
-  absl::Status Exec(const std::string& sql, absl::string_view what) const {
-    const int rc = sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, nullptr);
-    return rc == SQLITE_OK ? absl::OkStatus() : SqliteError(db_.get(), rc, what);
-  }
-
-  absl::Status Step(sqlite3_stmt* s, absl::string_view what) const {
-    const int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? absl::OkStatus() : SqliteError(db_.get(), rc, what);
-  }
-
- private:
-  explicit Db(std::unique_ptr<sqlite3, DbCloser> db) : db_(std::move(db)) {}
-  std::unique_ptr<sqlite3, DbCloser> db_;
-};
 
 // A value of the key column, kept with its SQLite type so that ranges compare as the
 // table's index does.
@@ -214,8 +139,9 @@ using Clock = std::chrono::steady_clock;
 
 class Job {
  public:
-  Job(Db db, const ReencryptOptions& options, std::vector<Column> columns, const Rewriter& rewriter,
-      uint32_t primary, const std::function<void(const ReencryptProgress&)>& progress)
+  Job(SqliteDb db, const ReencryptOptions& options, std::vector<Column> columns,
+      const Rewriter& rewriter, uint32_t primary,
+      const std::function<void(const ReencryptProgress&)>& progress)
       : db_(std::move(db)),
         options_(options),
         columns_(std::move(columns)),
@@ -227,7 +153,8 @@ class Job {
   // Every name must be a column of the table. (A prepared SELECT is not enough: SQLite
   // reads a double-quoted name that is no column as a string literal.)
   absl::Status CheckSchema() {
-    PIICRYPT_ASSIGN_OR_RETURN(StmtPtr s, db_.Prepare("SELECT name FROM pragma_table_info(?)"));
+    PIICRYPT_ASSIGN_OR_RETURN(SqliteStmtPtr s,
+                              db_.Prepare("SELECT name FROM pragma_table_info(?)"));
     sqlite3_bind_text(s.get(), 1, options_.table.data(), static_cast<int>(options_.table.size()),
                       SQLITE_TRANSIENT);
     std::vector<std::string> existing;
@@ -235,7 +162,7 @@ class Job {
     while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
       existing.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 0)));
     }
-    if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "cannot read the table's columns");
+    if (rc != SQLITE_DONE) return db_.Error(rc, "cannot read the table's columns");
     if (existing.empty()) {
       return absl::InvalidArgumentError(absl::StrCat("no such table: ", options_.table));
     }
@@ -262,9 +189,9 @@ class Job {
   // index's collation, under which they are distinct.
   absl::Status CheckKeyColumn() {
     PIICRYPT_ASSIGN_OR_RETURN(
-        StmtPtr s, db_.Prepare("SELECT name, upper(type), \"notnull\", pk,"
-                               " (SELECT count(*) FROM pragma_table_info(?1) WHERE pk > 0)"
-                               " FROM pragma_table_info(?1)"));
+        SqliteStmtPtr s, db_.Prepare("SELECT name, upper(type), \"notnull\", pk,"
+                                     " (SELECT count(*) FROM pragma_table_info(?1) WHERE pk > 0)"
+                                     " FROM pragma_table_info(?1)"));
     BindString(s.get(), 1, options_.table);
     bool not_null = false, rowid_alias_candidate = false;
     int rc;
@@ -275,15 +202,16 @@ class Job {
                               sqlite3_column_int(s.get(), 3) == 1 &&
                               sqlite3_column_int(s.get(), 4) == 1;
     }
-    if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "cannot read the table's columns");
+    if (rc != SQLITE_DONE) return db_.Error(rc, "cannot read the table's columns");
     // Each unique, non-partial index with its key columns; a 'pk' index means the primary
     // key is no rowid alias (a WITHOUT ROWID table, or INTEGER PRIMARY KEY DESC).
     PIICRYPT_ASSIGN_OR_RETURN(
-        StmtPtr ix, db_.Prepare("SELECT l.origin, l.\"unique\" AND NOT l.partial,"
-                                " (SELECT count(*) FROM pragma_index_xinfo(l.name) x WHERE x.key),"
-                                " (SELECT x.name FROM pragma_index_xinfo(l.name) x WHERE x.key),"
-                                " (SELECT x.coll FROM pragma_index_xinfo(l.name) x WHERE x.key)"
-                                " FROM pragma_index_list(?) l"));
+        SqliteStmtPtr ix,
+        db_.Prepare("SELECT l.origin, l.\"unique\" AND NOT l.partial,"
+                    " (SELECT count(*) FROM pragma_index_xinfo(l.name) x WHERE x.key),"
+                    " (SELECT x.name FROM pragma_index_xinfo(l.name) x WHERE x.key),"
+                    " (SELECT x.coll FROM pragma_index_xinfo(l.name) x WHERE x.key)"
+                    " FROM pragma_index_list(?) l"));
     BindString(ix.get(), 1, options_.table);
     bool pk_index = false, unique = false;
     std::string collation;
@@ -296,7 +224,7 @@ class Job {
       unique = true;
       collation = ColumnText(ix.get(), 4);
     }
-    if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "cannot read the table's indexes");
+    if (rc != SQLITE_DONE) return db_.Error(rc, "cannot read the table's indexes");
     if (rowid_alias_candidate && !pk_index) {
       key_ = Quote(options_.key_column);  // the rowid: an integer, never NULL
       return absl::OkStatus();
@@ -305,7 +233,7 @@ class Job {
       return KeyColumnError(options_.table, options_.key_column, !unique, !not_null,
                             /*postgres=*/false);
     }
-    if (!IsIdentifier(collation)) {
+    if (!IsSqlIdentifier(collation)) {
       return absl::InvalidArgumentError(absl::StrCat("--key-column ", options_.key_column,
                                                      ": its unique index uses a collation the job "
                                                      "cannot name; use the primary key"));
@@ -316,9 +244,9 @@ class Job {
 
   absl::StatusOr<int64_t> CountRows() {
     PIICRYPT_ASSIGN_OR_RETURN(
-        StmtPtr s, db_.Prepare(absl::StrCat("SELECT count(*) FROM ", Quote(options_.table))));
+        SqliteStmtPtr s, db_.Prepare(absl::StrCat("SELECT count(*) FROM ", Quote(options_.table))));
     const int rc = sqlite3_step(s.get());
-    if (rc != SQLITE_ROW) return SqliteError(db_.get(), rc, "cannot count the rows");
+    if (rc != SQLITE_ROW) return db_.Error(rc, "cannot count the rows");
     return sqlite3_column_int64(s.get(), 0);
   }
 
@@ -395,7 +323,7 @@ class Job {
     }
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
-    if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "cannot read a batch");
+    if (rc != SQLITE_DONE) return db_.Error(rc, "cannot read a batch");
     return rows;
   }
 
@@ -416,7 +344,7 @@ class Job {
         conditions.push_back(absl::StrCat(Quote(columns_[c].version_column), " IS ?"));
       }
     }
-    PIICRYPT_ASSIGN_OR_RETURN(StmtPtr s,
+    PIICRYPT_ASSIGN_OR_RETURN(SqliteStmtPtr s,
                               db_.Prepare(absl::StrCat("UPDATE ", Quote(options_.table), " SET ",
                                                        absl::StrJoin(sets, ", "), " WHERE ",
                                                        absl::StrJoin(conditions, " AND "))));
@@ -427,9 +355,9 @@ class Job {
 
   absl::Status CreateJobsSchema() {
     PIICRYPT_RETURN_IF_ERROR(db_.Exec(kJobsSchema, "cannot create piicrypt_jobs"));
-    PIICRYPT_ASSIGN_OR_RETURN(StmtPtr s, db_.Prepare(kJobsUpgrade));
+    PIICRYPT_ASSIGN_OR_RETURN(SqliteStmtPtr s, db_.Prepare(kJobsUpgrade));
     const int rc = sqlite3_step(s.get());
-    if (rc != SQLITE_ROW) return SqliteError(db_.get(), rc, "cannot read piicrypt_jobs");
+    if (rc != SQLITE_ROW) return db_.Error(rc, "cannot read piicrypt_jobs");
     if (sqlite3_column_int(s.get(), 0) != 0) return absl::OkStatus();
     return db_.Exec(kJobsAddTableRows, "cannot upgrade piicrypt_jobs");
   }
@@ -442,10 +370,11 @@ class Job {
     absl::Status status = [&]() -> absl::Status {
       PIICRYPT_RETURN_IF_ERROR(CreateJobsSchema());
       PIICRYPT_ASSIGN_OR_RETURN(
-          StmtPtr s, db_.Prepare("SELECT primary_key_id, encrypt_plaintext, state, last_key, rows,"
-                                 " reencrypted, encrypted, current_values, null_values,"
-                                 " conflicts, failed, coalesce(table_rows, ?2)"
-                                 " FROM piicrypt_jobs WHERE job_id = ?1"));
+          SqliteStmtPtr s,
+          db_.Prepare("SELECT primary_key_id, encrypt_plaintext, state, last_key, rows,"
+                      " reencrypted, encrypted, current_values, null_values,"
+                      " conflicts, failed, coalesce(table_rows, ?2)"
+                      " FROM piicrypt_jobs WHERE job_id = ?1"));
       BindString(s.get(), 1, job_id_);
       sqlite3_bind_int64(s.get(), 2, total);
       const int rc = sqlite3_step(s.get());
@@ -466,7 +395,7 @@ class Job {
         summary.walk.table_at_start = sqlite3_column_int64(s.get(), 11);
         s.reset();
         // A job of a version without table_rows keeps the count from now on.
-        PIICRYPT_ASSIGN_OR_RETURN(StmtPtr keep,
+        PIICRYPT_ASSIGN_OR_RETURN(SqliteStmtPtr keep,
                                   db_.Prepare("UPDATE piicrypt_jobs SET table_rows = ?"
                                               " WHERE job_id = ? AND table_rows IS NULL"));
         sqlite3_bind_int64(keep.get(), 1, summary.walk.table_at_start);
@@ -474,11 +403,11 @@ class Job {
         return db_.Step(keep.get(), "cannot write piicrypt_jobs");
       }
       if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        return SqliteError(db_.get(), rc, "cannot read piicrypt_jobs");
+        return db_.Error(rc, "cannot read piicrypt_jobs");
       }
       s.reset();
       PIICRYPT_ASSIGN_OR_RETURN(
-          StmtPtr put,
+          SqliteStmtPtr put,
           db_.Prepare(
               "INSERT OR REPLACE INTO piicrypt_jobs (job_id, primary_key_id,"
               " encrypt_plaintext, state, last_key, rows, reencrypted, encrypted,"
@@ -490,7 +419,7 @@ class Job {
       sqlite3_bind_int(put.get(), 3, options_.encrypt_plaintext ? 1 : 0);
       sqlite3_bind_int64(put.get(), 4, total);
       PIICRYPT_RETURN_IF_ERROR(db_.Step(put.get(), "cannot write piicrypt_jobs"));
-      PIICRYPT_ASSIGN_OR_RETURN(StmtPtr clear,
+      PIICRYPT_ASSIGN_OR_RETURN(SqliteStmtPtr clear,
                                 db_.Prepare("DELETE FROM piicrypt_job_failures WHERE job_id = ?"));
       sqlite3_bind_text(clear.get(), 1, job_id_.data(), static_cast<int>(job_id_.size()),
                         SQLITE_TRANSIENT);
@@ -611,7 +540,7 @@ class Job {
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-      return SqliteError(db_.get(), rc, "cannot read a row again");
+      return db_.Error(rc, "cannot read a row again");
     }
     return row;
   }
@@ -693,7 +622,7 @@ class Job {
     }
     if (!options_.dry_run) {
       PIICRYPT_RETURN_IF_ERROR(WriteCheckpoint(after, summary, "done"));
-      PIICRYPT_ASSIGN_OR_RETURN(StmtPtr s,
+      PIICRYPT_ASSIGN_OR_RETURN(SqliteStmtPtr s,
                                 db_.Prepare("SELECT row_key, reason FROM piicrypt_job_failures"
                                             " WHERE job_id = ? ORDER BY rowid LIMIT ?"));
       sqlite3_bind_text(s.get(), 1, job_id_.data(), static_cast<int>(job_id_.size()),
@@ -705,7 +634,7 @@ class Job {
             absl::StrCat(reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 0)), ": ",
                          reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 1))));
       }
-      if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, "cannot read the failures");
+      if (rc != SQLITE_DONE) return db_.Error(rc, "cannot read the failures");
     }
     summary.walk.walked = summary.rows;
     PIICRYPT_ASSIGN_OR_RETURN(summary.walk.table_at_end, CountRows());
@@ -748,7 +677,7 @@ class Job {
   }
 
  private:
-  Db db_;
+  SqliteDb db_;
   const ReencryptOptions& options_;
   Pacer pacer_{options_.max_rate};
   const std::vector<Column> columns_;
@@ -758,12 +687,12 @@ class Job {
   const std::string job_id_;
   std::optional<KeyValue> resume_;
   std::string key_;  // the key column as the walk compares it (CheckKeyColumn)
-  StmtPtr select_first_;
-  StmtPtr select_after_;
-  StmtPtr select_one_;
-  StmtPtr checkpoint_;
-  StmtPtr add_failure_;
-  std::map<uint32_t, StmtPtr> updates_;
+  SqliteStmtPtr select_first_;
+  SqliteStmtPtr select_after_;
+  SqliteStmtPtr select_one_;
+  SqliteStmtPtr checkpoint_;
+  SqliteStmtPtr add_failure_;
+  std::map<uint32_t, SqliteStmtPtr> updates_;
 };
 
 }  // namespace
@@ -796,7 +725,10 @@ absl::StatusOr<ReencryptSummary> RunReencrypt(
   } else {
     const std::string path(absl::string_view(options.db_url).substr(kSqlite.size()));
     if (path.empty()) return absl::InvalidArgumentError("--db: sqlite: needs a file path");
-    PIICRYPT_ASSIGN_OR_RETURN(Db db, Db::Open(path, options.dry_run));
+    PIICRYPT_ASSIGN_OR_RETURN(
+        SqliteDb db,
+        SqliteDb::Open(path, options.dry_run ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE,
+                       absl::Seconds(30), "reencrypt (sqlite): "));
     Job job(std::move(db), options, std::move(columns), rewriter, primary, progress);
     PIICRYPT_RETURN_IF_ERROR(job.CheckSchema());
     PIICRYPT_RETURN_IF_ERROR(job.CheckKeyColumn());

@@ -36,7 +36,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "piicrypt/status_macros.h"
-#include "src/db/db_error.h"
+#include "src/db/postgres.h"
 #include "src/rotate/rewrite.h"
 
 namespace piicrypt::internal {
@@ -80,77 +80,42 @@ constexpr char kJobLock[] = "SELECT pg_advisory_xact_lock(8100112548009865333)";
 // At most this many ranges per job: enough for tens of workers, few enough to create fast.
 constexpr int64_t kMaxRanges = 256;
 
-struct ResultDeleter {
-  void operator()(PGresult* r) const { PQclear(r); }
-};
-using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
-
-struct ConnDeleter {
-  void operator()(PGconn* c) const { PQfinish(c); }
-};
-
-// A failed statement, in words that never quote a value (PgResultMessage).
-absl::Status StatusOf(const PGresult* r, absl::string_view what) {
-  const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
-  const std::string message = absl::StrCat(kPrefix, what, ": ", PgResultMessage(r));
-  const absl::string_view s = state != nullptr ? state : "";
-  if (s.empty() || absl::StartsWith(s, "08") || absl::StartsWith(s, "57") ||
-      absl::StartsWith(s, "53")) {
-    return absl::UnavailableError(message);
-  }
-  if (s == "40001" || s == "40P01") return absl::AbortedError(message);  // retried
-  if (absl::StartsWith(s, "28") || s == "42501") return absl::PermissionDeniedError(message);
-  if (s == "42P01" || s == "42703" || s == "42804" || s == "22P02") {
-    return absl::InvalidArgumentError(message);
-  }
-  return absl::InternalError(message);
-}
-
 // One connection; statements run with text parameters (NULL: SQL NULL) and text results.
 class Conn {
  public:
   static absl::StatusOr<Conn> Open(const std::string& uri) {
-    const char* keywords[] = {"dbname", "application_name", "client_encoding", "connect_timeout",
-                              nullptr};
-    const char* values[] = {uri.c_str(), "piicrypt-reencrypt", "UTF8", "10", nullptr};
-    std::unique_ptr<PGconn, ConnDeleter> conn(PQconnectdbParams(keywords, values, 1));
-    if (conn == nullptr || PQstatus(conn.get()) != CONNECTION_OK) {
-      return PgConnectError(kPrefix, uri, conn.get());
-    }
     Conn c;
-    c.conn_ = std::move(conn);
+    PIICRYPT_ASSIGN_OR_RETURN(c.conn_, PgConnect(uri, "piicrypt-reencrypt", 10, kPrefix));
     return c;
   }
 
-  absl::StatusOr<ResultPtr> Exec(const std::string& sql,
-                                 const std::vector<std::optional<std::string>>& params,
-                                 absl::string_view what) const {
+  absl::StatusOr<PgResultPtr> Exec(const std::string& sql,
+                                   const std::vector<std::optional<std::string>>& params,
+                                   absl::string_view what) const {
     std::vector<const char*> values;
     values.reserve(params.size());
     for (const auto& p : params) values.push_back(p.has_value() ? p->c_str() : nullptr);
-    ResultPtr r(PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
-                             values.data(), nullptr, nullptr, 0));
-    const ExecStatusType st = r != nullptr ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return StatusOf(r.get(), what);
+    PgResultPtr r(PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
+                               values.data(), nullptr, nullptr, 0));
+    if (!PgSucceeded(r.get())) return PgStatus(kPrefix, what, r.get());
     return r;
   }
 
   // A statement without parameters (may hold several).
   absl::Status Run(const std::string& sql, absl::string_view what) const {
-    ResultPtr r(PQexec(conn_.get(), sql.c_str()));
-    const ExecStatusType st = r != nullptr ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return StatusOf(r.get(), what);
+    PgResultPtr r(PQexec(conn_.get(), sql.c_str()));
+    if (!PgSucceeded(r.get())) return PgStatus(kPrefix, what, r.get());
     return absl::OkStatus();
   }
 
   // Ends a failed transaction; a connection that is gone needs nothing.
   void Rollback() const {
-    if (PQstatus(conn_.get()) == CONNECTION_OK) ResultPtr(PQexec(conn_.get(), "ROLLBACK"));
+    if (PQstatus(conn_.get()) == CONNECTION_OK) PgResultPtr(PQexec(conn_.get(), "ROLLBACK"));
   }
 
  private:
   Conn() = default;
-  std::unique_ptr<PGconn, ConnDeleter> conn_;
+  PgConnPtr conn_;
 };
 
 std::optional<std::string> Value(const PGresult* r, int row, int col) {
@@ -367,7 +332,7 @@ class Worker {
       }
       absl::StrAppend(&sql, " ORDER BY ", key, " LIMIT ", s_.options.batch);
     }
-    PIICRYPT_ASSIGN_OR_RETURN(ResultPtr r, conn_.Exec(sql, params, "cannot read a batch"));
+    PIICRYPT_ASSIGN_OR_RETURN(PgResultPtr r, conn_.Exec(sql, params, "cannot read a batch"));
     std::vector<Row> rows;
     const int n = PQntuples(r.get());
     rows.reserve(static_cast<size_t>(n));
@@ -434,7 +399,7 @@ class Worker {
     std::vector<std::optional<std::string>> params;
     params.push_back(std::move(keys).Done());
     for (ArrayLiteral& a : arrays) params.push_back(std::move(a).Done());
-    PIICRYPT_ASSIGN_OR_RETURN(ResultPtr r, conn_.Exec(update_, params, "cannot update a batch"));
+    PIICRYPT_ASSIGN_OR_RETURN(PgResultPtr r, conn_.Exec(update_, params, "cannot update a batch"));
     for (int i = 0; i < PQntuples(r.get()); ++i) updated.insert(PQgetvalue(r.get(), i, 0));
     return updated;
   }
@@ -452,11 +417,11 @@ class Worker {
     const std::vector<std::optional<std::string>> params = {
         s_.job_id, absl::StrCat(s_.primary), s_.options.encrypt_plaintext ? "t" : "f"};
     for (;;) {
-      PIICRYPT_ASSIGN_OR_RETURN(ResultPtr r,
+      PIICRYPT_ASSIGN_OR_RETURN(PgResultPtr r,
                                 conn_.Exec(sql + " SKIP LOCKED", params, "cannot claim a range"));
       if (PQntuples(r.get()) == 0) {
         PIICRYPT_ASSIGN_OR_RETURN(
-            ResultPtr any,
+            PgResultPtr any,
             conn_.Exec("SELECT count(*) FROM piicrypt_job_ranges g JOIN piicrypt_jobs j"
                        " USING (job_id) WHERE g.job_id = $1 AND NOT g.done AND j.state ="
                        " 'running' AND j.primary_key_id = $2 AND j.encrypt_plaintext = $3",
@@ -601,7 +566,7 @@ class Worker {
 // key column's type.
 absl::StatusOr<std::string> CheckSchema(const Conn& conn, const ReencryptOptions& options,
                                         const std::vector<Column>& columns) {
-  PIICRYPT_ASSIGN_OR_RETURN(ResultPtr r,
+  PIICRYPT_ASSIGN_OR_RETURN(PgResultPtr r,
                             conn.Exec("SELECT a.attname, format_type(a.atttypid, a.atttypmod),"
                                       " a.atttypid IN ('text'::regtype, 'varchar'::regtype),"
                                       " a.atttypid = 'bigint'::regtype"
@@ -655,7 +620,7 @@ absl::StatusOr<std::string> CheckSchema(const Conn& conn, const ReencryptOptions
   // key) on this column alone, and attnotnull. (A unique index lets NULLs repeat; an
   // invalid one, left by a failed CREATE INDEX CONCURRENTLY, proves nothing.)
   PIICRYPT_ASSIGN_OR_RETURN(
-      ResultPtr u,
+      PgResultPtr u,
       conn.Exec("SELECT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid"
                 " AND i.indisunique AND i.indisvalid AND i.indnkeyatts = 1"
                 " AND i.indpred IS NULL AND i.indkey[0] = a.attnum), a.attnotnull"
@@ -672,8 +637,8 @@ absl::StatusOr<std::string> CheckSchema(const Conn& conn, const ReencryptOptions
 
 absl::StatusOr<int64_t> CountRows(const Conn& conn, const ReencryptOptions& options) {
   PIICRYPT_ASSIGN_OR_RETURN(
-      ResultPtr r, conn.Exec(absl::StrCat("SELECT count(*) FROM ", Quote(options.table)), {},
-                             "cannot count the rows"));
+      PgResultPtr r, conn.Exec(absl::StrCat("SELECT count(*) FROM ", Quote(options.table)), {},
+                               "cannot count the rows"));
   return Int(r.get(), 0, 0);
 }
 
@@ -686,7 +651,7 @@ absl::StatusOr<bool> StartOrJoin(const Conn& conn, Shared& s, uint32_t primary) 
     PIICRYPT_RETURN_IF_ERROR(conn.Run(kJobLock, "cannot lock the job"));
     PIICRYPT_RETURN_IF_ERROR(conn.Run(kSchema, "cannot create piicrypt_jobs"));
     PIICRYPT_ASSIGN_OR_RETURN(
-        ResultPtr r,
+        PgResultPtr r,
         conn.Exec("SELECT primary_key_id, encrypt_plaintext, state,"
                   " (SELECT count(*) FROM piicrypt_job_ranges g WHERE g.job_id = j.job_id"
                   "  AND (g.rows > 0 OR g.done)), coalesce(table_rows, $2)"
@@ -743,7 +708,7 @@ absl::StatusOr<bool> StartOrJoin(const Conn& conn, Shared& s, uint32_t primary) 
 // whether it is done (then marked so).
 absl::Status Finish(const Conn& conn, Shared& s, ReencryptSummary& summary) {
   PIICRYPT_ASSIGN_OR_RETURN(
-      ResultPtr j,
+      PgResultPtr j,
       conn.Exec("SELECT 1 FROM piicrypt_jobs WHERE job_id = $1 AND primary_key_id = $2"
                 " AND encrypt_plaintext = $3",
                 {s.job_id, absl::StrCat(s.primary), s.options.encrypt_plaintext ? "t" : "f"},
@@ -755,12 +720,12 @@ absl::Status Finish(const Conn& conn, Shared& s, ReencryptSummary& summary) {
                      "run again with the current keyset"));
   }
   PIICRYPT_ASSIGN_OR_RETURN(
-      ResultPtr r, conn.Exec("SELECT coalesce(sum(rows), 0), coalesce(sum(reencrypted), 0),"
-                             " coalesce(sum(encrypted), 0), coalesce(sum(current_values), 0),"
-                             " coalesce(sum(null_values), 0), coalesce(sum(conflicts), 0),"
-                             " coalesce(sum(failed), 0), count(*) FILTER (WHERE NOT done)"
-                             " FROM piicrypt_job_ranges WHERE job_id = $1",
-                             {s.job_id}, "cannot read the job's counts"));
+      PgResultPtr r, conn.Exec("SELECT coalesce(sum(rows), 0), coalesce(sum(reencrypted), 0),"
+                               " coalesce(sum(encrypted), 0), coalesce(sum(current_values), 0),"
+                               " coalesce(sum(null_values), 0), coalesce(sum(conflicts), 0),"
+                               " coalesce(sum(failed), 0), count(*) FILTER (WHERE NOT done)"
+                               " FROM piicrypt_job_ranges WHERE job_id = $1",
+                               {s.job_id}, "cannot read the job's counts"));
   summary.rows = Int(r.get(), 0, 0);
   summary.reencrypted = Int(r.get(), 0, 1);
   summary.encrypted = Int(r.get(), 0, 2);
@@ -777,10 +742,10 @@ absl::Status Finish(const Conn& conn, Shared& s, ReencryptSummary& summary) {
                                  .status());
   }
   PIICRYPT_ASSIGN_OR_RETURN(
-      ResultPtr f, conn.Exec("SELECT row_key, reason FROM piicrypt_job_failures WHERE job_id = $1"
-                             " ORDER BY id LIMIT $2",
-                             {s.job_id, absl::StrCat(s.options.max_listed_failures)},
-                             "cannot read the failures"));
+      PgResultPtr f, conn.Exec("SELECT row_key, reason FROM piicrypt_job_failures WHERE job_id = $1"
+                               " ORDER BY id LIMIT $2",
+                               {s.job_id, absl::StrCat(s.options.max_listed_failures)},
+                               "cannot read the failures"));
   for (int i = 0; i < PQntuples(f.get()); ++i) {
     summary.failures.push_back(
         absl::StrCat(PQgetvalue(f.get(), i, 0), ": ", PQgetvalue(f.get(), i, 1)));
@@ -814,7 +779,7 @@ absl::StatusOr<ReencryptSummary> RunPostgresReencrypt(
   } else {
     PIICRYPT_ASSIGN_OR_RETURN(summary.resumed, StartOrJoin(main, s, primary));
     {
-      PIICRYPT_ASSIGN_OR_RETURN(ResultPtr r,
+      PIICRYPT_ASSIGN_OR_RETURN(PgResultPtr r,
                                 main.Exec("SELECT coalesce(sum(rows), 0) FROM piicrypt_job_ranges"
                                           " WHERE job_id = $1",
                                           {s.job_id}, "cannot read the job's progress"));

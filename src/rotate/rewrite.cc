@@ -53,25 +53,14 @@ bool InWrittenForm(const FieldCryptor& cryptor, const Column& c, absl::string_vi
 
 }  // namespace
 
-bool IsIdentifier(absl::string_view name) {
-  if (name.empty() || name.size() > 63) return false;
-  for (size_t i = 0; i < name.size(); ++i) {
-    const char c = name[i];
-    const bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
-    const bool digit = c >= '0' && c <= '9';
-    if (!alpha && !(digit && i > 0)) return false;
-  }
-  return true;
-}
-
 std::string Quote(absl::string_view name) { return absl::StrCat("\"", name, "\""); }
 
 absl::Status CheckOptions(const ReencryptOptions& options) {
-  if (!IsIdentifier(options.table)) {
+  if (!IsSqlIdentifier(options.table)) {
     return absl::InvalidArgumentError(
         "--table: not a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*)");
   }
-  if (!IsIdentifier(options.key_column)) {
+  if (!IsSqlIdentifier(options.key_column)) {
     return absl::InvalidArgumentError(
         "--key-column: not a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*)");
   }
@@ -131,7 +120,7 @@ absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy,
   for (const FieldRule& rule : policy.rules()) {
     if (!absl::StartsWith(rule.name, prefix)) continue;
     const std::string column = rule.name.substr(prefix.size());
-    if (!IsIdentifier(column)) {
+    if (!IsSqlIdentifier(column)) {
       return absl::InvalidArgumentError(
           absl::StrCat(rule.name, ": the column name is not a plain SQL identifier"));
     }
@@ -169,7 +158,7 @@ absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy,
     if (rule.blind_index.has_value()) {
       c.index_column = rule.blind_index->column.empty() ? absl::StrCat(column, "_idx")
                                                         : rule.blind_index->column;
-      if (!IsIdentifier(c.index_column)) {
+      if (!IsSqlIdentifier(c.index_column)) {
         return absl::InvalidArgumentError(
             absl::StrCat(rule.name, ": blind index column is not a plain SQL identifier"));
       }

@@ -17,13 +17,12 @@
 #include "absl/synchronization/mutex.h"
 #include "piicrypt/field_cryptor.h"
 #include "piicrypt/policy.h"
+#include "src/db/db_names.h"
 #include "src/rotate/reencrypt.h"
 
 namespace piicrypt::internal {
 
-// A plain SQL identifier: [A-Za-z_][A-Za-z0-9_]*, at most 63 bytes.
-bool IsIdentifier(absl::string_view name);
-// "name", for an identifier that passed IsIdentifier.
+// "name", for an identifier that passed IsSqlIdentifier (src/db/db_names.h).
 std::string Quote(absl::string_view name);
 
 // An encrypted column of the table.

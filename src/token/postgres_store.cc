@@ -14,19 +14,18 @@
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "piicrypt/status_macros.h"
 #include "piicrypt/token_store.h"
-#include "src/db/db_error.h"
+#include "src/db/connection_pool.h"
+#include "src/db/postgres.h"
 #include "src/token/stores.h"
 
 namespace piicrypt::internal {
@@ -92,14 +91,8 @@ constexpr Prepared kStatements[kStatementCount] = {
 
 constexpr char kPrefix[] = "token store (postgresql): ";
 
-struct ResultDeleter {
-  void operator()(PGresult* r) const { PQclear(r); }
-};
-using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
-
 struct Connection {
-  ~Connection() { PQfinish(conn); }
-  PGconn* conn = nullptr;
+  PgConnPtr conn;
   bool broken = false;  // the connection failed; never reuse it
 };
 
@@ -110,38 +103,27 @@ struct CallError {
   bool connection_failed = false;
 };
 
-absl::Status StatusFromSqlState(absl::string_view state, absl::string_view what) {
-  const std::string message = absl::StrCat(kPrefix, what, " (SQLSTATE ", state, ")");
-  if (absl::StartsWith(state, "08") || absl::StartsWith(state, "53") ||
-      absl::StartsWith(state, "57") || state == "40001" || state == "40P01" ||
-      state == "55P03" || state == "25006") {
-    return absl::UnavailableError(message);
-  }
-  if (absl::StartsWith(state, "28") || state == "42501") {
-    return absl::PermissionDeniedError(message);
-  }
-  // unique_violation: only Replace can meet it (Insert says ON CONFLICT DO NOTHING).
-  if (state == "23505") return absl::AlreadyExistsError(message);
-  return absl::InternalError(message);
+// Marks `c` broken and says so in `error`: the call may be retried on a fresh connection.
+absl::Status ConnectionLost(Connection& c, CallError& error) {
+  c.broken = true;
+  error = {absl::UnavailableError(absl::StrCat(kPrefix, "connection lost")), true};
+  return error.status;
 }
-
-class PostgresTokenStore;
 
 // Waits until the answer to what was sent on `c` is complete, or the deadline passes.
 bool WaitForAnswer(Connection& c, absl::Time deadline, CallError& error) {
-  while (PQisBusy(c.conn)) {
+  while (PQisBusy(c.conn.get())) {
     const int64_t remaining = absl::ToInt64Milliseconds(deadline - absl::Now());
     if (remaining <= 0) {
       c.broken = true;  // the answer may still come: this connection is out of step
       error = {absl::UnavailableError(absl::StrCat(kPrefix, "no answer in time")), false};
       return false;
     }
-    pollfd fd{PQsocket(c.conn), POLLIN, 0};
+    pollfd fd{PQsocket(c.conn.get()), POLLIN, 0};
     const int rc = poll(&fd, 1, static_cast<int>(std::min<int64_t>(remaining, 1 << 30)));
     if (rc < 0 && errno == EINTR) continue;
-    if (rc < 0 || (rc > 0 && !PQconsumeInput(c.conn))) {
-      c.broken = true;
-      error = {absl::UnavailableError(absl::StrCat(kPrefix, "connection lost")), true};
+    if (rc < 0 || (rc > 0 && !PQconsumeInput(c.conn.get()))) {
+      ConnectionLost(c, error).IgnoreError();
       return false;
     }
   }
@@ -149,43 +131,32 @@ bool WaitForAnswer(Connection& c, absl::Time deadline, CallError& error) {
 }
 
 // Collects every result of a sent command; returns the last, or an error if any failed.
-absl::StatusOr<ResultPtr> CollectResults(Connection& c, absl::string_view what,
-                                         CallError& error) {
-  ResultPtr last;
+absl::StatusOr<PgResultPtr> CollectResults(Connection& c, absl::string_view what,
+                                           CallError& error) {
+  PgResultPtr last;
   absl::Status failed;
-  while (PGresult* raw = PQgetResult(c.conn)) {
-    ResultPtr r(raw);
-    const ExecStatusType status = PQresultStatus(r.get());
-    if (failed.ok() && status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+  while (PGresult* raw = PQgetResult(c.conn.get())) {
+    PgResultPtr r(raw);
+    if (failed.ok() && !PgSucceeded(r.get())) {
       const char* state = PQresultErrorField(r.get(), PG_DIAG_SQLSTATE);
-      if (PQstatus(c.conn) != CONNECTION_OK || state == nullptr) {
-        c.broken = true;
-        error = {absl::UnavailableError(absl::StrCat(kPrefix, "connection lost")), true};
-        failed = error.status;
+      if (PQstatus(c.conn.get()) != CONNECTION_OK || state == nullptr) {
+        failed = ConnectionLost(c, error);
       } else {
-        failed = StatusFromSqlState(state, what);
+        failed = PgStatus(kPrefix, what, r.get());
         error = {failed, false};
       }
     }
     last = std::move(r);
   }
   if (!failed.ok()) return failed;
-  if (PQstatus(c.conn) != CONNECTION_OK) {
-    c.broken = true;
-    error = {absl::UnavailableError(absl::StrCat(kPrefix, "connection lost")), true};
-    return error.status;
-  }
+  if (PQstatus(c.conn.get()) != CONNECTION_OK) return ConnectionLost(c, error);
   return last;
 }
 
 // Runs SQL text (possibly several statements) with a deadline.
-absl::StatusOr<ResultPtr> RunSql(Connection& c, const char* sql, absl::Time deadline,
-                                 absl::string_view what, CallError& error) {
-  if (!PQsendQuery(c.conn, sql)) {
-    c.broken = true;
-    error = {absl::UnavailableError(absl::StrCat(kPrefix, "connection lost")), true};
-    return error.status;
-  }
+absl::StatusOr<PgResultPtr> RunSql(Connection& c, const char* sql, absl::Time deadline,
+                                   absl::string_view what, CallError& error) {
+  if (!PQsendQuery(c.conn.get(), sql)) return ConnectionLost(c, error);
   if (!WaitForAnswer(c, deadline, error)) return error.status;
   return CollectResults(c, what, error);
 }
@@ -194,37 +165,39 @@ absl::StatusOr<std::unique_ptr<Connection>> Connect(const std::string& uri,
                                                     const TokenStoreOptions& options) {
   const int64_t timeout_ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(options.timeout));
   // libpq counts connect_timeout in whole seconds, at least 2.
-  const std::string connect_timeout = absl::StrCat(std::max<int64_t>(2, (timeout_ms + 999) / 1000));
-  // Keywords after "dbname" override the URI; those before it are defaults it may override.
-  const char* keywords[] = {"connect_timeout", "application_name", "dbname", "client_encoding",
-                            nullptr};
-  const char* values[] = {connect_timeout.c_str(), "piicrypt", uri.c_str(), "UTF8", nullptr};
+  const int64_t connect_timeout = std::max<int64_t>(2, (timeout_ms + 999) / 1000);
   auto c = std::make_unique<Connection>();
-  c->conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
-  if (c->conn == nullptr || PQstatus(c->conn) != CONNECTION_OK) {
-    return PgConnectError(kPrefix, uri, c->conn);
-  }
+  PIICRYPT_ASSIGN_OR_RETURN(c->conn, PgConnect(uri, "piicrypt", connect_timeout, kPrefix));
   const absl::Time deadline = absl::Now() + options.timeout;
   CallError error;
   // The server gives up on a statement when the client would.
   const std::string settings =
       absl::StrCat("SET statement_timeout = ", timeout_ms, "; SET lock_timeout = ", timeout_ms,
                    "; SET client_min_messages = warning");
-  PIICRYPT_RETURN_IF_ERROR(RunSql(*c, settings.c_str(), deadline, "cannot configure", error).status());
+  PIICRYPT_RETURN_IF_ERROR(
+      RunSql(*c, settings.c_str(), deadline, "cannot configure", error).status());
   return c;
 }
 
 absl::Status PrepareAll(Connection& c, absl::Time deadline) {
   for (const Prepared& p : kStatements) {
     CallError error;
-    if (!PQsendPrepare(c.conn, p.name, p.sql, p.params, nullptr)) {
-      c.broken = true;
-      return absl::UnavailableError(absl::StrCat(kPrefix, "connection lost"));
+    if (!PQsendPrepare(c.conn.get(), p.name, p.sql, p.params, nullptr)) {
+      return ConnectionLost(c, error);
     }
     if (!WaitForAnswer(c, deadline, error)) return error.status;
     PIICRYPT_RETURN_IF_ERROR(CollectResults(c, "cannot prepare a statement", error).status());
   }
   return absl::OkStatus();
+}
+
+// A connection with its statements prepared, for the pool.
+absl::StatusOr<std::unique_ptr<Connection>> ConnectPrepared(const std::string& uri,
+                                                            const TokenStoreOptions& options,
+                                                            absl::Time deadline) {
+  PIICRYPT_ASSIGN_OR_RETURN(std::unique_ptr<Connection> c, Connect(uri, options));
+  PIICRYPT_RETURN_IF_ERROR(PrepareAll(*c, deadline));
+  return c;
 }
 
 absl::Status InitSchema(Connection& c, absl::Time deadline) {
@@ -233,10 +206,11 @@ absl::Status InitSchema(Connection& c, absl::Time deadline) {
   absl::Status status = [&]() -> absl::Status {
     PIICRYPT_RETURN_IF_ERROR(
         RunSql(c, kSchemaLock, deadline, "cannot lock the schema", error).status());
-    PIICRYPT_RETURN_IF_ERROR(RunSql(c, kSchema, deadline, "cannot create the schema", error).status());
+    PIICRYPT_RETURN_IF_ERROR(
+        RunSql(c, kSchema, deadline, "cannot create the schema", error).status());
     PIICRYPT_ASSIGN_OR_RETURN(
-        ResultPtr r, RunSql(c, "SELECT max(version) FROM piicrypt_schema_version", deadline,
-                            "cannot read the schema version", error));
+        PgResultPtr r, RunSql(c, "SELECT max(version) FROM piicrypt_schema_version", deadline,
+                              "cannot read the schema version", error));
     if (r == nullptr || PQntuples(r.get()) != 1) {
       return absl::InternalError(absl::StrCat(kPrefix, "cannot read the schema version"));
     }
@@ -245,9 +219,9 @@ absl::Status InitSchema(Connection& c, absl::Time deadline) {
       return absl::DataLossError(absl::StrCat(kPrefix, "unreadable schema version"));
     }
     if (version > kTokenSchemaVersion) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(kPrefix, "schema version ", version, " is newer than this library's (",
-                       kTokenSchemaVersion, ")"));
+      return absl::FailedPreconditionError(absl::StrCat(kPrefix, "schema version ", version,
+                                                        " is newer than this library's (",
+                                                        kTokenSchemaVersion, ")"));
     }
     if (version == kTokenSchemaVersion) return absl::OkStatus();
     const std::string insert = absl::StrCat(
@@ -282,10 +256,13 @@ class PostgresTokenStore : public TokenStore {
  public:
   PostgresTokenStore(std::string uri, const TokenStoreOptions& options,
                      std::unique_ptr<Connection> first)
-      : uri_(std::move(uri)), options_(options) {
-    idle_.push_back(std::move(first));
-    open_ = 1;
-  }
+      : timeout_(options.timeout),
+        pool_(
+            options.max_connections, absl::StrCat(kPrefix, "no free connection in time"),
+            [uri = std::move(uri), options](absl::Time deadline) {
+              return ConnectPrepared(uri, options, deadline);
+            },
+            Reusable, std::move(first)) {}
 
   absl::StatusOr<InsertOutcome> Insert(absl::string_view field, const TokenEntry& entry,
                                        absl::string_view lookup) const override {
@@ -293,12 +270,11 @@ class PostgresTokenStore : public TokenStore {
     const std::string lookup_text(lookup);
     const std::string field_text(field);
     PIICRYPT_ASSIGN_OR_RETURN(
-        ResultPtr r,
-        Run(kInsert,
-            {field_text.c_str(), entry.token.c_str(), entry.ciphertext.c_str(),
-             lookup.empty() ? nullptr : lookup_text.c_str(),
-             entry.expires_unix_seconds == 0 ? nullptr : expires.c_str()},
-            "cannot insert a token"));
+        PgResultPtr r, Run(kInsert,
+                           {field_text.c_str(), entry.token.c_str(), entry.ciphertext.c_str(),
+                            lookup.empty() ? nullptr : lookup_text.c_str(),
+                            entry.expires_unix_seconds == 0 ? nullptr : expires.c_str()},
+                           "cannot insert a token"));
     if (AffectedRows(r.get()) == 1) return InsertOutcome::kInserted;
     // A unique constraint held: the value's lookup, or else the token.
     if (!lookup.empty()) {
@@ -313,14 +289,14 @@ class PostgresTokenStore : public TokenStore {
     return QueryOne(kFind, field, token);
   }
 
-  absl::StatusOr<std::optional<TokenEntry>> FindByLookup(
-      absl::string_view field, absl::string_view lookup) const override {
+  absl::StatusOr<std::optional<TokenEntry>> FindByLookup(absl::string_view field,
+                                                         absl::string_view lookup) const override {
     return QueryOne(kFindByLookup, field, lookup);
   }
 
   absl::StatusOr<bool> Delete(absl::string_view field, absl::string_view token) const override {
     const std::string f(field), t(token);
-    PIICRYPT_ASSIGN_OR_RETURN(ResultPtr r,
+    PIICRYPT_ASSIGN_OR_RETURN(PgResultPtr r,
                               Run(kDelete, {f.c_str(), t.c_str()}, "cannot delete a token"));
     return AffectedRows(r.get()) > 0;
   }
@@ -328,7 +304,7 @@ class PostgresTokenStore : public TokenStore {
   absl::StatusOr<std::vector<TokenEntry>> List(absl::string_view field, absl::string_view after,
                                                size_t limit) const override {
     const std::string f(field), a(after), l = absl::StrCat(limit);
-    PIICRYPT_ASSIGN_OR_RETURN(ResultPtr r,
+    PIICRYPT_ASSIGN_OR_RETURN(PgResultPtr r,
                               Run(kList, {f.c_str(), a.c_str(), l.c_str()}, "cannot list tokens"));
     std::vector<TokenEntry> out;
     for (int i = 0; i < PQntuples(r.get()); ++i) {
@@ -344,7 +320,7 @@ class PostgresTokenStore : public TokenStore {
                                          std::optional<absl::string_view> lookup) const override {
     const std::string f(field), t(token), expected(expected_ciphertext), c(ciphertext),
         l(lookup.value_or(""));
-    absl::StatusOr<ResultPtr> r =
+    absl::StatusOr<PgResultPtr> r =
         Run(kReplace,
             {f.c_str(), t.c_str(), c.c_str(), lookup.has_value() ? l.c_str() : nullptr,
              expected.c_str()},
@@ -357,8 +333,8 @@ class PostgresTokenStore : public TokenStore {
   absl::StatusOr<int64_t> DeleteExpired(absl::string_view field,
                                         int64_t now_unix_seconds) const override {
     const std::string f(field), now = absl::StrCat(now_unix_seconds);
-    PIICRYPT_ASSIGN_OR_RETURN(
-        ResultPtr r, Run(kDeleteExpired, {f.c_str(), now.c_str()}, "cannot delete expired tokens"));
+    PIICRYPT_ASSIGN_OR_RETURN(PgResultPtr r, Run(kDeleteExpired, {f.c_str(), now.c_str()},
+                                                 "cannot delete expired tokens"));
     return AffectedRows(r.get());
   }
 
@@ -366,7 +342,8 @@ class PostgresTokenStore : public TokenStore {
   absl::StatusOr<std::optional<TokenEntry>> QueryOne(Statement which, absl::string_view field,
                                                      absl::string_view key) const {
     const std::string f(field), k(key);
-    PIICRYPT_ASSIGN_OR_RETURN(ResultPtr r, Run(which, {f.c_str(), k.c_str()}, "cannot read a token"));
+    PIICRYPT_ASSIGN_OR_RETURN(PgResultPtr r,
+                              Run(which, {f.c_str(), k.c_str()}, "cannot read a token"));
     if (PQntuples(r.get()) == 0) return std::optional<TokenEntry>();
     PIICRYPT_ASSIGN_OR_RETURN(TokenEntry entry, ReadEntry(r.get(), 0));
     return std::optional<TokenEntry>(std::move(entry));
@@ -375,83 +352,43 @@ class PostgresTokenStore : public TokenStore {
   // Runs a prepared statement. A connection that turns out dead (say, the server was
   // restarted since it was pooled) is dropped with every idle one, and the statement is
   // sent once more on a fresh connection.
-  absl::StatusOr<ResultPtr> Run(Statement which, std::vector<const char*> params,
-                                absl::string_view what) const {
-    const absl::Time deadline = absl::Now() + options_.timeout;
+  absl::StatusOr<PgResultPtr> Run(Statement which, std::vector<const char*> params,
+                                  absl::string_view what) const {
+    const absl::Time deadline = absl::Now() + timeout_;
     for (int round = 0; round < 2; ++round) {
-      PIICRYPT_ASSIGN_OR_RETURN(std::unique_ptr<Connection> c, Acquire(deadline));
       CallError error;
-      absl::StatusOr<ResultPtr> result = [&]() -> absl::StatusOr<ResultPtr> {
-        if (!PQsendQueryPrepared(c->conn, kStatements[which].name,
-                                 static_cast<int>(params.size()), params.data(), nullptr, nullptr,
-                                 0)) {
-          c->broken = true;
-          error = {absl::UnavailableError(absl::StrCat(kPrefix, "connection lost")), true};
-          return error.status;
-        }
-        if (!WaitForAnswer(*c, deadline, error)) return error.status;
-        return CollectResults(*c, what, error);
-      }();
-      const bool retry = !result.ok() && error.connection_failed && round == 0;
-      Release(std::move(c));
-      if (!retry) return result;
-      DropIdle();
+      absl::StatusOr<PgResultPtr> result;
+      {
+        PIICRYPT_ASSIGN_OR_RETURN(Pool::Lease c, pool_.Acquire(deadline));
+        result = RunOn(*c, which, params, deadline, what, error);
+      }  // the lease goes back to the pool, or closes if it broke
+      if (result.ok() || !error.connection_failed || round > 0) return result;
+      pool_.DropIdle();
     }
     return absl::UnavailableError(absl::StrCat(kPrefix, "connection lost"));
   }
 
-  absl::StatusOr<std::unique_ptr<Connection>> Acquire(absl::Time deadline) const {
-    {
-      absl::MutexLock lock(&mu_);
-      auto available = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-        return !idle_.empty() || open_ < options_.max_connections;
-      };
-      if (!mu_.AwaitWithDeadline(absl::Condition(&available), deadline)) {
-        return absl::UnavailableError(absl::StrCat(kPrefix, "no free connection in time"));
-      }
-      if (!idle_.empty()) {
-        std::unique_ptr<Connection> c = std::move(idle_.back());
-        idle_.pop_back();
-        return c;
-      }
-      ++open_;
+  static absl::StatusOr<PgResultPtr> RunOn(Connection& c, Statement which,
+                                           const std::vector<const char*>& params,
+                                           absl::Time deadline, absl::string_view what,
+                                           CallError& error) {
+    if (!PQsendQueryPrepared(c.conn.get(), kStatements[which].name, static_cast<int>(params.size()),
+                             params.data(), nullptr, nullptr, 0)) {
+      return ConnectionLost(c, error);
     }
-    absl::StatusOr<std::unique_ptr<Connection>> c = Connect(uri_, options_);
-    if (c.ok()) {
-      absl::Status prepared = PrepareAll(**c, deadline);
-      if (!prepared.ok()) c = prepared;
-    }
-    if (!c.ok()) {
-      absl::MutexLock lock(&mu_);
-      --open_;
-    }
-    return c;
+    if (!WaitForAnswer(c, deadline, error)) return error.status;
+    return CollectResults(c, what, error);
   }
 
-  void Release(std::unique_ptr<Connection> c) const {
-    const bool keep = !c->broken && PQstatus(c->conn) == CONNECTION_OK &&
-                      PQtransactionStatus(c->conn) == PQTRANS_IDLE;
-    if (!keep) c.reset();  // closes it, outside the lock
-    absl::MutexLock lock(&mu_);
-    if (keep) {
-      idle_.push_back(std::move(c));
-    } else {
-      --open_;
-    }
+  // Only a connection that works and is outside any transaction serves again.
+  static bool Reusable(const Connection& c) {
+    return !c.broken && PQstatus(c.conn.get()) == CONNECTION_OK &&
+           PQtransactionStatus(c.conn.get()) == PQTRANS_IDLE;
   }
 
-  void DropIdle() const {
-    std::vector<std::unique_ptr<Connection>> dropped;
-    absl::MutexLock lock(&mu_);
-    open_ -= static_cast<int>(idle_.size());
-    dropped.swap(idle_);
-  }
-
-  const std::string uri_;
-  const TokenStoreOptions options_;
-  mutable absl::Mutex mu_;
-  mutable std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mu_);
-  mutable int open_ ABSL_GUARDED_BY(mu_) = 0;
+  using Pool = ConnectionPool<Connection>;
+  const absl::Duration timeout_;
+  Pool pool_;
 };
 
 }  // namespace

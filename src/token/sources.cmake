@@ -16,7 +16,6 @@ list(APPEND PIICRYPT_POSTGRES_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/postgres_component.cc
   ${CMAKE_CURRENT_LIST_DIR}/postgres_store.cc
 )
-find_package(SQLite3 REQUIRED)
-find_package(PostgreSQL REQUIRED)
-list(APPEND PIICRYPT_SQLITE_LIBS SQLite::SQLite3 absl::str_format absl::flat_hash_map)
-list(APPEND PIICRYPT_POSTGRES_LIBS PostgreSQL::PostgreSQL absl::str_format absl::flat_hash_map)
+# SQLite and libpq come with the database layer (src/db/sources.cmake).
+list(APPEND PIICRYPT_SQLITE_LIBS absl::str_format absl::flat_hash_map)
+list(APPEND PIICRYPT_POSTGRES_LIBS absl::str_format absl::flat_hash_map)

@@ -13,16 +13,17 @@
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "piicrypt/status_macros.h"
 #include "piicrypt/token_store.h"
-#include "src/keyset/keyset_file.h"
+#include "src/db/connection_pool.h"
+#include "src/db/sqlite.h"
+#include "src/secrets/secret_file.h"
 #include "src/token/stores.h"
 
 namespace piicrypt::internal {
@@ -67,141 +68,105 @@ constexpr const char* kStatements[kStatementCount] = {
     "WHERE field = ?1 AND token = ?2 AND ciphertext = ?5",
 };
 
-// Maps an SQLite result code to a canonical status. sqlite3_errstr names the code only
-// (never SQL text or values).
-absl::Status SqliteError(int code, absl::string_view what) {
-  const std::string message =
-      absl::StrCat("token store (sqlite): ", what, ": ", sqlite3_errstr(code));
-  switch (code & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-    case SQLITE_CANTOPEN:
-    case SQLITE_IOERR:
-    case SQLITE_PROTOCOL:
-    case SQLITE_READONLY:
-    case SQLITE_PERM:
-      return absl::UnavailableError(message);
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-      return absl::DataLossError(message);
-    case SQLITE_FULL:
-      return absl::ResourceExhaustedError(message);
-    default:
-      return absl::InternalError(message);
-  }
-}
-
-struct StmtDeleter {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
+constexpr char kPrefix[] = "token store (sqlite): ";
 
 struct Connection {
-  ~Connection() {
-    for (StmtPtr& s : stmts) s.reset();
-    sqlite3_close_v2(db);
-  }
-  sqlite3* db = nullptr;
-  StmtPtr stmts[kStatementCount];
+  explicit Connection(SqliteDb opened) : db(std::move(opened)) {}
+  SqliteDb db;
+  SqliteStmtPtr stmts[kStatementCount];  // finalized before `db` closes
 };
-
-absl::Status Exec(sqlite3* db, const char* sql, absl::string_view what) {
-  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
-  return rc == SQLITE_OK ? absl::OkStatus() : SqliteError(rc, what);
-}
 
 absl::StatusOr<std::unique_ptr<Connection>> Connect(const std::string& path,
                                                     const TokenStoreOptions& options) {
-  auto conn = std::make_unique<Connection>();
-  const int rc = sqlite3_open_v2(path.c_str(), &conn->db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
-  if (rc != SQLITE_OK) return SqliteError(rc, "cannot open the database file");
-  sqlite3_extended_result_codes(conn->db, 1);
-  const int64_t ms = absl::ToInt64Milliseconds(options.timeout);
-  sqlite3_busy_timeout(conn->db, static_cast<int>(std::min<int64_t>(
-                                     std::max<int64_t>(ms, 1), std::numeric_limits<int>::max())));
+  PIICRYPT_ASSIGN_OR_RETURN(SqliteDb db,
+                            SqliteDb::Open(path, SQLITE_OPEN_READWRITE, options.timeout, kPrefix));
   // WAL: readers never block writers; FULL: a token that Tokenize returned survives a
   // power loss (a lost token would make its value unrecoverable).
-  PIICRYPT_RETURN_IF_ERROR(Exec(conn->db, "PRAGMA journal_mode=WAL", "cannot enable WAL"));
-  PIICRYPT_RETURN_IF_ERROR(Exec(conn->db, "PRAGMA synchronous=FULL", "cannot set synchronous"));
-  return conn;
+  PIICRYPT_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode=WAL", "cannot enable WAL"));
+  PIICRYPT_RETURN_IF_ERROR(db.Exec("PRAGMA synchronous=FULL", "cannot set synchronous"));
+  return std::make_unique<Connection>(std::move(db));
 }
 
 absl::Status PrepareAll(Connection& conn) {
   for (int i = 0; i < kStatementCount; ++i) {
-    sqlite3_stmt* stmt = nullptr;
-    const int rc =
-        sqlite3_prepare_v3(conn.db, kStatements[i], -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-    if (rc != SQLITE_OK) return SqliteError(rc, "cannot prepare a statement");
-    conn.stmts[i].reset(stmt);
+    PIICRYPT_ASSIGN_OR_RETURN(conn.stmts[i],
+                              conn.db.Prepare(kStatements[i], SQLITE_PREPARE_PERSISTENT));
   }
   return absl::OkStatus();
 }
 
+// A connection with its statements prepared, for the pool.
+absl::StatusOr<std::unique_ptr<Connection>> ConnectPrepared(const std::string& path,
+                                                            const TokenStoreOptions& options) {
+  PIICRYPT_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Connect(path, options));
+  PIICRYPT_RETURN_IF_ERROR(PrepareAll(*conn));
+  return conn;
+}
+
 // Creates the schema, or checks the version of an existing one, in one write transaction.
-absl::Status InitSchema(sqlite3* db) {
-  PIICRYPT_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE", "cannot lock the database"));
+absl::Status InitSchema(const SqliteDb& db) {
+  PIICRYPT_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE", "cannot lock the database"));
   absl::Status status = [&]() -> absl::Status {
-    PIICRYPT_RETURN_IF_ERROR(Exec(db, kSchema, "cannot create the schema"));
-    sqlite3_stmt* raw = nullptr;
-    int rc = sqlite3_prepare_v2(db, "SELECT MAX(version) FROM piicrypt_schema_version", -1, &raw,
-                                nullptr);
-    if (rc != SQLITE_OK) return SqliteError(rc, "cannot read the schema version");
-    StmtPtr stmt(raw);
-    rc = sqlite3_step(stmt.get());
-    if (rc != SQLITE_ROW) return SqliteError(rc, "cannot read the schema version");
+    PIICRYPT_RETURN_IF_ERROR(db.Exec(kSchema, "cannot create the schema"));
+    PIICRYPT_ASSIGN_OR_RETURN(SqliteStmtPtr stmt,
+                              db.Prepare("SELECT MAX(version) FROM piicrypt_schema_version"));
+    const int rc = sqlite3_step(stmt.get());
+    if (rc != SQLITE_ROW) return db.Error(rc, "cannot read the schema version");
     const bool empty = sqlite3_column_type(stmt.get(), 0) == SQLITE_NULL;
     const int64_t version = empty ? 0 : sqlite3_column_int64(stmt.get(), 0);
     if (version > kTokenSchemaVersion) {
-      return absl::FailedPreconditionError(absl::StrCat("token store (sqlite): schema version ",
-                                                        version, " is newer than this library's (",
+      return absl::FailedPreconditionError(absl::StrCat(kPrefix, "schema version ", version,
+                                                        " is newer than this library's (",
                                                         kTokenSchemaVersion, ")"));
     }
     if (version == kTokenSchemaVersion) return absl::OkStatus();
-    return Exec(db,
-                absl::StrCat("INSERT INTO piicrypt_schema_version (version) VALUES (",
-                             kTokenSchemaVersion, ")")
-                    .c_str(),
-                "cannot write the schema version");
+    return db.Exec(absl::StrCat("INSERT INTO piicrypt_schema_version (version) VALUES (",
+                                kTokenSchemaVersion, ")"),
+                   "cannot write the schema version");
   }();
   if (!status.ok()) {
-    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    db.Rollback();
     return status;
   }
-  return Exec(db, "COMMIT", "cannot commit the schema");
+  return db.Exec("COMMIT", "cannot commit the schema");
 }
 
 class SqliteTokenStore : public TokenStore {
  public:
   SqliteTokenStore(std::string path, const TokenStoreOptions& options,
                    std::unique_ptr<Connection> first)
-      : path_(std::move(path)), options_(options) {
-    idle_.push_back(std::move(first));
-    open_ = 1;
-  }
+      : timeout_(options.timeout),
+        pool_(
+            options.max_connections, absl::StrCat(kPrefix, "no free connection in time"),
+            [path = std::move(path), options](absl::Time) {
+              return ConnectPrepared(path, options);
+            },
+            /*reusable=*/nullptr, std::move(first)) {}
 
   absl::StatusOr<InsertOutcome> Insert(absl::string_view field, const TokenEntry& entry,
                                        absl::string_view lookup) const override {
-    PIICRYPT_ASSIGN_OR_RETURN(Lease lease, Acquire());
-    sqlite3_stmt* stmt = lease->stmts[kInsert].get();
-    BindText(stmt, 1, field);
-    BindText(stmt, 2, entry.token);
-    BindText(stmt, 3, entry.ciphertext);
-    if (lookup.empty()) {
-      sqlite3_bind_null(stmt, 4);
-    } else {
-      BindText(stmt, 4, lookup);
+    PIICRYPT_ASSIGN_OR_RETURN(Pool::Lease lease, Acquire());
+    int rc;
+    {
+      sqlite3_stmt* stmt = lease->stmts[kInsert].get();
+      SqliteReset reset(stmt);
+      SqliteBindText(stmt, 1, field);
+      SqliteBindText(stmt, 2, entry.token);
+      SqliteBindText(stmt, 3, entry.ciphertext);
+      if (lookup.empty()) {
+        sqlite3_bind_null(stmt, 4);
+      } else {
+        SqliteBindText(stmt, 4, lookup);
+      }
+      if (entry.expires_unix_seconds == 0) {
+        sqlite3_bind_null(stmt, 5);
+      } else {
+        sqlite3_bind_int64(stmt, 5, entry.expires_unix_seconds);
+      }
+      rc = sqlite3_step(stmt);
     }
-    if (entry.expires_unix_seconds == 0) {
-      sqlite3_bind_null(stmt, 5);
-    } else {
-      sqlite3_bind_int64(stmt, 5, entry.expires_unix_seconds);
-    }
-    const int rc = sqlite3_step(stmt);
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
     if (rc == SQLITE_DONE) return InsertOutcome::kInserted;
-    if ((rc & 0xff) != SQLITE_CONSTRAINT) return SqliteError(rc, "cannot insert a token");
+    if ((rc & 0xff) != SQLITE_CONSTRAINT) return lease->db.Error(rc, "cannot insert a token");
     // Which constraint: if the value's lookup is taken, another writer tokenized it first.
     if (!lookup.empty()) {
       PIICRYPT_ASSIGN_OR_RETURN(std::optional<TokenEntry> existing,
@@ -213,51 +178,43 @@ class SqliteTokenStore : public TokenStore {
 
   absl::StatusOr<std::optional<TokenEntry>> Find(absl::string_view field,
                                                  absl::string_view token) const override {
-    PIICRYPT_ASSIGN_OR_RETURN(Lease lease, Acquire());
+    PIICRYPT_ASSIGN_OR_RETURN(Pool::Lease lease, Acquire());
     return Query(*lease, kFind, field, token);
   }
 
-  absl::StatusOr<std::optional<TokenEntry>> FindByLookup(
-      absl::string_view field, absl::string_view lookup) const override {
-    PIICRYPT_ASSIGN_OR_RETURN(Lease lease, Acquire());
+  absl::StatusOr<std::optional<TokenEntry>> FindByLookup(absl::string_view field,
+                                                         absl::string_view lookup) const override {
+    PIICRYPT_ASSIGN_OR_RETURN(Pool::Lease lease, Acquire());
     return Query(*lease, kFindByLookup, field, lookup);
   }
 
   absl::StatusOr<bool> Delete(absl::string_view field, absl::string_view token) const override {
-    PIICRYPT_ASSIGN_OR_RETURN(Lease lease, Acquire());
+    PIICRYPT_ASSIGN_OR_RETURN(Pool::Lease lease, Acquire());
     sqlite3_stmt* stmt = lease->stmts[kDelete].get();
-    BindText(stmt, 1, field);
-    BindText(stmt, 2, token);
+    SqliteReset reset(stmt);
+    SqliteBindText(stmt, 1, field);
+    SqliteBindText(stmt, 2, token);
     const int rc = sqlite3_step(stmt);
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
-    if (rc != SQLITE_DONE) return SqliteError(rc, "cannot delete a token");
-    return sqlite3_changes(lease->db) > 0;
+    if (rc != SQLITE_DONE) return lease->db.Error(rc, "cannot delete a token");
+    return sqlite3_changes(lease->db.get()) > 0;
   }
 
   absl::StatusOr<std::vector<TokenEntry>> List(absl::string_view field, absl::string_view after,
                                                size_t limit) const override {
-    PIICRYPT_ASSIGN_OR_RETURN(Lease lease, Acquire());
+    PIICRYPT_ASSIGN_OR_RETURN(Pool::Lease lease, Acquire());
     sqlite3_stmt* stmt = lease->stmts[kList].get();
-    BindText(stmt, 1, field);
-    BindText(stmt, 2, after);
-    sqlite3_bind_int64(stmt, 3,
-                       static_cast<int64_t>(std::min<size_t>(limit, std::numeric_limits<int>::max())));
+    SqliteReset reset(stmt);
+    SqliteBindText(stmt, 1, field);
+    SqliteBindText(stmt, 2, after);
+    sqlite3_bind_int64(
+        stmt, 3, static_cast<int64_t>(std::min<size_t>(limit, std::numeric_limits<int>::max())));
     std::vector<TokenEntry> out;
-    absl::Status unreadable;
     int rc;
-    while (unreadable.ok() && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-      absl::StatusOr<TokenEntry> entry = ReadEntry(stmt);
-      if (entry.ok()) {
-        out.push_back(*std::move(entry));
-      } else {
-        unreadable = entry.status();
-      }
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      PIICRYPT_ASSIGN_OR_RETURN(TokenEntry entry, ReadEntry(stmt));
+      out.push_back(std::move(entry));
     }
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
-    if (!unreadable.ok()) return unreadable;
-    if (rc != SQLITE_DONE) return SqliteError(rc, "cannot list tokens");
+    if (rc != SQLITE_DONE) return lease->db.Error(rc, "cannot list tokens");
     return out;
   }
 
@@ -265,28 +222,28 @@ class SqliteTokenStore : public TokenStore {
                                          absl::string_view expected_ciphertext,
                                          absl::string_view ciphertext,
                                          std::optional<absl::string_view> lookup) const override {
-    PIICRYPT_ASSIGN_OR_RETURN(Lease lease, Acquire());
+    PIICRYPT_ASSIGN_OR_RETURN(Pool::Lease lease, Acquire());
     return ReplaceOne(*lease, field, token, expected_ciphertext, ciphertext, lookup);
   }
 
   absl::StatusOr<std::vector<ReplaceOutcome>> ReplaceAll(
       absl::string_view field, const std::vector<Replacement>& replacements) const override {
-    PIICRYPT_ASSIGN_OR_RETURN(Lease lease, Acquire());
-    PIICRYPT_RETURN_IF_ERROR(Exec(lease->db, "BEGIN IMMEDIATE", "cannot lock the database"));
+    PIICRYPT_ASSIGN_OR_RETURN(Pool::Lease lease, Acquire());
+    const SqliteDb& db = lease->db;
+    PIICRYPT_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE", "cannot lock the database"));
     std::vector<ReplaceOutcome> outcomes;
     outcomes.reserve(replacements.size());
     for (const Replacement& r : replacements) {
       absl::StatusOr<ReplaceOutcome> outcome =
           ReplaceOne(*lease, field, r.token, r.expected_ciphertext, r.ciphertext, LookupView(r));
       if (!outcome.ok()) {
-        sqlite3_exec(lease->db, "ROLLBACK", nullptr, nullptr, nullptr);
+        db.Rollback();
         return outcome.status();
       }
       outcomes.push_back(*outcome);
     }
-    if (absl::Status s = Exec(lease->db, "COMMIT", "cannot commit re-encrypted tokens");
-        !s.ok()) {
-      sqlite3_exec(lease->db, "ROLLBACK", nullptr, nullptr, nullptr);
+    if (absl::Status s = db.Exec("COMMIT", "cannot commit re-encrypted tokens"); !s.ok()) {
+      db.Rollback();
       return s;
     }
     return outcomes;
@@ -294,18 +251,21 @@ class SqliteTokenStore : public TokenStore {
 
   absl::StatusOr<int64_t> DeleteExpired(absl::string_view field,
                                         int64_t now_unix_seconds) const override {
-    PIICRYPT_ASSIGN_OR_RETURN(Lease lease, Acquire());
+    PIICRYPT_ASSIGN_OR_RETURN(Pool::Lease lease, Acquire());
     sqlite3_stmt* stmt = lease->stmts[kDeleteExpired].get();
-    BindText(stmt, 1, field);
+    SqliteReset reset(stmt);
+    SqliteBindText(stmt, 1, field);
     sqlite3_bind_int64(stmt, 2, now_unix_seconds);
     const int rc = sqlite3_step(stmt);
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
-    if (rc != SQLITE_DONE) return SqliteError(rc, "cannot delete expired tokens");
-    return static_cast<int64_t>(sqlite3_changes64(lease->db));
+    if (rc != SQLITE_DONE) return lease->db.Error(rc, "cannot delete expired tokens");
+    return static_cast<int64_t>(sqlite3_changes64(lease->db.get()));
   }
 
  private:
+  using Pool = ConnectionPool<Connection>;
+
+  absl::StatusOr<Pool::Lease> Acquire() const { return pool_.Acquire(absl::Now() + timeout_); }
+
   // One compare-and-set UPDATE on `conn` (inside or outside a transaction). A constraint
   // failure ends only this statement, not a surrounding transaction.
   static absl::StatusOr<ReplaceOutcome> ReplaceOne(Connection& conn, absl::string_view field,
@@ -314,84 +274,22 @@ class SqliteTokenStore : public TokenStore {
                                                    absl::string_view ciphertext,
                                                    std::optional<absl::string_view> lookup) {
     sqlite3_stmt* stmt = conn.stmts[kReplace].get();
-    BindText(stmt, 1, field);
-    BindText(stmt, 2, token);
-    BindText(stmt, 3, ciphertext);
+    SqliteReset reset(stmt);
+    SqliteBindText(stmt, 1, field);
+    SqliteBindText(stmt, 2, token);
+    SqliteBindText(stmt, 3, ciphertext);
     if (lookup.has_value()) {
-      BindText(stmt, 4, *lookup);
+      SqliteBindText(stmt, 4, *lookup);
     } else {
       sqlite3_bind_null(stmt, 4);
     }
-    BindText(stmt, 5, expected_ciphertext);
+    SqliteBindText(stmt, 5, expected_ciphertext);
     const int rc = sqlite3_step(stmt);
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
     // The token is the key and stays: only the lookup's unique index can object.
     if ((rc & 0xff) == SQLITE_CONSTRAINT) return ReplaceOutcome::kLookupTaken;
-    if (rc != SQLITE_DONE) return SqliteError(rc, "cannot re-encrypt a token");
-    return sqlite3_changes(conn.db) > 0 ? ReplaceOutcome::kReplaced : ReplaceOutcome::kChanged;
-  }
-
-  // A connection taken from the pool; given back on destruction.
-  class Lease {
-   public:
-    Lease(const SqliteTokenStore* store, std::unique_ptr<Connection> conn)
-        : store_(store), conn_(std::move(conn)) {}
-    Lease(Lease&&) = default;
-    Lease& operator=(Lease&&) = delete;
-    ~Lease() {
-      if (conn_ != nullptr) store_->Release(std::move(conn_));
-    }
-    Connection* operator->() const { return conn_.get(); }
-    Connection& operator*() const { return *conn_; }
-
-   private:
-    const SqliteTokenStore* store_;
-    std::unique_ptr<Connection> conn_;
-  };
-
-  absl::StatusOr<Lease> Acquire() const {
-    {
-      absl::MutexLock lock(&mu_);
-      auto available = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-        return !idle_.empty() || open_ < options_.max_connections;
-      };
-      if (!mu_.AwaitWithTimeout(absl::Condition(&available), options_.timeout)) {
-        return absl::UnavailableError("token store (sqlite): no free connection in time");
-      }
-      if (!idle_.empty()) {
-        std::unique_ptr<Connection> conn = std::move(idle_.back());
-        idle_.pop_back();
-        return Lease(this, std::move(conn));
-      }
-      ++open_;
-    }
-    absl::StatusOr<std::unique_ptr<Connection>> conn = Connect(path_, options_);
-    if (conn.ok()) {
-      absl::Status prepared = PrepareAll(**conn);
-      if (!prepared.ok()) conn = prepared;
-    }
-    if (!conn.ok()) {
-      absl::MutexLock lock(&mu_);
-      --open_;
-      return conn.status();
-    }
-    return Lease(this, *std::move(conn));
-  }
-
-  void Release(std::unique_ptr<Connection> conn) const {
-    absl::MutexLock lock(&mu_);
-    idle_.push_back(std::move(conn));
-  }
-
-  static void BindText(sqlite3_stmt* stmt, int index, absl::string_view text) {
-    sqlite3_bind_text64(stmt, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
-  }
-
-  static std::string ColumnText(sqlite3_stmt* stmt, int column) {
-    const unsigned char* text = sqlite3_column_text(stmt, column);
-    const int size = sqlite3_column_bytes(stmt, column);
-    return text == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(text), size);
+    if (rc != SQLITE_DONE) return conn.db.Error(rc, "cannot re-encrypt a token");
+    return sqlite3_changes(conn.db.get()) > 0 ? ReplaceOutcome::kReplaced
+                                              : ReplaceOutcome::kChanged;
   }
 
   // A row as it is stored; a column of another type than the schema's (SQLite lets any
@@ -399,15 +297,15 @@ class SqliteTokenStore : public TokenStore {
   static absl::StatusOr<TokenEntry> ReadEntry(sqlite3_stmt* stmt) {
     if (sqlite3_column_type(stmt, 0) != SQLITE_TEXT ||
         sqlite3_column_type(stmt, 1) != SQLITE_TEXT) {
-      return absl::DataLossError("token store (sqlite): a token or ciphertext is not text");
+      return absl::DataLossError(absl::StrCat(kPrefix, "a token or ciphertext is not text"));
     }
     const int expires_type = sqlite3_column_type(stmt, 2);
     if (expires_type != SQLITE_NULL && expires_type != SQLITE_INTEGER) {
-      return absl::DataLossError("token store (sqlite): an expiry time is not an integer");
+      return absl::DataLossError(absl::StrCat(kPrefix, "an expiry time is not an integer"));
     }
     TokenEntry entry;
-    entry.token = ColumnText(stmt, 0);
-    entry.ciphertext = ColumnText(stmt, 1);
+    entry.token = SqliteColumnText(stmt, 0);
+    entry.ciphertext = SqliteColumnText(stmt, 1);
     entry.expires_unix_seconds = expires_type == SQLITE_NULL ? 0 : sqlite3_column_int64(stmt, 2);
     return entry;
   }
@@ -416,32 +314,21 @@ class SqliteTokenStore : public TokenStore {
                                                          absl::string_view field,
                                                          absl::string_view key) {
     sqlite3_stmt* stmt = conn.stmts[which].get();
-    BindText(stmt, 1, field);
-    BindText(stmt, 2, key);
+    SqliteReset reset(stmt);
+    SqliteBindText(stmt, 1, field);
+    SqliteBindText(stmt, 2, key);
     std::optional<TokenEntry> out;
-    absl::Status unreadable;
     int rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW) {
-      absl::StatusOr<TokenEntry> entry = ReadEntry(stmt);
-      if (entry.ok()) {
-        out = *std::move(entry);
-        rc = sqlite3_step(stmt);
-      } else {
-        unreadable = entry.status();
-      }
+      PIICRYPT_ASSIGN_OR_RETURN(out, ReadEntry(stmt));
+      rc = sqlite3_step(stmt);
     }
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
-    if (!unreadable.ok()) return unreadable;
-    if (rc != SQLITE_DONE) return SqliteError(rc, "cannot read a token");
+    if (rc != SQLITE_DONE) return conn.db.Error(rc, "cannot read a token");
     return out;
   }
 
-  const std::string path_;
-  const TokenStoreOptions options_;
-  mutable absl::Mutex mu_;
-  mutable std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mu_);
-  mutable int open_ ABSL_GUARDED_BY(mu_) = 0;
+  const absl::Duration timeout_;
+  Pool pool_;
 };
 
 }  // namespace

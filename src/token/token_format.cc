@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "piicrypt/secret_data.h"
 #include "piicrypt/status_macros.h"
@@ -31,10 +32,6 @@ constexpr int kMaxRedraws = 1000;
 absl::Status Error(absl::string_view field, absl::string_view reason) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", reason));
 }
-
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsLower(char c) { return c >= 'a' && c <= 'z'; }
-bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
 
 // Uniform random characters from small alphabets, from the calling thread's random pool.
 class RandomChars {
@@ -62,11 +59,11 @@ class RandomChars {
 absl::StatusOr<std::string> DrawPreserve(absl::string_view value, RandomChars& rng) {
   std::string out(value);
   for (char& c : out) {
-    if (IsDigit(c)) {
+    if (absl::ascii_isdigit(c)) {
       PIICRYPT_ASSIGN_OR_RETURN(c, rng.From(kDigits));
-    } else if (IsLower(c)) {
+    } else if (absl::ascii_islower(c)) {
       PIICRYPT_ASSIGN_OR_RETURN(c, rng.From(kLower));
-    } else if (IsUpper(c)) {
+    } else if (absl::ascii_isupper(c)) {
       PIICRYPT_ASSIGN_OR_RETURN(c, rng.From(kUpper));
     }
   }
@@ -106,7 +103,7 @@ absl::StatusOr<std::string> DrawCard(const TokenizerOptions& options, absl::stri
     std::string out(value);
     size_t d = 0;
     for (char& c : out) {
-      if (IsDigit(c)) c = static_cast<char>('0' + numerals[d++]);
+      if (absl::ascii_isdigit(c)) c = static_cast<char>('0' + numerals[d++]);
     }
     return out;
   }
@@ -115,47 +112,11 @@ absl::StatusOr<std::string> DrawCard(const TokenizerOptions& options, absl::stri
 
 }  // namespace
 
-absl::Status ValidateTokenOptions(const TokenizerOptions& options) {
-  if (options.field.empty() || options.field.size() > kMaxContextSize) {
-    return absl::InvalidArgumentError("token field name must have 1 to 1024 bytes");
-  }
-  if (options.field.find('\0') != std::string::npos || !DecodeUtf8(options.field).ok()) {
-    return absl::InvalidArgumentError("token field name must be UTF-8 without NUL bytes");
-  }
-  if (options.prefix.size() > kMaxTokenPrefixSize) {
-    return Error(options.field, "token prefix is longer than 32 bytes");
-  }
-  for (char c : options.prefix) {
-    if (c < 0x21 || c > 0x7e) {
-      return Error(options.field, "token prefix must be printable ASCII without spaces");
-    }
-  }
-  if (options.max_attempts < 1 || options.max_attempts > 1000) {
-    return Error(options.field, "max_attempts must be 1 to 1000");
-  }
-  if (options.ttl < absl::ZeroDuration()) return Error(options.field, "ttl must not be negative");
-  if (options.ttl != absl::ZeroDuration() && options.ttl < absl::Seconds(1)) {
-    return Error(options.field, "ttl must be zero (no expiry) or at least one second");
-  }
-  if (options.vaultless) {
-    if (options.mode == TokenMode::kRandom) {
-      return Error(options.field, "vaultless tokens are always deterministic");
-    }
-    if (options.ttl != absl::ZeroDuration()) {
-      return Error(options.field, "vaultless tokens cannot expire (no store)");
-    }
-  } else if (options.format == TokenFormat::kAlphanumeric &&
-             (options.alphanumeric_length < 4 || options.alphanumeric_length > 256)) {
-    return Error(options.field, "alphanumeric_length must be 4 to 256");
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<std::string> CardDigits(absl::string_view field, absl::string_view value) {
   std::string digits;
   digits.reserve(value.size());
   for (char c : value) {
-    if (IsDigit(c)) {
+    if (absl::ascii_isdigit(c)) {
       digits.push_back(c);
     } else if (c != ' ' && c != '-') {
       SecureWipe(digits.data(), digits.size());
@@ -199,7 +160,8 @@ absl::StatusOr<std::string> DrawVaultToken(const TokenizerOptions& options,
     }
   } else {
     bool any = false;
-    for (char c : value) any = any || IsDigit(c) || IsLower(c) || IsUpper(c);
+    for (char c : value)
+      any = any || absl::ascii_isdigit(c) || absl::ascii_islower(c) || absl::ascii_isupper(c);
     if (!any) return Error(options.field, "value has no digits or letters to replace");
     // Its other bytes stay in the token, which a token store must be able to hold.
     if (value.find('\0') != absl::string_view::npos || !DecodeUtf8(value).ok()) {
@@ -228,14 +190,14 @@ double VaultTokenSpaceLog10(const TokenizerOptions& options, absl::string_view v
   double log10 = 0;
   if (options.format == TokenFormat::kCard) {
     size_t digits = 0;
-    for (char c : value) digits += IsDigit(c) ? 1 : 0;
+    for (char c : value) digits += absl::ascii_isdigit(c) ? 1 : 0;
     const size_t kept = options.card_keep_first_six ? 10 : 4;
     if (digits > kept) log10 = static_cast<double>(digits - kept) - 1;  // one Luhn class in 10
     return log10;
   }
   for (char c : value) {
-    if (IsDigit(c)) log10 += 1;
-    if (IsLower(c) || IsUpper(c)) log10 += std::log10(26.0);
+    if (absl::ascii_isdigit(c)) log10 += 1;
+    if (absl::ascii_islower(c) || absl::ascii_isupper(c)) log10 += std::log10(26.0);
   }
   return log10;
 }

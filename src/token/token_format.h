@@ -12,9 +12,6 @@
 
 namespace piicrypt::internal {
 
-// kInvalidArgument ("<field>: <reason>") for options that no value could satisfy.
-[[nodiscard]] absl::Status ValidateTokenOptions(const TokenizerOptions& options);
-
 // A fresh random token (prefix included) for `value`, different from `value`.
 // kInvalidArgument ("<field>: <reason>", never quoting the value) if the value does not
 // fit the format.

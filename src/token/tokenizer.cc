@@ -11,6 +11,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -26,6 +27,7 @@
 #include "piicrypt/token_store.h"
 #include "src/crypto/field_format.h"
 #include "src/crypto/hmac.h"
+#include "src/field/token_options.h"
 #include "src/field/value_normalizer.h"
 #include "src/token/token_entry.h"
 #include "src/token/token_format.h"
@@ -470,10 +472,6 @@ class VaultTokenizer : public Tokenizer {
   const LookupNormalizer normalizer_;
 };
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsLower(char c) { return c >= 'a' && c <= 'z'; }
-bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
-
 // FF1 tokens: kCard and kAlphanumeric through one FormatPreservingField; kPreserve through
 // two (digits, and letters folded to lower case), tweaked "digits" and "letters".
 class VaultlessTokenizer : public Tokenizer {
@@ -525,9 +523,9 @@ class VaultlessTokenizer : public Tokenizer {
       internal::SecureWipe(letters.data(), letters.size());
     };
     for (char c : in) {
-      if (IsDigit(c)) digits.push_back(c);
-      if (IsUpper(c)) letters.push_back(static_cast<char>(c - 'A' + 'a'));
-      if (IsLower(c)) letters.push_back(c);
+      if (absl::ascii_isdigit(c)) digits.push_back(c);
+      if (absl::ascii_isupper(c)) letters.push_back(static_cast<char>(c - 'A' + 'a'));
+      if (absl::ascii_islower(c)) letters.push_back(c);
     }
     if (digits.empty() && letters.empty()) {
       return absl::InvalidArgumentError(
@@ -558,9 +556,9 @@ class VaultlessTokenizer : public Tokenizer {
     size_t d = 0;
     size_t l = 0;
     for (char& c : result) {
-      if (IsDigit(c)) c = digits[d++];
-      if (IsLower(c)) c = letters[l++];
-      if (IsUpper(c)) c = static_cast<char>(letters[l++] - 'a' + 'A');
+      if (absl::ascii_isdigit(c)) c = digits[d++];
+      if (absl::ascii_islower(c)) c = letters[l++];
+      if (absl::ascii_isupper(c)) c = static_cast<char>(letters[l++] - 'a' + 'A');
     }
     return result;
   }

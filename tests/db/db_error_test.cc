@@ -1,19 +1,20 @@
 // Database errors never carry a password or a value: a connection URI with a bad
 // percent-escape (libpq quotes the bad token, password and all), a statement the server
 // rejects while quoting a value, and SQLite messages that quote SQL text.
-#include "src/db/db_error.h"
-
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include <fstream>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "piicrypt/token_store.h"
+#include "src/db/postgres.h"
+#include "src/db/sqlite.h"
 #include "tests/pg/pg_server.h"
 #include "tests/test_util.h"
 
@@ -101,6 +102,29 @@ TEST_F(DbErrorCliTest, ReencryptWithABadDbUriNeverShowsThePassword) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_THAT(r.err, HasSubstr("malformed"));
   EXPECT_THAT(r.out + r.err, Not(HasSubstr(kPassword)));
+}
+
+// The one mapping of SQLite result codes, for the token store and the re-encryption job
+// alike; extended codes map as their primary code.
+TEST(DbErrorTest, SqliteStatusMapsEachCodeOneWay) {
+  const std::pair<int, absl::StatusCode> cases[] = {
+      {SQLITE_ERROR, absl::StatusCode::kInvalidArgument},
+      {SQLITE_BUSY, absl::StatusCode::kUnavailable},
+      {SQLITE_BUSY_SNAPSHOT, absl::StatusCode::kUnavailable},
+      {SQLITE_LOCKED, absl::StatusCode::kUnavailable},
+      {SQLITE_CANTOPEN, absl::StatusCode::kUnavailable},
+      {SQLITE_IOERR_FSYNC, absl::StatusCode::kUnavailable},
+      {SQLITE_READONLY, absl::StatusCode::kUnavailable},
+      {SQLITE_CORRUPT, absl::StatusCode::kDataLoss},
+      {SQLITE_NOTADB, absl::StatusCode::kDataLoss},
+      {SQLITE_FULL, absl::StatusCode::kResourceExhausted},
+      {SQLITE_MISUSE, absl::StatusCode::kInternal},
+  };
+  for (const auto& [code, want] : cases) {
+    const absl::Status s = internal::SqliteStatus("test: ", nullptr, code, "cannot step");
+    EXPECT_EQ(s.code(), want) << sqlite3_errstr(code);
+    EXPECT_EQ(s.message(), absl::StrCat("test: cannot step: ", sqlite3_errstr(code)));
+  }
 }
 
 TEST(DbErrorTest, SqliteMessageKeepsMissingNamesAndDropsQuotedSql) {

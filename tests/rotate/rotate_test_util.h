@@ -1,5 +1,6 @@
-// rotate_test_util.h: the table, policy and checks shared by the re-encryption tests on
-// SQLite (reencrypt_test.cc) and PostgreSQL (reencrypt_pg_test.cc).
+// rotate_test_util.h: the table, policy and checks of the re-encryption tests
+// (reencrypt_test.cc runs the shared cases on both back ends; reencrypt_sqlite_test.cc and
+// reencrypt_pg_test.cc hold each back end's own; rotate_db.h the databases).
 //
 // The table: orders (id, email, email_bidx, name, loyalty, note); email, name and loyalty
 // are encrypted (email with a blind index), note is not.
@@ -168,8 +169,7 @@ inline void ExpectFf1Rotation(const CommandResult& first, const CommandResult& t
   EXPECT_THAT(first.out + first.err + then.out + then.err, ::testing::Not(HasSubstr("5550")));
 }
 
-// A KEK, a keyset and the policy in a temporary directory, and the cases both back ends
-// share (Case*), written against the back end's hooks below.
+// A KEK, a keyset and the policy in a temporary directory, and the back end's hooks.
 class RotateFixture : public ::testing::Test {
  protected:
   // The back end's hooks: run one SQL statement (it must succeed), read one integer, the
@@ -185,145 +185,6 @@ class RotateFixture : public ::testing::Test {
   CommandResult RunJob(const std::string& extra = "") {
     return RunCommand(
         absl::StrCat(CliPath(), BaseArgs(), DbArgs(), " --table orders --key-column id ", extra));
-  }
-
-  // The key column must be unique and NOT NULL, proven from the catalog; the refusal names
-  // the table and column, says why and how to fix it. (The cases both back ends agree on;
-  // each suite adds its own.)
-  void CaseKeyColumnMustBeUniqueAndNotNull() {
-    using ::testing::HasSubstr;
-    WritePolicy(R"pb(field { name: "keyed.email" kind: KIND_EMAIL mode: MODE_RANDOMIZED })pb");
-    struct Case {
-      std::vector<std::string> ddl;
-      std::string message;  // "": accepted
-    };
-    const std::string nullable = "CREATE TABLE keyed (id INTEGER NOT NULL, cust TEXT, email TEXT)";
-    const std::string not_null =
-        "CREATE TABLE keyed (id INTEGER NOT NULL, cust TEXT NOT NULL, email TEXT)";
-    const std::string no_index = "keyed.cust has no unique index on it alone";
-    const std::vector<Case> cases = {
-        {{nullable}, "keyed.cust has no unique index on it alone and allows NULL"},
-        {{not_null}, no_index + ";"},
-        {{nullable, "CREATE UNIQUE INDEX keyed_u ON keyed (cust)"}, "keyed.cust allows NULL;"},
-        {{not_null, "CREATE INDEX keyed_i ON keyed (cust)"}, no_index},
-        {{not_null, "CREATE UNIQUE INDEX keyed_u ON keyed (cust, id)"}, no_index},
-        {{not_null, "CREATE UNIQUE INDEX keyed_u ON keyed (cust) WHERE cust <> ''"}, no_index},
-        {{not_null, "CREATE UNIQUE INDEX keyed_u ON keyed (cust)"}, ""},
-    };
-    for (const Case& c : cases) {
-      Exec("DROP TABLE IF EXISTS keyed");
-      for (const std::string& sql : c.ddl) Exec(sql);
-      Exec("INSERT INTO keyed (id, cust, email) VALUES (1, 'a', NULL), (2, 'b', NULL)");
-      CommandResult r = RunCommand(
-          absl::StrCat(CliPath(), BaseArgs(), DbArgs(), " --table keyed --key-column cust"));
-      const std::string what = absl::StrJoin(c.ddl, "; ");
-      if (c.message.empty()) {
-        EXPECT_EQ(r.exit_code, 0) << what << "\n" << r.out << r.err;
-        EXPECT_THAT(r.out, HasSubstr("rows read:           2 of 2 in the table")) << what;
-        continue;
-      }
-      EXPECT_EQ(r.exit_code, 2) << what << "\n" << r.out << r.err;
-      EXPECT_THAT(r.err, HasSubstr("--key-column cust: " + c.message)) << what;
-      EXPECT_THAT(r.err, HasSubstr("rows with a duplicate or NULL key would be skipped")) << what;
-      if (c.message.find("no unique index") != std::string::npos) {
-        EXPECT_THAT(r.err, HasSubstr("CREATE UNIQUE INDEX keyed_cust_key ON keyed (cust)")) << what;
-      }
-    }
-  }
-
-  // A row whose key the application moves from ahead of the walk to behind it is not read:
-  // the job must say so (exit 1), not report success.
-  void CaseRowMovedBehindTheWalkFailsTheJob() {
-    using ::testing::HasSubstr;
-    constexpr int64_t kRows = 600;
-    Fill(kRows);
-    Rotate();
-    // Paced: 60 batches of 10 at 200 rows/s, about 3 s.
-    const pid_t pid = SpawnCli(absl::StrCat(BaseArgs(), DbArgs(),
-                                            " --table orders --key-column id --batch 10"
-                                            " --max-rate 200"));
-    ASSERT_NE(pid, -1);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (RowsDone() < 30 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    ASSERT_LT(RowsDone(), kRows) << "the job ended before the row moved";
-    Exec(absl::StrCat("UPDATE orders SET id = 0 WHERE id = ", kRows));
-    int status = 0;
-    ASSERT_EQ(waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFEXITED(status));
-    EXPECT_EQ(WEXITSTATUS(status), 1);
-    // The next run reads the row (and fails it: its values are bound to record 300).
-    CommandResult again = RunJob();
-    EXPECT_EQ(again.exit_code, 1) << again.out << again.err;
-    EXPECT_THAT(again.out, HasSubstr(absl::StrCat("rows read:           ", kRows, " of ", kRows)));
-    EXPECT_THAT(again.out, HasSubstr("failed 0: orders.email: decryption failed"));
-  }
-
-  // A job killed, then the row of its checkpoint's key deleted and 50 rows inserted behind
-  // it: the resumed job continues after the deleted key and counts every value once; the
-  // rows it read over both runs are checked against the table at the job's start (kept with
-  // the checkpoint), so the rows inserted behind it are no shortfall.
-  void CaseResumesPastDeletedCheckpointWithRowsInsertedBehind() {
-    using ::testing::HasSubstr;
-    constexpr int64_t kRows = 600;
-    Fill(kRows);
-    Rotate();
-    const pid_t pid = SpawnCli(absl::StrCat(BaseArgs(), DbArgs(),
-                                            " --table orders --key-column id --batch 10"
-                                            " --max-rate 200"));
-    ASSERT_NE(pid, -1);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (RowsDone() < 30 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    kill(pid, SIGKILL);
-    int status = 0;
-    ASSERT_EQ(waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "the job ended before it was killed";
-    const int64_t done = RowsDone();
-    ASSERT_GE(done, 30);
-    ASSERT_LT(done, kRows);
-    Exec(absl::StrCat("DELETE FROM orders WHERE id = ", done));  // the checkpoint's key
-    std::vector<std::string> rows;
-    for (int i = 1; i <= 50; ++i) rows.push_back(absl::StrCat("(", -i, ", 'not encrypted')"));
-    Exec("INSERT INTO orders (id, note) VALUES " + absl::StrJoin(rows, ", "));
-    const int64_t now = kRows - 1 + 50;
-    CommandResult r = RunJob("--verify");
-    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-    EXPECT_THAT(r.out, HasSubstr("(resumed)"));
-    EXPECT_THAT(r.out,
-                HasSubstr(absl::StrCat("re-encrypted:        ", 3 * kRows - kRows / 7, "\n")));
-    EXPECT_THAT(r.out, HasSubstr(absl::StrCat("rows read:           ", kRows, " of ", kRows,
-                                              " in the table (", now, " at the end)")));
-    EXPECT_THAT(r.out, HasSubstr(absl::StrCat("0 failed, in ", now, " of ", now, " rows")));
-  }
-
-  // A value that claims the primary key but does not decrypt (here: moved from another row
-  // of a bound field) is a failure, not "already current".
-  void CaseCurrentValueThatDoesNotDecryptFails() {
-    using ::testing::HasSubstr;
-    Fill(20);
-    Exec("UPDATE orders SET email = (SELECT email FROM orders WHERE id = 6) WHERE id = 5");
-    CommandResult r = RunJob();
-    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-    EXPECT_THAT(r.out, HasSubstr("already current:     57\n"));
-    EXPECT_THAT(r.out, HasSubstr("failed 5: orders.email: decryption failed"));
-  }
-
-  // An update the database takes without effect (`ignore_row_5`: DDL of a trigger that
-  // cancels updates of row 5) leaves the row under the old key: a failure, never counted
-  // as done.
-  void CaseUpdateWithoutEffectFails(const std::vector<std::string>& ignore_row_5) {
-    using ::testing::HasSubstr;
-    Fill(20);
-    Rotate();
-    for (const std::string& sql : ignore_row_5) Exec(sql);
-    CommandResult r = RunJob("--batch 8");
-    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-    EXPECT_THAT(r.out, HasSubstr("re-encrypted:        55\n"));  // 58 less row 5's three
-    EXPECT_THAT(r.out, HasSubstr("failed:              3\n"));
-    EXPECT_THAT(r.out, HasSubstr("failed 5: orders.email: the update of this row took no effect"));
   }
 
   void SetUp() override {

@@ -45,7 +45,8 @@ std::unique_ptr<Tokenizer> MakeTokenizer(const Keyset& keyset,
 
 TEST(TokenStoreTest, OpenChecksUrlAndOptions) {
   TempDir dir;
-  EXPECT_THAT(TokenStore::Open("mysql://localhost/x"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(TokenStore::Open("mysql://localhost/x"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(TokenStore::Open("sqlite:"), StatusIs(absl::StatusCode::kInvalidArgument));
   TokenStoreOptions bad;
   bad.timeout = absl::ZeroDuration();
@@ -212,6 +213,20 @@ TEST(SqliteTokenStoreTest, CorruptFileIsDataLoss) {
               StatusIs(absl::StatusCode::kDataLoss));
 }
 
+// A statement that does not fit the database (here its table is gone) is kInvalidArgument
+// naming the table, as in every other SQLite user (src/db/sqlite.h: one mapping).
+TEST(SqliteTokenStoreTest, MissingTableIsInvalidArgumentNamingIt) {
+  TempDir dir;
+  std::shared_ptr<TokenStore> store = *TokenStore::Open("sqlite:" + dir.File("t.db"));
+  ASSERT_THAT(store->Find("orders.email", "tok_1"), IsOk());
+  SqliteExec(dir.File("t.db"), "DROP TABLE piicrypt_tokens");
+  auto found = store->Find("orders.email", "tok_1");
+  EXPECT_THAT(found, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(std::string(found.status().message()),
+              HasSubstr("token store (sqlite): cannot read a token: no such table: "
+                        "piicrypt_tokens"));
+}
+
 TEST(SqliteTokenStoreTest, BusyPoolGivesUnavailable) {
   TempDir dir;
   auto keyset = Keyset::Generate();
@@ -326,6 +341,20 @@ TEST_F(PostgresTokenStoreTest, SchemaIsVersionedAndANewerOneRefused) {
   ASSERT_THAT(server_->Psql("UPDATE piicrypt_schema_version SET version = 3", "newer_schema"),
               IsOk());
   EXPECT_THAT(TokenStore::Open(url), StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+// As on SQLite: a statement that does not fit the database is kInvalidArgument naming the
+// table (src/db/postgres.h: one mapping of SQLSTATEs).
+TEST_F(PostgresTokenStoreTest, MissingTableIsInvalidArgumentNamingIt) {
+  ASSERT_THAT(server_->CreateDatabase("dropped_table"), IsOk());
+  std::shared_ptr<TokenStore> store = *TokenStore::Open(server_->Url("dropped_table"));
+  ASSERT_THAT(store->Find("orders.email", "tok_1"), IsOk());
+  ASSERT_THAT(server_->Psql("DROP TABLE piicrypt_tokens", "dropped_table"), IsOk());
+  auto found = store->Find("orders.email", "tok_1");
+  EXPECT_THAT(found, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(std::string(found.status().message()),
+              HasSubstr("token store (postgresql): cannot read a token: undefined table "
+                        "(SQLSTATE 42P01)"));
 }
 
 TEST_F(PostgresTokenStoreTest, MissingDatabaseIsUnavailable) {

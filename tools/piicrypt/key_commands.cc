@@ -155,8 +155,10 @@ std::optional<Keyset> ReadKeyset(const std::string& kek_uri, const std::string& 
   return *std::move(keyset);
 }
 
-void AddKeyCommands(CLI::App& app, int& exit_code) {
-  // ---- piicrypt kek create URI ----
+namespace {
+
+// `kek create URI`.
+void AddKekCommands(CLI::App& app, int& exit_code) {
   CLI::App* kek = app.add_subcommand("kek", "Create key-encryption keys (KEKs).");
   kek->require_subcommand(1);
   kek->footer(std::string(kKekFooter) + kExitFooter);
@@ -182,8 +184,158 @@ void AddKeyCommands(CLI::App& app, int& exit_code) {
     absl::Status s = Kek::Create(*kek_uri);
     exit_code = s.ok() ? kExitOk : ReportFailure(s);
   });
+}
 
-  // ---- piicrypt keyset ... ----
+// `keyset create --out FILE`: prints the primary key's id.
+void AddKeysetCreate(CLI::App* keyset, int& exit_code) {
+  auto args = std::make_shared<KeysetArgs>();
+  CLI::App* sub = AddKeysetSubcommand(
+      keyset, "create", "Create a keyset with one primary key; prints the key's id.", *args);
+  sub->add_option("--out", args->out, "The new keyset file (never overwritten)")->required();
+  sub->footer(std::string(kKekFooter) +
+              "Example:\n  piicrypt keyset create --kek file:/etc/piicrypt/kek.key "
+              "--out /etc/piicrypt/orders.keyset\n" +
+              kExitFooter);
+  sub->callback([args, &exit_code] {
+    std::unique_ptr<Kek> k;
+    if (!OpenKek(args->kek, k, exit_code)) return;
+    auto generated = Keyset::Generate();
+    if (!generated.ok()) {
+      exit_code = ReportFailure(generated.status());
+      return;
+    }
+    if (absl::Status s = generated->WriteNew(args->out, *k); !s.ok()) {
+      exit_code = ReportFailure(s);
+      return;
+    }
+    std::printf("%u\n", generated->primary_key_id());
+    exit_code = kExitOk;
+  });
+}
+
+// `keyset list FILE [--json]`.
+void AddKeysetList(CLI::App* keyset, int& exit_code) {
+  auto args = std::make_shared<KeysetArgs>();
+  CLI::App* sub =
+      AddKeysetSubcommand(keyset, "list",
+                          "List the keys of a keyset: id, status, creation time, primary. "
+                          "Never shows key material.",
+                          *args);
+  sub->add_option("FILE", args->file, "The keyset file")->required();
+  sub->add_flag("--json", args->json,
+                "Print {\"primary_key_id\": N, \"keys\": [{\"id\": N, \"status\": "
+                "\"ENABLED\", \"created\": \"RFC 3339 time\"}, ...]}");
+  sub->footer(std::string(kKekFooter) +
+              "Example:\n  piicrypt keyset list --kek file:/etc/piicrypt/kek.key "
+              "/etc/piicrypt/orders.keyset --json\n" +
+              kExitFooter);
+  sub->callback([args, &exit_code] {
+    std::optional<Keyset> read = ReadKeyset(args->kek, args->file, exit_code);
+    if (!read.has_value()) return;
+    if (args->json) {
+      PrintKeysJson(*read, /*with_material=*/false);
+    } else {
+      PrintKeysTable(*read);
+    }
+    exit_code = kExitOk;
+  });
+}
+
+// `keyset rotate FILE` (promote) or `keyset add FILE`: prints the new key's id.
+void AddKeysetNewKey(CLI::App* keyset, bool promote, int& exit_code) {
+  auto args = std::make_shared<KeysetArgs>();
+  CLI::App* sub = AddKeysetSubcommand(
+      keyset, promote ? "rotate" : "add",
+      promote ? "Add a new key and make it primary at once; prints its id. Use add + "
+                "promote instead when several servers must learn the key first."
+              : "Add a new enabled key that is not yet primary; prints its id. Deploy the "
+                "keyset everywhere, then promote it.",
+      *args);
+  sub->add_option("FILE", args->file, "The keyset file")->required();
+  sub->callback([args, promote, &exit_code] {
+    std::unique_ptr<Kek> k;
+    if (!OpenKek(args->kek, k, exit_code)) return;
+    uint32_t new_id = 0;
+    absl::Status s = Keyset::Update(args->file, *k, [&](Keyset& ks) -> absl::Status {
+                       auto id = promote ? ks.Rotate() : ks.Add();
+                       if (!id.ok()) return id.status();
+                       new_id = *id;
+                       return absl::OkStatus();
+                     }).status();
+    if (!s.ok()) {
+      exit_code = ReportFailure(s);
+      return;
+    }
+    std::printf("%u\n", new_id);
+    exit_code = kExitOk;
+  });
+}
+
+// `keyset rewrap --new-kek URI FILE`.
+void AddKeysetRewrap(CLI::App* keyset, int& exit_code) {
+  auto args = std::make_shared<KeysetArgs>();
+  CLI::App* sub = AddKeysetSubcommand(
+      keyset, "rewrap",
+      "Re-encrypt a keyset under another KEK (KEK rotation, or moving between a key file "
+      "and an HSM). Data keys, and so all data, stay as they are.",
+      *args);
+  sub->add_option("--new-kek", args->new_kek, "URI of the KEK to store the keyset under")
+      ->required();
+  sub->add_option("FILE", args->file, "The keyset file, replaced atomically")->required();
+  sub->footer(std::string(kKekFooter) +
+              "Example:\n  piicrypt keyset rewrap --kek file:/etc/piicrypt/kek.key "
+              "--new-kek 'pkcs11:token=prod;object=piicrypt-kek?module-path=/usr/lib/"
+              "softhsm/libsofthsm2.so' /etc/piicrypt/orders.keyset\n" +
+              kExitFooter);
+  sub->callback([args, &exit_code] {
+    if (absl::Status s = Kek::ValidateUri(args->new_kek); !s.ok()) {
+      PrintError(absl::StrCat("--new-kek: ", s.message()));
+      exit_code = kExitUsage;
+      return;
+    }
+    std::unique_ptr<Kek> old_kek, new_kek;
+    if (!OpenKek(args->kek, old_kek, exit_code)) return;
+    if (!OpenKek(args->new_kek, new_kek, exit_code)) return;
+    absl::Status s = Keyset::Rewrap(args->file, *old_kek, *new_kek);
+    exit_code = s.ok() ? kExitOk : ReportFailure(s);
+  });
+}
+
+// `keyset export-cleartext FILE --i-understand-this-reveals-keys`.
+void AddKeysetExportCleartext(CLI::App* keyset, int& exit_code) {
+  auto args = std::make_shared<KeysetArgs>();
+  CLI::App* sub = AddKeysetSubcommand(
+      keyset, "export-cleartext",
+      "Print the keyset WITH its key material as JSON, for migrations and "
+      "interoperability tests. Anyone who sees the output can decrypt all data.",
+      *args);
+  sub->add_option("FILE", args->file, "The keyset file")->required();
+  sub->add_flag("--i-understand-this-reveals-keys", args->reveal,
+                "Required: confirms that the output reveals every key");
+  sub->footer(std::string(kKekFooter) +
+              "Prints the JSON of `keyset list --json` with \"material_hex\" on each key "
+              "(destroyed keys have none).\n" +
+              kExitFooter);
+  sub->callback([args, &exit_code] {
+    if (!args->reveal) {
+      PrintError(
+          "export-cleartext prints every key in the clear; refusing without "
+          "--i-understand-this-reveals-keys");
+      exit_code = kExitUsage;
+      return;
+    }
+    std::optional<Keyset> read = ReadKeyset(args->kek, args->file, exit_code);
+    if (!read.has_value()) return;
+    PrintKeysJson(*read, /*with_material=*/true);
+    exit_code = kExitOk;
+  });
+}
+
+}  // namespace
+
+void AddKeyCommands(CLI::App& app, int& exit_code) {
+  AddKekCommands(app, exit_code);
+
   CLI::App* keyset =
       app.add_subcommand("keyset",
                          "Create keysets and run the key lifecycle: rotate, add, promote, enable, "
@@ -198,89 +350,10 @@ void AddKeyCommands(CLI::App& app, int& exit_code) {
       "(docs/KEYS.md).\n" +
       std::string(kExitFooter));
 
-  {  // create
-    auto args = std::make_shared<KeysetArgs>();
-    CLI::App* sub = AddKeysetSubcommand(
-        keyset, "create", "Create a keyset with one primary key; prints the key's id.", *args);
-    sub->add_option("--out", args->out, "The new keyset file (never overwritten)")->required();
-    sub->footer(std::string(kKekFooter) +
-                "Example:\n  piicrypt keyset create --kek file:/etc/piicrypt/kek.key "
-                "--out /etc/piicrypt/orders.keyset\n" +
-                kExitFooter);
-    sub->callback([args, &exit_code] {
-      std::unique_ptr<Kek> k;
-      if (!OpenKek(args->kek, k, exit_code)) return;
-      auto generated = Keyset::Generate();
-      if (!generated.ok()) {
-        exit_code = ReportFailure(generated.status());
-        return;
-      }
-      if (absl::Status s = generated->WriteNew(args->out, *k); !s.ok()) {
-        exit_code = ReportFailure(s);
-        return;
-      }
-      std::printf("%u\n", generated->primary_key_id());
-      exit_code = kExitOk;
-    });
-  }
-
-  {  // list
-    auto args = std::make_shared<KeysetArgs>();
-    CLI::App* sub =
-        AddKeysetSubcommand(keyset, "list",
-                            "List the keys of a keyset: id, status, creation time, primary. "
-                            "Never shows key material.",
-                            *args);
-    sub->add_option("FILE", args->file, "The keyset file")->required();
-    sub->add_flag("--json", args->json,
-                  "Print {\"primary_key_id\": N, \"keys\": [{\"id\": N, \"status\": "
-                  "\"ENABLED\", \"created\": \"RFC 3339 time\"}, ...]}");
-    sub->footer(std::string(kKekFooter) +
-                "Example:\n  piicrypt keyset list --kek file:/etc/piicrypt/kek.key "
-                "/etc/piicrypt/orders.keyset --json\n" +
-                kExitFooter);
-    sub->callback([args, &exit_code] {
-      std::optional<Keyset> read = ReadKeyset(args->kek, args->file, exit_code);
-      if (!read.has_value()) return;
-      if (args->json) {
-        PrintKeysJson(*read, /*with_material=*/false);
-      } else {
-        PrintKeysTable(*read);
-      }
-      exit_code = kExitOk;
-    });
-  }
-
-  // rotate, add: print the new key's id.
-  for (const bool promote : {true, false}) {
-    auto args = std::make_shared<KeysetArgs>();
-    CLI::App* sub = AddKeysetSubcommand(
-        keyset, promote ? "rotate" : "add",
-        promote ? "Add a new key and make it primary at once; prints its id. Use add + "
-                  "promote instead when several servers must learn the key first."
-                : "Add a new enabled key that is not yet primary; prints its id. Deploy the "
-                  "keyset everywhere, then promote it.",
-        *args);
-    sub->add_option("FILE", args->file, "The keyset file")->required();
-    sub->callback([args, promote, &exit_code] {
-      std::unique_ptr<Kek> k;
-      if (!OpenKek(args->kek, k, exit_code)) return;
-      uint32_t new_id = 0;
-      absl::Status s = Keyset::Update(args->file, *k, [&](Keyset& ks) -> absl::Status {
-                         auto id = promote ? ks.Rotate() : ks.Add();
-                         if (!id.ok()) return id.status();
-                         new_id = *id;
-                         return absl::OkStatus();
-                       }).status();
-      if (!s.ok()) {
-        exit_code = ReportFailure(s);
-        return;
-      }
-      std::printf("%u\n", new_id);
-      exit_code = kExitOk;
-    });
-  }
-
+  AddKeysetCreate(keyset, exit_code);
+  AddKeysetList(keyset, exit_code);
+  AddKeysetNewKey(keyset, /*promote=*/true, exit_code);   // rotate
+  AddKeysetNewKey(keyset, /*promote=*/false, exit_code);  // add
   AddStateCommand(keyset, "promote",
                   "Make an enabled key the primary: new values are encrypted under it.",
                   &Keyset::Promote, exit_code);
@@ -295,63 +368,8 @@ void AddKeyCommands(CLI::App& app, int& exit_code) {
                   "it can never be decrypted again. The primary key cannot be destroyed.",
                   &Keyset::Destroy, exit_code);
 
-  {  // rewrap
-    auto args = std::make_shared<KeysetArgs>();
-    CLI::App* sub = AddKeysetSubcommand(
-        keyset, "rewrap",
-        "Re-encrypt a keyset under another KEK (KEK rotation, or moving between a key file "
-        "and an HSM). Data keys, and so all data, stay as they are.",
-        *args);
-    sub->add_option("--new-kek", args->new_kek, "URI of the KEK to store the keyset under")
-        ->required();
-    sub->add_option("FILE", args->file, "The keyset file, replaced atomically")->required();
-    sub->footer(std::string(kKekFooter) +
-                "Example:\n  piicrypt keyset rewrap --kek file:/etc/piicrypt/kek.key "
-                "--new-kek 'pkcs11:token=prod;object=piicrypt-kek?module-path=/usr/lib/"
-                "softhsm/libsofthsm2.so' /etc/piicrypt/orders.keyset\n" +
-                kExitFooter);
-    sub->callback([args, &exit_code] {
-      if (absl::Status s = Kek::ValidateUri(args->new_kek); !s.ok()) {
-        PrintError(absl::StrCat("--new-kek: ", s.message()));
-        exit_code = kExitUsage;
-        return;
-      }
-      std::unique_ptr<Kek> old_kek, new_kek;
-      if (!OpenKek(args->kek, old_kek, exit_code)) return;
-      if (!OpenKek(args->new_kek, new_kek, exit_code)) return;
-      absl::Status s = Keyset::Rewrap(args->file, *old_kek, *new_kek);
-      exit_code = s.ok() ? kExitOk : ReportFailure(s);
-    });
-  }
-
-  {  // export-cleartext
-    auto args = std::make_shared<KeysetArgs>();
-    CLI::App* sub = AddKeysetSubcommand(
-        keyset, "export-cleartext",
-        "Print the keyset WITH its key material as JSON, for migrations and "
-        "interoperability tests. Anyone who sees the output can decrypt all data.",
-        *args);
-    sub->add_option("FILE", args->file, "The keyset file")->required();
-    sub->add_flag("--i-understand-this-reveals-keys", args->reveal,
-                  "Required: confirms that the output reveals every key");
-    sub->footer(std::string(kKekFooter) +
-                "Prints the JSON of `keyset list --json` with \"material_hex\" on each key "
-                "(destroyed keys have none).\n" +
-                kExitFooter);
-    sub->callback([args, &exit_code] {
-      if (!args->reveal) {
-        PrintError(
-            "export-cleartext prints every key in the clear; refusing without "
-            "--i-understand-this-reveals-keys");
-        exit_code = kExitUsage;
-        return;
-      }
-      std::optional<Keyset> read = ReadKeyset(args->kek, args->file, exit_code);
-      if (!read.has_value()) return;
-      PrintKeysJson(*read, /*with_material=*/true);
-      exit_code = kExitOk;
-    });
-  }
+  AddKeysetRewrap(keyset, exit_code);
+  AddKeysetExportCleartext(keyset, exit_code);
 }
 
 }  // namespace piicrypt::cli

@@ -24,6 +24,7 @@
 #include "piicrypt/keyset.h"
 #include "piicrypt/policy.h"
 #include "piicrypt/secret_data.h"
+#include "src/db/sqlite.h"
 #include "src/field/index_planner.h"
 #include "tools/piicrypt/commands.h"
 
@@ -169,9 +170,8 @@ std::optional<std::vector<std::string>> ReadColumn(const PlanArgs& args, const P
   }
   sqlite3* db = nullptr;
   const std::string path = args.db.substr(std::string("sqlite:").size());
-  std::unique_ptr<sqlite3, int (*)(sqlite3*)> closer(nullptr, sqlite3_close);
   const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-  closer.reset(db);
+  const internal::SqliteDbPtr closer(db);
   sqlite3_stmt* stmt = nullptr;
   const std::string sql = absl::StrCat("SELECT \"", args.key_column, "\", \"", args.column,
                                        "\" FROM \"", args.table, "\"");
@@ -180,7 +180,7 @@ std::optional<std::vector<std::string>> ReadColumn(const PlanArgs& args, const P
         absl::StrCat("cannot read column ", args.column, " of table ", args.table, " in ", path)));
     return std::nullopt;
   }
-  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> finalizer(stmt, sqlite3_finalize);
+  const internal::SqliteStmtPtr finalizer(stmt);
   std::vector<std::string> values;
   int step = SQLITE_ROW;
   while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {

@@ -1,4 +1,4 @@
-#include "src/keyset/keyset_file.h"
+#include "src/secrets/secret_file.h"
 
 #include <errno.h>
 #include <fcntl.h>

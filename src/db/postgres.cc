@@ -1,10 +1,11 @@
+#include "src/db/postgres.h"
+
 #include <memory>
 #include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "src/db/db_error.h"
+#include "src/db/db_names.h"
 
 namespace piicrypt::internal {
 namespace {
@@ -146,6 +147,42 @@ std::string PgResultMessage(const PGresult* result) {
     if (name != nullptr && IsPlainDbIdentifier(name)) absl::StrAppend(&out, ", ", label, " ", name);
   }
   return out;
+}
+
+bool PgSucceeded(const PGresult* result) {
+  const ExecStatusType status = result != nullptr ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+  return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+}
+
+absl::Status PgStatus(absl::string_view prefix, absl::string_view what, const PGresult* result) {
+  const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  const absl::string_view s = state != nullptr ? state : "";
+  const std::string message = absl::StrCat(prefix, what, ": ", PgResultMessage(result));
+  if (s.empty() || absl::StartsWith(s, "08") || absl::StartsWith(s, "53") ||
+      absl::StartsWith(s, "57") || s == "55P03" || s == "25006") {
+    return absl::UnavailableError(message);
+  }
+  if (s == "40001" || s == "40P01") return absl::AbortedError(message);
+  if (absl::StartsWith(s, "28") || s == "42501") return absl::PermissionDeniedError(message);
+  if (s == "23505") return absl::AlreadyExistsError(message);
+  if (s == "42P01" || s == "42703" || s == "42804" || s == "22P02") {
+    return absl::InvalidArgumentError(message);
+  }
+  return absl::InternalError(message);
+}
+
+absl::StatusOr<PgConnPtr> PgConnect(const std::string& uri, const char* application_name,
+                                    int64_t connect_timeout_seconds, absl::string_view prefix) {
+  const std::string timeout = absl::StrCat(connect_timeout_seconds);
+  // Keywords after "dbname" override the URI; those before it are defaults it may override.
+  const char* keywords[] = {"connect_timeout", "application_name", "dbname", "client_encoding",
+                            nullptr};
+  const char* values[] = {timeout.c_str(), application_name, uri.c_str(), "UTF8", nullptr};
+  PgConnPtr conn(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
+  if (conn == nullptr || PQstatus(conn.get()) != CONNECTION_OK) {
+    return PgConnectError(prefix, uri, conn.get());
+  }
+  return conn;
 }
 
 }  // namespace piicrypt::internal

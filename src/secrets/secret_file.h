@@ -1,6 +1,6 @@
-// keyset_file.h: reading, checking, atomically replacing and locking small secret files.
-#ifndef PIICRYPT_SRC_KEYSET_KEYSET_FILE_H_
-#define PIICRYPT_SRC_KEYSET_KEYSET_FILE_H_
+// secret_file.h: reading, checking, atomically replacing and locking small secret files.
+#ifndef PIICRYPT_SRC_SECRETS_SECRET_FILE_H_
+#define PIICRYPT_SRC_SECRETS_SECRET_FILE_H_
 
 #include <cstddef>
 #include <string>
@@ -66,4 +66,4 @@ class FileLock {
 
 }  // namespace piicrypt::internal
 
-#endif  // PIICRYPT_SRC_KEYSET_KEYSET_FILE_H_
+#endif  // PIICRYPT_SRC_SECRETS_SECRET_FILE_H_
