@@ -222,7 +222,7 @@ TEST_F(RowCryptorTest, EncryptErrorsNameTheColumnNeverTheValue) {
        "column card_key is the key-version column of field \"orders.card_number\""},
       {without(2), absl::StatusCode::kInvalidArgument,
        "table orders: missing column customer_phone (pass std::nullopt for NULL"},
-      {replaced(2, "not a phone"), absl::StatusCode::kInvalidArgument, "column customer_phone: "},
+      {replaced(2, "55x99"), absl::StatusCode::kInvalidArgument, "column customer_phone: "},
   };
   for (const Case& c : cases) {
     auto row = orders_->Encrypt(42, c.values);
@@ -230,7 +230,7 @@ TEST_F(RowCryptorTest, EncryptErrorsNameTheColumnNeverTheValue) {
     EXPECT_THAT(std::string(row.status().message()), HasSubstr(c.message));
     EXPECT_THAT(std::string(row.status().message()),
                 Not(::testing::AnyOf(HasSubstr("Jane"), HasSubstr("4111"), HasSubstr("John"),
-                                     HasSubstr("not a phone"))));
+                                     HasSubstr("55x99"))));
   }
   // A bound field needs a record.
   EXPECT_THAT(orders_->Encrypt("", all), StatusIs(absl::StatusCode::kInvalidArgument));
@@ -268,8 +268,9 @@ TEST_F(RowCryptorTest, DecryptErrorsNameTheColumnNeverTheValue) {
   EXPECT_THAT(no_key, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(std::string(no_key.status().message()),
               HasSubstr("column card_number: needs its key-version column card_key"));
+  const std::string leading_zero = absl::StrCat("0", **stored->Find("card_key"));
   for (NullableValue bad : {NullableValue(std::nullopt), NullableValue("0"), NullableValue("x"),
-                            NullableValue(absl::StrCat("0", **stored->Find("card_key")))}) {
+                            NullableValue(leading_zero)}) {
     EXPECT_THAT(orders_->Decrypt(42, {{"card_number", card}, {"card_key", bad}}),
                 StatusIs(absl::StatusCode::kInvalidArgument));
   }
@@ -291,7 +292,7 @@ TEST_F(RowCryptorTest, MaskIsOneLogLineThatNeverFails) {
                                           {"card_number", kCard},
                                           {"comment", "call Jane on 0255500199"}});
   EXPECT_EQ(line,
-            "customer_name=\"J. D.\", customer_email=\"j***@example.com\", customer_phone=NULL, "
+            "customer_name=\"J. D.\", customer_email=\"J***@Example.com\", customer_phone=NULL, "
             "card_number=\"**** 1111\", comment=\"***\"");
 }
 
