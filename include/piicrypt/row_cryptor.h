@@ -115,15 +115,17 @@ struct ColumnValue {
 };
 
 // A row RowCryptor returns: columns in order, each with a value or NULL (std::nullopt).
+// Copies share the column names, which the row keeps alive.
 class PIICRYPT_EXPORT Row {
  public:
   struct Column {
-    std::string name;
+    // Valid while this Row (or a copy of it) lives: copy it into a std::string to keep it
+    // longer.
+    absl::string_view name;
     std::optional<std::string> value;
   };
 
   Row() = default;
-  explicit Row(std::vector<Column> columns) : columns_(std::move(columns)) {}
 
   // The value of column `name` (exact name), or nullptr if the row has no such column
   // (which is not NULL: NULL is a present std::nullopt).
@@ -137,7 +139,11 @@ class PIICRYPT_EXPORT Row {
   std::vector<Column>::const_iterator end() const { return columns_.end(); }
 
  private:
+  friend class RowCryptor;
+  Row(std::vector<Column> columns, std::shared_ptr<const void> names)
+      : columns_(std::move(columns)), names_(std::move(names)) {}
   std::vector<Column> columns_;
+  std::shared_ptr<const void> names_;  // owns the strings `Column::name` points into
 };
 
 struct RowOptions {

@@ -44,7 +44,7 @@ const std::optional<std::string>* Row::Find(absl::string_view name) const {
 std::vector<std::string> Row::names() const {
   std::vector<std::string> out;
   out.reserve(columns_.size());
-  for (const Column& c : columns_) out.push_back(c.name);
+  for (const Column& c : columns_) out.emplace_back(c.name);
   return out;
 }
 
@@ -139,7 +139,14 @@ absl::StatusOr<Matched> Match(const TablePlan& plan, absl::string_view table,
   m.value.assign(plan.fields.size(), nullptr);
   m.version.assign(plan.fields.size(), nullptr);
   absl::InlinedVector<bool, 16> index_seen(plan.fields.size(), false);
-  for (const ColumnValue& c : given) {
+  for (size_t g = 0; g < given.size(); ++g) {
+    const ColumnValue& c = given[g];
+    // Columns given in the policy's order are matched without hashing.
+    if (g < plan.fields.size() && c.column == plan.fields[g].rule->column &&
+        m.value[g] == nullptr) {
+      m.value[g] = &c.value;
+      continue;
+    }
     auto it = plan.columns.find(c.column);
     if (it == plan.columns.end()) {
       return absl::NotFoundError(
@@ -319,7 +326,7 @@ absl::StatusOr<Row> RowCryptor::EncryptImpl(absl::string_view record,
       out.push_back({f.version_column, std::move(version)});
     }
   }
-  return Row(std::move(out));
+  return Row(std::move(out), *std::move(plan_or));
 }
 
 absl::StatusOr<Row> RowCryptor::Encrypt(absl::string_view record,
@@ -356,7 +363,7 @@ absl::StatusOr<Row> RowCryptor::Decrypt(absl::string_view record,
     if (!plain.ok()) return ColumnError(f.rule->column, plain.status());
     out.push_back({f.rule->column, *std::move(plain)});
   }
-  return Row(std::move(out));
+  return Row(std::move(out), *std::move(plan_or));
 }
 
 absl::StatusOr<Row> RowCryptor::Decrypt(int64_t record,

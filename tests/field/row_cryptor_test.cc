@@ -296,6 +296,19 @@ TEST_F(RowCryptorTest, MaskIsOneLogLineThatNeverFails) {
             "card_number=\"**** 1111\", comment=\"***\"");
 }
 
+// A row keeps its column names alive after its cryptor is gone (a KeyHandle's reload drops
+// the policy the names come from in the same way).
+TEST_F(RowCryptorTest, RowOutlivesItsCryptor) {
+  std::unique_ptr<RowCryptor> rows = Rows(kOrdersPolicy);
+  ASSERT_NE(rows, nullptr);
+  auto stored = rows->EncryptColumns(1, {{"customer_email", kEmail}});
+  ASSERT_TRUE(stored.ok());
+  rows.reset();
+  const Row copy = *stored;
+  stored = Row();
+  EXPECT_THAT(copy.names(), ElementsAre("customer_email", "customer_email_idx"));
+}
+
 TEST(RecordIdTest, DecimalWithoutLeadingZerosAndOnlyThatForm) {
   EXPECT_EQ(RecordIdFromInt64(42), "42");
   EXPECT_EQ(RecordIdFromInt64(0), "0");
@@ -354,6 +367,26 @@ TEST_F(RowCryptorTest, CreateRefusesATableWithoutFieldsAndVaultTokensWithoutASto
                         "field; RowOptions::token_store is required"));
   // Another table of the same policy needs none.
   EXPECT_TRUE(RowCryptor::Create(*keyset_, *policy, "customers").ok());
+}
+
+// A vaultless token field: FF1 tokens, no store needed, the same token for the same value.
+TEST_F(RowCryptorTest, VaultlessTokenFieldNeedsNoStore) {
+  auto policy = Policy::ParseTextProto(
+      absl::StrCat("field { name: \"payments.card\" kind: KIND_CARD mode: MODE_VAULT_TOKEN"
+                   " token { format: TOKEN_FORMAT_CARD vaultless: true key_id: ",
+                   keyset_->primary_key_id(), " } }"));
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  auto payments = RowCryptor::Create(*keyset_, *policy, "payments");
+  ASSERT_TRUE(payments.ok()) << payments.status();
+  auto stored = (*payments)->Encrypt(1, {{"card", kCard}});
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  const std::string token = **stored->Find("card");
+  EXPECT_NE(token, kCard);
+  EXPECT_EQ(token.substr(token.size() - 4), "1111");
+  EXPECT_EQ(**(*payments)->Encrypt(2, {{"card", kCard}})->Find("card"), token);
+  auto plain = (*payments)->Decrypt(2, {{"card", token}});
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(**plain->Find("card"), kCard);
 }
 
 // Rows served through a KeyHandle follow its reloads: new rows under the new primary, a

@@ -96,7 +96,7 @@ class RowSqliteTest : public ::testing::Test {
     absl::StatusOr<Row> stored = orders_->Encrypt(id, values);
     if (!stored.ok()) return stored.status();
     std::vector<std::string> sets;
-    for (const Row::Column& c : *stored) sets.push_back(c.name + " = ?");
+    for (const Row::Column& c : *stored) sets.push_back(absl::StrCat(c.name, " = ?"));
     sqlite3_stmt* s = nullptr;
     const std::string sql =
         absl::StrCat("UPDATE orders SET ", absl::StrJoin(sets, ", "), " WHERE id = ?");
