@@ -168,7 +168,8 @@ def checks(results):
                      (what, num, den, ratio, "≤" if kind == "max" else "≥", bound,
                       "yes" if ok else "**no**"))
     for what, num, parts, bound in SUM_CHECKS:
-        den = "the sum of " + ", ".join("`%s`" % p for p in parts)
+        den = "the sum of %s" % ", ".join(sorted({"`%s/%s/order.*`" % tuple(p.split("/")[:2])
+                                                   for p in parts}))
         if num not in results or any(p not in results for p in parts):
             lines.append("| %s (`%s` / %s) | not measured | ≤ %s | |" % (what, num, den, bound))
             continue
