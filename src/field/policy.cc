@@ -259,10 +259,13 @@ absl::Status ResolveColumns(FieldRule& rule) {
 }
 
 // Refuses two fields (or one field twice) storing into one column of a table: their
-// values, blind indexes and key-version columns each need a column of their own. SQL
-// compares unquoted identifiers without regard to case, and so does this check.
+// values, blind indexes and key-version columns each need a column of their own. Tables
+// are told apart exactly, as PostgreSQL does with the quoted names piicrypt uses ("Orders"
+// and "orders" are two tables there); the columns of a table without regard to case, as
+// SQLite does with any name (two columns differing only in case are one there).
 absl::Status CheckColumnsUnique(absl::Span<const FieldRule> rules) {
-  absl::flat_hash_map<std::string, const FieldRule*> owner;  // "table.column", lower case
+  // "table.column": the table as written, the column in lower case.
+  absl::flat_hash_map<std::string, const FieldRule*> owner;
   for (const FieldRule& rule : rules) {
     if (rule.table.empty()) continue;
     std::vector<std::string> columns = {rule.column};
@@ -272,7 +275,7 @@ absl::Status CheckColumnsUnique(absl::Span<const FieldRule> rules) {
     }
     for (const std::string& column : columns) {
       auto [it, inserted] =
-          owner.try_emplace(absl::AsciiStrToLower(absl::StrCat(rule.table, ".", column)), &rule);
+          owner.try_emplace(absl::StrCat(rule.table, ".", absl::AsciiStrToLower(column)), &rule);
       if (inserted) continue;
       return FieldError(
           rule.name,

@@ -61,6 +61,16 @@ TEST(RowPolicyTest, ExplicitTableAndColumnLeaveTheNameAlone) {
   EXPECT_EQ(policy->FindColumn("members", "loyalty_no"), &policy->rules()[2]);
 }
 
+// ... tables exactly: PostgreSQL keeps the quoted "Orders" and "orders" apart.
+TEST(RowPolicyTest, TablesDifferingInCaseAreTwoTables) {
+  auto policy = Policy::ParseTextProto(R"pb(
+    field { name: "orders.email" mode: MODE_RANDOMIZED }
+    field { name: "Orders.email" mode: MODE_RANDOMIZED }
+  )pb");
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  EXPECT_EQ(policy->FindColumn("Orders", "email"), &policy->rules()[1]);
+}
+
 TEST(RowPolicyTest, LoadRefusesColumnsThatAreNotOneFieldsOwn) {
   struct Case {
     const char* policy;
@@ -71,7 +81,7 @@ TEST(RowPolicyTest, LoadRefusesColumnsThatAreNotOneFieldsOwn) {
             field { name: "orders.mail" mode: MODE_RANDOMIZED column: "email" })pb",
        "policy field \"orders.mail\": column orders.email is already a column of field "
        "\"orders.email\""},
-      // SQL compares unquoted identifiers without regard to case.
+      // The columns of a table are compared without regard to case (SQLite: one column) ...
       {R"pb(field { name: "orders.email" mode: MODE_RANDOMIZED }
             field { name: "orders.mail" mode: MODE_RANDOMIZED column: "EMAIL" })pb",
        "column orders.EMAIL is already a column of field \"orders.email\""},
