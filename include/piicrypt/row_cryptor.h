@@ -16,15 +16,16 @@
 //                                                        {"card_number", card}}));
 //   // stored: customer_name, customer_email, customer_email_idx, customer_phone,
 //   // customer_phone_idx, delivery_address, card_number (in the policy's order);
-//   // INSERT INTO orders (id, <stored.names()>) VALUES (?, ...)
+//   // INSERT INTO orders (id, <stored.names()>) VALUES (?, ...), each Row::Column's value
+//   // bound (std::nullopt as NULL). Ids the database generates: see below.
 //
 //   // Reading it back (the blind-index columns are not needed):
 //   PIICRYPT_ASSIGN_OR_RETURN(piicrypt::Row plain,
 //                             orders->Decrypt(order_id, {{"customer_email", NullableText(p)}}));
-//   const std::optional<std::string>* email = plain.Find("customer_email");
+//   const std::optional<std::string>* email = plain.Find("customer_email");  // NULL: nullopt
 //
 //   // Logging it: never fails, never shows more than the masks.
-//   LOG(INFO) << "order " << order_id << ": " << orders->Mask({{"customer_email", email}});
+//   LOG(INFO) << "order " << order_id << ": " << orders->Mask({{"customer_email", *email}});
 //   // order 42: customer_email="j***@example.com"
 //
 // Values: NULL is std::nullopt (NullableValue, as in field_cryptor.h), and stays NULL in every
