@@ -22,7 +22,7 @@ IMPL_ORDER = ["piicrypt", "openssl_floor", "openssl_evp_midstate", "openssl_naiv
 OPS_PLOT = [("AeadEncrypt", "32"), ("AeadDecrypt", "32"), ("FieldEncrypt", "32"),
             ("FieldDecrypt", "32"), ("DetEncrypt", "32"), ("DetDecrypt", "32"),
             ("BlindIndex", "32"), ("FieldBlindIndex", "email"), ("RecordEncrypt", "order"),
-            ("RecordDecrypt", "order")]
+            ("RecordDecrypt", "order"), ("RowEncrypt", "order"), ("RowDecrypt", "order")]
 # (what, numerator, denominator, bound, "max" or "min"): a ratio of medians in this run.
 CHECKS = [
     ("text-form decrypt over the AES-GCM primitive",
@@ -39,6 +39,21 @@ CHECKS = [
      "FieldEncrypt/libsodium/32", "FieldEncrypt/piicrypt/32", 2.5, "min"),
     ("libsodium order record encrypt over piicrypt's",
      "RecordEncrypt/libsodium/order", "RecordEncrypt/piicrypt/order", 2.5, "min"),
+]
+# (what, numerator, [denominators], bound): the numerator over the SUM of the denominators'
+# medians in this run, at most `bound`: what a whole-row call adds to the field calls it makes.
+ROW_ENCRYPT_PARTS = ["FieldEncrypt/piicrypt/order." + c for c in
+                     ("customer_name", "customer_email", "customer_phone", "delivery_address",
+                      "card_number")] + \
+                    ["FieldBlindIndex/piicrypt/order." + c for c in ("customer_email", "customer_phone")]
+ROW_DECRYPT_PARTS = ["FieldDecrypt/piicrypt/order." + c for c in
+                     ("customer_name", "customer_email", "customer_phone", "delivery_address",
+                      "card_number")]
+SUM_CHECKS = [
+    ("order row encrypt (5 fields, 2 blind indexes) over its field calls",
+     "RowEncrypt/piicrypt/order", ROW_ENCRYPT_PARTS, 1.15),
+    ("order row decrypt (5 fields) over its field calls",
+     "RowDecrypt/piicrypt/order", ROW_DECRYPT_PARTS, 1.15),
 ]
 # Absolute bounds, in ns (a machine-dependent figure, so reported with the machine).
 ABSOLUTE = [("phone blind index, number seen before", "FieldBlindIndex/piicrypt/phone", 5000)]
@@ -152,6 +167,15 @@ def checks(results):
         lines.append("| %s (`%s` / `%s`) | %.2f | %s %s | %s |" %
                      (what, num, den, ratio, "≤" if kind == "max" else "≥", bound,
                       "yes" if ok else "**no**"))
+    for what, num, parts, bound in SUM_CHECKS:
+        den = "the sum of %s" % ", ".join(sorted({"`%s/%s/order.*`" % tuple(p.split("/")[:2])
+                                                   for p in parts}))
+        if num not in results or any(p not in results for p in parts):
+            lines.append("| %s (`%s` / %s) | not measured | ≤ %s | |" % (what, num, den, bound))
+            continue
+        ratio = results[num]["ns"] / sum(results[p]["ns"] for p in parts)
+        lines.append("| %s (`%s` / %s) | %.2f | ≤ %s | %s |" %
+                     (what, num, den, ratio, bound, "yes" if ratio <= bound else "**no**"))
     for what, name, bound in ABSOLUTE:
         if name in results:
             ns = results[name]["ns"]

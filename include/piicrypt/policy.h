@@ -108,10 +108,10 @@ struct BlindIndexRule {
   // Phone normalizer only: the region (ISO 3166 alpha-2, such as "AU") assumed for
   // numbers written without a leading '+'. Empty: such numbers are errors.
   std::string default_region;
-  // The table column that stores the index, for `piicrypt reencrypt` (docs/ROTATION.md):
-  // a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*, at most 63 bytes; others are
-  // refused); empty: the field's column (the part of its name after the last '.')
-  // followed by "_idx".
+  // The table column that stores the index, for RowCryptor and `piicrypt reencrypt`
+  // (docs/ROWS.md): a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*, at most 63 bytes;
+  // others are refused). Empty: the field's column (FieldRule::column) followed by "_idx";
+  // after validation, set whenever the field has a column.
   std::string column;
 };
 
@@ -159,6 +159,19 @@ struct FieldRule {
   // ciphertexts reveal only the size class of a value's length (FieldPadding; docs/FIELDS.md,
   // "Padding"). Default: none.
   FieldPadding padding;
+
+  // ---- where the values are stored (docs/ROWS.md) --------------------------------------
+  // The table and column of the field's values, for RowCryptor (row_cryptor.h) and
+  // `piicrypt reencrypt`. They are not bound into ciphertexts: when the database renames
+  // a column, the policy says so here and the name (the CONTEXT) stays, so stored values
+  // still decrypt. Plain SQL identifiers ([A-Za-z_][A-Za-z0-9_]*, at most 63 bytes).
+  // Empty: read from a name of the form "TABLE.COLUMN" (the parts before and after its
+  // last '.', when both are plain identifiers); after validation both are set, or both
+  // are empty (a field stored nowhere the policy knows, such as a message field). A
+  // column without a table (or a table without a column) is refused, and so is a column
+  // of a table that two fields (their values, blind indexes or key-version columns) share.
+  std::string table;
+  std::string column;
 };
 
 class PIICRYPT_EXPORT Policy {
@@ -176,6 +189,9 @@ class PIICRYPT_EXPORT Policy {
   const FieldRule* Find(absl::string_view name) const;
   // Every rule, in the order given.
   absl::Span<const FieldRule> rules() const { return rules_; }
+  // The rule whose values are stored in `table`.`column` (FieldRule::table, ::column), or
+  // nullptr (also for blind-index and key-version columns). Exact, case-sensitive names.
+  const FieldRule* FindColumn(absl::string_view table, absl::string_view column) const;
 
  private:
   explicit Policy(std::vector<FieldRule> rules) : rules_(std::move(rules)) {}

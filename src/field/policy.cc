@@ -11,7 +11,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -222,6 +224,76 @@ absl::StatusOr<Normalizer> ParseNormalizer(absl::string_view name) {
 
 namespace internal {
 
+// FieldRule::table and ::column, defaulting to the name's "TABLE.COLUMN" reading, and the
+// blind index's column, defaulting to COLUMN_idx.
+absl::Status ResolveColumns(FieldRule& rule) {
+  const std::string& name = rule.name;
+  for (const std::string* id : {&rule.table, &rule.column}) {
+    if (!id->empty() && !IsSqlIdentifier(*id)) {
+      return FieldError(name, absl::StrCat(id == &rule.table ? "table" : "column",
+                                           " must be a plain SQL identifier "
+                                           "([A-Za-z_][A-Za-z0-9_]*, at most 63 bytes)"));
+    }
+  }
+  const size_t dot = name.rfind('.');
+  if (dot != std::string::npos) {
+    const absl::string_view table = absl::string_view(name).substr(0, dot);
+    const absl::string_view column = absl::string_view(name).substr(dot + 1);
+    if (IsSqlIdentifier(table) && IsSqlIdentifier(column)) {
+      if (rule.table.empty()) rule.table = std::string(table);
+      if (rule.column.empty()) rule.column = std::string(column);
+    }
+  }
+  if (rule.table.empty() != rule.column.empty()) {
+    return FieldError(name, rule.table.empty()
+                                ? "column needs a table: the name is not TABLE.COLUMN, so add "
+                                  "table: \"...\""
+                                : "table needs a column: the name is not TABLE.COLUMN, so add "
+                                  "column: \"...\"");
+  }
+  if (rule.blind_index.has_value() && rule.blind_index->column.empty() && !rule.column.empty()) {
+    rule.blind_index->column = absl::StrCat(rule.column, "_idx");
+    if (!IsSqlIdentifier(rule.blind_index->column)) {
+      return FieldError(name,
+                        "the default blind index column (COLUMN_idx) is longer than 63 "
+                        "bytes: set blind_index { column: \"...\" }");
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Refuses two fields (or one field twice) storing into one column of a table: their
+// values, blind indexes and key-version columns each need a column of their own. Tables
+// are told apart exactly, as PostgreSQL does with the quoted names piicrypt uses ("Orders"
+// and "orders" are two tables there); the columns of a table without regard to case, as
+// SQLite does with any name (two columns differing only in case are one there).
+absl::Status CheckColumnsUnique(absl::Span<const FieldRule> rules) {
+  // "table.column": the table as written, the column in lower case.
+  absl::flat_hash_map<std::string, const FieldRule*> owner;
+  for (const FieldRule& rule : rules) {
+    if (rule.table.empty()) continue;
+    std::vector<std::string> columns = {rule.column};
+    if (rule.blind_index.has_value()) columns.push_back(rule.blind_index->column);
+    if (rule.format_preserving.has_value() && !rule.format_preserving->key_version_column.empty()) {
+      columns.push_back(rule.format_preserving->key_version_column);
+    }
+    for (const std::string& column : columns) {
+      auto [it, inserted] =
+          owner.try_emplace(absl::StrCat(rule.table, ".", absl::AsciiStrToLower(column)), &rule);
+      if (inserted) continue;
+      return FieldError(
+          rule.name,
+          absl::StrCat("column ", rule.table, ".", column,
+                       it->second == &rule ? " is used twice by this field"
+                                           : absl::StrCat(" is already a column of field \"",
+                                                          it->second->name, "\""),
+                       " (each value, blind index and key-version "
+                       "column needs a column of its own)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateAndResolve(FieldRule& rule) {
   const std::string& name = rule.name;
   if (name.empty()) return absl::InvalidArgumentError("policy field without a name");
@@ -350,7 +422,7 @@ absl::Status ValidateAndResolve(FieldRule& rule) {
                                    " field (docs/FIELDS.md lists the masks of each kind)"));
   }
   if (rule.mask == MaskStyle::kDefault) rule.mask = DefaultMask(rule.kind);
-  return absl::OkStatus();
+  return ResolveColumns(rule);
 }
 
 namespace {
@@ -432,6 +504,8 @@ absl::StatusOr<FieldRule> RuleFromProto(const policy::FieldRule& proto,
   rule.kind = FromProto(kKinds, proto.kind()).value_or(FieldKind::kUnspecified);
   rule.mask = FromProto(kMasks, proto.mask()).value_or(MaskStyle::kDefault);
   rule.bind_record = proto.bind_record();
+  rule.table = proto.table();
+  rule.column = proto.column();
   if (proto.has_blind_index()) {
     PIICRYPT_ASSIGN_OR_RETURN(rule.blind_index, BlindIndexFromProto(proto.blind_index(), name));
   }
@@ -463,6 +537,7 @@ absl::StatusOr<Policy> Policy::Create(std::vector<FieldRule> rules) {
       return FieldError(rule.name, "appears twice in the policy");
     }
   }
+  if (absl::Status s = internal::CheckColumnsUnique(rules); !s.ok()) return s;
   return Policy(std::move(rules));
 }
 
@@ -503,6 +578,13 @@ absl::StatusOr<Policy> Policy::ReadFile(const std::string& path) {
                         absl::StrCat(path, ": ", policy.status().message()));
   }
   return policy;
+}
+
+const FieldRule* Policy::FindColumn(absl::string_view table, absl::string_view column) const {
+  for (const FieldRule& rule : rules_) {
+    if (rule.table == table && rule.column == column) return &rule;
+  }
+  return nullptr;
 }
 
 const FieldRule* Policy::Find(absl::string_view name) const {

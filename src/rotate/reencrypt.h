@@ -1,10 +1,10 @@
 // reencrypt.h: the job behind `piicrypt reencrypt` (docs/ROTATION.md).
 //
 // Streams a table by ranges of its key column, `batch` rows at a time, and brings every
-// encrypted column the policy maps to it (field CONTEXT "TABLE.COLUMN") under the
-// keyset's primary key:
+// encrypted column the policy maps to it (FieldRule::table and ::column, by default the
+// "TABLE.COLUMN" of the field's name) under the keyset's primary key:
 //   - a value under another key is decrypted and encrypted again under the primary, and
-//     the column's blind index (BlindIndexRule::column, default COLUMN_idx) recomputed;
+//     the column's blind index (BlindIndexRule::column, resolved by the policy) recomputed;
 //   - a value under the primary is left untouched, so a second run changes nothing;
 //   - with `encrypt_plaintext`, a value that is not a piicrypt ciphertext (its text form
 //     does not parse as one) is encrypted; a value that parses but does not decrypt is a
@@ -33,7 +33,8 @@
 // incomplete.
 //
 // Records: fields with bind_record are bound to the key column's value in text form
-// (an INTEGER key 42 is the record "42").
+// (an INTEGER key 42 is the record "42", as
+// RecordIdFromInt64 makes it; docs/ROWS.md).
 //
 // FF1 columns: the key is the row's key-version column (FormatPreservingRule::
 // key_version_column) and the target the field's write key; value, blind index and key

@@ -114,16 +114,12 @@ void Pacer::Wait(int64_t rows) {
 
 absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy,
                                               const ReencryptOptions& options) {
-  // The table's columns: the policy's fields named TABLE.COLUMN.
+  // The table's columns: the policy's fields stored in it (FieldRule::table and ::column,
+  // by default the TABLE.COLUMN of the field's name; docs/ROWS.md).
   std::vector<Column> columns;
-  const std::string prefix = absl::StrCat(options.table, ".");
   for (const FieldRule& rule : policy.rules()) {
-    if (!absl::StartsWith(rule.name, prefix)) continue;
-    const std::string column = rule.name.substr(prefix.size());
-    if (!IsSqlIdentifier(column)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(rule.name, ": the column name is not a plain SQL identifier"));
-    }
+    if (rule.table != options.table) continue;
+    const std::string& column = rule.column;
     std::string version_column;
     if (rule.protection == FieldProtection::kFormatPreserving) {
       version_column = rule.format_preserving->key_version_column;
@@ -156,8 +152,7 @@ absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy,
     c.name = column;
     c.version_column = std::move(version_column);
     if (rule.blind_index.has_value()) {
-      c.index_column = rule.blind_index->column.empty() ? absl::StrCat(column, "_idx")
-                                                        : rule.blind_index->column;
+      c.index_column = rule.blind_index->column;  // resolved by the policy: COLUMN_idx
       if (!IsSqlIdentifier(c.index_column)) {
         return absl::InvalidArgumentError(
             absl::StrCat(rule.name, ": blind index column is not a plain SQL identifier"));
@@ -166,9 +161,9 @@ absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy,
     columns.push_back(std::move(c));
   }
   if (columns.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("the policy has no field of table ",
-                                                   options.table, " (fields are named ",
-                                                   options.table, ".COLUMN)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the policy has no field of table ", options.table, " (fields named ",
+                     options.table, ".COLUMN, or with table: \"", options.table, "\")"));
   }
   if (columns.size() > 32) {
     return absl::InvalidArgumentError("at most 32 encrypted columns per table");

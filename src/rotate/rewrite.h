@@ -27,8 +27,8 @@ std::string Quote(absl::string_view name);
 
 // An encrypted column of the table.
 struct Column {
-  std::string field;         // CONTEXT, TABLE.COLUMN
-  std::string name;          // COLUMN
+  std::string field;         // CONTEXT (FieldRule::name)
+  std::string name;          // the column (FieldRule::column)
   std::string index_column;  // empty: no blind index
   // FF1 columns: the column holding each row's key id (FormatPreservingRule). Their
   // values are brought under the field's write key (FieldCryptor::WriteKeyId), which is
@@ -38,7 +38,7 @@ struct Column {
   bool ff1() const { return !version_column.empty(); }
 };
 
-// The table's encrypted columns: the policy's fields named TABLE.COLUMN, validated
+// The table's encrypted columns: the policy's fields stored in it (FieldRule::table), validated
 // (kInvalidArgument naming the field for what the job cannot handle).
 absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy,
                                               const ReencryptOptions& options);

@@ -25,6 +25,7 @@
 #include "piicrypt/kek.h"
 #include "piicrypt/keyset.h"
 #include "piicrypt/policy.h"
+#include "piicrypt/row_cryptor.h"
 #include "src/crypto/field_format.h"
 #include "tests/rotate/rotate_db.h"
 #include "tests/rotate/rotate_test_util.h"
@@ -530,6 +531,77 @@ TEST_F(ReencryptSqliteTest, HelpTeaches) {
         "a duplicate or NULL key would be skipped", "a walk read fewer rows than the table"}) {
     EXPECT_THAT(r.out, HasSubstr(s));
   }
+}
+
+// The database renames columns; the policy follows with `column:` (the field names, which
+// are the encryption contexts, stay). The job finds each field's values and index under the
+// new names, and the values written under the old names decrypt and rotate.
+TEST_F(ReencryptSqliteTest, ColumnsRenamedInThePolicyAreReencrypted) {
+  constexpr int64_t kRows = 100;
+  Fill(kRows);
+  Exec("ALTER TABLE orders RENAME COLUMN email TO email_ct");
+  Exec("ALTER TABLE orders RENAME COLUMN email_bidx TO email_hash");
+  Exec("ALTER TABLE orders RENAME COLUMN name TO full_name");
+  const std::string renamed = R"pb(
+    field {
+      name: "orders.email"
+      kind: KIND_EMAIL
+      mode: MODE_RANDOMIZED
+      bind_record: true
+      column: "email_ct"
+      blind_index { bits: 32 column: "email_hash" }
+    }
+    field {
+      name: "orders.name"
+      kind: KIND_NAME
+      mode: MODE_RANDOMIZED
+      bind_record: true
+      column: "full_name"
+    }
+    field { name: "orders.loyalty" kind: KIND_TEXT mode: MODE_DETERMINISTIC }
+  )pb";
+  // The old policy names columns the table no longer has.
+  CommandResult old = Reencrypt();
+  EXPECT_EQ(old.exit_code, 2) << old.out << old.err;
+  EXPECT_THAT(old.err, HasSubstr("no such column: orders.email"));
+
+  WritePolicy(renamed.c_str());
+  Rotate();
+  CommandResult r = Reencrypt("--verify");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const int64_t values = 3 * kRows - kRows / 7;
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat("re-encrypted:        ", values, "\n")));
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat("verify: ", values, " values checked, 0 failed")));
+
+  // Every row reads back through the renamed columns, under the new primary.
+  auto keyset = Keyset::Read(keyset_path_, *kek_);
+  ASSERT_TRUE(keyset.ok());
+  auto policy = Policy::ParseTextProto(renamed);
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  auto rows = RowCryptor::Create(*keyset, *policy, "orders");
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  Sqlite db(db_path_);
+  sqlite3_stmt* s =
+      db.Prepare("SELECT id, email_ct, email_hash, full_name, loyalty FROM orders ORDER BY id");
+  int64_t read = 0;
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    const int64_t id = sqlite3_column_int64(s, 0);
+    const Plain want = Original(id);
+    const std::optional<std::string> email = Col(s, 1), hash = Col(s, 2), name = Col(s, 3),
+                                     loyalty = Col(s, 4);
+    auto plain = (*rows)->Decrypt(
+        id, {{"email_ct", email}, {"email_hash", hash}, {"full_name", name}, {"loyalty", loyalty}});
+    ASSERT_TRUE(plain.ok()) << id << ": " << plain.status();
+    EXPECT_EQ(*plain->Find("email_ct"), want.v[0]) << id;
+    EXPECT_EQ(*plain->Find("full_name"), want.v[1]) << id;
+    EXPECT_EQ(*plain->Find("loyalty"), want.v[2]) << id;
+    auto index = (*rows)->EncryptColumns(id, {{"email_ct", *want.v[0]}});
+    ASSERT_TRUE(index.ok());
+    EXPECT_EQ(*index->Find("email_hash"), hash) << id;
+    ++read;
+  }
+  sqlite3_finalize(s);
+  EXPECT_EQ(read, kRows);
 }
 
 }  // namespace

@@ -21,8 +21,9 @@ namespace {
 
 constexpr char kReencryptFooter[] =
     "What it does, column by column: the table's encrypted columns are the policy's fields\n"
-    "named TABLE.COLUMN (randomized, deterministic, or FF1 with a key_version_column;\n"
-    "vault-token fields are refused). FF1 values are moved to the field's write key, the\n"
+    "stored in it (table: and column:, by default the TABLE.COLUMN of the field's name;\n"
+    "randomized, deterministic, or FF1 with a key_version_column; vault-token fields are\n"
+    "refused). FF1 values are moved to the field's write key, the\n"
     "key-version column set with them; a NULL key version marks plaintext (docs/FPE.md).\n"
     "  - a value under an older key is decrypted and encrypted again under the primary key,\n"
     "    and its blind-index column (blind_index { column: ... }, default COLUMN_idx)\n"
@@ -242,7 +243,8 @@ void AddReencryptCommand(CLI::App& app, int& exit_code) {
   sub->add_option("--kek", args->kek, kKekHelp)->required();
   sub->add_option("--keyset", args->keyset, "The keyset file")->required();
   sub->add_option("--policy", args->policy,
-                  "Policy textproto: the table's columns are its fields named TABLE.COLUMN")
+                  "Policy textproto: the table's columns are its fields stored in it (table:, "
+                  "column:; default TABLE.COLUMN of the name)")
       ->required();
   sub->add_option("--db", args->options.db_url,
                   "Database URL: sqlite:PATH or postgresql://... (libpq URI)")
