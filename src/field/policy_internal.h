@@ -14,8 +14,17 @@ namespace piicrypt::internal {
 absl::StatusOr<FieldRule> RuleFromProto(const piicrypt::policy::FieldRule& proto,
                                         absl::string_view fallback_name = {});
 
+// A plain SQL identifier: [A-Za-z_][A-Za-z0-9_]*, at most 63 bytes (PostgreSQL's limit).
+bool IsSqlIdentifier(absl::string_view name);
+
 // Validates one rule and resolves its defaults (kind, normalizer, mask, codec context).
 absl::Status ValidateAndResolve(FieldRule& rule);
+
+// Converts one compound index (an unknown normalizer or missing transform is an error
+// naming the index), and validates it against the fields of `policy`, resolving its
+// defaults (column, each part's normalizer).
+absl::StatusOr<CompoundIndexRule> IndexFromProto(const piicrypt::policy::Index& proto);
+absl::Status ValidateAndResolveIndex(const Policy& policy, CompoundIndexRule& index);
 
 }  // namespace piicrypt::internal
 
