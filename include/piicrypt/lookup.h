@@ -56,9 +56,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
@@ -106,13 +106,19 @@ PIICRYPT_EXPORT absl::StatusOr<SqlInList> SqlIn(absl::string_view column,
 
 // One row returned by a lookup's query.
 struct LookupCandidate {
+  LookupCandidate() = default;
+  LookupCandidate(absl::string_view record_id, std::vector<NullableValue> stored_values,
+                  std::vector<uint32_t> part_key_ids = {})
+      : record(record_id), stored(std::move(stored_values)), key_ids(std::move(part_key_ids)) {}
+
   // The row's record id (what its values were bound to when written; "" for fields
   // without bind_record).
   absl::string_view record;
   // The stored values: one per part (a field lookup: the field's stored value).
-  absl::InlinedVector<NullableValue, 2> stored;
-  // FF1 fields whose key is in a key-version column: the row's key id; 0 otherwise.
-  uint32_t key_id = 0;
+  std::vector<NullableValue> stored;
+  // FF1 fields whose key is in a key-version column: the row's key id for each part (0 for
+  // the other parts); empty when no part needs one.
+  std::vector<uint32_t> key_ids;
 };
 
 class PIICRYPT_EXPORT Lookup {
@@ -157,7 +163,8 @@ class PIICRYPT_EXPORT Lookup {
   // Whether one candidate row matches in every part. Errors: see "Fail closed" above.
   absl::StatusOr<bool> Matches(const LookupCandidate& row) const;
   // A lookup of one part (a field, or a one-part index): the decrypted value of a row that
-  // matches, std::nullopt for a row that does not (or whose stored value is NULL).
+  // matches, std::nullopt for a row that does not (or whose stored value is NULL). `key_id`:
+  // as LookupCandidate::key_ids.
   absl::StatusOr<std::optional<std::string>> MatchValue(absl::string_view record,
                                                         NullableValue stored,
                                                         uint32_t key_id = 0) const;

@@ -179,8 +179,8 @@ enum class IndexTransform {
 };
 
 struct IndexPart {
-  // A field of the policy; not kVaultToken, and not an FF1 field whose key is in a
-  // key-version column (a lookup's filter decrypts each part with FieldCryptor::Decrypt).
+  // A field of the policy; not kVaultToken (a lookup's filter decrypts each part; an FF1
+  // field whose key is in a key-version column takes the row's key id there, lookup.h).
   std::string field;
   IndexTransform transform = IndexTransform::kNormalized;
   // kLastDigits: 1 to 32; kFirstChars: 1 to 64; 0 for the other transforms.

@@ -148,7 +148,8 @@ absl::StatusOr<std::unique_ptr<CompoundIndexer>> CompoundIndexer::Create(
     indexer->macs_.push_back(std::make_unique<KeyedMac>(*key));
   }
   BurnStack();  // HKDF and the HMAC key set-up leave key bytes in dead frames
-  if (!status.ok()) return absl::Status(status.code(), absl::StrCat(index.name, ": ", status.message()));
+  if (!status.ok())
+    return absl::Status(status.code(), absl::StrCat(index.name, ": ", status.message()));
   return indexer;
 }
 
@@ -164,9 +165,8 @@ absl::StatusOr<std::string> CompoundIndexer::Transform(size_t i, absl::string_vi
 absl::StatusOr<std::vector<std::string>> CompoundIndexer::Compute(
     absl::Span<const absl::string_view> values, bool all_keys) const {
   if (values.size() != rule_.parts.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(rule_.name, ": ", values.size(),
-                                                   " values for an index of ",
-                                                   rule_.parts.size(), " parts"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        rule_.name, ": ", values.size(), " values for an index of ", rule_.parts.size(), " parts"));
   }
   std::vector<std::string> parts;
   std::string message;

@@ -121,7 +121,8 @@ absl::StatusOr<Lookup> Lookup::Make(const FieldCryptor& cryptor,
   }
   const FieldRule* rule = policy.Find(name);
   if (rule == nullptr) {
-    return absl::NotFoundError(absl::StrCat("\"", name, "\" is neither a field nor an index of the policy"));
+    return absl::NotFoundError(
+        absl::StrCat("\"", name, "\" is neither a field nor an index of the policy"));
   }
   if (values.size() != 1) {
     return absl::InvalidArgumentError(
@@ -133,11 +134,12 @@ absl::StatusOr<Lookup> Lookup::Make(const FieldCryptor& cryptor,
   Wipe(normalized);
   lookup.fields_.push_back(rule->name);
   const size_t dot = rule->name.rfind('.');
-  lookup.column_ = !rule->blind_index->column.empty()
-                       ? rule->blind_index->column
-                       : absl::StrCat(absl::string_view(rule->name).substr(
-                                          dot == std::string::npos ? 0 : dot + 1),
-                                      "_idx");
+  lookup.column_ =
+      !rule->blind_index->column.empty()
+          ? rule->blind_index->column
+          : absl::StrCat(
+                absl::string_view(rule->name).substr(dot == std::string::npos ? 0 : dot + 1),
+                "_idx");
   return lookup;
 }
 
@@ -149,9 +151,8 @@ absl::StatusOr<SqlInList> Lookup::SqlIn(absl::string_view column, SqlPlaceholder
   return piicrypt::SqlIn(column, index_values_, placeholders, first_parameter);
 }
 
-absl::StatusOr<bool> Lookup::MatchPart(size_t i, absl::string_view record,
-                                       absl::string_view stored, uint32_t key_id,
-                                       std::string* plain) const {
+absl::StatusOr<bool> Lookup::MatchPart(size_t i, absl::string_view record, absl::string_view stored,
+                                       uint32_t key_id, std::string* plain) const {
   const std::string& field = fields_[i];
   if (key_id != 0) {
     absl::StatusOr<std::optional<std::string>> value =
@@ -171,10 +172,11 @@ absl::StatusOr<bool> Lookup::MatchPart(size_t i, absl::string_view record,
 }
 
 absl::StatusOr<bool> Lookup::Matches(const LookupCandidate& row) const {
-  if (row.stored.size() != fields_.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(name_, ": a candidate row needs ",
-                                                   fields_.size(), " stored values, not ",
-                                                   row.stored.size()));
+  if (row.stored.size() != fields_.size() ||
+      (!row.key_ids.empty() && row.key_ids.size() != fields_.size())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name_, ": a candidate row needs ", fields_.size(),
+                     " stored values (and key ids, if any), not ", row.stored.size()));
   }
   std::string plain;
   absl::Cleanup wipe = [&] { Wipe(plain); };
@@ -186,8 +188,9 @@ absl::StatusOr<bool> Lookup::Matches(const LookupCandidate& row) const {
       all = false;
       continue;
     }
-    PIICRYPT_ASSIGN_OR_RETURN(bool equal,
-                              MatchPart(i, row.record, *row.stored[i], row.key_id, &plain));
+    PIICRYPT_ASSIGN_OR_RETURN(
+        bool equal,
+        MatchPart(i, row.record, *row.stored[i], row.key_ids.empty() ? 0 : row.key_ids[i], &plain));
     Wipe(plain);
     all = all && equal;
   }
@@ -212,8 +215,7 @@ absl::StatusOr<std::optional<std::string>> Lookup::MatchValue(absl::string_view 
   return std::optional<std::string>(std::move(plain));
 }
 
-absl::StatusOr<std::vector<size_t>> Lookup::Filter(
-    absl::Span<const LookupCandidate> rows) const {
+absl::StatusOr<std::vector<size_t>> Lookup::Filter(absl::Span<const LookupCandidate> rows) const {
   std::vector<size_t> out;
   for (size_t i = 0; i < rows.size(); ++i) {
     absl::StatusOr<bool> match = Matches(rows[i]);

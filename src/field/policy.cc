@@ -502,19 +502,13 @@ absl::StatusOr<FieldRule> RuleFromProto(const policy::FieldRule& proto,
 
 // ---- compound indexes ----------------------------------------------------------------
 
-absl::Status ValidatePart(const CompoundIndexRule& index, const FieldRule* field,
-                          IndexPart& part) {
+absl::Status ValidatePart(const CompoundIndexRule& index, const FieldRule* field, IndexPart& part) {
   const auto error = [&](absl::string_view problem) {
     return IndexError(index.name, absl::StrCat("part \"", part.field, "\": ", problem));
   };
   if (field == nullptr) return error("no such field in the policy");
   if (field->protection == FieldProtection::kVaultToken) {
     return error("a vault-token field is tokenized: its values cannot be compared after a lookup");
-  }
-  if (field->format_preserving.has_value() &&
-      !field->format_preserving->key_version_column.empty()) {
-    return error(
-        "the field's key is in a key-version column: a lookup could not decrypt it to compare");
   }
   const bool digits = part.transform == IndexTransform::kLastDigits ||
                       part.transform == IndexTransform::kDigitsOnly;
@@ -612,10 +606,11 @@ absl::StatusOr<CompoundIndexRule> IndexFromProto(const policy::Index& proto) {
         part.transform = IndexTransform::kDigitsOnly;
         break;
       default:
-        return IndexError(index.name, absl::StrCat("part \"", part.field,
-                                                   "\": transform is required (TRANSFORM_NORMALIZED, "
-                                                   "_LAST_DIGITS, _FIRST_CHARS, _EMAIL_DOMAIN or "
-                                                   "_DIGITS_ONLY)"));
+        return IndexError(index.name,
+                          absl::StrCat("part \"", part.field,
+                                       "\": transform is required (TRANSFORM_NORMALIZED, "
+                                       "_LAST_DIGITS, _FIRST_CHARS, _EMAIL_DOMAIN or "
+                                       "_DIGITS_ONLY)"));
     }
     part.n = p.n() > 1024 ? 1024 : static_cast<int>(p.n());
     if (!p.normalizer().empty()) {
