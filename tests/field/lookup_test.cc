@@ -5,6 +5,7 @@
 
 #include <openssl/hmac.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "piicrypt/kek.h"
+#include "piicrypt/key_handle.h"
 #include "src/crypto/field_format.h"
 #include "src/crypto/hkdf.h"
 #include "tests/test_util.h"
@@ -97,6 +100,11 @@ constexpr char kIndexes[] = R"pb(
     part { field: "orders.surname" transform: TRANSFORM_FIRST_CHARS n: 3 }
   }
   index {
+    name: "orders.ff1_last4"
+    bits: 8
+    part { field: "orders.phone_ff1" transform: TRANSFORM_LAST_DIGITS n: 4 }
+  }
+  index {
     name: "orders.phone_digits"
     bits: 32
     part { field: "orders.customer_phone" transform: TRANSFORM_DIGITS_ONLY }
@@ -117,7 +125,7 @@ Policy TestPolicy() { return Policy::ParseTextProto(absl::StrCat(kFields, kIndex
 
 TEST(CompoundIndexPolicyTest, LoadsAndResolvesDefaults) {
   const Policy policy = TestPolicy();
-  ASSERT_EQ(policy.indexes().size(), 8u);
+  ASSERT_EQ(policy.indexes().size(), 9u);
   const CompoundIndexRule* last4 = policy.FindIndex("orders.phone_last4");
   ASSERT_NE(last4, nullptr);
   EXPECT_EQ(last4->column, "phone_last4_idx");
@@ -335,6 +343,24 @@ TEST_F(CompoundIndexTest, EveryIndexHasItsOwnKey) {
   EXPECT_LT(equal, 8);
 }
 
+// The key binds the whole definition: the same name over a changed part (here a transform
+// that gives the same input) is a new, unrelated index, never a silent mix of old values.
+TEST(CompoundIndexKeyTest, ChangingADefinitionGivesAnUnrelatedIndex) {
+  const Keyset keyset = Keyset::Generate().value();
+  auto value = [&](absl::string_view part) {
+    const Policy policy =
+        Policy::ParseTextProto(
+            absl::StrCat(kFields, R"pb(index { name: "orders.x" bits: 64)pb", part, "}"))
+            .value();
+    auto cryptor = FieldCryptor::Create(keyset, policy).value();
+    return **cryptor->CompoundIndex("orders.x", {"abc"});
+  };
+  EXPECT_NE(value(R"pb(part { field: "orders.note" transform: TRANSFORM_NORMALIZED })pb"),
+            value(R"pb(part { field: "orders.note" transform: TRANSFORM_FIRST_CHARS n: 64 })pb"));
+  EXPECT_NE(value(R"pb(part { field: "orders.note" transform: TRANSFORM_NORMALIZED })pb"),
+            value(R"pb(part { field: "orders.code" transform: TRANSFORM_NORMALIZED })pb"));
+}
+
 TEST_F(CompoundIndexTest, Transforms) {
   EXPECT_EQ(Index("orders.phone_last4", {"+61 2 5550 0199"}),
             Index("orders.phone_last4", {"(02) 5550-0199"}));
@@ -453,6 +479,48 @@ TEST_F(LookupTest, ACompoundLookupMatchesEveryPart) {
   auto last4 = Lookup::Create(*cryptor_, "orders.phone_last4", "0199").value();
   const std::string phone = Enc("orders.customer_phone", "+61 2 5550 0199", "3");
   EXPECT_THAT(last4.MatchValue("3", phone), IsOkAndHolds(Optional(std::string("+61 2 5550 0199"))));
+}
+
+// An FF1 part whose key is in a key-version column is decrypted under the row's key id.
+TEST_F(LookupTest, AnFf1PartTakesTheRowsKeyId) {
+  const uint32_t key = cryptor_->WriteKeyId("orders.phone_ff1").value();
+  const std::string stored = Enc("orders.phone_ff1", "+61 2 5550 0199", "4");
+  auto lookup = Lookup::Create(*cryptor_, "orders.ff1_last4", "0199").value();
+  EXPECT_THAT(lookup.Matches({"4", {stored}, {key}}), IsOkAndHolds(true));
+  EXPECT_THAT(lookup.MatchValue("4", stored, key),
+              IsOkAndHolds(Optional(std::string("+61 2 5550 0199"))));
+  // Without the key id it cannot know the key: an error, not a guess.
+  EXPECT_THAT(lookup.Matches({"4", {stored}}), StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST(LookupKeyHandleTest, ALookupKeepsItsSnapshotWhileTheHandleReloads) {
+  testing::TempDir dir;
+  const std::string kek_uri = "file:" + dir.File("kek.key");
+  ASSERT_THAT(Kek::Create(kek_uri), IsOk());
+  auto kek = Kek::Open(kek_uri).value();
+  ASSERT_THAT(Keyset::Generate().value().WriteNew(dir.File("keyset"), *kek), IsOk());
+  { std::ofstream(dir.File("policy.textproto")) << kFields << kIndexes; }
+  KeyHandleOptions options;
+  options.keyset_path = dir.File("keyset");
+  options.kek = Kek::Open(kek_uri).value();
+  options.policy_path = dir.File("policy.textproto");
+  options.check_interval = absl::ZeroDuration();
+  auto keys = KeyHandle::Open(std::move(options)).value();
+  const std::string ct =
+      keys->EncryptValue("orders.customer_email", "jane@example.com", "1").value();
+  auto before = Lookup::Create(*keys, "orders.customer_email", " JANE@example.com").value();
+  ASSERT_EQ(before.index_values().size(), 1u);
+
+  ASSERT_THAT(
+      Keyset::Update(dir.File("keyset"), *kek, [](Keyset& k) { return k.Rotate().status(); }),
+      IsOk());
+  ASSERT_THAT(keys->Reload(), IsOk());
+  EXPECT_EQ(before.index_values().size(), 1u);  // its own snapshot, still valid
+  EXPECT_THAT(before.MatchValue("1", ct), IsOkAndHolds(Optional(std::string("jane@example.com"))));
+  auto after = Lookup::Create(*keys, "orders.customer_email", "jane@example.com").value();
+  ASSERT_EQ(after.index_values().size(), 2u);
+  EXPECT_EQ(after.index_values()[1], before.index_values()[0]);
+  EXPECT_THAT(after.MatchValue("1", ct), IsOkAndHolds(Optional(std::string("jane@example.com"))));
 }
 
 TEST_F(LookupTest, NamesAndValuesItRefuses) {
