@@ -350,7 +350,7 @@ TEST(CompoundIndexKeyTest, ChangingADefinitionGivesAnUnrelatedIndex) {
   auto value = [&](absl::string_view part) {
     const Policy policy =
         Policy::ParseTextProto(
-            absl::StrCat(kFields, R"pb(index { name: "orders.x" bits: 64)pb", part, "}"))
+            absl::StrCat(kFields, R"pb(index { name: "orders.x" bits: 64)pb", " ", part, " }"))
             .value();
     auto cryptor = FieldCryptor::Create(keyset, policy).value();
     return **cryptor->CompoundIndex("orders.x", {"abc"});
