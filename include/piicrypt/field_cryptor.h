@@ -12,10 +12,10 @@
 //                             cryptor->BlindIndex("orders.customer_email", email));
 //   // INSERT INTO orders (id, customer_email, customer_email_idx) VALUES (?, ?, ?)
 //
-//   // Finding it again, also while a key rotation is under way:
-//   PIICRYPT_ASSIGN_OR_RETURN(std::vector<std::string> idx,
-//                             cryptor->LookupIndexes("orders.customer_email", typed_email));
-//   // SELECT ... WHERE customer_email_idx IN (idx...)   then decrypt and compare
+//   // Finding it again, also while a key rotation is under way: lookup.h does it in one
+//   // call each (the index values, the SQL IN list, the filter that decrypts and compares).
+//   PIICRYPT_ASSIGN_OR_RETURN(piicrypt::Lookup lookup,
+//       piicrypt::Lookup::Create(*cryptor, "orders.customer_email", typed_email));
 //
 //   // Reading it back, and logging it:
 //   PIICRYPT_ASSIGN_OR_RETURN(std::optional<std::string> email,

@@ -17,6 +17,9 @@
 //   PIICRYPT_ASSIGN_OR_RETURN(piicrypt::Policy policy,
 //                             piicrypt::Policy::ReadFile("/etc/piicrypt/orders.textproto"));
 //
+// Beside the fields, `index { ... }` entries declare compound and transformed blind indexes
+// (phone last 4, name + postcode; CompoundIndexRule below).
+//
 // or built in code, validated the same way:
 //
 //   piicrypt::FieldRule email;
