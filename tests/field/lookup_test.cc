@@ -493,6 +493,38 @@ TEST_F(LookupTest, AnFf1PartTakesTheRowsKeyId) {
   EXPECT_THAT(lookup.Matches({"4", {stored}}), StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
+// The example policy's support-desk indexes: phone last 4, and name + postcode (an FF1
+// postcode whose key is in the row's key-version column).
+TEST(LookupExamplePolicyTest, PhoneLast4AndNamePostcode) {
+  const Keyset keyset = Keyset::Generate().value();
+  auto c = FieldCryptor::Create(keyset, Policy::ReadFile(std::string(PIICRYPT_SOURCE_DIR) +
+                                                         "/examples/policies/orders.textproto")
+                                            .value())
+               .value();
+  const std::string name = c->EncryptValue("orders.customer_name", "Jane Doe", "42").value();
+  const std::string phone =
+      c->EncryptValue("orders.customer_phone", "+61 2 5550 0199", "42").value();
+  const std::string postcode =
+      c->EncryptValue("orders.delivery_postcode", "SW1A 1AA", "42").value();
+  const uint32_t postcode_key = c->WriteKeyId("orders.delivery_postcode").value();
+
+  auto last4 = Lookup::Create(*c, "orders.phone_last4", "0199").value();
+  EXPECT_EQ(last4.column(), "phone_last4_idx");
+  EXPECT_EQ(last4.index_values()[0],
+            *c->CompoundIndex("orders.phone_last4", {"(02) 5550 0199"}).value());
+  EXPECT_THAT(last4.MatchValue("42", phone),
+              IsOkAndHolds(Optional(std::string("+61 2 5550 0199"))));
+
+  std::vector<absl::string_view> typed = {"  JANE   doe", "SW1A 1AA"};
+  auto by_name = Lookup::Create(*c, "orders.name_postcode", typed).value();
+  EXPECT_EQ(by_name.index_values()[0],
+            *c->CompoundIndex("orders.name_postcode", {"Jane Doe", "SW1A 1AA"}).value());
+  EXPECT_THAT(by_name.Matches({"42", {name, postcode}, {0, postcode_key}}), IsOkAndHolds(true));
+  typed[1] = "SW1A 1AB";
+  auto other = Lookup::Create(*c, "orders.name_postcode", typed).value();
+  EXPECT_THAT(other.Matches({"42", {name, postcode}, {0, postcode_key}}), IsOkAndHolds(false));
+}
+
 TEST(LookupKeyHandleTest, ALookupKeepsItsSnapshotWhileTheHandleReloads) {
   testing::TempDir dir;
   const std::string kek_uri = "file:" + dir.File("kek.key");
