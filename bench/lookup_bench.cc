@@ -18,6 +18,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "benchmark/benchmark.h"
 #include "piicrypt/field_cryptor.h"
 #include "piicrypt/keyset.h"
@@ -27,20 +28,19 @@
 namespace piicrypt {
 namespace {
 
+constexpr char kPolicy[] = R"pb(
+  field { name: "orders.customer_name" kind: KIND_NAME mode: MODE_RANDOMIZED bind_record: true }
+  field {
+    name: "orders.customer_email"
+    kind: KIND_EMAIL
+    mode: MODE_RANDOMIZED
+    bind_record: true
+    blind_index { bits: BITS column: "email_idx" }
+  }
+)pb";
+
 std::string PolicyText(int bits) {
-  return absl::StrCat(R"pb(
-                        field {
-                          name: "orders.customer_name"
-                          kind: KIND_NAME
-                          mode: MODE_RANDOMIZED
-                          bind_record: true
-                        }
-                        field { name: "orders.customer_email" kind: KIND_EMAIL mode: MODE_RANDOMIZED
-                                bind_record: true
-                                blind_index { bits:)pb",
-                      bits, R"pb(                                  column: "email_idx" }
-                                                                   }
-  )pb");
+  return absl::StrReplaceAll(kPolicy, {{"BITS", std::to_string(bits)}});
 }
 
 std::string Email(int64_t customer) { return absl::StrCat("customer", customer, "@example.com"); }
