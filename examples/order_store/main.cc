@@ -37,6 +37,7 @@
 #include "piicrypt/field_cipher.h"
 #include "piicrypt/kek.h"
 #include "piicrypt/keyset.h"
+#include "piicrypt/lookup.h"
 #include "piicrypt/policy.h"
 #include "piicrypt/status_macros.h"
 #include "shop_crypto.h"
@@ -198,71 +199,58 @@ struct LookupResult {
   size_t indexes = 0;
 };
 
-// Finds the orders of `email` as an application does: the blind indexes under every
-// enabled key, a query for each, then decryption to drop rows that merely share an index.
-absl::StatusOr<LookupResult> FindOrdersByEmail(const ShopCrypto& crypto, OrderDb& db,
-                                               absl::string_view email) {
+// Finds orders by a blind-indexed field as an application does, through piicrypt::Lookup:
+// the index values under every enabled key in one `IN (...)` query, and the lookup's filter,
+// which decrypts each row and keeps exactly the matches (rows that merely share a truncated
+// index value are dropped; a row that fails to decrypt fails the lookup).
+absl::StatusOr<LookupResult> FindOrders(const ShopCrypto& crypto, OrderDb& db,
+                                        absl::string_view field, absl::string_view typed) {
+  PIICRYPT_ASSIGN_OR_RETURN(piicrypt::Lookup lookup,
+                            piicrypt::Lookup::Create(crypto.cryptor(), field, typed));
+  PIICRYPT_ASSIGN_OR_RETURN(piicrypt::SqlInList in,
+                            lookup.SqlIn(piicrypt::SqlPlaceholders::kQuestionMark));
+  PIICRYPT_ASSIGN_OR_RETURN(std::vector<StoredOrder> rows, db.OrdersWhere(in));
+  const bool by_email = field == "orders.customer_email";
   LookupResult r;
-  PIICRYPT_ASSIGN_OR_RETURN(std::vector<std::string> indexes, crypto.OrderEmailIndexes(email));
-  PIICRYPT_ASSIGN_OR_RETURN(std::string wanted, crypto.NormalizeEmail(email));
-  r.indexes = indexes.size();
-  for (size_t k = 0; k < indexes.size(); ++k) {
-    PIICRYPT_ASSIGN_OR_RETURN(std::vector<StoredOrder> rows, db.OrdersByEmailIndex(indexes[k]));
-    for (const StoredOrder& row : rows) {
-      PIICRYPT_ASSIGN_OR_RETURN(
-          std::optional<std::string> plain,
-          crypto.cryptor().Decrypt("orders.customer_email", row.email, std::to_string(row.id)));
-      PIICRYPT_ASSIGN_OR_RETURN(std::string got, crypto.NormalizeEmail(plain.value_or("")));
-      if (got != wanted) {
-        ++r.false_positives;
-        continue;
-      }
-      r.ids.insert(row.id);
-      if (k == 0) r.ids_primary_index_only.insert(row.id);
-      PIICRYPT_ASSIGN_OR_RETURN(r.key_of[row.id], piicrypt::FieldCipher::KeyIdOfText(row.email));
+  r.indexes = lookup.index_values().size();
+  for (const StoredOrder& row : rows) {
+    const std::string& stored = by_email ? row.email : row.phone;
+    PIICRYPT_ASSIGN_OR_RETURN(std::optional<std::string> value,
+                              lookup.MatchValue(std::to_string(row.id), stored));
+    if (!value.has_value()) {
+      ++r.false_positives;
+      continue;
     }
+    r.ids.insert(row.id);
+    if ((by_email ? row.email_bidx : row.phone_bidx) == lookup.index_values().front()) {
+      r.ids_primary_index_only.insert(row.id);
+    }
+    PIICRYPT_ASSIGN_OR_RETURN(r.key_of[row.id], piicrypt::FieldCipher::KeyIdOfText(stored));
   }
   return r;
 }
-
+absl::StatusOr<LookupResult> FindOrdersByEmail(const ShopCrypto& crypto, OrderDb& db,
+                                               absl::string_view email) {
+  return FindOrders(crypto, db, "orders.customer_email", email);
+}
 absl::StatusOr<LookupResult> FindOrdersByPhone(const ShopCrypto& crypto, OrderDb& db,
                                                absl::string_view phone) {
-  LookupResult r;
-  PIICRYPT_ASSIGN_OR_RETURN(std::vector<std::string> indexes, crypto.OrderPhoneIndexes(phone));
-  PIICRYPT_ASSIGN_OR_RETURN(std::string wanted, crypto.NormalizePhone(phone));
-  r.indexes = indexes.size();
-  for (size_t k = 0; k < indexes.size(); ++k) {
-    PIICRYPT_ASSIGN_OR_RETURN(std::vector<StoredOrder> rows, db.OrdersByPhoneIndex(indexes[k]));
-    for (const StoredOrder& row : rows) {
-      PIICRYPT_ASSIGN_OR_RETURN(
-          std::optional<std::string> plain,
-          crypto.cryptor().Decrypt("orders.customer_phone", row.phone, std::to_string(row.id)));
-      PIICRYPT_ASSIGN_OR_RETURN(std::string got, crypto.NormalizePhone(plain.value_or("")));
-      if (got != wanted) {
-        ++r.false_positives;
-        continue;
-      }
-      r.ids.insert(row.id);
-      if (k == 0) r.ids_primary_index_only.insert(row.id);
-    }
-  }
-  return r;
+  return FindOrders(crypto, db, "orders.customer_phone", phone);
 }
 
 absl::StatusOr<std::set<int64_t>> FindBookingsByEmail(const ShopCrypto& crypto, OrderDb& db,
                                                       absl::string_view email) {
+  PIICRYPT_ASSIGN_OR_RETURN(
+      piicrypt::Lookup lookup,
+      piicrypt::Lookup::Create(crypto.cryptor(), "bookings.customer_email", email));
+  PIICRYPT_ASSIGN_OR_RETURN(piicrypt::SqlInList in,
+                            lookup.SqlIn(piicrypt::SqlPlaceholders::kQuestionMark));
+  PIICRYPT_ASSIGN_OR_RETURN(std::vector<StoredBooking> rows, db.BookingsWhere(in));
   std::set<int64_t> ids;
-  PIICRYPT_ASSIGN_OR_RETURN(std::vector<std::string> indexes, crypto.BookingEmailIndexes(email));
-  PIICRYPT_ASSIGN_OR_RETURN(std::string wanted, crypto.NormalizeEmail(email));
-  for (const std::string& index : indexes) {
-    PIICRYPT_ASSIGN_OR_RETURN(std::vector<StoredBooking> rows, db.BookingsByEmailIndex(index));
-    for (const StoredBooking& row : rows) {
-      PIICRYPT_ASSIGN_OR_RETURN(
-          std::optional<std::string> plain,
-          crypto.cryptor().Decrypt("bookings.customer_email", row.email, std::to_string(row.id)));
-      PIICRYPT_ASSIGN_OR_RETURN(std::string got, crypto.NormalizeEmail(plain.value_or("")));
-      if (got == wanted) ids.insert(row.id);
-    }
+  for (const StoredBooking& row : rows) {
+    PIICRYPT_ASSIGN_OR_RETURN(std::optional<std::string> value,
+                              lookup.MatchValue(std::to_string(row.id), row.email));
+    if (value.has_value()) ids.insert(row.id);
   }
   return ids;
 }

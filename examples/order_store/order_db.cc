@@ -118,8 +118,7 @@ StoredBooking ReadBooking(const Stmt& s) {
 }  // namespace
 
 struct OrderDb::Statements {
-  Stmt begin, commit, insert_order, insert_booking, orders_by_email, orders_by_phone,
-      bookings_by_email, all_orders, all_bookings, copy_email, get_order;
+  Stmt begin, commit, insert_order, insert_booking, all_orders, all_bookings, copy_email, get_order;
 };
 
 OrderDb::OrderDb(sqlite3* db) : db_(db), st_(std::make_unique<Statements>()) {}
@@ -157,12 +156,6 @@ absl::StatusOr<std::unique_ptr<OrderDb>> OrderDb::Open(const std::string& path) 
       absl::StrCat("INSERT INTO orders (", kOrderColumns, ") VALUES (?,?,?,?,?,?,?,?,?,?,?)");
   const std::string insert_booking =
       absl::StrCat("INSERT INTO bookings (", kBookingColumns, ") VALUES (?,?,?,?,?,?,?,?,?,?)");
-  const std::string orders_by_email =
-      absl::StrCat("SELECT ", kOrderColumns, " FROM orders WHERE email_idx = ? ORDER BY id");
-  const std::string orders_by_phone =
-      absl::StrCat("SELECT ", kOrderColumns, " FROM orders WHERE phone_idx = ? ORDER BY id");
-  const std::string bookings_by_email =
-      absl::StrCat("SELECT ", kBookingColumns, " FROM bookings WHERE email_idx = ? ORDER BY id");
   const std::string all_orders = absl::StrCat("SELECT ", kOrderColumns, " FROM orders ORDER BY id");
   const std::string all_bookings =
       absl::StrCat("SELECT ", kBookingColumns, " FROM bookings ORDER BY id");
@@ -172,9 +165,6 @@ absl::StatusOr<std::unique_ptr<OrderDb>> OrderDb::Open(const std::string& path) 
       {&st.commit, "COMMIT"},
       {&st.insert_order, insert_order.c_str()},
       {&st.insert_booking, insert_booking.c_str()},
-      {&st.orders_by_email, orders_by_email.c_str()},
-      {&st.orders_by_phone, orders_by_phone.c_str()},
-      {&st.bookings_by_email, bookings_by_email.c_str()},
       {&st.all_orders, all_orders.c_str()},
       {&st.all_bookings, all_bookings.c_str()},
       {&st.copy_email,
@@ -200,13 +190,21 @@ absl::Status Step(sqlite3* db, Stmt& s) {
   return absl::OkStatus();
 }
 
+// Runs `sql` (a lookup's query) with the lookup's bindings. The statement text depends on
+// how many keys are enabled, so it is prepared per call.
 template <typename Row, typename Read>
-absl::StatusOr<std::vector<Row>> Query(sqlite3* db, Stmt& s, absl::string_view index, Read read) {
-  s.Text(1, index);
+absl::StatusOr<std::vector<Row>> Query(sqlite3* db, const std::string& sql,
+                                       const piicrypt::SqlInList& in, Read read) {
+  Stmt s;
+  if (s.Prepare(db, sql.c_str()) != SQLITE_OK) {
+    return absl::UnavailableError(absl::StrCat("sqlite: ", sqlite3_errmsg(db)));
+  }
+  for (size_t i = 0; i < in.bindings.size(); ++i) {
+    s.Text(in.first_parameter + static_cast<int>(i), in.bindings[i]);
+  }
   std::vector<Row> rows;
   int rc;
   while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) rows.push_back(read(s));
-  s.Reset();
   if (rc != SQLITE_DONE) {
     return absl::UnavailableError(absl::StrCat("sqlite: ", sqlite3_errmsg(db)));
   }
@@ -266,14 +264,16 @@ absl::Status OrderDb::InsertBooking(const StoredBooking& b) {
   return Step(db_, s);
 }
 
-absl::StatusOr<std::vector<StoredOrder>> OrderDb::OrdersByEmailIndex(absl::string_view index) {
-  return Query<StoredOrder>(db_, st_->orders_by_email, index, ReadOrder);
+absl::StatusOr<std::vector<StoredOrder>> OrderDb::OrdersWhere(const piicrypt::SqlInList& in) {
+  return Query<StoredOrder>(
+      db_, absl::StrCat("SELECT ", kOrderColumns, " FROM orders WHERE ", in.sql, " ORDER BY id"),
+      in, ReadOrder);
 }
-absl::StatusOr<std::vector<StoredOrder>> OrderDb::OrdersByPhoneIndex(absl::string_view index) {
-  return Query<StoredOrder>(db_, st_->orders_by_phone, index, ReadOrder);
-}
-absl::StatusOr<std::vector<StoredBooking>> OrderDb::BookingsByEmailIndex(absl::string_view index) {
-  return Query<StoredBooking>(db_, st_->bookings_by_email, index, ReadBooking);
+absl::StatusOr<std::vector<StoredBooking>> OrderDb::BookingsWhere(const piicrypt::SqlInList& in) {
+  return Query<StoredBooking>(
+      db_,
+      absl::StrCat("SELECT ", kBookingColumns, " FROM bookings WHERE ", in.sql, " ORDER BY id"), in,
+      ReadBooking);
 }
 
 absl::Status OrderDb::ForEachOrder(absl::FunctionRef<absl::Status(const StoredOrder&)> visit) {

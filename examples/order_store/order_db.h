@@ -24,6 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "piicrypt/lookup.h"
 
 namespace order_store {
 
@@ -69,10 +70,10 @@ class OrderDb {
   [[nodiscard]] absl::Status InsertOrder(const StoredOrder& order);
   [[nodiscard]] absl::Status InsertBooking(const StoredBooking& booking);
 
-  // Rows whose e-mail (or phone) blind index equals `index`.
-  absl::StatusOr<std::vector<StoredOrder>> OrdersByEmailIndex(absl::string_view index);
-  absl::StatusOr<std::vector<StoredOrder>> OrdersByPhoneIndex(absl::string_view index);
-  absl::StatusOr<std::vector<StoredBooking>> BookingsByEmailIndex(absl::string_view index);
+  // Rows that satisfy a lookup's condition (piicrypt::Lookup::SqlIn, `?` placeholders), in
+  // id order: the candidates its filter then decrypts and compares.
+  absl::StatusOr<std::vector<StoredOrder>> OrdersWhere(const piicrypt::SqlInList& in);
+  absl::StatusOr<std::vector<StoredBooking>> BookingsWhere(const piicrypt::SqlInList& in);
 
   // Every row, in id order.
   [[nodiscard]] absl::Status ForEachOrder(

@@ -112,18 +112,6 @@ absl::StatusOr<OpenedBooking> ShopCrypto::Open(const StoredBooking& row) const {
   return out;
 }
 
-absl::StatusOr<std::vector<std::string>> ShopCrypto::OrderEmailIndexes(
-    absl::string_view email) const {
-  return cryptor_->LookupIndexes("orders.customer_email", email);
-}
-absl::StatusOr<std::vector<std::string>> ShopCrypto::OrderPhoneIndexes(
-    absl::string_view phone) const {
-  return cryptor_->LookupIndexes("orders.customer_phone", phone);
-}
-absl::StatusOr<std::vector<std::string>> ShopCrypto::BookingEmailIndexes(
-    absl::string_view email) const {
-  return cryptor_->LookupIndexes("bookings.customer_email", email);
-}
 absl::StatusOr<std::string> ShopCrypto::NormalizeEmail(absl::string_view email) const {
   return cryptor_->Normalize("orders.customer_email", email);
 }

@@ -50,12 +50,8 @@ class ShopCrypto {
   absl::StatusOr<StoredBooking> Protect(const Booking& booking) const;
   absl::StatusOr<OpenedBooking> Open(const StoredBooking& row) const;
 
-  // The blind indexes to query for a lookup, under every enabled key.
-  absl::StatusOr<std::vector<std::string>> OrderEmailIndexes(absl::string_view email) const;
-  absl::StatusOr<std::vector<std::string>> OrderPhoneIndexes(absl::string_view phone) const;
-  absl::StatusOr<std::vector<std::string>> BookingEmailIndexes(absl::string_view email) const;
-  // The normalized forms that the blind indexes are computed over; a lookup compares them
-  // after decryption to drop the rare rows that share a truncated index.
+  // The normalized forms that the blind indexes are computed over (the demo's expected
+  // lookup results are sets of them; lookups themselves go through piicrypt::Lookup).
   absl::StatusOr<std::string> NormalizeEmail(absl::string_view email) const;
   absl::StatusOr<std::string> NormalizePhone(absl::string_view phone) const;
 

@@ -12,10 +12,10 @@
 //                             cryptor->BlindIndex("orders.customer_email", email));
 //   // INSERT INTO orders (id, customer_email, customer_email_idx) VALUES (?, ?, ?)
 //
-//   // Finding it again, also while a key rotation is under way:
-//   PIICRYPT_ASSIGN_OR_RETURN(std::vector<std::string> idx,
-//                             cryptor->LookupIndexes("orders.customer_email", typed_email));
-//   // SELECT ... WHERE customer_email_idx IN (idx...)   then decrypt and compare
+//   // Finding it again, also while a key rotation is under way: lookup.h does it in one
+//   // call each (the index values, the SQL IN list, the filter that decrypts and compares).
+//   PIICRYPT_ASSIGN_OR_RETURN(piicrypt::Lookup lookup,
+//       piicrypt::Lookup::Create(*cryptor, "orders.customer_email", typed_email));
 //
 //   // Reading it back, and logging it:
 //   PIICRYPT_ASSIGN_OR_RETURN(std::optional<std::string> email,
@@ -191,6 +191,26 @@ class PIICRYPT_EXPORT FieldCryptor {
   // (`WHERE idx IN (...)`) so that rows written before a rotation are still found.
   absl::StatusOr<std::vector<std::string>> LookupIndexes(absl::string_view field,
                                                          absl::string_view value) const;
+
+  // ---- compound and transformed indexes (the policy's `index` entries, policy.h) -------
+  // The value of compound index `index` for one row, under the primary key: `values` holds
+  // the parts' field values (as the application has them; each part transforms its own),
+  // in the index's order; std::nullopt if any of them is NULL. kNotFound for an index not
+  // in the policy; kInvalidArgument for the wrong number of values or a value a transform
+  // refuses (too few digits, not an e-mail address), naming the index and the part's field.
+  //
+  //   PIICRYPT_ASSIGN_OR_RETURN(std::optional<std::string> idx,
+  //       cryptor->CompoundIndex("orders.surname_postcode", {surname, postcode}));
+  absl::StatusOr<std::optional<std::string>> CompoundIndex(
+      absl::string_view index, absl::Span<const NullableValue> values) const;
+  // The values under every ENABLED key, the primary's first, for a lookup (lookup.h builds
+  // the query and filters the rows).
+  absl::StatusOr<std::vector<std::string>> CompoundLookupIndexes(
+      absl::string_view index, absl::Span<const absl::string_view> values) const;
+  // `value` of part `part` (from 0) of `index` through the part's transform: what the index
+  // is computed over, and what a lookup compares after decryption.
+  absl::StatusOr<std::string> CompoundIndexPart(absl::string_view index, size_t part,
+                                                absl::string_view value) const;
 
   // ---- display --------------------------------------------------------------------------
   // The value masked per the field's rule, for logs and screens ("j***@example.com").

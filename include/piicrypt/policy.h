@@ -17,6 +17,9 @@
 //   PIICRYPT_ASSIGN_OR_RETURN(piicrypt::Policy policy,
 //                             piicrypt::Policy::ReadFile("/etc/piicrypt/orders.textproto"));
 //
+// Beside the fields, `index { ... }` entries declare compound and transformed blind indexes
+// (phone last 4, name + postcode; CompoundIndexRule below).
+//
 // or built in code, validated the same way:
 //
 //   piicrypt::FieldRule email;
@@ -174,10 +177,59 @@ struct FieldRule {
   std::string column;
 };
 
+// ---- compound and transformed blind indexes ----------------------------------------------
+// A blind index over one or more fields, each through a transform: the lookups a support
+// desk makes without clear columns (surname + postcode, phone last 4, card last 4, e-mail
+// domain). Values come from FieldCryptor::CompoundIndex, lookups from lookup.h.
+// docs/FIELDS.md, "Compound and transformed indexes", says what each transform reveals;
+// docs/SPEC.md has the format.
+
+// How one part's field value is turned into the index's input. The numbers are part of
+// the index's key derivation (docs/SPEC.md): never renumbered.
+enum class IndexTransform {
+  kNormalized = 1,   // the field's normalizer (its blind_index's, else the kind's default)
+  kLastDigits = 2,   // the last n ASCII digits of the value; fewer than n digits: an error
+  kFirstChars = 3,   // the first n characters (code points) of the normalized value
+  kEmailDomain = 4,  // the domain (after '@') of the e-mail-normalized value; KIND_EMAIL only
+  kDigitsOnly = 5,   // every ASCII digit of the value, in order; no digit: an error
+};
+
+struct IndexPart {
+  // A field of the policy; not kVaultToken (a lookup's filter decrypts each part; an FF1
+  // field whose key is in a key-version column takes the row's key id there, lookup.h).
+  std::string field;
+  IndexTransform transform = IndexTransform::kNormalized;
+  // kLastDigits: 1 to 32; kFirstChars: 1 to 64; 0 for the other transforms.
+  int n = 0;
+  // kNormalized, kFirstChars and kEmailDomain: the normalizer applied first. kDefault: the
+  // field's blind_index normalizer and region if it has one, else the kind's default (in
+  // indexes() after validation: never kDefault; kExact for the digit transforms, which
+  // take no normalizer). kEmailDomain requires kEmail.
+  Normalizer normalizer = Normalizer::kDefault;
+  std::string default_region;  // phone normalizer only
+};
+
+struct CompoundIndexRule {
+  // The index's CONTEXT (it keys the index): non-empty, at most 1024 bytes, valid UTF-8
+  // without control characters, unique among the policy's fields and indexes.
+  std::string name;
+  // The table column storing the index: a plain SQL identifier; empty: the part of the name
+  // after the last '.' followed by "_idx".
+  std::string column;
+  // 8 to 256, as for a field's blind index (docs/FIELDS.md, "Choosing blind index bits").
+  int bits = 0;
+  // 1 to 8 parts, in the order their values are passed.
+  std::vector<IndexPart> parts;
+};
+
 class PIICRYPT_EXPORT Policy {
  public:
   // Validates `rules` and resolves their defaults.
   static absl::StatusOr<Policy> Create(std::vector<FieldRule> rules);
+  // The same with compound indexes, validated against `rules` (unknown fields, n out of
+  // range, bits, duplicate names, transforms that do not fit the field).
+  static absl::StatusOr<Policy> Create(std::vector<FieldRule> rules,
+                                       std::vector<CompoundIndexRule> indexes);
   // Parses a textproto of piicrypt.Policy (proto/piicrypt/policy.proto). Syntax errors
   // name the line and column.
   static absl::StatusOr<Policy> ParseTextProto(absl::string_view text);
@@ -193,9 +245,15 @@ class PIICRYPT_EXPORT Policy {
   // nullptr (also for blind-index and key-version columns). Exact, case-sensitive names.
   const FieldRule* FindColumn(absl::string_view table, absl::string_view column) const;
 
+  // The compound index `name`, or nullptr; every compound index, in the order given.
+  const CompoundIndexRule* FindIndex(absl::string_view name) const;
+  absl::Span<const CompoundIndexRule> indexes() const { return indexes_; }
+
  private:
-  explicit Policy(std::vector<FieldRule> rules) : rules_(std::move(rules)) {}
+  Policy(std::vector<FieldRule> rules, std::vector<CompoundIndexRule> indexes)
+      : rules_(std::move(rules)), indexes_(std::move(indexes)) {}
   std::vector<FieldRule> rules_;
+  std::vector<CompoundIndexRule> indexes_;
 };
 
 }  // namespace piicrypt

@@ -26,6 +26,8 @@ absl::string_view PurposeName(FieldPurpose purpose) {
       return "ff1";
     case FieldPurpose::kToken:
       return "token";
+    case FieldPurpose::kCompoundIndex:
+      return "cidx";
   }
   return "";
 }

@@ -25,9 +25,11 @@
 namespace piicrypt::internal {
 
 // Key purposes of the field key derivation (docs/SPEC.md), with their key sizes.
-enum class FieldPurpose { kAead, kDaead, kBlindIndex, kFf1, kToken };
-absl::string_view PurposeName(FieldPurpose purpose);  // "aead", "daead", "bidx", "ff1", "token"
-size_t PurposeKeySize(FieldPurpose purpose);          // 32, 64, 32, 32, 32
+enum class FieldPurpose { kAead, kDaead, kBlindIndex, kFf1, kToken, kCompoundIndex };
+// "aead", "daead", "bidx", "ff1", "token", "cidx" (CONTEXT: a compound index's definition,
+// src/field/compound_index.h)
+absl::string_view PurposeName(FieldPurpose purpose);
+size_t PurposeKeySize(FieldPurpose purpose);  // 32, 64, 32, 32, 32, 32
 
 inline constexpr size_t kRootKeySize = 32;
 // Longest CONTEXT (field name) accepted, in bytes.

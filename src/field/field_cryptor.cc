@@ -14,6 +14,7 @@
 #include "piicrypt/secret_data.h"
 #include "piicrypt/status_macros.h"
 #include "src/crypto/field_format.h"
+#include "src/field/compound_index.h"
 #include "src/field/value_normalizer.h"
 
 namespace piicrypt {
@@ -135,6 +136,15 @@ struct FieldCryptor::Rep {
   Policy policy;
   absl::flat_hash_map<std::string, FieldState, FieldNameHash, FieldNameEq> fields;
   absl::flat_hash_map<uint32_t, KeyStatus> key_status;
+  // The policy's compound indexes, by name.
+  absl::flat_hash_map<std::string, std::unique_ptr<const internal::CompoundIndexer>> compound;
+  absl::StatusOr<const internal::CompoundIndexer*> FindCompound(absl::string_view name) const {
+    auto it = compound.find(name);
+    if (it == compound.end()) {
+      return absl::NotFoundError(absl::StrCat("index \"", name, "\" is not in the policy"));
+    }
+    return it->second.get();
+  }
 
   // The lookup table of the hot path, built once `fields` is complete (its names and
   // states do not move after that): open addressing with linear probing over a power-of-two
@@ -359,6 +369,10 @@ absl::StatusOr<std::unique_ptr<FieldCryptor>> FieldCryptor::Create(const Keyset&
     }
     rep->fields.emplace(name, std::move(f));
   }
+  for (const CompoundIndexRule& index : rep->policy.indexes()) {
+    PIICRYPT_ASSIGN_OR_RETURN(auto indexer, internal::CompoundIndexer::Create(keyset, index));
+    rep->compound.emplace(index.name, std::move(indexer));
+  }
   rep->BuildIndex();
   return std::unique_ptr<FieldCryptor>(new FieldCryptor(std::move(rep)));
 }
@@ -556,6 +570,36 @@ absl::StatusOr<std::vector<std::string>> FieldCryptor::LookupIndexes(
     return absl::OkStatus();
   }));
   return out;
+}
+
+Nullable FieldCryptor::CompoundIndex(absl::string_view index,
+                                     absl::Span<const NullableValue> values) const {
+  PIICRYPT_ASSIGN_OR_RETURN(const internal::CompoundIndexer* indexer, rep_->FindCompound(index));
+  std::vector<absl::string_view> present;
+  present.reserve(values.size());
+  const bool fits = values.size() == indexer->rule().parts.size();  // else Compute's error
+  for (const NullableValue& value : values) {
+    if (!value.has_value() && fits) return std::nullopt;  // a NULL part: a NULL index
+    present.push_back(value.value_or(absl::string_view()));
+  }
+  PIICRYPT_ASSIGN_OR_RETURN(std::vector<std::string> out,
+                            indexer->Compute(present, /*all_keys=*/false));
+  return std::optional<std::string>(std::move(out.front()));
+}
+
+absl::StatusOr<std::vector<std::string>> FieldCryptor::CompoundLookupIndexes(
+    absl::string_view index, absl::Span<const absl::string_view> values) const {
+  PIICRYPT_ASSIGN_OR_RETURN(const internal::CompoundIndexer* indexer, rep_->FindCompound(index));
+  return indexer->Compute(values, /*all_keys=*/true);
+}
+
+absl::StatusOr<std::string> FieldCryptor::CompoundIndexPart(absl::string_view index, size_t part,
+                                                            absl::string_view value) const {
+  PIICRYPT_ASSIGN_OR_RETURN(const internal::CompoundIndexer* indexer, rep_->FindCompound(index));
+  if (part >= indexer->rule().parts.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(index, ": no part ", part));
+  }
+  return indexer->Transform(part, value);
 }
 
 Nullable FieldCryptor::Mask(absl::string_view field, NullableValue value) const {

@@ -22,6 +22,7 @@
 #include "piicrypt/status_macros.h"
 #include "src/crypto/field_format.h"
 #include "src/db/db_names.h"
+#include "src/field/compound_index.h"
 #include "src/field/policy_internal.h"
 #include "src/field/token_options.h"
 #include "src/field/value_normalizer.h"
@@ -32,6 +33,9 @@ namespace {
 
 absl::Status FieldError(absl::string_view name, absl::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat("policy field \"", name, "\": ", problem));
+}
+absl::Status IndexError(absl::string_view name, absl::string_view problem) {
+  return absl::InvalidArgumentError(absl::StrCat("policy index \"", name, "\": ", problem));
 }
 
 bool IsFreeText(FieldKind kind) {
@@ -526,9 +530,138 @@ absl::StatusOr<FieldRule> RuleFromProto(const policy::FieldRule& proto,
   return rule;
 }
 
+// ---- compound indexes ----------------------------------------------------------------
+
+absl::Status ValidatePart(const CompoundIndexRule& index, const FieldRule* field, IndexPart& part) {
+  const auto error = [&](absl::string_view problem) {
+    return IndexError(index.name, absl::StrCat("part \"", part.field, "\": ", problem));
+  };
+  if (field == nullptr) return error("no such field in the policy");
+  if (field->protection == FieldProtection::kVaultToken) {
+    return error("a vault-token field is tokenized: its values cannot be compared after a lookup");
+  }
+  const bool digits = part.transform == IndexTransform::kLastDigits ||
+                      part.transform == IndexTransform::kDigitsOnly;
+  const int max_n = part.transform == IndexTransform::kLastDigits   ? 32
+                    : part.transform == IndexTransform::kFirstChars ? 64
+                                                                    : 0;
+  if (max_n == 0 && part.n != 0) return error("n is only for LAST_DIGITS and FIRST_CHARS");
+  if (max_n != 0 && (part.n < 1 || part.n > max_n)) {
+    return error(absl::StrCat("n must be 1 to ", max_n, ", not ", part.n));
+  }
+  if (digits) {
+    if (part.normalizer != Normalizer::kDefault || !part.default_region.empty()) {
+      return error("the digit transforms take no normalizer");
+    }
+    part.normalizer = Normalizer::kExact;
+    return absl::OkStatus();
+  }
+  if (part.normalizer == Normalizer::kDefault) {
+    if (field->blind_index.has_value()) {
+      part.normalizer = field->blind_index->normalizer;
+      if (part.default_region.empty()) part.default_region = field->blind_index->default_region;
+    } else {
+      part.normalizer = DefaultNormalizer(field->kind);
+    }
+  }
+  if (!NormalizerFits(part.normalizer, field->kind)) {
+    return error(absl::StrCat("normalizer \"", NormalizerName(part.normalizer),
+                              "\" does not fit a ", KindName(field->kind), " field"));
+  }
+  if (part.transform == IndexTransform::kEmailDomain && part.normalizer != Normalizer::kEmail) {
+    return error("EMAIL_DOMAIN needs an e-mail field (the email normalizer)");
+  }
+  if (!part.default_region.empty() && part.normalizer != Normalizer::kPhone) {
+    return error("default_region is only for the phone normalizer");
+  }
+  auto normalizer = ValueNormalizer::Create(part.normalizer, part.default_region);
+  if (!normalizer.ok()) return error(normalizer.status().message());
+  return absl::OkStatus();
+}
+
+absl::Status ValidateAndResolveIndex(const Policy& policy, CompoundIndexRule& index) {
+  const std::string& name = index.name;
+  if (name.empty()) return absl::InvalidArgumentError("policy index without a name");
+  if (name.size() > kMaxContextSize || !IsPrintableName(name)) {
+    return IndexError(absl::CHexEscape(name.substr(0, 64)),
+                      "an index name must be valid UTF-8 without control characters, at most "
+                      "1024 bytes");
+  }
+  if (index.bits < 8 || index.bits > 256) {
+    return IndexError(name, absl::StrCat("bits must be 8 to 256, not ", index.bits));
+  }
+  if (index.parts.empty() || index.parts.size() > 8) {
+    return IndexError(name, "an index has 1 to 8 parts");
+  }
+  if (index.column.empty()) {
+    const size_t dot = name.rfind('.');
+    index.column = absl::StrCat(dot == std::string::npos ? name : name.substr(dot + 1), "_idx");
+  }
+  if (!IsSqlIdentifier(index.column)) {
+    return IndexError(name,
+                      "column must be a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*, at most "
+                      "63 bytes); name it with column: \"...\"");
+  }
+  for (IndexPart& part : index.parts) {
+    PIICRYPT_RETURN_IF_ERROR(ValidatePart(index, policy.Find(part.field), part));
+  }
+  if (CompoundIndexDefinition(index).size() > kMaxContextSize) {
+    return IndexError(name, "the index's name and its parts' field names are too long");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<CompoundIndexRule> IndexFromProto(const policy::Index& proto) {
+  CompoundIndexRule index;
+  index.name = proto.name();
+  index.column = proto.column();
+  index.bits = proto.bits() > 1024 ? 1024 : static_cast<int>(proto.bits());
+  for (const policy::IndexPart& p : proto.part()) {
+    IndexPart part;
+    part.field = p.field();
+    switch (p.transform()) {
+      case policy::TRANSFORM_NORMALIZED:
+        part.transform = IndexTransform::kNormalized;
+        break;
+      case policy::TRANSFORM_LAST_DIGITS:
+        part.transform = IndexTransform::kLastDigits;
+        break;
+      case policy::TRANSFORM_FIRST_CHARS:
+        part.transform = IndexTransform::kFirstChars;
+        break;
+      case policy::TRANSFORM_EMAIL_DOMAIN:
+        part.transform = IndexTransform::kEmailDomain;
+        break;
+      case policy::TRANSFORM_DIGITS_ONLY:
+        part.transform = IndexTransform::kDigitsOnly;
+        break;
+      default:
+        return IndexError(index.name,
+                          absl::StrCat("part \"", part.field,
+                                       "\": transform is required (TRANSFORM_NORMALIZED, "
+                                       "_LAST_DIGITS, _FIRST_CHARS, _EMAIL_DOMAIN or "
+                                       "_DIGITS_ONLY)"));
+    }
+    part.n = p.n() > 1024 ? 1024 : static_cast<int>(p.n());
+    if (!p.normalizer().empty()) {
+      auto normalizer = ParseNormalizer(p.normalizer());
+      if (!normalizer.ok()) return IndexError(index.name, normalizer.status().message());
+      part.normalizer = *normalizer;
+    }
+    part.default_region = p.default_region();
+    index.parts.push_back(std::move(part));
+  }
+  return index;
+}
+
 }  // namespace internal
 
 absl::StatusOr<Policy> Policy::Create(std::vector<FieldRule> rules) {
+  return Create(std::move(rules), {});
+}
+
+absl::StatusOr<Policy> Policy::Create(std::vector<FieldRule> rules,
+                                      std::vector<CompoundIndexRule> indexes) {
   absl::flat_hash_set<std::string> names;
   for (FieldRule& rule : rules) {
     absl::Status s = internal::ValidateAndResolve(rule);
@@ -538,7 +671,15 @@ absl::StatusOr<Policy> Policy::Create(std::vector<FieldRule> rules) {
     }
   }
   if (absl::Status s = internal::CheckColumnsUnique(rules); !s.ok()) return s;
-  return Policy(std::move(rules));
+  Policy policy(std::move(rules), {});
+  for (CompoundIndexRule& index : indexes) {
+    PIICRYPT_RETURN_IF_ERROR(internal::ValidateAndResolveIndex(policy, index));
+    if (!names.insert(index.name).second) {
+      return IndexError(index.name, "the name is already a field's or another index's");
+    }
+  }
+  policy.indexes_ = std::move(indexes);
+  return policy;
 }
 
 absl::StatusOr<Policy> Policy::ParseTextProto(absl::string_view text) {
@@ -557,7 +698,12 @@ absl::StatusOr<Policy> Policy::ParseTextProto(absl::string_view text) {
     if (!rule.ok()) return rule.status();
     rules.push_back(*std::move(rule));
   }
-  return Create(std::move(rules));
+  std::vector<CompoundIndexRule> indexes;
+  for (const policy::Index& index : proto.index()) {
+    PIICRYPT_ASSIGN_OR_RETURN(CompoundIndexRule rule, internal::IndexFromProto(index));
+    indexes.push_back(std::move(rule));
+  }
+  return Create(std::move(rules), std::move(indexes));
 }
 
 absl::StatusOr<Policy> Policy::ReadFile(const std::string& path) {
@@ -590,6 +736,13 @@ const FieldRule* Policy::FindColumn(absl::string_view table, absl::string_view c
 const FieldRule* Policy::Find(absl::string_view name) const {
   for (const FieldRule& rule : rules_) {
     if (rule.name == name) return &rule;
+  }
+  return nullptr;
+}
+
+const CompoundIndexRule* Policy::FindIndex(absl::string_view name) const {
+  for (const CompoundIndexRule& index : indexes_) {
+    if (index.name == name) return &index;
   }
   return nullptr;
 }

@@ -17,6 +17,12 @@ absl::StatusOr<FieldRule> RuleFromProto(const piicrypt::policy::FieldRule& proto
 // Validates one rule and resolves its defaults (kind, normalizer, mask, codec context).
 absl::Status ValidateAndResolve(FieldRule& rule);
 
+// Converts one compound index (an unknown normalizer or missing transform is an error
+// naming the index), and validates it against the fields of `policy`, resolving its
+// defaults (column, each part's normalizer).
+absl::StatusOr<CompoundIndexRule> IndexFromProto(const piicrypt::policy::Index& proto);
+absl::Status ValidateAndResolveIndex(const Policy& policy, CompoundIndexRule& index);
+
 }  // namespace piicrypt::internal
 
 #endif  // PIICRYPT_SRC_FIELD_POLICY_INTERNAL_H_

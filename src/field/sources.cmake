@@ -3,9 +3,11 @@
 # piicrypt::normalizers: the e-mail, phone and name normalizers (ICU, libphonenumber). In
 # piicrypt::messages: MessageCryptor, with the protobuf code of options.proto.
 list(APPEND PIICRYPT_CORE_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/compound_index.cc
   ${CMAKE_CURRENT_LIST_DIR}/field_cryptor.cc
   ${CMAKE_CURRENT_LIST_DIR}/index_planner.cc
   ${CMAKE_CURRENT_LIST_DIR}/key_handle.cc
+  ${CMAKE_CURRENT_LIST_DIR}/lookup.cc
   ${CMAKE_CURRENT_LIST_DIR}/mask.cc
   ${CMAKE_CURRENT_LIST_DIR}/policy.cc
   ${CMAKE_CURRENT_LIST_DIR}/row_cryptor.cc
