@@ -1,12 +1,21 @@
 #include "src/subject/key_cache.h"
 
+#include <time.h>
+
 #include <memory>
 #include <string>
 #include <utility>
 
 namespace piicrypt::internal {
 
-std::shared_ptr<const SubjectKeys> SubjectKeyCache::Get(absl::string_view subject, absl::Time now) {
+int64_t SubjectKeyCache::Now() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+std::shared_ptr<const SubjectKeys> SubjectKeyCache::Get(absl::string_view subject) {
+  const int64_t now = Now();
   std::shared_ptr<const SubjectKeys> expired;  // destroyed after the lock is released
   absl::MutexLock lock(&mu_);
   auto it = index_.find(subject);
@@ -16,7 +25,7 @@ std::shared_ptr<const SubjectKeys> SubjectKeyCache::Get(absl::string_view subjec
     EraseLocked(it->second);
     return nullptr;
   }
-  lru_.splice(lru_.begin(), lru_, it->second);
+  if (it->second != lru_.begin()) lru_.splice(lru_.begin(), lru_, it->second);
   return it->second->keys;
 }
 
@@ -26,7 +35,7 @@ uint64_t SubjectKeyCache::epoch() const {
 }
 
 void SubjectKeyCache::Put(absl::string_view subject, std::shared_ptr<const SubjectKeys> keys,
-                          absl::Time loaded, uint64_t epoch) {
+                          int64_t loaded, uint64_t epoch) {
   std::shared_ptr<const SubjectKeys> evicted;
   absl::MutexLock lock(&mu_);
   if (epoch != epoch_) return;
@@ -38,7 +47,7 @@ void SubjectKeyCache::Put(absl::string_view subject, std::shared_ptr<const Subje
     evicted = std::move(lru_.back().keys);
     EraseLocked(std::prev(lru_.end()));
   }
-  lru_.push_front(Node{std::string(subject), std::move(keys), loaded + ttl_});
+  lru_.push_front(Node{std::string(subject), std::move(keys), loaded + ttl_nanos_});
   index_.emplace(lru_.front().subject, lru_.begin());
 }
 

@@ -37,16 +37,21 @@ struct SubjectKeys {
 class SubjectKeyCache {
  public:
   // REQUIRES: capacity >= 1, ttl > 0.
-  SubjectKeyCache(size_t capacity, absl::Duration ttl) : capacity_(capacity), ttl_(ttl) {}
+  SubjectKeyCache(size_t capacity, absl::Duration ttl)
+      : capacity_(capacity), ttl_nanos_(absl::ToInt64Nanoseconds(ttl)) {}
 
-  // The keys of `subject` if cached and younger than the ttl at `now` (and marks them most
-  // recently used); nullptr otherwise (an expired entry is dropped).
-  std::shared_ptr<const SubjectKeys> Get(absl::string_view subject, absl::Time now);
+  // Now on the cache's clock: CLOCK_MONOTONIC_COARSE in nanoseconds (a few milliseconds of
+  // resolution, no system call, unaffected by changes of the wall clock).
+  static int64_t Now();
+
+  // The keys of `subject` if cached and younger than the ttl (and marks them most recently
+  // used); nullptr otherwise (an expired entry is dropped).
+  std::shared_ptr<const SubjectKeys> Get(absl::string_view subject);
   // The current forget epoch: read it before reading a key from the store, and pass it to Put.
   uint64_t epoch() const;
-  // Caches `keys`, read from the store at `loaded`, unless a Forget ran since `epoch`
-  // was read (then the keys may be a forgotten subject's and are not kept).
-  void Put(absl::string_view subject, std::shared_ptr<const SubjectKeys> keys, absl::Time loaded,
+  // Caches `keys`, read from the store from time `loaded` (Now()) on, unless a Forget ran
+  // since `epoch` was read (then the keys may be a forgotten subject's and are not kept).
+  void Put(absl::string_view subject, std::shared_ptr<const SubjectKeys> keys, int64_t loaded,
            uint64_t epoch);
   // Drops `subject` and starts a new epoch.
   void Forget(absl::string_view subject);
@@ -56,13 +61,13 @@ class SubjectKeyCache {
   struct Node {
     std::string subject;
     std::shared_ptr<const SubjectKeys> keys;
-    absl::Time expires;
+    int64_t expires;  // Now() after which the entry is not used
   };
   using List = std::list<Node>;
   void EraseLocked(List::iterator it) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const size_t capacity_;
-  const absl::Duration ttl_;
+  const int64_t ttl_nanos_;
   mutable absl::Mutex mu_;
   uint64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
   List lru_ ABSL_GUARDED_BY(mu_);  // most recently used first

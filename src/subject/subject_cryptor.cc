@@ -14,7 +14,6 @@
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "piicrypt/status_macros.h"
 #include "src/crypto/aes_gcm.h"
 #include "src/crypto/field_format.h"
@@ -72,10 +71,17 @@ struct SubjectCryptor::Rep {
   std::unique_ptr<internal::HmacSha256> lookup_key;  // the store's, unwrapped
   std::vector<FieldRule> rules;                      // the subject fields, in policy order
   std::vector<std::string> names;
-  absl::flat_hash_map<std::string, size_t> index;
+  absl::flat_hash_map<std::string, size_t> index;  // used above kScanFields fields
+  static constexpr size_t kScanFields = 8;
   mutable internal::SubjectKeyCache cache;
 
   absl::StatusOr<size_t> Field(absl::string_view field) const {
+    if (names.size() <= kScanFields) {  // a few names: compared faster than hashed
+      for (size_t i = 0; i < names.size(); ++i) {
+        if (names[i] == field) return i;
+      }
+      return absl::NotFoundError(absl::StrCat(field, ": not a subject field of the policy"));
+    }
     auto it = index.find(field);
     if (it == index.end()) {
       return absl::NotFoundError(absl::StrCat(field, ": not a subject field of the policy"));
@@ -136,8 +142,8 @@ struct SubjectCryptor::Rep {
   absl::StatusOr<std::shared_ptr<const SubjectKeys>> Current(absl::string_view field,
                                                              absl::string_view subject,
                                                              bool create) const {
-    const absl::Time now = absl::Now();
-    if (auto keys = cache.Get(subject, now)) return keys;
+    if (auto keys = cache.Get(subject)) return keys;
+    const int64_t now = internal::SubjectKeyCache::Now();
     const uint64_t epoch = cache.epoch();
     PIICRYPT_ASSIGN_OR_RETURN(std::shared_ptr<const SubjectKeys> keys,
                               Load(field, subject, create));
@@ -211,7 +217,10 @@ absl::Status SubjectCryptor::Rep::EncryptTo(absl::string_view field, absl::strin
     internal::PadValue(value, plain_size - 1, p);
     plaintext = absl::string_view(reinterpret_cast<const char*>(p), plain_size);
   }
-  auto wipe = absl::MakeCleanup([&] { internal::SecureWipe(stack_plain, sizeof stack_plain); });
+  // The padded copy of the value on the stack is wiped (the heap one by ScratchData).
+  auto wipe = absl::MakeCleanup([&] {
+    if (padded && plain_size <= kStack) internal::SecureWipe(stack_plain, plain_size);
+  });
   internal::WriteSubjectHeader(padded ? internal::kSubjectPaddedFormat : internal::kSubjectFormat,
                                keys->wrap_key_id, keys->subject_key_id, binary);
   AadBuffer aad(
@@ -221,9 +230,16 @@ absl::Status SubjectCryptor::Rep::EncryptTo(absl::string_view field, absl::strin
       plaintext, aad.view(),
       absl::MakeSpan(binary + internal::kSubjectHeaderSize,
                      binary_size - internal::kSubjectHeaderSize)));
-  out->resize(internal::Base64UrlEncodedSize(binary_size));
-  internal::Base64UrlEncodeTo(absl::string_view(reinterpret_cast<const char*>(binary), binary_size),
-                              out->data());
+  const size_t text_size = internal::Base64UrlEncodedSize(binary_size);
+  if (binary_size + internal::kBase64Slack <= kStack) {  // the fast encoder needs slack
+    out->resize(text_size + internal::kBase64Slack);
+    internal::Base64UrlEncodePaddedTo(binary, binary_size, out->data());
+  } else {
+    out->resize(text_size);
+    internal::Base64UrlEncodeTo(
+        absl::string_view(reinterpret_cast<const char*>(binary), binary_size), out->data());
+  }
+  out->resize(text_size);
   return absl::OkStatus();
 }
 

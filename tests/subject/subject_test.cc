@@ -280,13 +280,20 @@ TEST_P(SubjectTest, TamperedStoreRowsFailClosed) {
   };
   ASSERT_THAT(decrypt_a(), IsOk());
   const std::string zeros(64, '0');
-  // Swap the wrapped keys (and key ids) of the two customers.
-  ASSERT_THAT(env_->Sql(url_,
-                        "UPDATE piicrypt_subject_keys SET wrapped = (SELECT wrapped FROM "
-                        "piicrypt_subject_keys x WHERE x.lookup <> piicrypt_subject_keys.lookup "
-                        "AND x.lookup <> '" +
-                            zeros + "') WHERE lookup <> '" + zeros + "'"),
-              IsOk());
+  // Swap the wrapped keys of the two customers (their rows otherwise unchanged).
+  auto rows = store_->List("", 10);
+  ASSERT_THAT(rows, IsOk());
+  std::vector<SubjectKeyRow> subjects;
+  for (const SubjectKeyRow& row : *rows) {
+    if (row.lookup != zeros) subjects.push_back(row);
+  }
+  ASSERT_EQ(subjects.size(), 2u);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_THAT(
+        env_->Sql(url_, "UPDATE piicrypt_subject_keys SET wrapped = '" + subjects[1 - i].wrapped +
+                            "' WHERE lookup = '" + subjects[i].lookup + "'"),
+        IsOk());
+  }
   EXPECT_THAT(decrypt_a(), StatusIs(absl::StatusCode::kDataLoss));
   ASSERT_THAT(
       env_->Sql(url_, "UPDATE piicrypt_subject_keys SET key_id = key_id + 1 WHERE lookup <> '" +
