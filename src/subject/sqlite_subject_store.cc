@@ -147,8 +147,8 @@ class SqliteSubjectKeyStore : public SubjectKeyStore {
     // file and truncating it leaves no copy of the key in either. Run on every delete, so
     // that a retry after a checkpoint that could not finish (readers in other processes)
     // finishes it.
-    const int checkpoint = sqlite3_wal_checkpoint_v2(db_.get(), nullptr,
-                                                     SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+    const int checkpoint =
+        sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
     if (checkpoint != SQLITE_OK) {
       return SqliteError(checkpoint, "the key is deleted, but the log still holds a copy; retry");
     }
