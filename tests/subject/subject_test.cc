@@ -280,7 +280,8 @@ TEST_P(SubjectTest, TamperedStoreRowsFailClosed) {
   };
   ASSERT_THAT(decrypt_a(), IsOk());
   const std::string zeros(64, '0');
-  // Swap the wrapped keys of the two customers (their rows otherwise unchanged).
+  // Swap the keys of the two customers (wrapped key and key id: all but the lookup), so
+  // that only the lookup bound into the wrap tells the rows apart.
   auto rows = store_->List("", 10);
   ASSERT_THAT(rows, IsOk());
   std::vector<SubjectKeyRow> subjects;
@@ -289,10 +290,11 @@ TEST_P(SubjectTest, TamperedStoreRowsFailClosed) {
   }
   ASSERT_EQ(subjects.size(), 2u);
   for (int i = 0; i < 2; ++i) {
-    ASSERT_THAT(
-        env_->Sql(url_, "UPDATE piicrypt_subject_keys SET wrapped = '" + subjects[1 - i].wrapped +
-                            "' WHERE lookup = '" + subjects[i].lookup + "'"),
-        IsOk());
+    ASSERT_THAT(env_->Sql(url_, absl::StrCat("UPDATE piicrypt_subject_keys SET wrapped = '",
+                                             subjects[1 - i].wrapped,
+                                             "', key_id = ", subjects[1 - i].key_id,
+                                             " WHERE lookup = '", subjects[i].lookup, "'")),
+                IsOk());
   }
   EXPECT_THAT(decrypt_a(), StatusIs(absl::StatusCode::kDataLoss));
   ASSERT_THAT(
