@@ -20,6 +20,7 @@
 #include "piicrypt/subject_cryptor.h"
 #include "piicrypt/subject_key_store.h"
 #include "piicrypt/subject_rewrap.h"
+#include "tests/pg/pg_server.h"
 #include "tests/subject/subject_test_util.h"
 #include "tests/test_util.h"
 
@@ -62,6 +63,8 @@ class SubjectCliTest : public ::testing::Test {
     EXPECT_THAT(c, IsOk());
     return c.ok() ? *std::move(c) : nullptr;
   }
+  // Fills the store, rotates, kills a rewrap job with SIGKILL in the middle, resumes it.
+  void RunKilledRewrap();
   std::string Args() const {
     return absl::StrCat(" --kek '", kek_, "' --keyset '", keyset_, "' --store '", store_, "'");
   }
@@ -113,7 +116,7 @@ TEST_F(SubjectCliTest, ForgetErasesTheKeyAndClearsIndexes) {
 
 // The rewrap job killed with SIGKILL in the middle leaves every key readable; run again, it
 // finishes, and --verify passes.
-TEST_F(SubjectCliTest, RewrapKilledMidJobResumes) {
+void SubjectCliTest::RunKilledRewrap() {
   constexpr int kSubjects = 300;
   std::shared_ptr<const SubjectKeyStore> store = *SubjectKeyStore::Open(store_);
   std::vector<std::string> cts;
@@ -175,6 +178,23 @@ TEST_F(SubjectCliTest, RewrapKilledMidJobResumes) {
   EXPECT_EQ(pending.exit_code, 1);
   EXPECT_THAT(pending.out, HasSubstr(absl::StrCat("not under primary:  ", kSubjects + 1)));
 }
+
+TEST_F(SubjectCliTest, RewrapKilledMidJobResumes) { RunKilledRewrap(); }
+
+// The same on a PostgreSQL store (a database of its own on the shared server).
+class PostgresSubjectCliTest : public SubjectCliTest {
+ protected:
+  void SetUp() override {
+    SubjectCliTest::SetUp();
+    std::string error;
+    testing::PgServer* server = testing::SharedPgServer(&error);
+    ASSERT_NE(server, nullptr) << error;
+    ASSERT_THAT(server->CreateDatabase("subject_cli_rewrap"), IsOk());
+    store_ = server->Url("subject_cli_rewrap");
+  }
+};
+
+TEST_F(PostgresSubjectCliTest, RewrapKilledMidJobResumes) { RunKilledRewrap(); }
 
 }  // namespace
 }  // namespace piicrypt
