@@ -33,6 +33,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "attacker.h"
+#include "forget_step.h"
 #include "order_db.h"
 #include "piicrypt/field_cipher.h"
 #include "piicrypt/kek.h"
@@ -738,6 +739,28 @@ absl::StatusOr<int> RunDemo(const Options& options, const WorkDir& work, Checks&
                opened.ok() ? "it decrypted!" : std::string(opened.status().message()));
   checks.Expect(!opened.ok() && opened.status().code() == absl::StatusCode::kInvalidArgument,
                 "the moved value fails to decrypt: it is bound to its row");
+
+  // 8. Erasure.
+  Section("8. A customer asks to be erased: keys of their own, destroyed");
+  {
+    PIICRYPT_ASSIGN_OR_RETURN(ForgetOutcome f,
+                              RunForgetStep(truth.orders, work.Path("db"), work.Path("stolen")));
+    absl::PrintF(
+        "  names and delivery addresses of %s orders (%s customers) under per-customer keys\n"
+        "  the attacker steals a backup (profiles and subject key store) and later the keys\n"
+        "  %s is forgotten: the key is erased; then the store's data key is rotated, the\n"
+        "  store rewrapped and the old key destroyed\n",
+        Num(f.orders), Num(f.customers), f.forgotten);
+    checks.Expect(f.live_forgotten == 0 && f.live_others == f.other_values,
+                  absl::StrFormat("the stolen backup, with the keyset and KEK, yields %s of %s "
+                                  "of the forgotten customer's values and %s of %s of the others'",
+                                  Num(f.live_forgotten), Num(f.forgotten_values),
+                                  Num(f.live_others), Num(f.other_values)));
+    checks.Expect(f.copy_forgotten_before == f.forgotten_values && f.copy_values_after == 0,
+                  absl::StrFormat("the backup's own copy of the subject key store yielded them "
+                                  "(%s values) until the old key was destroyed, and now %s",
+                                  Num(f.copy_forgotten_before), Num(f.copy_values_after)));
+  }
 
   // Summary.
   Section("Summary");

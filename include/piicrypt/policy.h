@@ -138,6 +138,14 @@ struct FormatPreservingRule {
   std::string key_version_column;
 };
 
+// The data subject (customer) a field belongs to (docs/SUBJECTS.md): its values are
+// encrypted under the subject's own key, which `SubjectCryptor::Forget` destroys.
+struct SubjectRule {
+  // The column of the same row holding the subject id; empty: the caller passes it. A
+  // plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*, at most 63 bytes).
+  std::string column;
+};
+
 struct FieldRule {
   // The field's CONTEXT: non-empty, at most 1024 bytes, valid UTF-8 without control
   // characters (C0, DEL, C1), unique within a policy.
@@ -175,6 +183,10 @@ struct FieldRule {
   // of a table that two fields (their values, blind indexes or key-version columns) share.
   std::string table;
   std::string column;
+
+  // kRandomized only: the field belongs to a data subject and is encrypted by a
+  // SubjectCryptor (subject_cryptor.h), never by FieldCryptor. Default: none.
+  std::optional<SubjectRule> subject;
 };
 
 // ---- compound and transformed blind indexes ----------------------------------------------

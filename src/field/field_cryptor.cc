@@ -208,6 +208,11 @@ struct FieldCryptor::Rep {
       return absl::FailedPreconditionError(
           absl::StrCat(f.rule.name, ": a vault-token field is tokenized, not encrypted"));
     }
+    if (f.rule.subject.has_value()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          f.rule.name,
+          ": a subject field is encrypted under its subject's key: use SubjectCryptor"));
+    }
     return absl::OkStatus();
   }
 
@@ -313,8 +318,10 @@ absl::StatusOr<std::unique_ptr<FieldCryptor>> FieldCryptor::Create(const Keyset&
     }
     FieldState f(rule, std::move(normalizer));
 
-    if (rule.protection == FieldProtection::kRandomized ||
-        rule.protection == FieldProtection::kDeterministic) {
+    if (rule.subject.has_value()) {
+      // Under the subject's own key: SubjectCryptor's (subject_cryptor.h), none here.
+    } else if (rule.protection == FieldProtection::kRandomized ||
+               rule.protection == FieldProtection::kDeterministic) {
       const FieldMode mode = rule.protection == FieldProtection::kRandomized
                                  ? FieldMode::kRandomized
                                  : FieldMode::kDeterministic;

@@ -420,6 +420,17 @@ absl::Status ValidateAndResolve(FieldRule& rule) {
     if (!padding.ok()) return FieldError(name, padding.message());
   }
 
+  if (rule.subject.has_value()) {
+    if (rule.protection != FieldProtection::kRandomized) {
+      return FieldError(name, "subject is only for MODE_RANDOMIZED (docs/SUBJECTS.md)");
+    }
+    if (!rule.subject->column.empty() && !IsSqlIdentifier(rule.subject->column)) {
+      return FieldError(name,
+                        "subject column must be a plain SQL identifier "
+                        "([A-Za-z_][A-Za-z0-9_]*, at most 63 bytes)");
+    }
+  }
+
   if (!MaskFits(rule.mask, rule.kind)) {
     return FieldError(name,
                       absl::StrCat(MaskName(rule.mask), " does not fit a ", KindName(rule.kind),
@@ -527,6 +538,7 @@ absl::StatusOr<FieldRule> RuleFromProto(const policy::FieldRule& proto,
     rule.padding.multiple = proto.padding().multiple();
     rule.padding.buckets.assign(proto.padding().buckets().begin(), proto.padding().buckets().end());
   }
+  if (proto.has_subject()) rule.subject = SubjectRule{proto.subject().column()};
   return rule;
 }
 

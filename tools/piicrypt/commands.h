@@ -63,6 +63,7 @@ void AddTokenCommands(CLI::App& app, int& exit_code);     // tokenize, detokeniz
 void AddReencryptCommand(CLI::App& app, int& exit_code);  // reencrypt
 void AddMaskCommand(CLI::App& app, int& exit_code);       // mask
 void AddPlanCommand(CLI::App& app, int& exit_code);       // plan-index
+void AddSubjectCommands(CLI::App& app, int& exit_code);   // subject forget|rewrap
 
 }  // namespace piicrypt::cli
 

@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
   AddReencryptCommand(app, exit_code);
   AddMaskCommand(app, exit_code);
   AddPlanCommand(app, exit_code);
+  AddSubjectCommands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
