@@ -24,7 +24,7 @@
 #include "absl/time/time.h"
 #include "piicrypt/status_macros.h"
 #include "piicrypt/subject_key_store.h"
-#include "src/keyset/keyset_file.h"
+#include "src/secrets/secret_file.h"
 #include "src/subject/subject_stores.h"
 
 namespace piicrypt::internal {
