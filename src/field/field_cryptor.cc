@@ -522,7 +522,8 @@ absl::StatusOr<std::string> FieldCryptor::Normalize(absl::string_view field,
 }
 
 Nullable FieldCryptor::BlindIndex(absl::string_view field, NullableValue value) const {
-  PIICRYPT_ASSIGN_OR_RETURN(const FieldState* f, rep_->Find(field));
+  const FieldState* f = rep_->FindOrNull(field);
+  if (f == nullptr) return Rep::NotInPolicy(field);
   if (!f->rule.blind_index.has_value()) {
     return absl::FailedPreconditionError(
         absl::StrCat(f->rule.name, ": the field has no blind index"));
