@@ -409,28 +409,35 @@ __attribute__((target("ssse3"))) size_t DecodeSsse3(const uint8_t* in, size_t si
   return i;
 }
 
-// The bytes of `c` in lo..hi (0xff), or not (0); bytes of 0x80 and above are in no range.
-__attribute__((target("avx2"))) inline __m256i InRange(__m256i c, char lo, char hi) {
-  return _mm256_and_si256(_mm256_cmpgt_epi8(c, _mm256_set1_epi8(static_cast<char>(lo - 1))),
-                          _mm256_cmpgt_epi8(_mm256_set1_epi8(static_cast<char>(hi + 1)), c));
-}
-
 // 32 characters to exactly 24 bytes at `out`; false if any character is outside the
-// URL-safe alphabet. DecodeBlock's method on two 128-bit lanes.
+// URL-safe alphabet. Wojciech Mula's nibble lookups
+// (http://0x80.pl/notesen/2016-01-17-sse-base64-decoding.html), for the URL-safe
+// alphabet: the high nibble picks a class (0x2-: '-', 0x3-: digits, 0x4- and 0x5-:
+// upper case and '_', 0x6- and 0x7-: lower case, any other: none), with one bit each,
+// and the low nibble the classes in which it is not a character of the alphabet; a
+// character is valid iff the two share no bit. The high nibble (13 for '_') then picks
+// what to add to get the 6-bit value.
 __attribute__((target("avx2"))) inline bool DecodeBlock2(const uint8_t* in, uint8_t* out) {
   const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in));
-  const __m256i upper = InRange(c, 'A', 'Z'), lower = InRange(c, 'a', 'z'),
-                digit = InRange(c, '0', '9'), dash = _mm256_cmpeq_epi8(c, _mm256_set1_epi8('-')),
-                under = _mm256_cmpeq_epi8(c, _mm256_set1_epi8('_'));
-  const __m256i valid = _mm256_or_si256(_mm256_or_si256(upper, lower),
-                                        _mm256_or_si256(digit, _mm256_or_si256(dash, under)));
-  if (_mm256_movemask_epi8(valid) != -1) return false;
-  const __m256i offset = _mm256_or_si256(
-      _mm256_or_si256(_mm256_and_si256(upper, _mm256_set1_epi8(-'A')),
-                      _mm256_and_si256(lower, _mm256_set1_epi8(26 - 'a'))),
-      _mm256_or_si256(_mm256_and_si256(digit, _mm256_set1_epi8(52 - '0')),
-                      _mm256_or_si256(_mm256_and_si256(dash, _mm256_set1_epi8(62 - '-')),
-                                      _mm256_and_si256(under, _mm256_set1_epi8(63 - '_')))));
+  const __m256i hi = _mm256_and_si256(_mm256_srli_epi32(c, 4), _mm256_set1_epi8(0x0f));
+  const __m256i lo = _mm256_and_si256(c, _mm256_set1_epi8(0x0f));
+  const __m256i lo_invalid = _mm256_shuffle_epi8(
+      _mm256_setr_epi8(0x55, 0x41, 0x41, 0x41, 0x41, 0x41, 0x41, 0x41, 0x41, 0x41, 0x43, 0x6b, 0x6b,
+                       0x6a, 0x6b, 0x63, 0x55, 0x41, 0x41, 0x41, 0x41, 0x41, 0x41, 0x41, 0x41, 0x41,
+                       0x43, 0x6b, 0x6b, 0x6a, 0x6b, 0x63),
+      lo);
+  const __m256i hi_class = _mm256_shuffle_epi8(
+      _mm256_setr_epi8(0x40, 0x40, 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x40, 0x40, 0x40, 0x40,
+                       0x40, 0x40, 0x40, 0x40, 0x40, 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x40,
+                       0x40, 0x40, 0x40, 0x40, 0x40, 0x40),
+      hi);
+  if (!_mm256_testz_si256(lo_invalid, hi_class)) return false;
+  const __m256i underscore = _mm256_cmpeq_epi8(c, _mm256_set1_epi8('_'));
+  const __m256i offset = _mm256_shuffle_epi8(
+      _mm256_setr_epi8(0, 0, 62 - '-', 52 - '0', -'A', -'A', 26 - 'a', 26 - 'a', 0, 0, 0, 0, 0,
+                       63 - '_', 0, 0, 0, 0, 62 - '-', 52 - '0', -'A', -'A', 26 - 'a', 26 - 'a', 0,
+                       0, 0, 0, 0, 63 - '_', 0, 0),
+      _mm256_add_epi8(hi, _mm256_and_si256(underscore, _mm256_set1_epi8(8))));
   const __m256i sextets = _mm256_add_epi8(c, offset);
   const __m256i pairs = _mm256_maddubs_epi16(sextets, _mm256_set1_epi32(0x01400140));
   const __m256i triples = _mm256_madd_epi16(pairs, _mm256_set1_epi32(0x00011000));

@@ -529,14 +529,16 @@ Nullable FieldCryptor::BlindIndex(absl::string_view field, NullableValue value) 
         absl::StrCat(f->rule.name, ": the field has no blind index"));
   }
   if (!value.has_value()) return std::nullopt;
-  std::string index;
-  PIICRYPT_RETURN_IF_ERROR(WithNormalized(*f, *value, [&](absl::string_view normalized) {
+  // Built in the return slot: the index is moved once, from Compute's result into it.
+  Nullable result(absl::in_place, std::in_place);
+  absl::Status s = WithNormalized(*f, *value, [&](absl::string_view normalized) {
     auto computed = f->indexers.front().second->Compute(normalized);
     if (!computed.ok()) return computed.status();
-    index = *std::move(computed);
+    **result = *std::move(computed);
     return absl::OkStatus();
-  }));
-  return std::optional<std::string>(std::move(index));
+  });
+  if (!s.ok()) result = std::move(s);
+  return result;
 }
 
 absl::StatusOr<std::vector<std::string>> FieldCryptor::LookupIndexes(

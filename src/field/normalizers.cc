@@ -155,32 +155,51 @@ bool AsciiLowerWords(absl::string_view value, char* out, AtSigns& at) {
   return (high & kHigh) == 0;
 }
 
-// AsciiLowerWords into the short-value buffer, 16 bytes at a time with SSE2: `value` (at
-// most kShortValueSize bytes) is copied into `out`, after zeros that fill its last
-// 16-byte step (zero bytes are neither letters, nor '@', nor non-ASCII), and lowered in
-// place.
+#ifdef __SSE2__
+// One 16-byte step of AsciiLowerShort: lowers src[0, 16) into dst, and counts the '@'s
+// of all but its first `skip` bytes (at `offset` in the value); false if a byte is not
+// ASCII.
+inline bool LowerStep(const char* src, size_t offset, unsigned skip, char* dst, AtSigns& at) {
+  __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
+  if (_mm_movemask_epi8(x) != 0) return false;  // a byte >= 0x80
+  const __m128i upper = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('A' - 1)),
+                                      _mm_cmplt_epi8(x, _mm_set1_epi8('Z' + 1)));
+  x = _mm_or_si128(x, _mm_and_si128(upper, _mm_set1_epi8(0x20)));
+  const unsigned ats =
+      static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('@')))) &
+      (0xffffu << skip);
+  if (ats != 0) {
+    if (at.count == 0) at.first = offset + static_cast<size_t>(__builtin_ctz(ats));
+    at.count += (ats & (ats - 1)) != 0 ? 2 : 1;  // one, or more than one
+  }
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), x);
+  return true;
+}
+#endif
+
+// AsciiLowerWords into the short-value buffer (`value` has at most kShortValueSize bytes),
+// 16 bytes at a time with SSE2, loaded straight from `value`: whole steps, then the last
+// 16 bytes of the value, whose first bytes were done already (the same bytes written
+// again; their '@'s not counted twice). A value shorter than one step goes through a
+// zero-filled copy (zero bytes are neither letters, nor '@', nor non-ASCII).
 bool AsciiLowerShort(absl::string_view value, char (&out)[kShortValueSize], AtSigns& at) {
 #ifdef __SSE2__
-  static_assert(kShortValueSize % 16 == 0);
+  static_assert(kShortValueSize >= 16);
   const size_t size = value.size();
-  if (size % 16 != 0) std::memset(out + size / 16 * 16, 0, 16);
-  if (size != 0) std::memcpy(out, value.data(), size);
-  const __m128i before_a = _mm_set1_epi8('A' - 1), after_z = _mm_set1_epi8('Z' + 1),
-                case_bit = _mm_set1_epi8(0x20), at_sign = _mm_set1_epi8('@');
-  for (size_t i = 0; i < size; i += 16) {
-    auto* p = reinterpret_cast<__m128i*>(out + i);
-    __m128i x = _mm_loadu_si128(p);
-    if (_mm_movemask_epi8(x) != 0) return false;  // a byte >= 0x80
-    const __m128i upper = _mm_and_si128(_mm_cmpgt_epi8(x, before_a), _mm_cmplt_epi8(x, after_z));
-    x = _mm_or_si128(x, _mm_and_si128(upper, case_bit));
-    const unsigned ats = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, at_sign)));
-    if (ats != 0) {
-      if (at.count == 0) at.first = i + static_cast<size_t>(__builtin_ctz(ats));
-      at.count += (ats & (ats - 1)) != 0 ? 2 : 1;  // one, or more than one
-    }
-    _mm_storeu_si128(p, x);
+  if (size < 16) {
+    char block[16] = {};
+    if (size != 0) std::memcpy(block, value.data(), size);
+    const bool ascii = LowerStep(block, 0, 0, out, at);
+    SecureWipe(block, sizeof(block));
+    return ascii;
   }
-  return true;
+  size_t i = 0;
+  for (; i + 16 <= size; i += 16) {
+    if (!LowerStep(value.data() + i, i, 0, out + i, at)) return false;
+  }
+  if (i == size) return true;
+  const size_t last = size - 16;
+  return LowerStep(value.data() + last, last, static_cast<unsigned>(i - last), out + last, at);
 #else
   return AsciiLowerWords(value, out, at);
 #endif
@@ -615,10 +634,11 @@ absl::StatusOr<std::optional<absl::string_view>> NormalizeEmailShort(
   // (An ASCII trim leaves a value ASCII or not, as it was.)
   if (const absl::string_view trimmed = TrimAsciiSpace(value);
       trimmed.size() <= kShortValueSize && AsciiLowerShort(trimmed, buffer, at)) {
-    const absl::string_view out(buffer, trimmed.size());
-    absl::Status shape = EmailShape(at, out.size());
+    absl::Status shape = EmailShape(at, trimmed.size());
     if (!shape.ok()) return shape;
-    return std::optional<absl::string_view>(out);
+    // Constructed in place: a temporary optional costs two store-forwarding stalls.
+    return absl::StatusOr<std::optional<absl::string_view>>(absl::in_place, std::in_place, buffer,
+                                                            trimmed.size());
   }
   return std::optional<absl::string_view>();
 }

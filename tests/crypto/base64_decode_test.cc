@@ -76,6 +76,31 @@ TEST(Base64UrlDecodeToTest, EveryLevelRoundTripsAndRejectsForeignCharacters) {
   }
 }
 
+// Every byte value at every position of a text with whole blocks and a tail, at every
+// level: accepted exactly when it is in the alphabet, and decoded to its value.
+TEST(Base64UrlDecodeToTest, EveryLevelJudgesEveryByteValueAtEveryPosition) {
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  // 86 characters: two 32-character blocks, then 22 ending in a group of 2, whose last
+  // character carries 4 unused bits.
+  const std::string text = Base64UrlEncode(std::string(64, '\0'));
+  for (int level : kLevels) {
+    for (size_t pos = 0; pos < text.size(); ++pos) {
+      for (int b = 0; b < 256; ++b) {
+        std::string t = text;
+        t[pos] = static_cast<char>(b);
+        const size_t value = alphabet.find(static_cast<char>(b));
+        const bool valid =
+            value != std::string::npos && (pos + 1 < text.size() || (value & 15) == 0);
+        const auto decoded = DecodeAt(level, t);
+        ASSERT_EQ(decoded.has_value(), valid) << level << " " << pos << " " << b;
+        if (valid) {
+          EXPECT_EQ(Base64UrlEncode(*decoded), t) << level << " " << pos;
+        }
+      }
+    }
+  }
+}
+
 // Exactly one text per byte string: the unused low bits of a final group of 2 or 3
 // characters must be zero, "=" padding is not base64url without padding, and no byte
 // string encodes to a length of 1 mod 4.
