@@ -143,6 +143,21 @@ constexpr std::array<int8_t, 256> MakeDecodeTable() {
   return t;
 }
 constexpr std::array<int8_t, 256> kDecode = MakeDecodeTable();
+
+// The final group of `rest` (0, 2 or 3) characters of a text into its rest - 1 bytes;
+// false if a character is outside the alphabet or an unused trailing bit is set (so that
+// every byte string has exactly one text form).
+bool DecodeFinalGroup(const uint8_t* in, size_t rest, uint8_t* out) {
+  if (rest == 0) return true;
+  const int32_t a = kDecode[in[0]], b = kDecode[in[1]], c = rest == 3 ? kDecode[in[2]] : 0;
+  if ((a | b | c) < 0) return false;
+  const uint32_t v = (static_cast<uint32_t>(a) << 18) | (static_cast<uint32_t>(b) << 12) |
+                     (static_cast<uint32_t>(c) << 6);
+  if ((v & (rest == 2 ? 0xffffu : 0xffu)) != 0) return false;
+  out[0] = static_cast<uint8_t>(v >> 16);
+  if (rest == 3) out[1] = static_cast<uint8_t>(v >> 8);
+  return true;
+}
 }  // namespace
 
 // Two output characters per lookup: the characters of every 12-bit value (first one in
@@ -447,33 +462,35 @@ __attribute__((target("avx2"))) inline bool DecodeBlock2(const uint8_t* in, uint
   // The 12 bytes of each lane side by side.
   const __m256i packed =
       _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7));
-  alignas(32) uint8_t block[32];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(block), packed);
-  std::memcpy(out, block, 24);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm256_castsi256_si128(packed));
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(out + 16), _mm256_extracti128_si256(packed, 1));
   return true;
 }
 
-// The whole text in 32-character blocks; the last, partial one is decoded from a copy
-// padded with 'A' (value 0), so there is no scalar tail. The padding makes zero bits,
-// which also tells the canonical check: the unused low bits of a final 2- or 3-character
-// group are the byte after the last one decoded, which must be zero. REQUIRES:
-// size % 4 != 1.
+// The whole text in 32-character blocks loaded straight from it: the complete groups in
+// whole blocks, the last block ending at the last complete group (it may decode a few
+// groups again, to the same bytes), then the final group of 2 or 3 characters. A text
+// with fewer than 32 characters in complete groups is decoded from a copy padded with
+// 'A' (value 0), whose zero bits also tell the canonical check: the unused low bits of a
+// final group are the byte after the last one decoded. REQUIRES: size % 4 != 1.
 __attribute__((target("avx2"))) bool DecodeAvx2(const uint8_t* in, size_t size, uint8_t* out) {
-  size_t i = 0;
-  for (; i + 32 <= size; i += 32, out += 24) {
-    if (!DecodeBlock2(in + i, out)) return false;
+  const size_t full = size / 4 * 4;
+  if (full < 32) {
+    uint8_t padded[32];
+    std::memset(padded, 'A', sizeof(padded));
+    std::memcpy(padded, in, size);
+    uint8_t bytes[24];
+    if (!DecodeBlock2(padded, bytes)) return false;
+    const size_t n = Base64UrlDecodedSize(size);
+    if (size % 4 != 0 && bytes[n] != 0) return false;
+    std::memcpy(out, bytes, n);
+    return true;
   }
-  const size_t rest = size - i;
-  if (rest == 0) return true;
-  uint8_t tail[32];
-  std::memset(tail, 'A', sizeof(tail));
-  std::memcpy(tail, in + i, rest);
-  uint8_t bytes[24];
-  if (!DecodeBlock2(tail, bytes)) return false;
-  const size_t n = rest * 3 / 4;
-  if (rest % 4 != 0 && bytes[n] != 0) return false;
-  std::memcpy(out, bytes, n);
-  return true;
+  for (size_t i = 0; i + 32 <= full; i += 32) {
+    if (!DecodeBlock2(in + i, out + i / 4 * 3)) return false;
+  }
+  if (full % 32 != 0 && !DecodeBlock2(in + full - 32, out + (full - 32) / 4 * 3)) return false;
+  return DecodeFinalGroup(in + full, size - full, out + full / 4 * 3);
 }
 
 }  // namespace
@@ -512,18 +529,7 @@ bool Base64UrlDecodeAtLevelTo(int max_level, absl::string_view text, uint8_t* ou
     out[1] = static_cast<uint8_t>(v >> 8);
     out[2] = static_cast<uint8_t>(v);
   }
-  const size_t rest = size - i;
-  if (rest >= 2) {
-    const int32_t a = val(i), b = val(i + 1), c = rest == 3 ? val(i + 2) : 0;
-    bad |= a | b | c;
-    const uint32_t v = (static_cast<uint32_t>(a) << 18) | (static_cast<uint32_t>(b) << 12) |
-                       (static_cast<uint32_t>(c) << 6);
-    // Unused trailing bits must be zero, so that every byte string has one text form.
-    bad |= (v & (rest == 2 ? 0xffffu : 0xffu)) != 0 ? -1 : 0;
-    out[0] = static_cast<uint8_t>(v >> 16);
-    if (rest == 3) out[1] = static_cast<uint8_t>(v >> 8);
-  }
-  return bad >= 0;
+  return DecodeFinalGroup(in + i, size - i, out) && bad >= 0;
 }
 
 absl::StatusOr<std::string> Base64UrlDecode(absl::string_view text) {
