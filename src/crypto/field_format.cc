@@ -541,7 +541,7 @@ absl::StatusOr<std::string> Base64UrlDecode(absl::string_view text) {
   return out;
 }
 
-std::string TruncatedHex(absl::Span<const uint8_t> mac, int bits) {
+void TruncatedHexTo(absl::Span<const uint8_t> mac, int bits, char* out) {
   // Each byte's two lower-case hex digits, as they lie in memory.
   static constexpr auto kHexPairs = [] {
     std::array<std::array<char, 2>, 256> pairs{};
@@ -550,14 +550,15 @@ std::string TruncatedHex(absl::Span<const uint8_t> mac, int bits) {
     return pairs;
   }();
   const size_t nbytes = (static_cast<size_t>(bits) + 7) / 8;
+  for (size_t i = 0; i + 1 < nbytes; ++i) std::memcpy(out + 2 * i, kHexPairs[mac[i]].data(), 2);
+  const uint8_t last = mac[nbytes - 1] & static_cast<uint8_t>(0xff << ((8 - bits % 8) % 8));
+  std::memcpy(out + 2 * (nbytes - 1), kHexPairs[last].data(), 2);
+}
+
+std::string TruncatedHex(absl::Span<const uint8_t> mac, int bits) {
+  const size_t nbytes = (static_cast<size_t>(bits) + 7) / 8;
   std::string out(nbytes * 2, '0');
-  char* o = out.data();
-  const size_t n = std::min(nbytes, mac.size());
-  for (size_t i = 0; i < n; ++i) std::memcpy(o + 2 * i, kHexPairs[mac[i]].data(), 2);
-  if (bits % 8 != 0 && nbytes <= mac.size()) {
-    const uint8_t last = mac[nbytes - 1] & static_cast<uint8_t>(0xff << (8 - bits % 8));
-    std::memcpy(o + 2 * (nbytes - 1), kHexPairs[last].data(), 2);
-  }
+  if (nbytes <= mac.size()) TruncatedHexTo(mac, bits, out.data());
   return out;
 }
 

@@ -123,6 +123,8 @@ inline constexpr size_t Base64UrlDecodedSize(size_t chars) { return chars * 3 / 
 // Lower-case hex of the first ceil(bits/8) bytes of `mac`, with the unused low bits of the
 // last byte cleared. `bits` must be in 1..8*mac.size().
 std::string TruncatedHex(absl::Span<const uint8_t> mac, int bits);
+// The same written to out[0, 2 * ceil(bits / 8)). REQUIRES: bits <= 8 * mac.size().
+void TruncatedHexTo(absl::Span<const uint8_t> mac, int bits, char* out);
 
 }  // namespace piicrypt::internal
 

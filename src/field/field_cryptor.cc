@@ -13,6 +13,7 @@
 #include "piicrypt/format_preserving.h"
 #include "piicrypt/secret_data.h"
 #include "piicrypt/status_macros.h"
+#include "src/crypto/blind_index_to.h"
 #include "src/crypto/field_format.h"
 #include "src/field/value_normalizer.h"
 
@@ -529,13 +530,10 @@ Nullable FieldCryptor::BlindIndex(absl::string_view field, NullableValue value) 
         absl::StrCat(f->rule.name, ": the field has no blind index"));
   }
   if (!value.has_value()) return std::nullopt;
-  // Built in the return slot: the index is moved once, from Compute's result into it.
+  // Built in the return slot: the index is written straight into it.
   Nullable result(absl::in_place, std::in_place);
   absl::Status s = WithNormalized(*f, *value, [&](absl::string_view normalized) {
-    auto computed = f->indexers.front().second->Compute(normalized);
-    if (!computed.ok()) return computed.status();
-    **result = *std::move(computed);
-    return absl::OkStatus();
+    return internal::ComputeBlindIndexTo(*f->indexers.front().second, normalized, &**result);
   });
   if (!s.ok()) result = std::move(s);
   return result;
