@@ -136,7 +136,7 @@ void FieldDecryptNewString(benchmark::State& state) {
 
 // Blind index through the API: normalizer, then HMAC-SHA256 from precomputed states;
 // compare with BlindIndex/piicrypt/32 (the HMAC alone).
-void FieldBlindIndexOf(benchmark::State& state, const char* field, absl::string_view value) {
+void FieldBlindIndexOf(benchmark::State& state, absl::string_view field, absl::string_view value) {
   const FieldCryptor* fc = Cryptor();
   if (fc == nullptr) return state.SkipWithError("setup failed");
   for (auto _ : state) {
