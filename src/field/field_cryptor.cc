@@ -239,10 +239,18 @@ struct FieldCryptor::Rep {
   // by the cipher of the key it names; `*out` is left empty on failure.
   absl::Status DecryptBinaryTo(const FieldState& f, absl::string_view binary,
                                absl::string_view record, std::string* out) const {
+    // The usual case: the cipher of the key id in the header (bytes 1 to 4, big-endian),
+    // which checks the rest of the format itself and fails as below. Key ids are never 0.
+    if (ABSL_PREDICT_TRUE(binary.size() >= internal::kHeaderSize)) {
+      const auto* b = reinterpret_cast<const uint8_t*>(binary.data());
+      const uint32_t raw_id =
+          (uint32_t{b[1]} << 24) | (uint32_t{b[2]} << 16) | (uint32_t{b[3]} << 8) | uint32_t{b[4]};
+      if (const FieldCipher* reader = FindKey(f.readers, raw_id)) {
+        return reader->DecryptTo(binary, f.Record(record), out);
+      }
+    }
+    // No cipher for it: why, after the format's checks.
     auto key_id = FieldCipher::KeyIdOf(binary);
-    const FieldCipher* reader = key_id.ok() ? FindKey(f.readers, *key_id) : nullptr;
-    if (ABSL_PREDICT_TRUE(reader != nullptr))
-      return reader->DecryptTo(binary, f.Record(record), out);
     out->clear();
     if (!key_id.ok()) return absl::InvalidArgumentError(f.decrypt_failed);
     return KeyError(f, *key_id);
