@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <string>
+#include <typeinfo>
 #include <utility>
 
 #include "absl/base/attributes.h"
@@ -9,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "src/crypto/aes_gcm.h"
 #include "src/crypto/aes_siv.h"
+#include "src/crypto/blind_index_to.h"
 #include "src/crypto/field_format.h"
 #include "src/crypto/hmac_sha256_fast.h"
 
@@ -361,10 +363,16 @@ class BlindIndexerImpl : public BlindIndexer {
   static void operator delete(void* p, size_t size) { internal::FreeSecret(p, size); }
 
   absl::StatusOr<std::string> Compute(absl::string_view normalized_value) const override {
-    internal::HmacSha256Fast::Tag tag = hmac_.Compute(normalized_value);
-    std::string hex = internal::TruncatedHex(tag, bits_);
-    internal::SecureWipe(tag.data(), tag.size());
+    std::string hex;
+    ComputeTo(normalized_value, &hex);
     return hex;
+  }
+  void ComputeTo(absl::string_view normalized_value, std::string* out) const {
+    internal::HmacSha256Fast::Tag tag = hmac_.Compute(normalized_value);
+    const size_t size = (static_cast<size_t>(bits_) + 7) / 8 * 2;
+    if (out->size() != size) out->resize(size);
+    internal::TruncatedHexTo(tag, bits_, out->data());
+    internal::SecureWipe(tag.data(), tag.size());
   }
   int bits() const override { return bits_; }
 
@@ -414,6 +422,25 @@ absl::StatusOr<uint32_t> FieldCipher::KeyIdOfText(absl::string_view text) {
   }
   return KeyIdOf(*binary);
 }
+
+namespace internal {
+
+absl::Status ComputeBlindIndexTo(const BlindIndexer& indexer, absl::string_view normalized,
+                                 std::string* out) {
+  if (typeid(indexer) == typeid(BlindIndexerImpl)) {
+    static_cast<const BlindIndexerImpl&>(indexer).ComputeTo(normalized, out);
+    return absl::OkStatus();
+  }
+  auto index = indexer.Compute(normalized);
+  if (!index.ok()) {
+    out->clear();
+    return index.status();
+  }
+  *out = *std::move(index);
+  return absl::OkStatus();
+}
+
+}  // namespace internal
 
 absl::StatusOr<std::unique_ptr<BlindIndexer>> BlindIndexer::Create(const SecretData& root_material,
                                                                    absl::string_view context,

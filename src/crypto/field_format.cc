@@ -145,6 +145,21 @@ constexpr std::array<int8_t, 256> MakeDecodeTable() {
   return t;
 }
 constexpr std::array<int8_t, 256> kDecode = MakeDecodeTable();
+
+// The final group of `rest` (0, 2 or 3) characters of a text into its rest - 1 bytes;
+// false if a character is outside the alphabet or an unused trailing bit is set (so that
+// every byte string has exactly one text form).
+bool DecodeFinalGroup(const uint8_t* in, size_t rest, uint8_t* out) {
+  if (rest == 0) return true;
+  const int32_t a = kDecode[in[0]], b = kDecode[in[1]], c = rest == 3 ? kDecode[in[2]] : 0;
+  if ((a | b | c) < 0) return false;
+  const uint32_t v = (static_cast<uint32_t>(a) << 18) | (static_cast<uint32_t>(b) << 12) |
+                     (static_cast<uint32_t>(c) << 6);
+  if ((v & (rest == 2 ? 0xffffu : 0xffu)) != 0) return false;
+  out[0] = static_cast<uint8_t>(v >> 16);
+  if (rest == 3) out[1] = static_cast<uint8_t>(v >> 8);
+  return true;
+}
 }  // namespace
 
 // Two output characters per lookup: the characters of every 12-bit value (first one in
@@ -411,19 +426,96 @@ __attribute__((target("ssse3"))) size_t DecodeSsse3(const uint8_t* in, size_t si
   return i;
 }
 
+// 32 characters to exactly 24 bytes at `out`; false if any character is outside the
+// URL-safe alphabet. Wojciech Mula's nibble lookups
+// (http://0x80.pl/notesen/2016-01-17-sse-base64-decoding.html), for the URL-safe
+// alphabet: the high nibble picks a class (0x2-: '-', 0x3-: digits, 0x4- and 0x5-:
+// upper case and '_', 0x6- and 0x7-: lower case, any other: none), with one bit each,
+// and the low nibble the classes in which it is not a character of the alphabet; a
+// character is valid iff the two share no bit. The high nibble (13 for '_') then picks
+// what to add to get the 6-bit value.
+__attribute__((target("avx2"))) inline bool DecodeBlock2(const uint8_t* in, uint8_t* out) {
+  const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in));
+  const __m256i hi = _mm256_and_si256(_mm256_srli_epi32(c, 4), _mm256_set1_epi8(0x0f));
+  const __m256i lo = _mm256_and_si256(c, _mm256_set1_epi8(0x0f));
+  const __m256i lo_invalid = _mm256_shuffle_epi8(
+      _mm256_setr_epi8(0x55, 0x41, 0x41, 0x41, 0x41, 0x41, 0x41, 0x41, 0x41, 0x41, 0x43, 0x6b, 0x6b,
+                       0x6a, 0x6b, 0x63, 0x55, 0x41, 0x41, 0x41, 0x41, 0x41, 0x41, 0x41, 0x41, 0x41,
+                       0x43, 0x6b, 0x6b, 0x6a, 0x6b, 0x63),
+      lo);
+  const __m256i hi_class = _mm256_shuffle_epi8(
+      _mm256_setr_epi8(0x40, 0x40, 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x40, 0x40, 0x40, 0x40,
+                       0x40, 0x40, 0x40, 0x40, 0x40, 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x40,
+                       0x40, 0x40, 0x40, 0x40, 0x40, 0x40),
+      hi);
+  if (!_mm256_testz_si256(lo_invalid, hi_class)) return false;
+  const __m256i underscore = _mm256_cmpeq_epi8(c, _mm256_set1_epi8('_'));
+  const __m256i offset = _mm256_shuffle_epi8(
+      _mm256_setr_epi8(0, 0, 62 - '-', 52 - '0', -'A', -'A', 26 - 'a', 26 - 'a', 0, 0, 0, 0, 0,
+                       63 - '_', 0, 0, 0, 0, 62 - '-', 52 - '0', -'A', -'A', 26 - 'a', 26 - 'a', 0,
+                       0, 0, 0, 0, 63 - '_', 0, 0),
+      _mm256_add_epi8(hi, _mm256_and_si256(underscore, _mm256_set1_epi8(8))));
+  const __m256i sextets = _mm256_add_epi8(c, offset);
+  const __m256i pairs = _mm256_maddubs_epi16(sextets, _mm256_set1_epi32(0x01400140));
+  const __m256i triples = _mm256_madd_epi16(pairs, _mm256_set1_epi32(0x00011000));
+  const __m256i bytes = _mm256_shuffle_epi8(
+      triples, _mm256_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1, 2, 1, 0, 6,
+                                5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1));
+  // The 12 bytes of each lane side by side.
+  const __m256i packed =
+      _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm256_castsi256_si128(packed));
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(out + 16), _mm256_extracti128_si256(packed, 1));
+  return true;
+}
+
+// The whole text in 32-character blocks loaded straight from it: the complete groups in
+// whole blocks, the last block ending at the last complete group (it may decode a few
+// groups again, to the same bytes), then the final group of 2 or 3 characters. A text
+// with fewer than 32 characters in complete groups is decoded from a copy padded with
+// 'A' (value 0), whose zero bits also tell the canonical check: the unused low bits of a
+// final group are the byte after the last one decoded. REQUIRES: size % 4 != 1.
+__attribute__((target("avx2"))) bool DecodeAvx2(const uint8_t* in, size_t size, uint8_t* out) {
+  const size_t full = size / 4 * 4;
+  if (full < 32) {
+    uint8_t padded[32];
+    std::memset(padded, 'A', sizeof(padded));
+    std::memcpy(padded, in, size);
+    uint8_t bytes[24];
+    if (!DecodeBlock2(padded, bytes)) return false;
+    const size_t n = Base64UrlDecodedSize(size);
+    if (size % 4 != 0 && bytes[n] != 0) return false;
+    std::memcpy(out, bytes, n);
+    return true;
+  }
+  for (size_t i = 0; i + 32 <= full; i += 32) {
+    if (!DecodeBlock2(in + i, out + i / 4 * 3)) return false;
+  }
+  if (full % 32 != 0 && !DecodeBlock2(in + full - 32, out + (full - 32) / 4 * 3)) return false;
+  return DecodeFinalGroup(in + full, size - full, out + full / 4 * 3);
+}
+
 }  // namespace
 #endif
 
 bool Base64UrlDecodeTo(absl::string_view text, uint8_t* out) {
+  return Base64UrlDecodeAtLevelTo(2, text, out);
+}
+
+bool Base64UrlDecodeAtLevelTo(int max_level, absl::string_view text, uint8_t* out) {
   if (text.size() % 4 == 1) return false;
   const auto* in = reinterpret_cast<const uint8_t*>(text.data());
   const size_t size = text.size();
 #ifdef PIICRYPT_BASE64_SSSE3
-  if (size >= 16 && SimdLevel() >= 1) {
+  const int level = std::min(max_level, SimdLevel());
+  if (level == 2) return DecodeAvx2(in, size, out);
+  if (size >= 16 && level == 1) {
     const size_t done = DecodeSsse3(in, size, out);
     if (done == SIZE_MAX) return false;
-    return Base64UrlDecodeTo(text.substr(done), out + done / 4 * 3);
+    return Base64UrlDecodeAtLevelTo(0, text.substr(done), out + done / 4 * 3);
   }
+#else
+  (void)max_level;
 #endif
   // Each character's 6-bit value, or -1 (all bits set) for one outside the alphabet: the
   // OR of the four values of a group is negative if any of them is.
@@ -439,18 +531,7 @@ bool Base64UrlDecodeTo(absl::string_view text, uint8_t* out) {
     out[1] = static_cast<uint8_t>(v >> 8);
     out[2] = static_cast<uint8_t>(v);
   }
-  const size_t rest = size - i;
-  if (rest >= 2) {
-    const int32_t a = val(i), b = val(i + 1), c = rest == 3 ? val(i + 2) : 0;
-    bad |= a | b | c;
-    const uint32_t v = (static_cast<uint32_t>(a) << 18) | (static_cast<uint32_t>(b) << 12) |
-                       (static_cast<uint32_t>(c) << 6);
-    // Unused trailing bits must be zero, so that every byte string has one text form.
-    bad |= (v & (rest == 2 ? 0xffffu : 0xffu)) != 0 ? -1 : 0;
-    out[0] = static_cast<uint8_t>(v >> 16);
-    if (rest == 3) out[1] = static_cast<uint8_t>(v >> 8);
-  }
-  return bad >= 0;
+  return DecodeFinalGroup(in + i, size - i, out) && bad >= 0;
 }
 
 absl::StatusOr<std::string> Base64UrlDecode(absl::string_view text) {
@@ -462,16 +543,24 @@ absl::StatusOr<std::string> Base64UrlDecode(absl::string_view text) {
   return out;
 }
 
+void TruncatedHexTo(absl::Span<const uint8_t> mac, int bits, char* out) {
+  // Each byte's two lower-case hex digits, as they lie in memory.
+  static constexpr auto kHexPairs = [] {
+    std::array<std::array<char, 2>, 256> pairs{};
+    constexpr char kHex[] = "0123456789abcdef";
+    for (int b = 0; b < 256; ++b) pairs[b] = {kHex[b >> 4], kHex[b & 15]};
+    return pairs;
+  }();
+  const size_t nbytes = (static_cast<size_t>(bits) + 7) / 8;
+  for (size_t i = 0; i + 1 < nbytes; ++i) std::memcpy(out + 2 * i, kHexPairs[mac[i]].data(), 2);
+  const uint8_t last = mac[nbytes - 1] & static_cast<uint8_t>(0xff << ((8 - bits % 8) % 8));
+  std::memcpy(out + 2 * (nbytes - 1), kHexPairs[last].data(), 2);
+}
+
 std::string TruncatedHex(absl::Span<const uint8_t> mac, int bits) {
-  static constexpr char kHex[] = "0123456789abcdef";
   const size_t nbytes = (static_cast<size_t>(bits) + 7) / 8;
   std::string out(nbytes * 2, '0');
-  for (size_t i = 0; i < nbytes && i < mac.size(); ++i) {
-    uint8_t b = mac[i];
-    if (i == nbytes - 1 && bits % 8 != 0) b &= static_cast<uint8_t>(0xff << (8 - bits % 8));
-    out[2 * i] = kHex[b >> 4];
-    out[2 * i + 1] = kHex[b & 15];
-  }
+  if (nbytes <= mac.size()) TruncatedHexTo(mac, bits, out.data());
   return out;
 }
 

@@ -113,13 +113,20 @@ absl::StatusOr<std::string> Base64UrlDecode(absl::string_view text);
 // The decoder behind Base64UrlDecode, into a buffer the caller owns (the field hot path
 // decodes onto its stack): writes Base64UrlDecodedSize(text.size()) bytes to `out` and
 // returns true, or returns false for every text Base64UrlDecode rejects (what `out` then
-// holds is unspecified).
+// holds is unspecified). With AVX2 it decodes whole 32-character blocks, the last one
+// from a padded copy, so there is no scalar tail; with SSSE3 16-character blocks and a
+// scalar tail; otherwise four characters at a time.
 inline constexpr size_t Base64UrlDecodedSize(size_t chars) { return chars * 3 / 4; }
 [[nodiscard]] bool Base64UrlDecodeTo(absl::string_view text, uint8_t* out);
+// The decoder of at most `max_level` (2: AVX2, 1: SSSE3, 0: portable) that the CPU has,
+// for the tests: every level accepts the same texts and writes the same bytes.
+[[nodiscard]] bool Base64UrlDecodeAtLevelTo(int max_level, absl::string_view text, uint8_t* out);
 
 // Lower-case hex of the first ceil(bits/8) bytes of `mac`, with the unused low bits of the
 // last byte cleared. `bits` must be in 1..8*mac.size().
 std::string TruncatedHex(absl::Span<const uint8_t> mac, int bits);
+// The same written to out[0, 2 * ceil(bits / 8)). REQUIRES: bits <= 8 * mac.size().
+void TruncatedHexTo(absl::Span<const uint8_t> mac, int bits, char* out);
 
 }  // namespace piicrypt::internal
 

@@ -13,6 +13,7 @@
 #include "piicrypt/format_preserving.h"
 #include "piicrypt/secret_data.h"
 #include "piicrypt/status_macros.h"
+#include "src/crypto/blind_index_to.h"
 #include "src/crypto/field_format.h"
 #include "src/field/compound_index.h"
 #include "src/field/value_normalizer.h"
@@ -253,10 +254,18 @@ struct FieldCryptor::Rep {
   // by the cipher of the key it names; `*out` is left empty on failure.
   absl::Status DecryptBinaryTo(const FieldState& f, absl::string_view binary,
                                absl::string_view record, std::string* out) const {
+    // The usual case: the cipher of the key id in the header (bytes 1 to 4, big-endian),
+    // which checks the rest of the format itself and fails as below. Key ids are never 0.
+    if (ABSL_PREDICT_TRUE(binary.size() >= internal::kHeaderSize)) {
+      const auto* b = reinterpret_cast<const uint8_t*>(binary.data());
+      const uint32_t raw_id =
+          (uint32_t{b[1]} << 24) | (uint32_t{b[2]} << 16) | (uint32_t{b[3]} << 8) | uint32_t{b[4]};
+      if (const FieldCipher* reader = FindKey(f.readers, raw_id)) {
+        return reader->DecryptTo(binary, f.Record(record), out);
+      }
+    }
+    // No cipher for it: why, after the format's checks.
     auto key_id = FieldCipher::KeyIdOf(binary);
-    const FieldCipher* reader = key_id.ok() ? FindKey(f.readers, *key_id) : nullptr;
-    if (ABSL_PREDICT_TRUE(reader != nullptr))
-      return reader->DecryptTo(binary, f.Record(record), out);
     out->clear();
     if (!key_id.ok()) return absl::InvalidArgumentError(f.decrypt_failed);
     return KeyError(f, *key_id);
@@ -543,20 +552,20 @@ absl::StatusOr<std::string> FieldCryptor::Normalize(absl::string_view field,
 }
 
 Nullable FieldCryptor::BlindIndex(absl::string_view field, NullableValue value) const {
-  PIICRYPT_ASSIGN_OR_RETURN(const FieldState* f, rep_->Find(field));
+  const FieldState* f = rep_->FindOrNull(field);
+  if (f == nullptr) return Rep::NotInPolicy(field);
   if (!f->rule.blind_index.has_value()) {
     return absl::FailedPreconditionError(
         absl::StrCat(f->rule.name, ": the field has no blind index"));
   }
   if (!value.has_value()) return std::nullopt;
-  std::string index;
-  PIICRYPT_RETURN_IF_ERROR(WithNormalized(*f, *value, [&](absl::string_view normalized) {
-    auto computed = f->indexers.front().second->Compute(normalized);
-    if (!computed.ok()) return computed.status();
-    index = *std::move(computed);
-    return absl::OkStatus();
-  }));
-  return std::optional<std::string>(std::move(index));
+  // Built in the return slot: the index is written straight into it.
+  Nullable result(absl::in_place, std::in_place);
+  absl::Status s = WithNormalized(*f, *value, [&](absl::string_view normalized) {
+    return internal::ComputeBlindIndexTo(*f->indexers.front().second, normalized, &**result);
+  });
+  if (!s.ok()) result = std::move(s);
+  return result;
 }
 
 absl::StatusOr<std::vector<std::string>> FieldCryptor::LookupIndexes(

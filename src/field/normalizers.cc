@@ -2,17 +2,25 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <phonenumbers/phonemetadata.pb.h>
 #include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>
 #include <unicode/locid.h>
 #include <unicode/normalizer2.h>
+#include <unicode/regex.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
 #include <unicode/ustring.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstring>
+#include <list>
 #include <memory>
 #include <optional>
 #include <set>
@@ -21,15 +29,25 @@
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "piicrypt/secret_data.h"
 #include "src/crypto/hmac_sha256_fast.h"
 #include "src/fpe/utf8.h"
 
+// libphonenumber's compiled-in metadata, the bytes PhoneNumberUtil parses when it starts
+// (declared in its metadata.h, which Debian does not install; exported by the library).
+namespace i18n::phonenumbers {
+int metadata_size();
+const void* metadata_get();
+}  // namespace i18n::phonenumbers
+
 namespace piicrypt::internal {
 namespace {
 
+using i18n::phonenumbers::PhoneMetadata;
+using i18n::phonenumbers::PhoneMetadataCollection;
 using i18n::phonenumbers::PhoneNumber;
 using i18n::phonenumbers::PhoneNumberUtil;
 
@@ -137,6 +155,56 @@ bool AsciiLowerWords(absl::string_view value, char* out, AtSigns& at) {
   return (high & kHigh) == 0;
 }
 
+#ifdef __SSE2__
+// One 16-byte step of AsciiLowerShort: lowers src[0, 16) into dst, and counts the '@'s
+// of all but its first `skip` bytes (at `offset` in the value); false if a byte is not
+// ASCII.
+inline bool LowerStep(const char* src, size_t offset, unsigned skip, char* dst, AtSigns& at) {
+  __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
+  if (_mm_movemask_epi8(x) != 0) return false;  // a byte >= 0x80
+  const __m128i upper = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('A' - 1)),
+                                      _mm_cmplt_epi8(x, _mm_set1_epi8('Z' + 1)));
+  x = _mm_or_si128(x, _mm_and_si128(upper, _mm_set1_epi8(0x20)));
+  const unsigned ats =
+      static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('@')))) &
+      (0xffffu << skip);
+  if (ats != 0) {
+    if (at.count == 0) at.first = offset + static_cast<size_t>(__builtin_ctz(ats));
+    at.count += (ats & (ats - 1)) != 0 ? 2 : 1;  // one, or more than one
+  }
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), x);
+  return true;
+}
+#endif
+
+// AsciiLowerWords into the short-value buffer (`value` has at most kShortValueSize bytes),
+// 16 bytes at a time with SSE2, loaded straight from `value`: whole steps, then the last
+// 16 bytes of the value, whose first bytes were done already (the same bytes written
+// again; their '@'s not counted twice). A value shorter than one step goes through a
+// zero-filled copy (zero bytes are neither letters, nor '@', nor non-ASCII).
+bool AsciiLowerShort(absl::string_view value, char (&out)[kShortValueSize], AtSigns& at) {
+#ifdef __SSE2__
+  static_assert(kShortValueSize >= 16);
+  const size_t size = value.size();
+  if (size < 16) {
+    char block[16] = {};
+    if (size != 0) std::memcpy(block, value.data(), size);
+    const bool ascii = LowerStep(block, 0, 0, out, at);
+    SecureWipe(block, sizeof(block));
+    return ascii;
+  }
+  size_t i = 0;
+  for (; i + 16 <= size; i += 16) {
+    if (!LowerStep(value.data() + i, i, 0, out + i, at)) return false;
+  }
+  if (i == size) return true;
+  const size_t last = size - 16;
+  return LowerStep(value.data() + last, last, static_cast<unsigned>(i - last), out + last, at);
+#else
+  return AsciiLowerWords(value, out, at);
+#endif
+}
+
 std::string AsciiLowerTrimmed(absl::string_view value, bool collapse_spaces) {
   std::string out(value.size(), '\0');
   if (collapse_spaces) {
@@ -173,6 +241,177 @@ absl::Status CheckEmailShape(absl::string_view s) {
   return EmailShape(at, s.size());
 }
 
+absl::Status InvalidNumberError() {
+  return absl::InvalidArgumentError("not a valid phone number for its country");
+}
+
+// ---- the E.164 path (PhoneNormalizer::FromE164) ------------------------------------
+//
+// For an input already in canonical E.164 form, "+" and digits only, libphonenumber's
+// Parse does nothing but split off the country code, and its E.164 format gives the
+// input back, so its whole answer is one validity check. Its steps for such an input,
+// and what this path does for each (anything else goes to libphonenumber):
+//  - finding the number in the text, the viability and extension patterns, the '+':
+//    they keep "+" and 3 or more digits as they are;
+//  - the country code: the shortest prefix of 1 to 3 digits that names a country code
+//    (none when the digits start with '0'): the same rule over the same table here; an
+//    unknown code, a code of the non-geographic entities ("001") or a national number
+//    shorter than 2 or longer than 17 digits goes to libphonenumber;
+//  - the national prefix of the code's main region (national_prefix_for_parsing): it is
+//    stripped only if its pattern matches at the start of the national number; that
+//    number, or one starting with '0' (libphonenumber's "Italian leading zero"), goes to
+//    libphonenumber;
+//  - validity (IsValidNumber): the region among the code's regions (its leading-digits
+//    pattern, else the first whose number types match), then that region's number types:
+//    the same steps here, the number types through libphonenumber's own
+//    GetNumberTypeHelper, once where IsValidNumber runs it twice.
+// Patterns are matched by ICU with the flags libphonenumber's ICU adapter uses, compiled
+// once; tests/field/phone_fast_path_test.cc holds the answers to libphonenumber's.
+
+// GetNumberTypeHelper is protected: a pointer to it, taken through a class derived from
+// PhoneNumberUtil (never instantiated), calls it on the singleton.
+struct PhoneNumberUtilTypes : PhoneNumberUtil {
+  static constexpr auto kTypeHelper = &PhoneNumberUtilTypes::GetNumberTypeHelper;
+};
+
+// Whether `pattern` matches at the start of `digits` (libphonenumber's Consume),
+// std::nullopt if ICU fails.
+std::optional<bool> LookingAt(const icu::RegexPattern& pattern, const std::string& digits) {
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::UnicodeString input = icu::UnicodeString::fromUTF8(digits);
+  std::unique_ptr<icu::RegexMatcher> matcher(pattern.matcher(input, status));
+  if (U_FAILURE(status) || matcher == nullptr) return std::nullopt;
+  const bool match = matcher->lookingAt(0, status);
+  if (U_FAILURE(status)) return std::nullopt;
+  return match;
+}
+
+std::unique_ptr<icu::RegexPattern> Compile(const std::string& pattern, bool& ok) {
+  UParseError parse_error;
+  UErrorCode status = U_ZERO_ERROR;
+  std::unique_ptr<icu::RegexPattern> compiled(
+      icu::RegexPattern::compile(icu::UnicodeString::fromUTF8(pattern), 0, parse_error, status));
+  ok &= U_SUCCESS(status) && compiled != nullptr;
+  return compiled;
+}
+
+class E164Path {
+ public:
+  static const E164Path& Get() {
+    static const E164Path* const path = new E164Path();
+    return *path;
+  }
+
+  // libphonenumber's answer for `value`, or std::nullopt if this path cannot tell.
+  std::optional<absl::StatusOr<std::string>> Normalize(absl::string_view value) const;
+
+ private:
+  struct Region {
+    const PhoneMetadata* metadata = nullptr;
+    std::unique_ptr<icu::RegexPattern> leading_digits;  // set iff has_leading_digits()
+  };
+  struct Country {
+    bool known = false;   // a country code libphonenumber knows
+    bool usable = false;  // known, and this path has all it needs for it
+    std::unique_ptr<icu::RegexPattern> national_prefix;  // nullptr if it has none
+    std::vector<Region> regions;                         // the main region first
+  };
+  static constexpr int kCodes = 1000;
+
+  E164Path();
+  void AddCountry(int code, const absl::flat_hash_map<std::string, const PhoneMetadata*>& by_id);
+  // Whether libphonenumber's IsValidNumber holds for (code, national), nullopt if ICU fails.
+  std::optional<bool> IsValid(const Country& country, const std::string& national) const;
+  bool HasType(const std::string& national, const PhoneMetadata& metadata) const {
+    return (util_.*PhoneNumberUtilTypes::kTypeHelper)(national, metadata) !=
+           PhoneNumberUtil::UNKNOWN;
+  }
+
+  const PhoneNumberUtil& util_ = *PhoneNumberUtil::GetInstance();
+  PhoneMetadataCollection metadata_;
+  std::array<Country, kCodes> countries_;
+};
+
+E164Path::E164Path() {
+  if (!metadata_.ParseFromArray(i18n::phonenumbers::metadata_get(),
+                                i18n::phonenumbers::metadata_size())) {
+    return;  // no country usable: everything goes to libphonenumber
+  }
+  absl::flat_hash_map<std::string, const PhoneMetadata*> by_id;
+  for (const PhoneMetadata& m : metadata_.metadata()) by_id.emplace(m.id(), &m);
+  for (int code = 1; code < kCodes; ++code) AddCountry(code, by_id);
+}
+
+void E164Path::AddCountry(int code,
+                          const absl::flat_hash_map<std::string, const PhoneMetadata*>& by_id) {
+  std::list<std::string> ids;
+  util_.GetRegionCodesForCountryCallingCode(code, &ids);
+  if (ids.empty()) return;
+  Country& country = countries_[code];
+  country.known = true;
+  if (ids.front() == "001") return;
+  bool ok = true;
+  for (const std::string& id : ids) {
+    auto it = by_id.find(id);
+    if (it == by_id.end() || it->second->country_code() != code) return;
+    Region region{it->second, nullptr};
+    if (region.metadata->has_leading_digits()) {
+      region.leading_digits = Compile(region.metadata->leading_digits(), ok);
+    }
+    country.regions.push_back(std::move(region));
+  }
+  const std::string& prefix = country.regions.front().metadata->national_prefix_for_parsing();
+  if (!prefix.empty()) country.national_prefix = Compile(prefix, ok);
+  country.usable = ok;
+}
+
+std::optional<bool> E164Path::IsValid(const Country& country, const std::string& national) const {
+  if (country.regions.size() == 1) return HasType(national, *country.regions.front().metadata);
+  for (const Region& region : country.regions) {
+    if (region.leading_digits != nullptr) {
+      const std::optional<bool> leads = LookingAt(*region.leading_digits, national);
+      if (!leads.has_value()) return std::nullopt;
+      if (*leads) return HasType(national, *region.metadata);
+    } else if (HasType(national, *region.metadata)) {
+      return true;
+    }
+  }
+  return false;  // no region: libphonenumber's "ZZ", never valid
+}
+
+std::optional<absl::StatusOr<std::string>> E164Path::Normalize(absl::string_view value) const {
+  constexpr size_t kMinNational = 2, kMaxNational = 17;
+  if (value.size() < 5 || value.size() > 1 + 3 + kMaxNational || value.front() != '+') {
+    return std::nullopt;
+  }
+  const absl::string_view digits = value.substr(1);
+  int code = 0;
+  size_t code_size = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  if (digits.front() == '0') return std::nullopt;
+  while (code_size < 3) {
+    code = code * 10 + (digits[code_size++] - '0');
+    if (countries_[code].known) break;
+  }
+  const Country& country = countries_[code];
+  std::string national(digits.substr(code_size));
+  absl::Cleanup wipe = [&national] { SecureWipe(national.data(), national.size()); };
+  if (!country.usable || national.size() < kMinNational || national.size() > kMaxNational ||
+      national.front() == '0') {
+    return std::nullopt;
+  }
+  if (country.national_prefix != nullptr) {
+    const std::optional<bool> prefixed = LookingAt(*country.national_prefix, national);
+    if (!prefixed.has_value() || *prefixed) return std::nullopt;
+  }
+  const std::optional<bool> valid = IsValid(country, national);
+  if (!valid.has_value()) return std::nullopt;
+  if (!*valid) return absl::StatusOr<std::string>(InvalidNumberError());
+  return absl::StatusOr<std::string>(std::string(value));
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> NormalizeEmail(absl::string_view value) {
@@ -182,6 +421,10 @@ absl::StatusOr<std::string> NormalizeEmail(absl::string_view value) {
     if (!shape.ok()) return shape;
     return out;
   }
+  return NormalizeEmailWithIcu(value);
+}
+
+absl::StatusOr<std::string> NormalizeEmailWithIcu(absl::string_view value) {
   auto unicode = ToUnicode(value);
   if (!unicode.ok()) return unicode.status();
   icu::UnicodeString s = Trim(*unicode);
@@ -337,6 +580,11 @@ std::string PhoneNormalizer::Propose(absl::string_view value) const {
   return absl::StrCat("+", country_code_, national);
 }
 
+std::optional<absl::StatusOr<std::string>> PhoneNormalizer::FromE164(
+    absl::string_view value) const {
+  return E164Path::Get().Normalize(value);
+}
+
 std::optional<std::string> PhoneNormalizer::FromMemo(absl::string_view value) const {
   if (memo_ == nullptr) return std::nullopt;
   std::string proposal = Propose(value);
@@ -349,7 +597,8 @@ std::optional<std::string> PhoneNormalizer::FromMemo(absl::string_view value) co
 
 absl::StatusOr<std::string> PhoneNormalizer::Normalize(absl::string_view value) const {
   if (std::optional<std::string> remembered = FromMemo(value)) return *std::move(remembered);
-  auto e164 = NormalizeWithLibphonenumber(value);
+  std::optional<absl::StatusOr<std::string>> fast = FromE164(value);
+  auto e164 = fast.has_value() ? *std::move(fast) : NormalizeWithLibphonenumber(value);
   if (e164.ok() && memo_ != nullptr && Memo::Fits(value, *e164)) {
     std::string proposal = Propose(value);
     if (proposal == *e164) memo_->Insert(value, *e164);
@@ -373,9 +622,7 @@ absl::StatusOr<std::string> PhoneNormalizer::NormalizeWithLibphonenumber(
     default:
       return absl::InvalidArgumentError("not a phone number");
   }
-  if (!util.IsValidNumber(number)) {
-    return absl::InvalidArgumentError("not a valid phone number for its country");
-  }
+  if (!util.IsValidNumber(number)) return InvalidNumberError();
   std::string e164;
   util.Format(number, PhoneNumberUtil::E164, &e164);
   return e164;
@@ -386,11 +633,12 @@ absl::StatusOr<std::optional<absl::string_view>> NormalizeEmailShort(
   AtSigns at;
   // (An ASCII trim leaves a value ASCII or not, as it was.)
   if (const absl::string_view trimmed = TrimAsciiSpace(value);
-      trimmed.size() <= kShortValueSize && AsciiLowerWords(trimmed, buffer, at)) {
-    const absl::string_view out(buffer, trimmed.size());
-    absl::Status shape = EmailShape(at, out.size());
+      trimmed.size() <= kShortValueSize && AsciiLowerShort(trimmed, buffer, at)) {
+    absl::Status shape = EmailShape(at, trimmed.size());
     if (!shape.ok()) return shape;
-    return std::optional<absl::string_view>(out);
+    // Constructed in place: a temporary optional costs two store-forwarding stalls.
+    return absl::StatusOr<std::optional<absl::string_view>>(absl::in_place, std::in_place, buffer,
+                                                            trimmed.size());
   }
   return std::optional<absl::string_view>();
 }

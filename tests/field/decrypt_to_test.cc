@@ -116,6 +116,47 @@ TEST_F(DecryptToTest, EveryFailureHasDecryptsStatusAndLeavesTheStringEmpty) {
   }
 }
 
+// The header's failures keep their statuses, whichever way DecryptTo finds the key: a
+// known key id under an unknown format byte, with a body too short, or a zero key id is a
+// failed decryption; an unknown key id is kNotFound only in an otherwise well-formed header.
+TEST_F(DecryptToTest, HeaderFailuresKeepTheirStatus) {
+  const std::string email = cryptor_->Encrypt("orders.customer_email", "a@b.c", "r1")->value();
+  const std::string binary = internal::Base64UrlDecode(email).value();
+  std::string unknown_format = binary, other_key = binary, zero_key = binary;
+  unknown_format[0] = '\x07';
+  other_key[1] ^= 0x40;
+  std::string other_key_unknown_format = other_key;
+  other_key_unknown_format[0] = '\x07';
+  for (int i = 1; i < 5; ++i) zero_key[i] = '\0';
+  const absl::Status failed =
+      absl::InvalidArgumentError("orders.customer_email: decryption failed");
+  struct Case {
+    const char* name;
+    std::string binary;
+    absl::StatusCode code;
+  };
+  const Case cases[] = {
+      {"unknown format", unknown_format, absl::StatusCode::kInvalidArgument},
+      {"short body", binary.substr(0, internal::kHeaderSize + 10),
+       absl::StatusCode::kInvalidArgument},
+      {"header only", binary.substr(0, internal::kHeaderSize), absl::StatusCode::kInvalidArgument},
+      {"zero key id", zero_key, absl::StatusCode::kInvalidArgument},
+      {"other key, unknown format", other_key_unknown_format, absl::StatusCode::kInvalidArgument},
+      {"other key", other_key, absl::StatusCode::kNotFound},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::string out = "held before";
+    const absl::Status got = cryptor_->DecryptTo("orders.customer_email",
+                                                 internal::Base64UrlEncode(c.binary), "r1", &out);
+    EXPECT_EQ(got.code(), c.code);
+    if (c.code == absl::StatusCode::kInvalidArgument) {
+      EXPECT_EQ(got, failed);
+    }
+    EXPECT_EQ(out, "");
+  }
+}
+
 TEST_F(DecryptToTest, DisabledKeyIsFailedPreconditionAndLeavesTheStringEmpty) {
   const uint32_t old_key = keyset_->primary_key_id();
   const std::string ct = cryptor_->Encrypt("orders.customer_email", "a@b.c", "r1")->value();

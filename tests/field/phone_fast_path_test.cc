@@ -1,10 +1,12 @@
-// The phone normalizer's memo (normalizers.h) against libphonenumber alone: over more than
-// 10,000 generated inputs (a fixed seed) across regions and writing styles, valid and not,
-// every answer, first or repeated, from the memo or not, is libphonenumber's, rejections
-// included; and the memo does answer the repeated numbers it should.
+// The phone normalizer's short roads (normalizers.h) against libphonenumber alone, over
+// more than 10,000 generated inputs each (fixed seeds): the memo, across regions and
+// writing styles, valid and not, first or repeated; and the E.164 path, on numbers it has
+// never seen, across every region libphonenumber knows. Every answer, rejections included,
+// is libphonenumber's; and each road does answer the inputs it should.
 #include <phonenumbers/phonenumberutil.h>
 
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -135,6 +137,104 @@ TEST(PhoneFastPathTest, AWrongProposalIsNeverRemembered) {
   auto nz = PhoneNormalizer::Create("NZ");
   ASSERT_THAT(nz, IsOk());
   EXPECT_EQ(nz->FromMemo("(02) 5550 0199"), std::nullopt);
+}
+
+// Never-seen numbers in canonical E.164 form for every region: example numbers of many
+// types with random last digits (valid and not), one digit short or long, with the
+// national prefix after the country code (which libphonenumber strips: the E.164 path
+// must leave those to it), a leading zero, and random digit strings after a '+'.
+std::vector<std::string> E164InputsFor(const std::string& region, std::mt19937& rng) {
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  const PhoneNumberUtil::PhoneNumberType types[] = {
+      PhoneNumberUtil::FIXED_LINE,      PhoneNumberUtil::MOBILE,     PhoneNumberUtil::TOLL_FREE,
+      PhoneNumberUtil::PREMIUM_RATE,    PhoneNumberUtil::VOIP,       PhoneNumberUtil::UAN,
+      PhoneNumberUtil::PERSONAL_NUMBER, PhoneNumberUtil::SHARED_COST};
+  std::string prefix;
+  util.GetNddPrefixForRegion(region, true, &prefix);
+  std::vector<std::string> out;
+  for (int round = 0; round < 6; ++round) {
+    for (auto type : types) {
+      PhoneNumber example;
+      if (!util.GetExampleNumberForType(region, type, &example)) continue;
+      std::string nsn;
+      util.GetNationalSignificantNumber(example, &nsn);
+      for (size_t i = nsn.size() > 4 ? nsn.size() - 4 : 0; i < nsn.size(); ++i) {
+        nsn[i] = static_cast<char>('0' + rng() % 10);
+      }
+      const std::string cc = absl::StrCat("+", example.country_code());
+      out.push_back(absl::StrCat(cc, nsn));
+      out.push_back(absl::StrCat(cc, nsn.substr(0, nsn.size() - 1)));
+      out.push_back(absl::StrCat(cc, nsn, rng() % 10));
+      if (round == 0) {
+        out.push_back(absl::StrCat(cc, prefix, nsn));
+        out.push_back(absl::StrCat(cc, "0", nsn));
+      }
+    }
+  }
+  for (int i = 0; i < 4; ++i) {
+    std::string digits(4 + rng() % 14, '0');
+    for (char& c : digits) c = static_cast<char>('0' + rng() % 10);
+    out.push_back(absl::StrCat("+", digits));
+  }
+  return out;
+}
+
+TEST(PhoneFastPathTest, TheE164PathGivesLibphonenumbersAnswerOnNeverSeenNumbers) {
+  std::mt19937 rng(1717);
+  std::set<std::string> regions;
+  PhoneNumberUtil::GetInstance()->GetSupportedRegions(&regions);
+  // The default region matters to libphonenumber's parse (not to its answer for these
+  // inputs): no default, and a few.
+  std::vector<PhoneNormalizer> normalizers;
+  for (const char* default_region : {"", "AU", "US", "GB", "BR"}) {
+    auto n = PhoneNormalizer::Create(default_region);
+    ASSERT_THAT(n, IsOk());
+    normalizers.push_back(*std::move(n));
+  }
+  size_t answered = 0, accepted = 0, rejected = 0, left = 0;
+  size_t i = 0;
+  for (const std::string& region : regions) {
+    for (const std::string& input : E164InputsFor(region, rng)) {
+      SCOPED_TRACE(input);
+      const PhoneNormalizer& normalizer = normalizers[i++ % normalizers.size()];
+      const std::optional<absl::StatusOr<std::string>> fast = normalizer.FromE164(input);
+      if (!fast.has_value()) {
+        ++left;
+        continue;
+      }
+      ++answered;
+      const auto want = normalizer.NormalizeWithLibphonenumber(input);
+      ExpectSameAnswer(*fast, want);
+      if (fast->ok()) {
+        ++accepted;
+        EXPECT_EQ(**fast, input);
+      } else {
+        ++rejected;
+      }
+    }
+  }
+  EXPECT_GE(answered, 10000u);
+  EXPECT_GT(accepted, 5000u);
+  EXPECT_GT(rejected, 1000u);
+  EXPECT_GT(left, 500u);
+}
+
+// What the E.164 path leaves to libphonenumber: anything but "+" and digits, a national
+// prefix or zero after the country code, unknown and non-geographic country codes.
+TEST(PhoneFastPathTest, TheE164PathLeavesWhatLibphonenumberWouldRewrite) {
+  auto au = PhoneNormalizer::Create("AU");
+  ASSERT_THAT(au, IsOk());
+  EXPECT_EQ(au->FromE164("+61255500199").value().value(), "+61255500199");
+  EXPECT_EQ(au->FromE164("+4915123456789").value().value(), "+4915123456789");
+  EXPECT_FALSE(au->FromE164("+6125550019").value().ok());  // too short for AU
+  for (const char* input :
+       {"+61 2 5550 0199", "61255500199", "+610255500199", "+0255500199", "+80012345678",
+        "+99912345678", "+6125550019x", "+61", "+612555001990000000000"}) {
+    SCOPED_TRACE(input);
+    EXPECT_EQ(au->FromE164(input), std::nullopt);
+  }
+  // The national prefix, stripped: libphonenumber's answer, not the input.
+  EXPECT_EQ(au->Normalize("+610255500199").value(), "+61255500199");
 }
 
 }  // namespace
