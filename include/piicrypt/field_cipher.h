@@ -35,84 +35,14 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "piicrypt/export.h"
+#include "piicrypt/field_options.h"
 #include "piicrypt/secret_data.h"
 
 namespace piicrypt {
-
-enum class FieldMode { kRandomized, kDeterministic };
-
-// How a field pads its values before encryption (docs/SPEC.md, "Padding"). A value is
-// padded to a size P of at least its length, then encrypted as value || 0x80 || 0x00 *
-// (P - length): P + 1 bytes, whatever the value's length within its size class.
-//   - multiple N (1 to 4096): P is the length rounded up to a multiple of N, and at least
-//     N (the empty value looks like any other short one);
-//   - buckets (ascending, each 1 to 65536, at most 64 of them): P is the smallest bucket
-//     at least as long as the value; a longer value is rounded up to a multiple of the
-//     largest bucket.
-// Neither (the default): no padding; values are written in the unpadded formats.
-// Padding is deterministic, so a deterministic field still shows equal values as equal.
-struct FieldPadding {
-  static constexpr uint32_t kMaxPaddingMultiple = 4096;
-  static constexpr uint32_t kMaxPaddingBucket = 65536;
-  static constexpr size_t kMaxPaddingBuckets = 64;
-
-  uint32_t multiple = 0;
-  std::vector<uint32_t> buckets;
-
-  bool enabled() const { return multiple != 0 || !buckets.empty(); }
-  // kInvalidArgument, saying what is wrong, unless the padding is one of the forms above
-  // (or none).
-  absl::Status Validate() const;
-  // P for a value of `size` bytes. REQUIRES: enabled() and Validate().ok().
-  size_t PaddedSize(size_t size) const;
-  bool operator==(const FieldPadding& o) const {
-    return multiple == o.multiple && buckets == o.buckets;
-  }
-};
-
-// Defined here, inline: the padding is a value type of the policy, with no library state.
-inline absl::Status FieldPadding::Validate() const {
-  static_assert(
-      kMaxPaddingMultiple == 4096 && kMaxPaddingBucket == 65536 && kMaxPaddingBuckets == 64,
-      "update the messages below");
-  if (multiple != 0 && !buckets.empty()) {
-    return absl::InvalidArgumentError("padding takes a multiple or buckets, not both");
-  }
-  if (multiple > kMaxPaddingMultiple) {
-    return absl::InvalidArgumentError("padding multiple must be 1 to 4096");
-  }
-  if (buckets.size() > kMaxPaddingBuckets) {
-    return absl::InvalidArgumentError("at most 64 padding buckets");
-  }
-  uint32_t previous = 0;
-  for (uint32_t bucket : buckets) {
-    if (bucket < 1 || bucket > kMaxPaddingBucket) {
-      return absl::InvalidArgumentError("padding buckets must be 1 to 65536 bytes");
-    }
-    if (bucket <= previous) {
-      return absl::InvalidArgumentError("padding buckets must be in ascending order");
-    }
-    previous = bucket;
-  }
-  return absl::OkStatus();
-}
-
-inline size_t FieldPadding::PaddedSize(size_t size) const {
-  if (multiple != 0) {
-    const size_t n = size == 0 ? 1 : size;
-    return (n + multiple - 1) / multiple * multiple;
-  }
-  for (uint32_t bucket : buckets) {
-    if (size <= bucket) return bucket;
-  }
-  const size_t largest = buckets.back();
-  return (size + largest - 1) / largest * largest;
-}
 
 class PIICRYPT_EXPORT FieldCipher {
  public:

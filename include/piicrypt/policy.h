@@ -46,9 +46,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "piicrypt/export.h"
-#include "piicrypt/field_cipher.h"
-#include "piicrypt/format_preserving.h"
-#include "piicrypt/tokenizer.h"
+#include "piicrypt/field_options.h"
 
 namespace piicrypt {
 

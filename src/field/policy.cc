@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "piicrypt/format_preserving.h"
 #include "piicrypt/secret_data.h"
 #include "src/crypto/field_format.h"
 #include "src/field/policy_internal.h"
