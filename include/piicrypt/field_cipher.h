@@ -48,7 +48,8 @@ class PIICRYPT_EXPORT FieldCipher {
  public:
   // Derives the field key from the data key's 32-byte `root_material` (HKDF-SHA256,
   // purpose "aead" or "daead"). REQUIRES: key_id != 0, non-empty `context` of at most
-  // 1024 bytes, a valid `padding` (FieldPadding::Validate).
+  // 1024 bytes, `mode` kRandomized or kDeterministic, a valid `padding`
+  // (FieldPadding::Validate); kInvalidArgument otherwise.
   static absl::StatusOr<std::unique_ptr<FieldCipher>> Create(uint32_t key_id,
                                                              const SecretData& root_material,
                                                              absl::string_view context,
@@ -62,7 +63,8 @@ class PIICRYPT_EXPORT FieldCipher {
       const FieldPadding& padding) const = 0;
 
   // The size of the binary form of a value of `size` bytes in `mode` with `padding` (its
-  // text form is base64url of that many bytes). Values longer than kMaxPaddedValueSize are
+  // text form is base64url of that many bytes). REQUIRES: `mode` kRandomized or
+  // kDeterministic. Values longer than kMaxPaddedValueSize are
   // refused by padded ciphers.
   static size_t CiphertextSize(FieldMode mode, const FieldPadding& padding, size_t size);
   static constexpr size_t kMaxPaddedValueSize = size_t{1} << 30;

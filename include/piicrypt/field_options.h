@@ -29,8 +29,17 @@
 
 namespace piicrypt {
 
-// How FieldCipher encrypts a value (field_cipher.h).
-enum class FieldMode { kRandomized, kDeterministic };
+// How a field's values are stored (docs/FIELDS.md, "Modes and what each reveals"): the
+// policy file's `mode` (proto/piicrypt/policy.proto, enum Mode), one value each, in the same
+// order: MODE_RANDOMIZED is kRandomized, MODE_DETERMINISTIC kDeterministic, and so on.
+// FieldCipher (field_cipher.h) takes the first two; FieldCryptor refuses kVaultToken
+// fields (a Tokenizer handles them).
+enum class FieldMode {
+  kRandomized,        // AES-256-GCM, random nonce: reveals the length only
+  kDeterministic,     // AES-SIV: reveals equality of values (and length)
+  kFormatPreserving,  // FF1 through a codec: reveals format, length and equality
+  kVaultToken,        // tokens through a Tokenizer (tokenizer.h)
+};
 
 // ---- Padding (kRandomized and kDeterministic fields) ----
 

@@ -385,6 +385,9 @@ absl::StatusOr<std::unique_ptr<FieldCipher>> FieldCipher::Create(uint32_t key_id
                                                                  FieldMode mode,
                                                                  const FieldPadding& padding) {
   if (key_id == 0) return absl::InvalidArgumentError("key id must not be 0");
+  if (mode != FieldMode::kRandomized && mode != FieldMode::kDeterministic) {
+    return absl::InvalidArgumentError("a FieldCipher is randomized or deterministic");
+  }
   absl::Status valid = padding.Validate();
   if (!valid.ok()) return valid;
   const internal::FieldPurpose purpose = mode == FieldMode::kRandomized

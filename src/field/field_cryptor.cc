@@ -194,7 +194,7 @@ struct FieldCryptor::Rep {
   }
 
   absl::Status RequireCipher(const FieldState& f) const {
-    if (f.rule.protection == FieldProtection::kVaultToken) {
+    if (f.rule.mode == FieldMode::kVaultToken) {
       return absl::FailedPreconditionError(
           absl::StrCat(f.rule.name, ": a vault-token field is tokenized, not encrypted"));
     }
@@ -303,11 +303,8 @@ absl::StatusOr<std::unique_ptr<FieldCryptor>> FieldCryptor::Create(const Keyset&
     }
     FieldState f(rule, std::move(normalizer));
 
-    if (rule.protection == FieldProtection::kRandomized ||
-        rule.protection == FieldProtection::kDeterministic) {
-      const FieldMode mode = rule.protection == FieldProtection::kRandomized
-                                 ? FieldMode::kRandomized
-                                 : FieldMode::kDeterministic;
+    if (rule.mode == FieldMode::kRandomized || rule.mode == FieldMode::kDeterministic) {
+      const FieldMode mode = rule.mode;
       for (uint32_t id : enabled) {
         auto cipher = keyset.FieldCipherForKey(id, name, mode);
         if (!cipher.ok()) return FieldStatus(name, cipher.status());
@@ -325,7 +322,7 @@ absl::StatusOr<std::unique_ptr<FieldCryptor>> FieldCryptor::Create(const Keyset&
         f.readers.emplace_back(id, *std::move(cipher));
       }
       f.write_key_id = primary;
-    } else if (rule.protection == FieldProtection::kFormatPreserving) {
+    } else if (rule.mode == FieldMode::kFormatPreserving) {
       // The pinned key; without one (the policy then requires a key-version column, which
       // records each value's key) new values go under the primary.
       const uint32_t key_id =
@@ -489,7 +486,7 @@ Nullable FieldCryptor::DecryptBinary(absl::string_view field, NullableValue stor
 Nullable FieldCryptor::DecryptWithKey(absl::string_view field, uint32_t key_id,
                                       NullableValue stored, absl::string_view record) const {
   PIICRYPT_ASSIGN_OR_RETURN(const FieldState* f, rep_->Find(field));
-  if (f->rule.protection != FieldProtection::kFormatPreserving) {
+  if (f->rule.mode != FieldMode::kFormatPreserving) {
     return absl::FailedPreconditionError(absl::StrCat(
         f->rule.name,
         ": DecryptWithKey is for format-preserving fields; other values name their key"));

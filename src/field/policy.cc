@@ -231,7 +231,7 @@ absl::Status ValidateAndResolve(FieldRule& rule) {
   }
 
   // Kind, and the format-preserving codec that must fit it.
-  if (rule.protection == FieldProtection::kFormatPreserving) {
+  if (rule.mode == FieldMode::kFormatPreserving) {
     if (!rule.format_preserving.has_value()) {
       return FieldError(name,
                         "MODE_FORMAT_PRESERVING needs format_preserving { phone|card|alphabet }");
@@ -271,7 +271,7 @@ absl::Status ValidateAndResolve(FieldRule& rule) {
   }
   if (rule.kind == FieldKind::kUnspecified) rule.kind = FieldKind::kText;
 
-  if (rule.protection == FieldProtection::kVaultToken) {
+  if (rule.mode == FieldMode::kVaultToken) {
     if (!rule.token.has_value()) rule.token.emplace();
     rule.token->field = name;
     rule.token->clock = nullptr;
@@ -293,7 +293,7 @@ absl::Status ValidateAndResolve(FieldRule& rule) {
     return FieldError(name, "token is only for MODE_VAULT_TOKEN");
   }
 
-  if (rule.protection == FieldProtection::kVaultToken && rule.blind_index.has_value()) {
+  if (rule.mode == FieldMode::kVaultToken && rule.blind_index.has_value()) {
     return FieldError(name, "MODE_VAULT_TOKEN is reserved for the token vault; no blind_index");
   }
 
@@ -320,9 +320,9 @@ absl::Status ValidateAndResolve(FieldRule& rule) {
       const absl::Status error = FieldError(name, normalizer.status().message());
       return absl::Status(normalizer.status().code(), error.message());
     }
-    const bool equality_visible = (rule.protection == FieldProtection::kDeterministic ||
-                                   rule.protection == FieldProtection::kFormatPreserving) &&
-                                  !rule.bind_record;
+    const bool equality_visible =
+        (rule.mode == FieldMode::kDeterministic || rule.mode == FieldMode::kFormatPreserving) &&
+        !rule.bind_record;
     if (equality_visible && bidx.normalizer == Normalizer::kExact) {
       return FieldError(name,
                         "a blind index with the exact normalizer on a deterministic field adds "
@@ -331,8 +331,7 @@ absl::Status ValidateAndResolve(FieldRule& rule) {
   }
 
   if (rule.padding.enabled()) {
-    if (rule.protection != FieldProtection::kRandomized &&
-        rule.protection != FieldProtection::kDeterministic) {
+    if (rule.mode != FieldMode::kRandomized && rule.mode != FieldMode::kDeterministic) {
       return FieldError(name,
                         "padding is only for MODE_RANDOMIZED and MODE_DETERMINISTIC (FF1 values "
                         "and tokens keep the value's length by design)");
@@ -357,16 +356,16 @@ absl::StatusOr<FieldRule> RuleFromProto(const policy::FieldRule& proto,
   const std::string& name = rule.name;
   switch (proto.mode()) {
     case policy::MODE_RANDOMIZED:
-      rule.protection = FieldProtection::kRandomized;
+      rule.mode = FieldMode::kRandomized;
       break;
     case policy::MODE_DETERMINISTIC:
-      rule.protection = FieldProtection::kDeterministic;
+      rule.mode = FieldMode::kDeterministic;
       break;
     case policy::MODE_FORMAT_PRESERVING:
-      rule.protection = FieldProtection::kFormatPreserving;
+      rule.mode = FieldMode::kFormatPreserving;
       break;
     case policy::MODE_VAULT_TOKEN:
-      rule.protection = FieldProtection::kVaultToken;
+      rule.mode = FieldMode::kVaultToken;
       break;
     default:
       return FieldError(name,

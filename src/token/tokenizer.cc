@@ -682,7 +682,7 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::CreateForField(
     std::shared_ptr<const TokenStore> store) {
   const FieldRule* rule = policy.Find(field);
   if (rule == nullptr) return absl::NotFoundError(absl::StrCat(field, ": not in the policy"));
-  if (rule->protection != FieldProtection::kVaultToken || !rule->token.has_value()) {
+  if (rule->mode != FieldMode::kVaultToken || !rule->token.has_value()) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": not a tokenized field (MODE_VAULT_TOKEN) in the policy"));
   }

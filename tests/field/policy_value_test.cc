@@ -24,7 +24,7 @@ TEST(PolicyValueTest, CopiesAreIndependentValues) {
   FieldRule card;
   card.name = "orders.card_number";
   card.kind = FieldKind::kCard;
-  card.protection = FieldProtection::kVaultToken;
+  card.mode = FieldMode::kVaultToken;
   card.token = TokenizerOptions{};
   card.token->format = TokenFormat::kCard;
   FieldRule note;
