@@ -1,8 +1,8 @@
 // field_options.h: the settings of one field's protection, as plain values.
 //
 // A policy (policy.h) describes each field with a FieldRule made of these settings, and
-// the building blocks that carry them out take them too: FieldCipher (field_cipher.h)
-// its mode and padding, FormatPreservingField (format_preserving.h) its FF1 codec,
+// the building blocks that carry them out take them too: FieldCipher (subtle/field_cipher.h)
+// its mode and padding, FormatPreservingField (subtle/format_preserving.h) its FF1 codec,
 // Tokenizer (tokenizer.h) its token settings. They are values without library state: this
 // header needs no keyset, KEK, token store or tokenizer, and neither does policy.h.
 //
@@ -32,7 +32,7 @@ namespace piicrypt {
 // How a field's values are stored (docs/FIELDS.md, "Modes and what each reveals"): the
 // policy file's `mode` (proto/piicrypt/policy.proto, enum Mode), one value each, in the same
 // order: MODE_RANDOMIZED is kRandomized, MODE_DETERMINISTIC kDeterministic, and so on.
-// FieldCipher (field_cipher.h) takes the first two; FieldCryptor refuses kVaultToken
+// FieldCipher (subtle/field_cipher.h) takes the first two; FieldCryptor refuses kVaultToken
 // fields (a Tokenizer handles them).
 enum class FieldMode {
   kRandomized,        // AES-256-GCM, random nonce: reveals the length only
@@ -111,7 +111,7 @@ inline size_t FieldPadding::PaddedSize(size_t size) const {
   return (size + largest - 1) / largest * largest;
 }
 
-// ---- Format-preserving encryption (FF1; format_preserving.h explains the codecs) ----
+// ---- Format-preserving encryption (FF1; subtle/format_preserving.h explains the codecs) ----
 
 enum class FpeCodec { kPhone, kCard, kAlphabet };
 

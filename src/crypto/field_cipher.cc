@@ -1,4 +1,4 @@
-#include "piicrypt/field_cipher.h"
+#include "piicrypt/subtle/field_cipher.h"
 
 #include <cstring>
 #include <string>
@@ -7,6 +7,7 @@
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
 #include "absl/strings/str_cat.h"
+#include "piicrypt/subtle/blind_indexer.h"
 #include "src/crypto/aes_gcm.h"
 #include "src/crypto/aes_siv.h"
 #include "src/crypto/field_format.h"

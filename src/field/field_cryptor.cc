@@ -10,9 +10,9 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "piicrypt/format_preserving.h"
 #include "piicrypt/secret_data.h"
 #include "piicrypt/status_macros.h"
+#include "piicrypt/subtle/format_preserving.h"
 #include "src/crypto/field_format.h"
 #include "src/field/value_normalizer.h"
 

@@ -6,8 +6,8 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
-#include "piicrypt/format_preserving.h"
 #include "piicrypt/secret_data.h"
+#include "piicrypt/subtle/format_preserving.h"
 #include "src/crypto/field_format.h"
 #include "src/fpe/ff1.h"
 #include "src/fpe/utf8.h"

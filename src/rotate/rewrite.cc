@@ -14,8 +14,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "piicrypt/field_cipher.h"
 #include "piicrypt/secret_data.h"
+#include "piicrypt/subtle/field_cipher.h"
 #include "src/crypto/field_format.h"
 
 namespace piicrypt::internal {

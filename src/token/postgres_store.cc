@@ -25,7 +25,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "piicrypt/status_macros.h"
-#include "piicrypt/token_store.h"
+#include "piicrypt/subtle/token_store.h"
 #include "src/db/db_error.h"
 #include "src/token/stores.h"
 
@@ -113,8 +113,8 @@ struct CallError {
 absl::Status StatusFromSqlState(absl::string_view state, absl::string_view what) {
   const std::string message = absl::StrCat(kPrefix, what, " (SQLSTATE ", state, ")");
   if (absl::StartsWith(state, "08") || absl::StartsWith(state, "53") ||
-      absl::StartsWith(state, "57") || state == "40001" || state == "40P01" ||
-      state == "55P03" || state == "25006") {
+      absl::StartsWith(state, "57") || state == "40001" || state == "40P01" || state == "55P03" ||
+      state == "25006") {
     return absl::UnavailableError(message);
   }
   if (absl::StartsWith(state, "28") || state == "42501") {
@@ -149,8 +149,7 @@ bool WaitForAnswer(Connection& c, absl::Time deadline, CallError& error) {
 }
 
 // Collects every result of a sent command; returns the last, or an error if any failed.
-absl::StatusOr<ResultPtr> CollectResults(Connection& c, absl::string_view what,
-                                         CallError& error) {
+absl::StatusOr<ResultPtr> CollectResults(Connection& c, absl::string_view what, CallError& error) {
   ResultPtr last;
   absl::Status failed;
   while (PGresult* raw = PQgetResult(c.conn)) {
@@ -210,7 +209,8 @@ absl::StatusOr<std::unique_ptr<Connection>> Connect(const std::string& uri,
   const std::string settings =
       absl::StrCat("SET statement_timeout = ", timeout_ms, "; SET lock_timeout = ", timeout_ms,
                    "; SET client_min_messages = warning");
-  PIICRYPT_RETURN_IF_ERROR(RunSql(*c, settings.c_str(), deadline, "cannot configure", error).status());
+  PIICRYPT_RETURN_IF_ERROR(
+      RunSql(*c, settings.c_str(), deadline, "cannot configure", error).status());
   return c;
 }
 
@@ -233,7 +233,8 @@ absl::Status InitSchema(Connection& c, absl::Time deadline) {
   absl::Status status = [&]() -> absl::Status {
     PIICRYPT_RETURN_IF_ERROR(
         RunSql(c, kSchemaLock, deadline, "cannot lock the schema", error).status());
-    PIICRYPT_RETURN_IF_ERROR(RunSql(c, kSchema, deadline, "cannot create the schema", error).status());
+    PIICRYPT_RETURN_IF_ERROR(
+        RunSql(c, kSchema, deadline, "cannot create the schema", error).status());
     PIICRYPT_ASSIGN_OR_RETURN(
         ResultPtr r, RunSql(c, "SELECT max(version) FROM piicrypt_schema_version", deadline,
                             "cannot read the schema version", error));
@@ -245,9 +246,9 @@ absl::Status InitSchema(Connection& c, absl::Time deadline) {
       return absl::DataLossError(absl::StrCat(kPrefix, "unreadable schema version"));
     }
     if (version > kTokenSchemaVersion) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(kPrefix, "schema version ", version, " is newer than this library's (",
-                       kTokenSchemaVersion, ")"));
+      return absl::FailedPreconditionError(absl::StrCat(kPrefix, "schema version ", version,
+                                                        " is newer than this library's (",
+                                                        kTokenSchemaVersion, ")"));
     }
     if (version == kTokenSchemaVersion) return absl::OkStatus();
     const std::string insert = absl::StrCat(
@@ -293,12 +294,11 @@ class PostgresTokenStore : public TokenStore {
     const std::string lookup_text(lookup);
     const std::string field_text(field);
     PIICRYPT_ASSIGN_OR_RETURN(
-        ResultPtr r,
-        Run(kInsert,
-            {field_text.c_str(), entry.token.c_str(), entry.ciphertext.c_str(),
-             lookup.empty() ? nullptr : lookup_text.c_str(),
-             entry.expires_unix_seconds == 0 ? nullptr : expires.c_str()},
-            "cannot insert a token"));
+        ResultPtr r, Run(kInsert,
+                         {field_text.c_str(), entry.token.c_str(), entry.ciphertext.c_str(),
+                          lookup.empty() ? nullptr : lookup_text.c_str(),
+                          entry.expires_unix_seconds == 0 ? nullptr : expires.c_str()},
+                         "cannot insert a token"));
     if (AffectedRows(r.get()) == 1) return InsertOutcome::kInserted;
     // A unique constraint held: the value's lookup, or else the token.
     if (!lookup.empty()) {
@@ -313,8 +313,8 @@ class PostgresTokenStore : public TokenStore {
     return QueryOne(kFind, field, token);
   }
 
-  absl::StatusOr<std::optional<TokenEntry>> FindByLookup(
-      absl::string_view field, absl::string_view lookup) const override {
+  absl::StatusOr<std::optional<TokenEntry>> FindByLookup(absl::string_view field,
+                                                         absl::string_view lookup) const override {
     return QueryOne(kFindByLookup, field, lookup);
   }
 
@@ -344,11 +344,10 @@ class PostgresTokenStore : public TokenStore {
                                          std::optional<absl::string_view> lookup) const override {
     const std::string f(field), t(token), expected(expected_ciphertext), c(ciphertext),
         l(lookup.value_or(""));
-    absl::StatusOr<ResultPtr> r =
-        Run(kReplace,
-            {f.c_str(), t.c_str(), c.c_str(), lookup.has_value() ? l.c_str() : nullptr,
-             expected.c_str()},
-            "cannot re-encrypt a token");
+    absl::StatusOr<ResultPtr> r = Run(kReplace,
+                                      {f.c_str(), t.c_str(), c.c_str(),
+                                       lookup.has_value() ? l.c_str() : nullptr, expected.c_str()},
+                                      "cannot re-encrypt a token");
     if (r.status().code() == absl::StatusCode::kAlreadyExists) return ReplaceOutcome::kLookupTaken;
     if (!r.ok()) return r.status();
     return AffectedRows(r->get()) > 0 ? ReplaceOutcome::kReplaced : ReplaceOutcome::kChanged;
@@ -366,7 +365,8 @@ class PostgresTokenStore : public TokenStore {
   absl::StatusOr<std::optional<TokenEntry>> QueryOne(Statement which, absl::string_view field,
                                                      absl::string_view key) const {
     const std::string f(field), k(key);
-    PIICRYPT_ASSIGN_OR_RETURN(ResultPtr r, Run(which, {f.c_str(), k.c_str()}, "cannot read a token"));
+    PIICRYPT_ASSIGN_OR_RETURN(ResultPtr r,
+                              Run(which, {f.c_str(), k.c_str()}, "cannot read a token"));
     if (PQntuples(r.get()) == 0) return std::optional<TokenEntry>();
     PIICRYPT_ASSIGN_OR_RETURN(TokenEntry entry, ReadEntry(r.get(), 0));
     return std::optional<TokenEntry>(std::move(entry));
@@ -382,9 +382,8 @@ class PostgresTokenStore : public TokenStore {
       PIICRYPT_ASSIGN_OR_RETURN(std::unique_ptr<Connection> c, Acquire(deadline));
       CallError error;
       absl::StatusOr<ResultPtr> result = [&]() -> absl::StatusOr<ResultPtr> {
-        if (!PQsendQueryPrepared(c->conn, kStatements[which].name,
-                                 static_cast<int>(params.size()), params.data(), nullptr, nullptr,
-                                 0)) {
+        if (!PQsendQueryPrepared(c->conn, kStatements[which].name, static_cast<int>(params.size()),
+                                 params.data(), nullptr, nullptr, 0)) {
           c->broken = true;
           error = {absl::UnavailableError(absl::StrCat(kPrefix, "connection lost")), true};
           return error.status;

@@ -21,7 +21,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "piicrypt/status_macros.h"
-#include "piicrypt/token_store.h"
+#include "piicrypt/subtle/token_store.h"
 #include "src/keyset/keyset_file.h"
 #include "src/token/stores.h"
 
@@ -217,8 +217,8 @@ class SqliteTokenStore : public TokenStore {
     return Query(*lease, kFind, field, token);
   }
 
-  absl::StatusOr<std::optional<TokenEntry>> FindByLookup(
-      absl::string_view field, absl::string_view lookup) const override {
+  absl::StatusOr<std::optional<TokenEntry>> FindByLookup(absl::string_view field,
+                                                         absl::string_view lookup) const override {
     PIICRYPT_ASSIGN_OR_RETURN(Lease lease, Acquire());
     return Query(*lease, kFindByLookup, field, lookup);
   }
@@ -241,8 +241,8 @@ class SqliteTokenStore : public TokenStore {
     sqlite3_stmt* stmt = lease->stmts[kList].get();
     BindText(stmt, 1, field);
     BindText(stmt, 2, after);
-    sqlite3_bind_int64(stmt, 3,
-                       static_cast<int64_t>(std::min<size_t>(limit, std::numeric_limits<int>::max())));
+    sqlite3_bind_int64(
+        stmt, 3, static_cast<int64_t>(std::min<size_t>(limit, std::numeric_limits<int>::max())));
     std::vector<TokenEntry> out;
     absl::Status unreadable;
     int rc;
@@ -284,8 +284,7 @@ class SqliteTokenStore : public TokenStore {
       }
       outcomes.push_back(*outcome);
     }
-    if (absl::Status s = Exec(lease->db, "COMMIT", "cannot commit re-encrypted tokens");
-        !s.ok()) {
+    if (absl::Status s = Exec(lease->db, "COMMIT", "cannot commit re-encrypted tokens"); !s.ok()) {
       sqlite3_exec(lease->db, "ROLLBACK", nullptr, nullptr, nullptr);
       return s;
     }

@@ -9,7 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "piicrypt/export.h"
-#include "piicrypt/token_store.h"
+#include "piicrypt/subtle/token_store.h"
 
 namespace piicrypt::internal {
 

@@ -1,7 +1,7 @@
 // The public FieldCipher and BlindIndexer: golden ciphertexts from an independent
 // implementation (tests/testdata/golden_ciphertexts.json, scripts/gen_golden.py), round
 // trips, binding to field and record, and tampering.
-#include "piicrypt/field_cipher.h"
+#include "piicrypt/subtle/field_cipher.h"
 
 #include <fstream>
 #include <set>
@@ -9,6 +9,7 @@
 
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "piicrypt/subtle/blind_indexer.h"
 #include "src/crypto/aes_gcm.h"
 #include "src/crypto/field_format.h"
 #include "tests/test_util.h"

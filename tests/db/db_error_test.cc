@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "piicrypt/token_store.h"
+#include "piicrypt/subtle/token_store.h"
 #include "tests/pg/pg_server.h"
 #include "tests/test_util.h"
 

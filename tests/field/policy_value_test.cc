@@ -3,8 +3,9 @@
 // policy compiles without them.
 #include "piicrypt/policy.h"
 
-#if defined(PIICRYPT_TOKENIZER_H_) || defined(PIICRYPT_TOKEN_STORE_H_) || \
-    defined(PIICRYPT_KEYSET_H_) || defined(PIICRYPT_KEK_H_) || defined(PIICRYPT_FIELD_CIPHER_H_)
+#if defined(PIICRYPT_TOKENIZER_H_) || defined(PIICRYPT_SUBTLE_TOKEN_STORE_H_) || \
+    defined(PIICRYPT_KEYSET_H_) || defined(PIICRYPT_KEK_H_) ||                   \
+    defined(PIICRYPT_SUBTLE_FIELD_CIPHER_H_)
 #error "policy.h must not include the tokenizer, token store, keyset, KEK or FieldCipher headers"
 #endif
 

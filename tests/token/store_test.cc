@@ -16,7 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "piicrypt/keyset.h"
-#include "piicrypt/token_store.h"
+#include "piicrypt/subtle/token_store.h"
 #include "piicrypt/tokenizer.h"
 #include "tests/pg/pg_server.h"
 #include "tests/test_util.h"
@@ -45,7 +45,8 @@ std::unique_ptr<Tokenizer> MakeTokenizer(const Keyset& keyset,
 
 TEST(TokenStoreTest, OpenChecksUrlAndOptions) {
   TempDir dir;
-  EXPECT_THAT(TokenStore::Open("mysql://localhost/x"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(TokenStore::Open("mysql://localhost/x"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(TokenStore::Open("sqlite:"), StatusIs(absl::StatusCode::kInvalidArgument));
   TokenStoreOptions bad;
   bad.timeout = absl::ZeroDuration();

@@ -1,6 +1,11 @@
 // field_cipher.h: encrypts and decrypts one field (a CONTEXT such as
 // "orders.customer_email") under one data key, in the stored format of docs/SPEC.md.
 //
+// A building block (piicrypt/subtle/): applications encrypt their fields through
+// FieldCryptor (field_cryptor.h), which takes each field's mode, padding and key from the
+// policy and the keyset. Use FieldCipher for one field under one data key you choose:
+// another storage layer over the same format, interoperability tests.
+//
 //   PIICRYPT_ASSIGN_OR_RETURN(
 //       auto cipher, piicrypt::FieldCipher::Create(key_id, root_material, "orders.phone",
 //                                                  piicrypt::FieldMode::kRandomized));
@@ -28,8 +33,8 @@
 // ciphertext) is kInvalidArgument with the one message "<context>: decryption failed"; a
 // ciphertext under another key is kNotFound.
 // Thread safety: every method is const and safe to call from many threads.
-#ifndef PIICRYPT_FIELD_CIPHER_H_
-#define PIICRYPT_FIELD_CIPHER_H_
+#ifndef PIICRYPT_SUBTLE_FIELD_CIPHER_H_
+#define PIICRYPT_SUBTLE_FIELD_CIPHER_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -103,20 +108,6 @@ class PIICRYPT_EXPORT FieldCipher {
   static absl::StatusOr<uint32_t> KeyIdOfText(absl::string_view text);
 };
 
-// Computes blind indexes of one field under one data key:
-// HMAC-SHA256(field key "bidx", value) cut to `bits`, as lower-case hex.
-// The caller normalizes the value first (e-mail, phone, name normalizers come with the
-// field API). Thread safety: const and safe to call from many threads.
-class PIICRYPT_EXPORT BlindIndexer {
- public:
-  // REQUIRES: 1 <= bits <= 256 (policies demand at least 8; see docs/SPEC.md).
-  static absl::StatusOr<std::unique_ptr<BlindIndexer>> Create(const SecretData& root_material,
-                                                              absl::string_view context, int bits);
-  virtual ~BlindIndexer() = default;
-  virtual absl::StatusOr<std::string> Compute(absl::string_view normalized_value) const = 0;
-  virtual int bits() const = 0;
-};
-
 }  // namespace piicrypt
 
-#endif  // PIICRYPT_FIELD_CIPHER_H_
+#endif  // PIICRYPT_SUBTLE_FIELD_CIPHER_H_

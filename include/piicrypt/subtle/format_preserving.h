@@ -1,5 +1,9 @@
 // format_preserving.h: encrypts field values so that they keep their shape.
 //
+// A building block (piicrypt/subtle/): a policy's MODE_FORMAT_PRESERVING fields are
+// encrypted by FieldCryptor (field_cryptor.h), under the key the rule names. Use
+// FormatPreservingField for FF1 under a key you manage outside piicrypt's keysets.
+//
 // A legacy system may insist that a phone number still looks like a phone number, or a
 // receipt may need the last four digits of a card. A FormatPreservingField encrypts
 // such a value with FF1 (NIST SP 800-38G Rev. 1) into a value of the same format:
@@ -45,8 +49,8 @@
 // nothing is ever passed through unencrypted.
 //
 // Thread safety: every method is const and safe to call from many threads.
-#ifndef PIICRYPT_FORMAT_PRESERVING_H_
-#define PIICRYPT_FORMAT_PRESERVING_H_
+#ifndef PIICRYPT_SUBTLE_FORMAT_PRESERVING_H_
+#define PIICRYPT_SUBTLE_FORMAT_PRESERVING_H_
 
 #include <cstddef>
 #include <memory>
@@ -86,4 +90,4 @@ class PIICRYPT_EXPORT FormatPreservingField {
 
 }  // namespace piicrypt
 
-#endif  // PIICRYPT_FORMAT_PRESERVING_H_
+#endif  // PIICRYPT_SUBTLE_FORMAT_PRESERVING_H_
