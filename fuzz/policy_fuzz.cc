@@ -23,6 +23,7 @@
 #include "piicrypt/policy.h"
 #include "piicrypt/policy.pb.h"
 #include "piicrypt/secret_data.h"
+#include "piicrypt/subtle/format_preserving.h"
 #include "src/field/normalizers.h"
 
 namespace {
