@@ -1,4 +1,5 @@
-// stores.h: the token store back-ends behind TokenStore::Open (include/piicrypt/token_store.h).
+// stores.h: the token store back-ends behind TokenStore::Open
+// (include/piicrypt/subtle/token_store.h).
 #ifndef PIICRYPT_SRC_TOKEN_STORES_H_
 #define PIICRYPT_SRC_TOKEN_STORES_H_
 
