@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "piicrypt/format_preserving.h"
+#include "piicrypt/subtle/format_preserving.h"
 #include "src/fpe/ff1.h"
 
 namespace piicrypt::internal {

@@ -21,7 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
 #include "piicrypt/keyset.h"
-#include "piicrypt/token_store.h"
+#include "piicrypt/subtle/token_store.h"
 #include "piicrypt/tokenizer.h"
 #include "tests/pg/pg_server.h"
 
@@ -191,7 +191,7 @@ constexpr size_t kRekeyPage = 100;
 struct RekeyFixture {
   std::string error;
   std::unique_ptr<Tokenizer> to_a, to_b;  // primary A (B enabled), primary B (A enabled)
-  bool under_a = true;  // where the entries are between runs
+  bool under_a = true;                    // where the entries are between runs
 };
 
 RekeyFixture* BuildRekey(Fixture& f) {
@@ -322,16 +322,24 @@ const bool registered = [] {
     const FixtureFn fn = s.fixture;
     benchmark::RegisterBenchmark(absl::StrCat("Tokenize/", s.name, "/random").c_str(),
                                  [fn](benchmark::State& st) { TokenizeRandom(st, fn); })
-        ->Threads(1)->Threads(2)->UseRealTime();
+        ->Threads(1)
+        ->Threads(2)
+        ->UseRealTime();
     benchmark::RegisterBenchmark(absl::StrCat("Tokenize/", s.name, "/deterministic_hit").c_str(),
                                  [fn](benchmark::State& st) { TokenizeDeterministicHit(st, fn); })
-        ->Threads(1)->Threads(2)->UseRealTime();
+        ->Threads(1)
+        ->Threads(2)
+        ->UseRealTime();
     benchmark::RegisterBenchmark(absl::StrCat("Tokenize/", s.name, "/deterministic_new").c_str(),
                                  [fn](benchmark::State& st) { TokenizeDeterministicNew(st, fn); })
-        ->Threads(1)->Threads(2)->UseRealTime();
+        ->Threads(1)
+        ->Threads(2)
+        ->UseRealTime();
     benchmark::RegisterBenchmark(absl::StrCat("Detokenize/", s.name).c_str(),
                                  [fn](benchmark::State& st) { Detokenize(st, fn); })
-        ->Threads(1)->Threads(2)->UseRealTime();
+        ->Threads(1)
+        ->Threads(2)
+        ->UseRealTime();
   }
   benchmark::RegisterBenchmark("Rekey/sqlite", [](benchmark::State& st) {
     Rekey(st, &SqliteFixture, &SqliteRekeyFixture);
@@ -339,14 +347,24 @@ const bool registered = [] {
   benchmark::RegisterBenchmark("Rekey/postgresql", [](benchmark::State& st) {
     Rekey(st, &PostgresFixture, &PostgresRekeyFixture);
   })->UseRealTime();
-  benchmark::RegisterBenchmark("Tokenize/vaultless/card", [](benchmark::State& st) {
-    VaultlessTokenize(st, TokenFormat::kCard, "4111 1111 1111 1111");
-  })->Threads(1)->Threads(2)->UseRealTime();
-  benchmark::RegisterBenchmark("Tokenize/vaultless/preserve", [](benchmark::State& st) {
-    VaultlessTokenize(st, TokenFormat::kPreserve, "+61 2 5550 0199");
-  })->Threads(1)->Threads(2)->UseRealTime();
+  benchmark::RegisterBenchmark("Tokenize/vaultless/card",
+                               [](benchmark::State& st) {
+                                 VaultlessTokenize(st, TokenFormat::kCard, "4111 1111 1111 1111");
+                               })
+      ->Threads(1)
+      ->Threads(2)
+      ->UseRealTime();
+  benchmark::RegisterBenchmark("Tokenize/vaultless/preserve",
+                               [](benchmark::State& st) {
+                                 VaultlessTokenize(st, TokenFormat::kPreserve, "+61 2 5550 0199");
+                               })
+      ->Threads(1)
+      ->Threads(2)
+      ->UseRealTime();
   benchmark::RegisterBenchmark("Detokenize/vaultless/card", VaultlessDetokenize)
-      ->Threads(1)->Threads(2)->UseRealTime();
+      ->Threads(1)
+      ->Threads(2)
+      ->UseRealTime();
   return true;
 }();
 

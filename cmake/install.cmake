@@ -41,11 +41,13 @@ install(EXPORT piicrypt-${PIICRYPT_VARIANT}-targets NAMESPACE piicrypt::
   DESTINATION ${PIICRYPT_CMAKE_DIR} COMPONENT development)
 configure_package_config_file(cmake/piicryptConfig.cmake.in
   ${PROJECT_BINARY_DIR}/piicryptConfig.cmake
-  INSTALL_DESTINATION ${PIICRYPT_CMAKE_DIR})
+  INSTALL_DESTINATION ${PIICRYPT_CMAKE_DIR}
+  PATH_VARS CMAKE_INSTALL_INCLUDEDIR)
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/piicryptConfigVersion.cmake
   COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/piicryptConfig.cmake
               ${PROJECT_BINARY_DIR}/piicryptConfigVersion.cmake
+              cmake/piicryptProtobuf.cmake
   DESTINATION ${PIICRYPT_CMAKE_DIR} COMPONENT development)
 
 # pkg-config: piicrypt-<component>.pc for each component, piicrypt.pc for all of them.

@@ -37,11 +37,11 @@ set(CPACK_COMPONENT_DEVELOPMENT_DESCRIPTION
     "piicrypt: encryption and tokenization of personal data fields - development files")
 # The shared link files need the runtime package and Abseil's headers (public headers use
 # absl::Status); the static libraries of the optional components need their libraries'
-# development files too.
+# development files too; piicrypt_protobuf_generate runs protoc (protobuf-compiler).
 set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_DEPENDS
     "libpiicrypt${PROJECT_VERSION_MAJOR} (= ${PIICRYPT_DEB_VERSION}), libabsl-dev, libssl-dev, libprotobuf-dev")
 set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_RECOMMENDS
-    "libicu-dev, libphonenumber-dev, libsqlite3-dev, libpq-dev, pkg-config")
+    "libicu-dev, libphonenumber-dev, libsqlite3-dev, libpq-dev, pkg-config, protobuf-compiler")
 set(CPACK_DEBIAN_CLI_PACKAGE_NAME piicrypt)
 set(CPACK_DEBIAN_CLI_PACKAGE_SECTION utils)
 set(CPACK_COMPONENT_CLI_DESCRIPTION

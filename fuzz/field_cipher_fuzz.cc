@@ -5,8 +5,8 @@
 #include <memory>
 #include <string>
 
-#include "piicrypt/field_cipher.h"
 #include "piicrypt/secret_data.h"
+#include "piicrypt/subtle/field_cipher.h"
 
 namespace {
 struct Ciphers {

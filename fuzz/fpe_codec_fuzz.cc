@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "piicrypt/format_preserving.h"
 #include "piicrypt/secret_data.h"
+#include "piicrypt/subtle/format_preserving.h"
 #include "src/fpe/codecs.h"
 #include "src/fpe/ff1.h"
 #include "src/fpe/utf8.h"

@@ -23,6 +23,7 @@
 #include "piicrypt/policy.h"
 #include "piicrypt/policy.pb.h"
 #include "piicrypt/secret_data.h"
+#include "piicrypt/subtle/format_preserving.h"
 #include "src/field/normalizers.h"
 
 namespace {
@@ -56,7 +57,7 @@ bool SameOptional(const std::optional<T>& a, const std::optional<T>& b, Same sam
 }
 
 bool SameRule(const FieldRule& a, const FieldRule& b) {
-  return a.name == b.name && a.kind == b.kind && a.protection == b.protection &&
+  return a.name == b.name && a.kind == b.kind && a.mode == b.mode &&
          a.bind_record == b.bind_record && a.mask == b.mask &&
          SameOptional(a.blind_index, b.blind_index, SameIndex) &&
          SameOptional(a.format_preserving, b.format_preserving, SameFpe) &&
@@ -76,8 +77,8 @@ void CheckResolved(const FieldRule& rule) {
       rule.mask == piicrypt::MaskStyle::kDefault) {
     __builtin_trap();
   }
-  const bool fpe = rule.protection == piicrypt::FieldProtection::kFormatPreserving;
-  const bool vault = rule.protection == piicrypt::FieldProtection::kVaultToken;
+  const bool fpe = rule.mode == piicrypt::FieldMode::kFormatPreserving;
+  const bool vault = rule.mode == piicrypt::FieldMode::kVaultToken;
   if (fpe != rule.format_preserving.has_value()) __builtin_trap();
   if (vault != rule.token.has_value()) __builtin_trap();
   if (fpe && !piicrypt::FormatPreservingField::CreateWithKey(rule.format_preserving->codec,

@@ -3,13 +3,13 @@
 #include <cstdio>
 #include <string>
 
-#include "piicrypt/field_cipher.h"
 #include "piicrypt/field_cryptor.h"
 #include "piicrypt/keyset.h"
 #include "piicrypt/policy.h"
 #include "piicrypt/secret_data.h"
 #include "piicrypt/status_macros.h"
-#include "piicrypt/token_store.h"
+#include "piicrypt/subtle/field_cipher.h"
+#include "piicrypt/subtle/token_store.h"
 
 namespace {
 

@@ -12,7 +12,7 @@
 #include "piicrypt/keyset.h"
 #include "piicrypt/policy.h"
 #include "piicrypt/status_macros.h"
-#include "piicrypt/token_store.h"
+#include "piicrypt/subtle/token_store.h"
 
 namespace {
 

@@ -35,12 +35,12 @@
 #include "attacker.h"
 #include "forget_step.h"
 #include "order_db.h"
-#include "piicrypt/field_cipher.h"
 #include "piicrypt/kek.h"
 #include "piicrypt/keyset.h"
 #include "piicrypt/lookup.h"
 #include "piicrypt/policy.h"
 #include "piicrypt/status_macros.h"
+#include "piicrypt/subtle/field_cipher.h"
 #include "shop_crypto.h"
 #include "synthetic.h"
 

@@ -54,9 +54,10 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "piicrypt/export.h"
-#include "piicrypt/field_cipher.h"
 #include "piicrypt/kek.h"
 #include "piicrypt/secret_data.h"
+#include "piicrypt/subtle/blind_indexer.h"
+#include "piicrypt/subtle/field_cipher.h"
 
 namespace piicrypt {
 

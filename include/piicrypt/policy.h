@@ -49,19 +49,13 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "piicrypt/export.h"
-#include "piicrypt/field_cipher.h"
-#include "piicrypt/format_preserving.h"
-#include "piicrypt/token_options.h"
+#include "piicrypt/field_options.h"
 
 namespace piicrypt {
 
-// How a field's values are stored (docs/FIELDS.md, "What each mode reveals").
-enum class FieldProtection {
-  kRandomized,        // AES-256-GCM, random nonce: reveals the length only
-  kDeterministic,     // AES-SIV: reveals equality of values (and length)
-  kFormatPreserving,  // FF1 through a codec: reveals format, length and equality
-  kVaultToken,        // tokens through a Tokenizer (tokenizer.h); FieldCryptor refuses it
-};
+// How a field's values are stored: FieldMode (field_options.h), the `mode` of the policy
+// file. Deprecated spelling, kept so that code written against it still compiles:
+using FieldProtection = FieldMode;
 
 // What a field holds. It selects the default normalizer and mask, and which FF1 codec (if
 // any) makes sense. kUnspecified becomes the kind of the FF1 codec, or kText.
@@ -151,7 +145,8 @@ struct FieldRule {
   // characters (C0, DEL, C1), unique within a policy.
   std::string name;
   FieldKind kind = FieldKind::kUnspecified;
-  FieldProtection protection = FieldProtection::kRandomized;
+  // The policy file's `mode` (MODE_RANDOMIZED is FieldMode::kRandomized, and so on).
+  FieldMode mode = FieldMode::kRandomized;
   // Bind values to their record (row) id: a value moved to another row fails to decrypt
   // (or, for FF1, decrypts to a wrong value). Encrypting then requires a record id.
   // Refused for kVaultToken (a token stands for its value wherever it is stored).

@@ -4,10 +4,10 @@
 // support tools, partners): they store and join on the token; only the token service,
 // holding the keys, turns it back. Two kinds:
 //
-//   vault tokens      random, kept in a TokenStore (token_store.h) beside the value's
+//   vault tokens      random, kept in a TokenStore (subtle/token_store.h) beside the value's
 //                     randomized ciphertext. Can expire, be deleted, be erased per value.
 //   vaultless tokens  FF1 (NIST SP 800-38G) of the value under the field's "ff1" key: no
-//                     store, always deterministic, never expire (format_preserving.h).
+//                     store, always deterministic, never expire (subtle/format_preserving.h).
 //
 //   PIICRYPT_ASSIGN_OR_RETURN(std::shared_ptr<piicrypt::TokenStore> store,
 //                             piicrypt::TokenStore::Open("sqlite:/var/lib/app/tokens.db"));
@@ -86,7 +86,7 @@
 //   kDataLoss            a value's lookup leads to an entry of another value (the store
 //                        was altered): nothing is returned or deleted
 //   kResourceExhausted   no free token after max_attempts draws (see Collisions)
-//   kUnavailable         the store is down, locked or slow (token_store.h)
+//   kUnavailable         the store is down, locked or slow (subtle/token_store.h)
 //
 // Thread safety: every method is const and safe to call from many threads.
 #ifndef PIICRYPT_TOKENIZER_H_
@@ -94,19 +94,16 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/time.h"
 #include "piicrypt/export.h"
-#include "piicrypt/format_preserving.h"
+#include "piicrypt/field_options.h"
 #include "piicrypt/keyset.h"
-#include "piicrypt/token_options.h"
-#include "piicrypt/token_store.h"
+#include "piicrypt/subtle/token_store.h"
 
 namespace piicrypt {
 

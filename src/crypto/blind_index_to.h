@@ -7,7 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "piicrypt/field_cipher.h"
+#include "piicrypt/subtle/field_cipher.h"
 
 namespace piicrypt::internal {
 

@@ -1,4 +1,4 @@
-#include "piicrypt/field_cipher.h"
+#include "piicrypt/subtle/field_cipher.h"
 
 #include <cstring>
 #include <string>
@@ -8,6 +8,7 @@
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
 #include "absl/strings/str_cat.h"
+#include "piicrypt/subtle/blind_indexer.h"
 #include "src/crypto/aes_gcm.h"
 #include "src/crypto/aes_siv.h"
 #include "src/crypto/blind_index_to.h"
@@ -393,6 +394,9 @@ absl::StatusOr<std::unique_ptr<FieldCipher>> FieldCipher::Create(uint32_t key_id
                                                                  FieldMode mode,
                                                                  const FieldPadding& padding) {
   if (key_id == 0) return absl::InvalidArgumentError("key id must not be 0");
+  if (mode != FieldMode::kRandomized && mode != FieldMode::kDeterministic) {
+    return absl::InvalidArgumentError("a FieldCipher is randomized or deterministic");
+  }
   absl::Status valid = padding.Validate();
   if (!valid.ok()) return valid;
   const internal::FieldPurpose purpose = mode == FieldMode::kRandomized

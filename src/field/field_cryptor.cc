@@ -10,9 +10,9 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "piicrypt/format_preserving.h"
 #include "piicrypt/secret_data.h"
 #include "piicrypt/status_macros.h"
+#include "piicrypt/subtle/format_preserving.h"
 #include "src/crypto/blind_index_to.h"
 #include "src/crypto/field_format.h"
 #include "src/field/compound_index.h"
@@ -205,7 +205,7 @@ struct FieldCryptor::Rep {
   }
 
   absl::Status RequireCipher(const FieldState& f) const {
-    if (f.rule.protection == FieldProtection::kVaultToken) {
+    if (f.rule.mode == FieldMode::kVaultToken) {
       return absl::FailedPreconditionError(
           absl::StrCat(f.rule.name, ": a vault-token field is tokenized, not encrypted"));
     }
@@ -329,11 +329,8 @@ absl::StatusOr<std::unique_ptr<FieldCryptor>> FieldCryptor::Create(const Keyset&
 
     if (rule.subject.has_value()) {
       // Under the subject's own key: SubjectCryptor's (subject_cryptor.h), none here.
-    } else if (rule.protection == FieldProtection::kRandomized ||
-               rule.protection == FieldProtection::kDeterministic) {
-      const FieldMode mode = rule.protection == FieldProtection::kRandomized
-                                 ? FieldMode::kRandomized
-                                 : FieldMode::kDeterministic;
+    } else if (rule.mode == FieldMode::kRandomized || rule.mode == FieldMode::kDeterministic) {
+      const FieldMode mode = rule.mode;
       for (uint32_t id : enabled) {
         auto cipher = keyset.FieldCipherForKey(id, name, mode);
         if (!cipher.ok()) return FieldStatus(name, cipher.status());
@@ -351,7 +348,7 @@ absl::StatusOr<std::unique_ptr<FieldCryptor>> FieldCryptor::Create(const Keyset&
         f.readers.emplace_back(id, *std::move(cipher));
       }
       f.write_key_id = primary;
-    } else if (rule.protection == FieldProtection::kFormatPreserving) {
+    } else if (rule.mode == FieldMode::kFormatPreserving) {
       // The pinned key; without one (the policy then requires a key-version column, which
       // records each value's key) new values go under the primary.
       const uint32_t key_id =
@@ -519,7 +516,7 @@ Nullable FieldCryptor::DecryptBinary(absl::string_view field, NullableValue stor
 Nullable FieldCryptor::DecryptWithKey(absl::string_view field, uint32_t key_id,
                                       NullableValue stored, absl::string_view record) const {
   PIICRYPT_ASSIGN_OR_RETURN(const FieldState* f, rep_->Find(field));
-  if (f->rule.protection != FieldProtection::kFormatPreserving) {
+  if (f->rule.mode != FieldMode::kFormatPreserving) {
     return absl::FailedPreconditionError(absl::StrCat(
         f->rule.name,
         ": DecryptWithKey is for format-preserving fields; other values name their key"));

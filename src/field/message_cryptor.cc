@@ -122,7 +122,7 @@ struct MessageCryptor::Rep {
         } else {
           return PlanError(fd, "(piicrypt.pii) needs a rule name or an inline rule");
         }
-        if (binary && rule->protection == FieldProtection::kFormatPreserving) {
+        if (binary && rule->mode == FieldMode::kFormatPreserving) {
           return PlanError(fd, "a bytes field cannot be format-preserving");
         }
         if (rule->format_preserving.has_value() &&
@@ -132,9 +132,8 @@ struct MessageCryptor::Rep {
                                             rule->format_preserving->key_version_column,
                                             ", which a message does not have; pin its key_id"));
         }
-        const bool positional =
-            rule->bind_record && (rule->protection == FieldProtection::kRandomized ||
-                                  rule->protection == FieldProtection::kDeterministic);
+        const bool positional = rule->bind_record && (rule->mode == FieldMode::kRandomized ||
+                                                      rule->mode == FieldMode::kDeterministic);
         built.pii.push_back(PiiPlan{fd, std::move(rule_name), binary, positional});
       } else if (fd->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
         built.nested.push_back(fd);

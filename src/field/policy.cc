@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "piicrypt/secret_data.h"
 #include "piicrypt/status_macros.h"
+#include "piicrypt/subtle/format_preserving.h"
 #include "src/crypto/field_format.h"
 #include "src/db/db_names.h"
 #include "src/field/compound_index.h"
@@ -57,11 +58,11 @@ FieldKind KindOfCodec(FpeCodec codec) {
 
 // Each public enum value and its value in policy.proto; names come from the generated
 // *_Name functions, so messages use the names a policy file uses.
-constexpr std::pair<FieldProtection, policy::Mode> kModes[] = {
-    {FieldProtection::kRandomized, policy::MODE_RANDOMIZED},
-    {FieldProtection::kDeterministic, policy::MODE_DETERMINISTIC},
-    {FieldProtection::kFormatPreserving, policy::MODE_FORMAT_PRESERVING},
-    {FieldProtection::kVaultToken, policy::MODE_VAULT_TOKEN},
+constexpr std::pair<FieldMode, policy::Mode> kModes[] = {
+    {FieldMode::kRandomized, policy::MODE_RANDOMIZED},
+    {FieldMode::kDeterministic, policy::MODE_DETERMINISTIC},
+    {FieldMode::kFormatPreserving, policy::MODE_FORMAT_PRESERVING},
+    {FieldMode::kVaultToken, policy::MODE_VAULT_TOKEN},
 };
 constexpr std::pair<FieldKind, policy::Kind> kKinds[] = {
     {FieldKind::kUnspecified, policy::KIND_UNSPECIFIED},
@@ -310,7 +311,7 @@ absl::Status ValidateAndResolve(FieldRule& rule) {
   }
 
   // Kind, and the format-preserving codec that must fit it.
-  if (rule.protection == FieldProtection::kFormatPreserving) {
+  if (rule.mode == FieldMode::kFormatPreserving) {
     if (!rule.format_preserving.has_value()) {
       return FieldError(name,
                         "MODE_FORMAT_PRESERVING needs format_preserving { phone|card|alphabet }");
@@ -350,7 +351,7 @@ absl::Status ValidateAndResolve(FieldRule& rule) {
   }
   if (rule.kind == FieldKind::kUnspecified) rule.kind = FieldKind::kText;
 
-  if (rule.protection == FieldProtection::kVaultToken) {
+  if (rule.mode == FieldMode::kVaultToken) {
     if (!rule.token.has_value()) rule.token.emplace();
     rule.token->field = name;
     rule.token->clock = nullptr;
@@ -372,7 +373,7 @@ absl::Status ValidateAndResolve(FieldRule& rule) {
     return FieldError(name, "token is only for MODE_VAULT_TOKEN");
   }
 
-  if (rule.protection == FieldProtection::kVaultToken && rule.blind_index.has_value()) {
+  if (rule.mode == FieldMode::kVaultToken && rule.blind_index.has_value()) {
     return FieldError(name, "MODE_VAULT_TOKEN is reserved for the token vault; no blind_index");
   }
 
@@ -399,9 +400,9 @@ absl::Status ValidateAndResolve(FieldRule& rule) {
       const absl::Status error = FieldError(name, normalizer.status().message());
       return absl::Status(normalizer.status().code(), error.message());
     }
-    const bool equality_visible = (rule.protection == FieldProtection::kDeterministic ||
-                                   rule.protection == FieldProtection::kFormatPreserving) &&
-                                  !rule.bind_record;
+    const bool equality_visible =
+        (rule.mode == FieldMode::kDeterministic || rule.mode == FieldMode::kFormatPreserving) &&
+        !rule.bind_record;
     if (equality_visible && bidx.normalizer == Normalizer::kExact) {
       return FieldError(name,
                         "a blind index with the exact normalizer on a deterministic field adds "
@@ -410,8 +411,7 @@ absl::Status ValidateAndResolve(FieldRule& rule) {
   }
 
   if (rule.padding.enabled()) {
-    if (rule.protection != FieldProtection::kRandomized &&
-        rule.protection != FieldProtection::kDeterministic) {
+    if (rule.mode != FieldMode::kRandomized && rule.mode != FieldMode::kDeterministic) {
       return FieldError(name,
                         "padding is only for MODE_RANDOMIZED and MODE_DETERMINISTIC (FF1 values "
                         "and tokens keep the value's length by design)");
@@ -421,7 +421,7 @@ absl::Status ValidateAndResolve(FieldRule& rule) {
   }
 
   if (rule.subject.has_value()) {
-    if (rule.protection != FieldProtection::kRandomized) {
+    if (rule.mode != FieldMode::kRandomized) {
       return FieldError(name, "subject is only for MODE_RANDOMIZED (docs/SUBJECTS.md)");
     }
     if (!rule.subject->column.empty() && !IsSqlIdentifier(rule.subject->column)) {
@@ -509,13 +509,13 @@ absl::StatusOr<FieldRule> RuleFromProto(const policy::FieldRule& proto,
   FieldRule rule;
   rule.name = proto.name().empty() ? std::string(fallback_name) : proto.name();
   const std::string& name = rule.name;
-  const std::optional<FieldProtection> protection = FromProto(kModes, proto.mode());
-  if (!protection.has_value()) {
+  const std::optional<FieldMode> mode = FromProto(kModes, proto.mode());
+  if (!mode.has_value()) {
     return FieldError(name,
                       "mode is required (MODE_RANDOMIZED, MODE_DETERMINISTIC, "
                       "MODE_FORMAT_PRESERVING or MODE_VAULT_TOKEN)");
   }
-  rule.protection = *protection;
+  rule.mode = *mode;
   rule.kind = FromProto(kKinds, proto.kind()).value_or(FieldKind::kUnspecified);
   rule.mask = FromProto(kMasks, proto.mask()).value_or(MaskStyle::kDefault);
   rule.bind_record = proto.bind_record();
@@ -549,7 +549,7 @@ absl::Status ValidatePart(const CompoundIndexRule& index, const FieldRule* field
     return IndexError(index.name, absl::StrCat("part \"", part.field, "\": ", problem));
   };
   if (field == nullptr) return error("no such field in the policy");
-  if (field->protection == FieldProtection::kVaultToken) {
+  if (field->mode == FieldMode::kVaultToken) {
     return error("a vault-token field is tokenized: its values cannot be compared after a lookup");
   }
   const bool digits = part.transform == IndexTransform::kLastDigits ||

@@ -16,7 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "piicrypt/key_handle.h"
-#include "piicrypt/token_store.h"
+#include "piicrypt/subtle/token_store.h"
 #include "piicrypt/tokenizer.h"
 
 namespace piicrypt {
@@ -97,7 +97,7 @@ absl::StatusOr<std::shared_ptr<const TablePlan>> BuildPlan(
     if (rule.format_preserving.has_value()) {
       f.version_column = rule.format_preserving->key_version_column;
     }
-    if (rule.protection == FieldProtection::kVaultToken) {
+    if (rule.mode == FieldMode::kVaultToken) {
       if (!rule.token->vaultless && options.token_store == nullptr) {
         return absl::InvalidArgumentError(
             absl::StrCat("column ", rule.column, ": field \"", rule.name,

@@ -4,7 +4,7 @@
 #define PIICRYPT_SRC_FIELD_TOKEN_OPTIONS_H_
 
 #include "absl/status/status.h"
-#include "piicrypt/token_options.h"
+#include "piicrypt/field_options.h"
 
 namespace piicrypt::internal {
 

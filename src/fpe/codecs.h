@@ -1,4 +1,4 @@
-// codecs.h: the pieces behind FormatPreservingField (include/piicrypt/format_preserving.h):
+// codecs.h: the pieces behind FormatPreservingField (include/piicrypt/subtle/format_preserving.h):
 // alphabets of code points, the Luhn sum, and the codecs that map field values onto FF1
 // numeral strings and back.
 #ifndef PIICRYPT_SRC_FPE_CODECS_H_

@@ -14,8 +14,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "piicrypt/field_cipher.h"
 #include "piicrypt/secret_data.h"
+#include "piicrypt/subtle/field_cipher.h"
 #include "src/crypto/field_format.h"
 
 namespace piicrypt::internal {
@@ -44,9 +44,8 @@ bool InWrittenForm(const FieldCryptor& cryptor, const Column& c, absl::string_vi
                    size_t plain_size) {
   const FieldRule* rule = cryptor.policy().Find(c.field);
   if (rule == nullptr) return true;
-  const FieldMode mode = rule->protection == FieldProtection::kDeterministic
-                             ? FieldMode::kDeterministic
-                             : FieldMode::kRandomized;
+  const FieldMode mode =
+      rule->mode == FieldMode::kDeterministic ? FieldMode::kDeterministic : FieldMode::kRandomized;
   return stored.size() ==
          Base64UrlEncodedSize(FieldCipher::CiphertextSize(mode, rule->padding, plain_size));
 }
@@ -121,7 +120,7 @@ absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy,
     if (rule.table != options.table) continue;
     const std::string& column = rule.column;
     std::string version_column;
-    if (rule.protection == FieldProtection::kFormatPreserving) {
+    if (rule.mode == FieldMode::kFormatPreserving) {
       version_column = rule.format_preserving->key_version_column;
       if (version_column.empty()) {
         return absl::InvalidArgumentError(
@@ -137,7 +136,7 @@ absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy,
                          "or the value's"));
       }
     }
-    if (rule.protection == FieldProtection::kVaultToken) {
+    if (rule.mode == FieldMode::kVaultToken) {
       return absl::InvalidArgumentError(
           absl::StrCat(rule.name,
                        ": vault-token columns hold tokens, not ciphertexts; use a policy "

@@ -23,7 +23,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "piicrypt/status_macros.h"
-#include "piicrypt/token_store.h"
+#include "piicrypt/subtle/token_store.h"
 #include "src/db/connection_pool.h"
 #include "src/db/postgres.h"
 #include "src/token/stores.h"

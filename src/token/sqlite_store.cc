@@ -20,7 +20,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "piicrypt/status_macros.h"
-#include "piicrypt/token_store.h"
+#include "piicrypt/subtle/token_store.h"
 #include "src/db/connection_pool.h"
 #include "src/db/sqlite.h"
 #include "src/secrets/secret_file.h"

@@ -1,4 +1,5 @@
-// stores.h: the token store back-ends behind TokenStore::Open (include/piicrypt/token_store.h).
+// stores.h: the token store back-ends behind TokenStore::Open
+// (include/piicrypt/subtle/token_store.h).
 #ifndef PIICRYPT_SRC_TOKEN_STORES_H_
 #define PIICRYPT_SRC_TOKEN_STORES_H_
 
@@ -9,7 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "piicrypt/export.h"
-#include "piicrypt/token_store.h"
+#include "piicrypt/subtle/token_store.h"
 
 namespace piicrypt::internal {
 

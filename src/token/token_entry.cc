@@ -7,7 +7,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "piicrypt/field_cipher.h"
+#include "piicrypt/subtle/field_cipher.h"
 #include "src/crypto/field_format.h"
 
 namespace piicrypt::internal {

@@ -19,8 +19,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "piicrypt/field_cipher.h"
-#include "piicrypt/token_store.h"
+#include "piicrypt/subtle/field_cipher.h"
+#include "piicrypt/subtle/token_store.h"
 
 namespace piicrypt::internal {
 

@@ -1,4 +1,4 @@
-#include "piicrypt/token_store.h"
+#include "piicrypt/subtle/token_store.h"
 
 #include <cstddef>
 #include <cstdint>

@@ -18,13 +18,13 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
-#include "piicrypt/field_cipher.h"
-#include "piicrypt/format_preserving.h"
 #include "piicrypt/keyset.h"
 #include "piicrypt/policy.h"
 #include "piicrypt/secret_data.h"
 #include "piicrypt/status_macros.h"
-#include "piicrypt/token_store.h"
+#include "piicrypt/subtle/field_cipher.h"
+#include "piicrypt/subtle/format_preserving.h"
+#include "piicrypt/subtle/token_store.h"
 #include "src/crypto/field_format.h"
 #include "src/crypto/hmac.h"
 #include "src/field/token_options.h"
@@ -680,7 +680,7 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::CreateForField(
     std::shared_ptr<const TokenStore> store) {
   const FieldRule* rule = policy.Find(field);
   if (rule == nullptr) return absl::NotFoundError(absl::StrCat(field, ": not in the policy"));
-  if (rule->protection != FieldProtection::kVaultToken || !rule->token.has_value()) {
+  if (rule->mode != FieldMode::kVaultToken || !rule->token.has_value()) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": not a tokenized field (MODE_VAULT_TOKEN) in the policy"));
   }

@@ -1,7 +1,7 @@
 // The public FieldCipher and BlindIndexer: golden ciphertexts from an independent
 // implementation (tests/testdata/golden_ciphertexts.json, scripts/gen_golden.py), round
 // trips, binding to field and record, and tampering.
-#include "piicrypt/field_cipher.h"
+#include "piicrypt/subtle/field_cipher.h"
 
 #include <fstream>
 #include <set>
@@ -9,6 +9,7 @@
 
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "piicrypt/subtle/blind_indexer.h"
 #include "src/crypto/aes_gcm.h"
 #include "src/crypto/field_format.h"
 #include "tests/test_util.h"
@@ -39,8 +40,8 @@ TEST(FieldCipherGoldenTest, DecryptsEveryGoldenCiphertext) {
   ASSERT_GE(golden["field_ciphertexts"].size(), 16u);
   for (const auto& c : golden["field_ciphertexts"]) {
     const std::string root = HexDecode(c["root_hex"].get<std::string>());
-    const FieldMode mode = c["mode"] == "randomized" ? FieldMode::kRandomized
-                                                     : FieldMode::kDeterministic;
+    const FieldMode mode =
+        c["mode"] == "randomized" ? FieldMode::kRandomized : FieldMode::kDeterministic;
     auto cipher = FieldCipher::Create(c["key_id"].get<uint32_t>(), SecretDataFromString(root),
                                       c["context"].get<std::string>(), mode);
     ASSERT_THAT(cipher, IsOk());
@@ -63,13 +64,12 @@ TEST(FieldCipherGoldenTest, DecryptsEveryGoldenCiphertext) {
       const std::string header = binary.substr(0, internal::kHeaderSize);
       const std::string plaintext = c["plaintext"].get<std::string>();
       std::string ct(plaintext.size(), '\0'), tag(16, '\0');
-      ASSERT_THAT(gcm->Seal(HexDecode(c["nonce_hex"].get<std::string>()),
-                            internal::AssociatedData(header, c["context"].get<std::string>(),
-                                                     record),
-                            plaintext,
-                            absl::MakeSpan(reinterpret_cast<uint8_t*>(ct.data()), ct.size()),
-                            absl::MakeSpan(reinterpret_cast<uint8_t*>(tag.data()), 16)),
-                  IsOk());
+      ASSERT_THAT(
+          gcm->Seal(HexDecode(c["nonce_hex"].get<std::string>()),
+                    internal::AssociatedData(header, c["context"].get<std::string>(), record),
+                    plaintext, absl::MakeSpan(reinterpret_cast<uint8_t*>(ct.data()), ct.size()),
+                    absl::MakeSpan(reinterpret_cast<uint8_t*>(tag.data()), 16)),
+          IsOk());
       EXPECT_EQ(header + HexDecode(c["nonce_hex"].get<std::string>()) + ct + tag, binary);
     }
   }
@@ -79,9 +79,9 @@ TEST(FieldCipherGoldenTest, BlindIndexesMatch) {
   const auto golden = Golden();
   ASSERT_GE(golden["blind_indexes"].size(), 5u);
   for (const auto& c : golden["blind_indexes"]) {
-    auto indexer = BlindIndexer::Create(
-        SecretDataFromString(HexDecode(c["root_hex"].get<std::string>())),
-        c["context"].get<std::string>(), c["bits"].get<int>());
+    auto indexer =
+        BlindIndexer::Create(SecretDataFromString(HexDecode(c["root_hex"].get<std::string>())),
+                             c["context"].get<std::string>(), c["bits"].get<int>());
     ASSERT_THAT(indexer, IsOk());
     EXPECT_EQ(*(*indexer)->Compute(c["value"].get<std::string>()), c["index"].get<std::string>());
   }
@@ -209,6 +209,14 @@ TEST(FieldCipherTest, FormatMismatchFails) {
   EXPECT_THAT(det->Decrypt(*rnd->Encrypt("value")), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(rnd->Decrypt(*det->Encrypt("a longer value than 28 bytes....")),
               StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// FieldMode is the policy's mode too; only its two cipher modes make a FieldCipher.
+TEST(FieldCipherTest, RefusesModesThatAreNotCiphers) {
+  for (FieldMode mode : {FieldMode::kFormatPreserving, FieldMode::kVaultToken}) {
+    EXPECT_THAT(FieldCipher::Create(5, Root(), "f", mode),
+                StatusIs(absl::StatusCode::kInvalidArgument));
+  }
 }
 
 TEST(BlindIndexerTest, BitsAndSeparation) {

@@ -8,7 +8,7 @@
 
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "piicrypt/field_cipher.h"
+#include "piicrypt/subtle/field_cipher.h"
 #include "src/crypto/aes_gcm.h"
 #include "src/crypto/field_format.h"
 #include "tests/test_util.h"

@@ -157,7 +157,7 @@ TEST_F(FieldCryptorTest, PaddedFieldWritesThePaddedFormatAndReadsBoth) {
 TEST_F(FieldCryptorTest, PaddedDeterministicFieldKeepsEquality) {
   FieldRule rule;
   rule.name = "orders.loyalty_number";
-  rule.protection = FieldProtection::kDeterministic;
+  rule.mode = FieldMode::kDeterministic;
   rule.padding.multiple = 32;
   auto padded = FieldCryptor::Create(*keyset_, Policy::Create({rule}).value()).value();
   const std::string a = **padded->Encrypt("orders.loyalty_number", "LOYAL-1", "");
@@ -391,7 +391,7 @@ TEST_F(FieldCryptorTest, Ff1FieldWithKeyVersionColumnIsReadOnlyWithTheRowsKey) {
 TEST_F(FieldCryptorTest, PinnedFf1KeyOutlivesRotations) {
   FieldRule rule;
   rule.name = "legacy.postcode";
-  rule.protection = FieldProtection::kFormatPreserving;
+  rule.mode = FieldMode::kFormatPreserving;
   rule.format_preserving = FormatPreservingRule{};
   rule.format_preserving->codec.codec = FpeCodec::kAlphabet;
   rule.format_preserving->codec.alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -412,7 +412,7 @@ TEST_F(FieldCryptorTest, PinnedFf1KeyMustBeUsable) {
   const uint32_t new_key = keyset_->Rotate().value();
   FieldRule rule;
   rule.name = "legacy.phone";
-  rule.protection = FieldProtection::kFormatPreserving;
+  rule.mode = FieldMode::kFormatPreserving;
   rule.format_preserving = FormatPreservingRule{};
   rule.format_preserving->codec.codec = FpeCodec::kPhone;
   rule.format_preserving->key_id = old_key;
@@ -436,7 +436,7 @@ TEST_F(FieldCryptorTest, VaultTokenFieldsAreNotEncryptedHere) {
   FieldRule rule;
   rule.name = "orders.card_number";
   rule.kind = FieldKind::kCard;
-  rule.protection = FieldProtection::kVaultToken;
+  rule.mode = FieldMode::kVaultToken;
   auto cryptor = FieldCryptor::Create(*keyset_, Policy::Create({rule}).value()).value();
   EXPECT_THAT(cryptor->Encrypt("orders.card_number", "4111111111111111"),
               StatusIs(absl::StatusCode::kFailedPrecondition));
@@ -478,7 +478,7 @@ TEST_F(FieldCryptorTest, EncryptToReusesTheStringAndLeavesItEmptyOnFailure) {
   FieldRule rule;
   rule.name = "orders.card_number";
   rule.kind = FieldKind::kCard;
-  rule.protection = FieldProtection::kVaultToken;
+  rule.mode = FieldMode::kVaultToken;
   cryptor_ = FieldCryptor::Create(*keyset_, Policy::Create({rule}).value()).value();
   fails("orders.card_number", "4111111111111111", "order-1", absl::StatusCode::kFailedPrecondition);
 }

@@ -31,7 +31,7 @@ Policy TestPolicy(const Keyset& keyset) {
   std::vector<FieldRule> rules(example.rules().begin(), example.rules().end());
   FieldRule postcode;
   postcode.name = "orders.address_postcode";
-  postcode.protection = FieldProtection::kFormatPreserving;
+  postcode.mode = FieldMode::kFormatPreserving;
   postcode.format_preserving = FormatPreservingRule{};
   postcode.format_preserving->codec.codec = FpeCodec::kAlphabet;
   postcode.format_preserving->codec.alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -252,8 +252,8 @@ TEST_F(MessageCryptorTest, InnerRecordIdsBindTheirSubtree) {
 
 TEST_F(MessageCryptorTest, InlineRulesJoinThePolicy) {
   const FieldCryptor& fields = cryptor_->field_cryptor();
-  EXPECT_EQ(fields.policy().Find("piicrypt.test.Order.voucher_code")->protection,
-            FieldProtection::kDeterministic);
+  EXPECT_EQ(fields.policy().Find("piicrypt.test.Order.voucher_code")->mode,
+            FieldMode::kDeterministic);
   EXPECT_NE(fields.policy().Find("orders.address_postcode"), nullptr);
   EXPECT_NE(fields.policy().Find("orders.customer_email"), nullptr);
 }

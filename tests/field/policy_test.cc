@@ -2,6 +2,7 @@
 #include "piicrypt/policy.h"
 
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -29,7 +30,7 @@ TEST(PolicyTest, LoadsTheExamplePolicyWithDefaultsResolved) {
   const FieldRule* email = policy->Find("orders.customer_email");
   ASSERT_NE(email, nullptr);
   EXPECT_EQ(email->kind, FieldKind::kEmail);
-  EXPECT_EQ(email->protection, FieldProtection::kRandomized);
+  EXPECT_EQ(email->mode, FieldMode::kRandomized);
   EXPECT_TRUE(email->bind_record);
   ASSERT_TRUE(email->blind_index.has_value());
   EXPECT_EQ(email->blind_index->bits, 16);
@@ -60,6 +61,35 @@ TEST(PolicyTest, LoadsTheExamplePolicyWithDefaultsResolved) {
   EXPECT_FALSE(email->padding.enabled());
 }
 
+// One vocabulary: the policy file's MODE_X is FieldRule::mode FieldMode::kX, and the older
+// C++ name FieldProtection still names the same type.
+TEST(PolicyTest, EachModeOfThePolicyFileIsItsFieldMode) {
+  static_assert(std::is_same_v<FieldProtection, FieldMode>);
+  struct Case {
+    const char* text;
+    FieldMode mode;
+  };
+  const Case cases[] = {
+      {R"pb(field { name: "f" mode: MODE_RANDOMIZED })pb", FieldMode::kRandomized},
+      {R"pb(field { name: "f" mode: MODE_DETERMINISTIC })pb", FieldMode::kDeterministic},
+      {R"pb(field {
+              name: "f"
+              mode: MODE_FORMAT_PRESERVING
+              format_preserving {
+                key_id: 7
+                phone {}
+              }
+            })pb",
+       FieldMode::kFormatPreserving},
+      {R"pb(field { name: "f" mode: MODE_VAULT_TOKEN })pb", FieldMode::kVaultToken},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<Policy> policy = Policy::ParseTextProto(c.text);
+    ASSERT_TRUE(policy.ok()) << c.text << ": " << policy.status();
+    EXPECT_EQ(policy->Find("f")->mode, c.mode) << c.text;
+  }
+}
+
 TEST(PolicyTest, PaddingOfBothFormsLoadsAndIsCheckedInCodeToo) {
   auto policy = Policy::ParseTextProto(
       R"(field { name: "f.a" mode: MODE_DETERMINISTIC padding { multiple: 4096 } }
@@ -73,7 +103,7 @@ TEST(PolicyTest, PaddingOfBothFormsLoadsAndIsCheckedInCodeToo) {
   EXPECT_THAT(Policy::Create({rule}), StatusIs(absl::StatusCode::kInvalidArgument));
   rule.padding.buckets = {32, 64};
   EXPECT_THAT(Policy::Create({rule}), IsOk());
-  rule.protection = FieldProtection::kVaultToken;
+  rule.mode = FieldMode::kVaultToken;
   EXPECT_THAT(Policy::Create({rule}), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
@@ -290,11 +320,11 @@ TEST(PolicyTest, Ff1FieldsSayWhereTheirKeyIs) {
   // In code, the same check.
   FieldRule rule;
   rule.name = "f.x";
-  rule.protection = FieldProtection::kFormatPreserving;
+  rule.mode = FieldMode::kFormatPreserving;
   rule.format_preserving = FormatPreservingRule{};
   rule.format_preserving->codec.codec = FpeCodec::kPhone;
   EXPECT_THAT(Policy::Create({rule}), StatusIs(absl::StatusCode::kInvalidArgument));
-  rule.protection = FieldProtection::kVaultToken;
+  rule.mode = FieldMode::kVaultToken;
   rule.format_preserving.reset();
   rule.token = TokenizerOptions{};
   rule.token->vaultless = true;

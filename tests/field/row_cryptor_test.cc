@@ -20,7 +20,7 @@
 #include "piicrypt/key_handle.h"
 #include "piicrypt/keyset.h"
 #include "piicrypt/policy.h"
-#include "piicrypt/token_store.h"
+#include "piicrypt/subtle/token_store.h"
 #include "tests/test_util.h"
 
 namespace piicrypt {

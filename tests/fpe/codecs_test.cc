@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "piicrypt/format_preserving.h"
+#include "piicrypt/subtle/format_preserving.h"
 #include "src/fpe/utf8.h"
 #include "tests/test_util.h"
 

@@ -14,11 +14,11 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "piicrypt/field_cipher.h"
 #include "piicrypt/field_cryptor.h"
 #include "piicrypt/kek.h"
 #include "piicrypt/keyset.h"
 #include "piicrypt/policy.h"
+#include "piicrypt/subtle/field_cipher.h"
 #include "tests/test_util.h"
 
 namespace piicrypt {

@@ -7,7 +7,7 @@
 #include "gtest/gtest.h"
 #include "piicrypt/keyset.h"
 #include "piicrypt/policy.h"
-#include "piicrypt/token_store.h"
+#include "piicrypt/subtle/token_store.h"
 #include "piicrypt/tokenizer.h"
 #include "tests/test_util.h"
 

@@ -18,12 +18,12 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "piicrypt/field_cipher.h"
 #include "piicrypt/kek.h"
-#include "piicrypt/policy.h"
 #include "piicrypt/keyset.h"
+#include "piicrypt/policy.h"
 #include "piicrypt/secret_data.h"
-#include "piicrypt/token_store.h"
+#include "piicrypt/subtle/field_cipher.h"
+#include "piicrypt/subtle/token_store.h"
 #include "src/crypto/field_format.h"
 #include "src/crypto/hmac.h"
 #include "src/fpe/codecs.h"
@@ -112,16 +112,20 @@ std::vector<FormatCase> FormatCases() {
                                           "Zoë Ünal-Smith 42", "7"};
   const std::vector<std::string> cards = {"4111 1111 1111 1111", "5500-0000-0000-0004",
                                           "378282246310005", "6011000990139424"};
-  add("preserve", [](TokenizerOptions&) {}, texts);
-  add("preserve_prefix", [](TokenizerOptions& o) { o.prefix = "tok_"; }, texts);
-  add("card", [](TokenizerOptions& o) { o.format = TokenFormat::kCard; }, cards);
+  add(
+      "preserve", [](TokenizerOptions&) {}, texts);
+  add(
+      "preserve_prefix", [](TokenizerOptions& o) { o.prefix = "tok_"; }, texts);
+  add(
+      "card", [](TokenizerOptions& o) { o.format = TokenFormat::kCard; }, cards);
   add("card_first_six",
       [](TokenizerOptions& o) {
         o.format = TokenFormat::kCard;
         o.card_keep_first_six = true;
       },
       {"4111 1111 1111 1111", "6011000990139424"});
-  add("card_luhn_valid",
+  add(
+      "card_luhn_valid",
       [](TokenizerOptions& o) {
         o.format = TokenFormat::kCard;
         o.card_luhn = LuhnOutput::kValid;
@@ -130,7 +134,8 @@ std::vector<FormatCase> FormatCases() {
       cards);
   add("alphanumeric", [](TokenizerOptions& o) { o.format = TokenFormat::kAlphanumeric; },
       {"jane.doe@example.com", "", "x"});
-  add("alphanumeric_32",
+  add(
+      "alphanumeric_32",
       [](TokenizerOptions& o) {
         o.format = TokenFormat::kAlphanumeric;
         o.alphanumeric_length = 32;
@@ -221,8 +226,8 @@ TEST_P(TokenizerTest, ValuesThatDoNotFitAreRejectedWithoutQuotingThem) {
   TokenizerOptions card;
   card.format = TokenFormat::kCard;
   auto t = Make(card, "card");
-  for (const char* bad : {"4111", "4111 1111 1111 1111 1111", "4111/1111/1111/1111",
-                          "4111 1111 1111 111a"}) {
+  for (const char* bad :
+       {"4111", "4111 1111 1111 1111 1111", "4111/1111/1111/1111", "4111 1111 1111 111a"}) {
     auto token = t->Tokenize(bad);
     EXPECT_THAT(token, StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
     EXPECT_THAT(std::string(token.status().message()), Not(HasSubstr(bad)));
@@ -550,16 +555,16 @@ TEST_P(TokenizerTest, StoreReplaceAllGivesOneOutcomePerEntry) {
   ASSERT_EQ(*store_->Insert(f, TokenEntry{"b", "ct-b", 0}, "Lb"), InsertOutcome::kInserted);
   ASSERT_EQ(*store_->Insert(f, TokenEntry{"c", "ct-c", 0}, ""), InsertOutcome::kInserted);
   // b's new lookup is a's: that one entry is refused, the others in the batch still land.
-  auto outcomes = store_->ReplaceAll(f, {Replacement{"a", "ct-a", "ct-a2", "La2"},
-                                         Replacement{"b", "ct-b", "ct-b2", "La2"},
-                                         Replacement{"gone", "x", "y", std::nullopt},
-                                         Replacement{"c", "stale", "ct-c2", std::nullopt},
-                                         Replacement{"c", "ct-c", "ct-c3", std::nullopt}});
+  auto outcomes = store_->ReplaceAll(
+      f, {Replacement{"a", "ct-a", "ct-a2", "La2"}, Replacement{"b", "ct-b", "ct-b2", "La2"},
+          Replacement{"gone", "x", "y", std::nullopt},
+          Replacement{"c", "stale", "ct-c2", std::nullopt},
+          Replacement{"c", "ct-c", "ct-c3", std::nullopt}});
   ASSERT_THAT(outcomes, IsOk());
-  EXPECT_THAT(*outcomes, ::testing::ElementsAre(
-                             ReplaceOutcome::kReplaced, ReplaceOutcome::kLookupTaken,
-                             ReplaceOutcome::kChanged, ReplaceOutcome::kChanged,
-                             ReplaceOutcome::kReplaced));
+  EXPECT_THAT(*outcomes,
+              ::testing::ElementsAre(ReplaceOutcome::kReplaced, ReplaceOutcome::kLookupTaken,
+                                     ReplaceOutcome::kChanged, ReplaceOutcome::kChanged,
+                                     ReplaceOutcome::kReplaced));
   EXPECT_EQ((*store_->Find(f, "a"))->ciphertext, "ct-a2");
   EXPECT_EQ((*store_->Find(f, "b"))->ciphertext, "ct-b");
   EXPECT_EQ((*store_->Find(f, "c"))->ciphertext, "ct-c3");
@@ -779,8 +784,8 @@ TEST_P(TokenizerTest, RekeyTokensCommand) {
   const std::string base = absl::StrCat(CliPath(), " ");
   const std::string common = absl::StrCat(" --kek '", kek, "' --keyset '", keyset_path,
                                           "' --field '", Field("card"), "' --store '", url_, "'");
-  CommandResult rotate = RunCommand(absl::StrCat(base, "keyset rotate --kek '", kek, "' '",
-                                                 keyset_path, "'"));
+  CommandResult rotate =
+      RunCommand(absl::StrCat(base, "keyset rotate --kek '", kek, "' '", keyset_path, "'"));
   ASSERT_EQ(rotate.exit_code, 0) << rotate.err;
   // The old key disabled first: nothing can be re-encrypted, and the exit status says so.
   ASSERT_EQ(RunCommand(absl::StrCat(base, "keyset disable ", old_key, " --kek '", kek, "' '",
@@ -817,16 +822,16 @@ TEST_P(TokenizerTest, RekeyTokensCommand) {
   for (const auto& [token, value] : tokens) absl::StrAppend(&input, token, "\n");
   CommandResult detok = RunCommand(base + "detokenize --format card" + common, input);
   ASSERT_EQ(detok.exit_code, 0) << detok.err;
-  EXPECT_EQ(detok.out, absl::StrCat(tokens[0].second, "\n", tokens[1].second, "\n",
-                                    tokens[2].second, "\n"));
+  EXPECT_EQ(detok.out,
+            absl::StrCat(tokens[0].second, "\n", tokens[1].second, "\n", tokens[2].second, "\n"));
   // Bad usage.
   EXPECT_EQ(RunCommand(base + "rekey-tokens --batch 0" + common).exit_code, 2);
-  EXPECT_EQ(RunCommand(absl::StrCat(base, "rekey-tokens --kek '", kek, "' --keyset '",
-                                    keyset_path, "' --field f"))
+  EXPECT_EQ(RunCommand(absl::StrCat(base, "rekey-tokens --kek '", kek, "' --keyset '", keyset_path,
+                                    "' --field f"))
                 .exit_code,
             2);
-  EXPECT_EQ(RunCommand(absl::StrCat(base, "rekey-tokens --kek '", kek, "' --keyset '",
-                                    keyset_path, "' --field f --store mysql://x"))
+  EXPECT_EQ(RunCommand(absl::StrCat(base, "rekey-tokens --kek '", kek, "' --keyset '", keyset_path,
+                                    "' --field f --store mysql://x"))
                 .exit_code,
             2);
 }

@@ -122,8 +122,7 @@ std::optional<Policy> LoadPolicy(Op op, const FieldArgs& args, int& exit_code) {
       Usage("give --mode randomized|deterministic or --policy FILE", exit_code);
       return std::nullopt;
     }
-    rule.protection = args.mode == "deterministic" ? FieldProtection::kDeterministic
-                                                   : FieldProtection::kRandomized;
+    rule.mode = args.mode == "deterministic" ? FieldMode::kDeterministic : FieldMode::kRandomized;
   }
   auto policy = Policy::Create({rule});
   if (!policy.ok()) {

@@ -21,7 +21,7 @@
 #include "piicrypt/keyset.h"
 #include "piicrypt/policy.h"
 #include "piicrypt/secret_data.h"
-#include "piicrypt/token_store.h"
+#include "piicrypt/subtle/token_store.h"
 #include "piicrypt/tokenizer.h"
 #include "tools/piicrypt/commands.h"
 

@@ -1,6 +1,11 @@
 // field_cipher.h: encrypts and decrypts one field (a CONTEXT such as
 // "orders.customer_email") under one data key, in the stored format of docs/SPEC.md.
 //
+// A building block (piicrypt/subtle/): applications encrypt their fields through
+// FieldCryptor (field_cryptor.h), which takes each field's mode, padding and key from the
+// policy and the keyset. Use FieldCipher for one field under one data key you choose:
+// another storage layer over the same format, interoperability tests.
+//
 //   PIICRYPT_ASSIGN_OR_RETURN(
 //       auto cipher, piicrypt::FieldCipher::Create(key_id, root_material, "orders.phone",
 //                                                  piicrypt::FieldMode::kRandomized));
@@ -28,97 +33,28 @@
 // ciphertext) is kInvalidArgument with the one message "<context>: decryption failed"; a
 // ciphertext under another key is kNotFound.
 // Thread safety: every method is const and safe to call from many threads.
-#ifndef PIICRYPT_FIELD_CIPHER_H_
-#define PIICRYPT_FIELD_CIPHER_H_
+#ifndef PIICRYPT_SUBTLE_FIELD_CIPHER_H_
+#define PIICRYPT_SUBTLE_FIELD_CIPHER_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "piicrypt/export.h"
+#include "piicrypt/field_options.h"
 #include "piicrypt/secret_data.h"
 
 namespace piicrypt {
-
-enum class FieldMode { kRandomized, kDeterministic };
-
-// How a field pads its values before encryption (docs/SPEC.md, "Padding"). A value is
-// padded to a size P of at least its length, then encrypted as value || 0x80 || 0x00 *
-// (P - length): P + 1 bytes, whatever the value's length within its size class.
-//   - multiple N (1 to 4096): P is the length rounded up to a multiple of N, and at least
-//     N (the empty value looks like any other short one);
-//   - buckets (ascending, each 1 to 65536, at most 64 of them): P is the smallest bucket
-//     at least as long as the value; a longer value is rounded up to a multiple of the
-//     largest bucket.
-// Neither (the default): no padding; values are written in the unpadded formats.
-// Padding is deterministic, so a deterministic field still shows equal values as equal.
-struct FieldPadding {
-  static constexpr uint32_t kMaxPaddingMultiple = 4096;
-  static constexpr uint32_t kMaxPaddingBucket = 65536;
-  static constexpr size_t kMaxPaddingBuckets = 64;
-
-  uint32_t multiple = 0;
-  std::vector<uint32_t> buckets;
-
-  bool enabled() const { return multiple != 0 || !buckets.empty(); }
-  // kInvalidArgument, saying what is wrong, unless the padding is one of the forms above
-  // (or none).
-  absl::Status Validate() const;
-  // P for a value of `size` bytes. REQUIRES: enabled() and Validate().ok().
-  size_t PaddedSize(size_t size) const;
-  bool operator==(const FieldPadding& o) const {
-    return multiple == o.multiple && buckets == o.buckets;
-  }
-};
-
-// Defined here, inline: the padding is a value type of the policy, with no library state.
-inline absl::Status FieldPadding::Validate() const {
-  static_assert(
-      kMaxPaddingMultiple == 4096 && kMaxPaddingBucket == 65536 && kMaxPaddingBuckets == 64,
-      "update the messages below");
-  if (multiple != 0 && !buckets.empty()) {
-    return absl::InvalidArgumentError("padding takes a multiple or buckets, not both");
-  }
-  if (multiple > kMaxPaddingMultiple) {
-    return absl::InvalidArgumentError("padding multiple must be 1 to 4096");
-  }
-  if (buckets.size() > kMaxPaddingBuckets) {
-    return absl::InvalidArgumentError("at most 64 padding buckets");
-  }
-  uint32_t previous = 0;
-  for (uint32_t bucket : buckets) {
-    if (bucket < 1 || bucket > kMaxPaddingBucket) {
-      return absl::InvalidArgumentError("padding buckets must be 1 to 65536 bytes");
-    }
-    if (bucket <= previous) {
-      return absl::InvalidArgumentError("padding buckets must be in ascending order");
-    }
-    previous = bucket;
-  }
-  return absl::OkStatus();
-}
-
-inline size_t FieldPadding::PaddedSize(size_t size) const {
-  if (multiple != 0) {
-    const size_t n = size == 0 ? 1 : size;
-    return (n + multiple - 1) / multiple * multiple;
-  }
-  for (uint32_t bucket : buckets) {
-    if (size <= bucket) return bucket;
-  }
-  const size_t largest = buckets.back();
-  return (size + largest - 1) / largest * largest;
-}
 
 class PIICRYPT_EXPORT FieldCipher {
  public:
   // Derives the field key from the data key's 32-byte `root_material` (HKDF-SHA256,
   // purpose "aead" or "daead"). REQUIRES: key_id != 0, non-empty `context` of at most
-  // 1024 bytes, a valid `padding` (FieldPadding::Validate).
+  // 1024 bytes, `mode` kRandomized or kDeterministic, a valid `padding`
+  // (FieldPadding::Validate); kInvalidArgument otherwise.
   static absl::StatusOr<std::unique_ptr<FieldCipher>> Create(uint32_t key_id,
                                                              const SecretData& root_material,
                                                              absl::string_view context,
@@ -132,7 +68,8 @@ class PIICRYPT_EXPORT FieldCipher {
       const FieldPadding& padding) const = 0;
 
   // The size of the binary form of a value of `size` bytes in `mode` with `padding` (its
-  // text form is base64url of that many bytes). Values longer than kMaxPaddedValueSize are
+  // text form is base64url of that many bytes). REQUIRES: `mode` kRandomized or
+  // kDeterministic. Values longer than kMaxPaddedValueSize are
   // refused by padded ciphers.
   static size_t CiphertextSize(FieldMode mode, const FieldPadding& padding, size_t size);
   static constexpr size_t kMaxPaddedValueSize = size_t{1} << 30;
@@ -171,20 +108,6 @@ class PIICRYPT_EXPORT FieldCipher {
   static absl::StatusOr<uint32_t> KeyIdOfText(absl::string_view text);
 };
 
-// Computes blind indexes of one field under one data key:
-// HMAC-SHA256(field key "bidx", value) cut to `bits`, as lower-case hex.
-// The caller normalizes the value first (e-mail, phone, name normalizers come with the
-// field API). Thread safety: const and safe to call from many threads.
-class PIICRYPT_EXPORT BlindIndexer {
- public:
-  // REQUIRES: 1 <= bits <= 256 (policies demand at least 8; see docs/SPEC.md).
-  static absl::StatusOr<std::unique_ptr<BlindIndexer>> Create(const SecretData& root_material,
-                                                              absl::string_view context, int bits);
-  virtual ~BlindIndexer() = default;
-  virtual absl::StatusOr<std::string> Compute(absl::string_view normalized_value) const = 0;
-  virtual int bits() const = 0;
-};
-
 }  // namespace piicrypt
 
-#endif  // PIICRYPT_FIELD_CIPHER_H_
+#endif  // PIICRYPT_SUBTLE_FIELD_CIPHER_H_

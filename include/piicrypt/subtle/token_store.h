@@ -1,5 +1,9 @@
 // token_store.h: where vault tokens live: SQLite (embedded) or PostgreSQL (shared).
 //
+// A building block (piicrypt/subtle/): applications call TokenStore::Open and hand the
+// store to a Tokenizer (tokenizer.h, which includes this header). The other methods are the
+// back-end interface the Tokenizer is built on, for writing another back-end or a tool.
+//
 // A token store keeps, per field, two mappings and nothing else:
 //   token  -> randomized ciphertext of the value, bound to the token and its expiry time
 //             (the entry format of docs/TOKENS.md)
@@ -12,10 +16,6 @@
 //   PIICRYPT_ASSIGN_OR_RETURN(std::shared_ptr<piicrypt::TokenStore> store,
 //                             piicrypt::TokenStore::Open("sqlite:/var/lib/app/tokens.db"));
 //   // or "postgresql://tokens@db.internal/orders?sslmode=verify-full"
-//
-// Most applications only open a store and hand it to a Tokenizer (tokenizer.h); the
-// methods below are the Tokenizer's building blocks and are public so that other
-// back-ends and tools can be written against them.
 //
 // URLs:
 //   sqlite:PATH        a file, created if missing; WAL mode, a busy timeout, a small pool of
@@ -39,8 +39,8 @@
 // problem and never contain values, ciphertexts or connection passwords.
 //
 // Thread safety: every method may be called from many threads at once.
-#ifndef PIICRYPT_TOKEN_STORE_H_
-#define PIICRYPT_TOKEN_STORE_H_
+#ifndef PIICRYPT_SUBTLE_TOKEN_STORE_H_
+#define PIICRYPT_SUBTLE_TOKEN_STORE_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -148,4 +148,4 @@ class PIICRYPT_EXPORT TokenStore {
 
 }  // namespace piicrypt
 
-#endif  // PIICRYPT_TOKEN_STORE_H_
+#endif  // PIICRYPT_SUBTLE_TOKEN_STORE_H_

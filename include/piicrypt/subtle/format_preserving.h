@@ -1,5 +1,9 @@
 // format_preserving.h: encrypts field values so that they keep their shape.
 //
+// A building block (piicrypt/subtle/): a policy's MODE_FORMAT_PRESERVING fields are
+// encrypted by FieldCryptor (field_cryptor.h), under the key the rule names. Use
+// FormatPreservingField for FF1 under a key you manage outside piicrypt's keysets.
+//
 // A legacy system may insist that a phone number still looks like a phone number, or a
 // receipt may need the last four digits of a card. A FormatPreservingField encrypts
 // such a value with FF1 (NIST SP 800-38G Rev. 1) into a value of the same format:
@@ -45,8 +49,8 @@
 // nothing is ever passed through unencrypted.
 //
 // Thread safety: every method is const and safe to call from many threads.
-#ifndef PIICRYPT_FORMAT_PRESERVING_H_
-#define PIICRYPT_FORMAT_PRESERVING_H_
+#ifndef PIICRYPT_SUBTLE_FORMAT_PRESERVING_H_
+#define PIICRYPT_SUBTLE_FORMAT_PRESERVING_H_
 
 #include <cstddef>
 #include <memory>
@@ -55,47 +59,13 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "piicrypt/export.h"
+#include "piicrypt/field_options.h"
 #include "piicrypt/secret_data.h"
 
 namespace piicrypt {
 
-enum class FpeCodec { kPhone, kCard, kAlphabet };
-
-// The Luhn state of an encrypted card number.
-enum class LuhnOutput {
-  kInvalid,  // deliberately fails the Luhn check (Luhn sum 5 mod 10)
-  kValid,    // passes the Luhn check
-};
-
-inline constexpr absl::string_view kDigitAlphabet = "0123456789";
-inline constexpr absl::string_view kUpperAlphanumericAlphabet =
-    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-
 // Longest value accepted by Encrypt and Decrypt, in bytes.
 inline constexpr size_t kMaxFpeValueSize = 4096;
-
-struct FpeFieldOptions {
-  // The field's CONTEXT, e.g. "orders.phone": names the field in errors and, with
-  // CreateFromRoot, selects the derived key. REQUIRED: non-empty, at most 1024 bytes.
-  std::string context;
-
-  // Default: kAlphabet.
-  FpeCodec codec = FpeCodec::kAlphabet;
-
-  // kCard only. Keep the first six digits (issuer identification) in clear as well.
-  // Default: false (only the last four are kept). With true, the card number needs at
-  // least 16 digits, so that the 6 encrypted digits reach the minimum domain.
-  bool card_keep_first_six = false;
-  // kCard only. Default: kInvalid.
-  LuhnOutput card_luhn = LuhnOutput::kInvalid;
-
-  // kAlphabet only. The characters that are encrypted, as UTF-8: 2 to 65536 distinct
-  // code points; their order fixes the numeral values. Default: the ten digits.
-  std::string alphabet = std::string(kDigitAlphabet);
-  // kAlphabet only. Characters kept in place (e.g. " -" for "SW1A 1AA"), as UTF-8;
-  // none of them may be in `alphabet`. Default: none.
-  std::string keep_characters;
-};
 
 class PIICRYPT_EXPORT FormatPreservingField {
  public:
@@ -120,4 +90,4 @@ class PIICRYPT_EXPORT FormatPreservingField {
 
 }  // namespace piicrypt
 
-#endif  // PIICRYPT_FORMAT_PRESERVING_H_
+#endif  // PIICRYPT_SUBTLE_FORMAT_PRESERVING_H_
