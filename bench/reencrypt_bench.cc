@@ -30,8 +30,13 @@ namespace piicrypt {
 namespace {
 
 constexpr char kPolicy[] = R"pb(
-  field { name: "orders.email" kind: KIND_EMAIL mode: MODE_RANDOMIZED bind_record: true
-          blind_index { bits: 32 } }
+  field {
+    name: "orders.email"
+    kind: KIND_EMAIL
+    mode: MODE_RANDOMIZED
+    bind_record: true
+    blind_index { bits: 32 }
+  }
   field { name: "orders.name" kind: KIND_NAME mode: MODE_RANDOMIZED bind_record: true }
   field { name: "orders.address" kind: KIND_ADDRESS mode: MODE_RANDOMIZED bind_record: true }
 )pb";
@@ -44,8 +49,8 @@ bool RowValues(const FieldCryptor& cryptor, int64_t id, std::string out[4]) {
   auto e = cryptor.Encrypt("orders.email", email, rec);
   auto i = cryptor.BlindIndex("orders.email", email);
   auto n = cryptor.Encrypt("orders.name", absl::StrCat("Customer Name ", id), rec);
-  auto a = cryptor.Encrypt("orders.address", absl::StrCat(id, " Long Street, Springfield 2000"),
-                           rec);
+  auto a =
+      cryptor.Encrypt("orders.address", absl::StrCat(id, " Long Street, Springfield 2000"), rec);
   if (!e.ok() || !i.ok() || !n.ok() || !a.ok() || !e->has_value() || !i->has_value() ||
       !n->has_value() || !a->has_value()) {
     return false;
@@ -103,9 +108,10 @@ std::string FillPostgres(const std::string& url, const Keyset& keyset, const Pol
     PQclear(r);
   };
   if (PQstatus(conn) != CONNECTION_OK) error = PQerrorMessage(conn);
-  exec("CREATE TABLE orders (id BIGINT PRIMARY KEY, email TEXT, email_idx TEXT, name TEXT,"
-       " address TEXT)",
-       PGRES_COMMAND_OK);
+  exec(
+      "CREATE TABLE orders (id BIGINT PRIMARY KEY, email TEXT, email_idx TEXT, name TEXT,"
+      " address TEXT)",
+      PGRES_COMMAND_OK);
   exec("COPY orders FROM STDIN", PGRES_COPY_IN);
   std::string data, v[4];
   for (int64_t id = 1; id <= rows && error.empty(); ++id) {
@@ -169,8 +175,8 @@ absl::StatusOr<std::unique_ptr<testing::PgServer>>& DurableServer() {
   static auto* server = [] {
     testing::PgServer::Options options;
     options.durable = true;
-    auto* s = new absl::StatusOr<std::unique_ptr<testing::PgServer>>(
-        testing::PgServer::Start(options));
+    auto* s =
+        new absl::StatusOr<std::unique_ptr<testing::PgServer>>(testing::PgServer::Start(options));
     std::atexit([] { DurableServer() = absl::CancelledError("stopped"); });
     return s;
   }();

@@ -38,8 +38,7 @@ class AesSiv {
 
   // Writes siv(16) || ciphertext into `out` (plaintext.size() + kSivSize bytes).
   [[nodiscard]] absl::Status Encrypt(absl::Span<const absl::string_view> associated_data,
-                                     absl::string_view plaintext,
-                                     absl::Span<uint8_t> out) const;
+                                     absl::string_view plaintext, absl::Span<uint8_t> out) const;
   // `in` is siv || ciphertext; `out` must be in.size() - kSivSize bytes. On failure `out`
   // is wiped and the status is kInvalidArgument("decryption failed").
   [[nodiscard]] absl::Status Decrypt(absl::Span<const absl::string_view> associated_data,
@@ -61,12 +60,11 @@ class AesSiv {
   AesSiv(SecretData key);
   std::unique_ptr<Contexts> NewContexts() const;
   absl::Status Cmac(Contexts& ctx, absl::string_view msg, Block& mac) const;
-  absl::Status S2VFinal(Contexts& ctx, const Block& d, absl::string_view plaintext,
-                        Block& v) const;
+  absl::Status S2VFinal(Contexts& ctx, const Block& d, absl::string_view plaintext, Block& v) const;
   absl::Status Ctr(Contexts& ctx, const Block& v, absl::string_view in, uint8_t* out) const;
 
-  SecretData key_;     // K1 || K2
-  Block k1_sub1_{};    // CMAC subkeys of K1
+  SecretData key_;   // K1 || K2
+  Block k1_sub1_{};  // CMAC subkeys of K1
   Block k1_sub2_{};
   Block cmac_zero_{};  // CMAC(K1, 0^128), the start of S2V
   mutable ContextPool<Contexts> pool_;

@@ -33,10 +33,17 @@ const EVP_CIPHER* AesCipher(AesMode mode, size_t key_size) {
   static const AesTable* const table = new AesTable();
   int index;
   switch (key_size) {
-    case 16: index = 0; break;
-    case 24: index = 1; break;
-    case 32: index = 2; break;
-    default: return nullptr;
+    case 16:
+      index = 0;
+      break;
+    case 24:
+      index = 1;
+      break;
+    case 32:
+      index = 2;
+      break;
+    default:
+      return nullptr;
   }
   return table->ciphers[static_cast<int>(mode)][index];
 }

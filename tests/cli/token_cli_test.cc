@@ -29,12 +29,11 @@ class TokenCliTest : public ::testing::Test {
     keyset_ = dir_.File("orders.keyset");
     store_ = "sqlite:" + dir_.File("tokens.db");
     ASSERT_EQ(RunCommand(CliPath() + " kek create '" + kek_ + "'").exit_code, 0);
-    CommandResult r = RunCommand(CliPath() + " keyset create --kek '" + kek_ + "' --out '" +
-                                 keyset_ + "'");
+    CommandResult r =
+        RunCommand(CliPath() + " keyset create --kek '" + kek_ + "' --out '" + keyset_ + "'");
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
-  CommandResult Run(const std::string& command, const std::string& args,
-                    const std::string& input) {
+  CommandResult Run(const std::string& command, const std::string& args, const std::string& input) {
     return RunCommand(absl::StrCat(CliPath(), " ", command, " --kek '", kek_, "' --keyset '",
                                    keyset_, "' ", args),
                       input);
@@ -61,8 +60,7 @@ TEST_F(TokenCliTest, TokenizeThenDetokenizeInAnotherProcess) {
 
 TEST_F(TokenCliTest, VaultlessNeedsNoStore) {
   // A vaultless token names no key: the key is pinned, never the primary of the moment.
-  CommandResult unpinned =
-      Run("tokenize", "--field orders.phone --vaultless", "+61 2 5550 0199\n");
+  CommandResult unpinned = Run("tokenize", "--field orders.phone --vaultless", "+61 2 5550 0199\n");
   EXPECT_EQ(unpinned.exit_code, 2);
   EXPECT_THAT(unpinned.err, HasSubstr("orders.phone: vaultless tokens carry no key id"));
   EXPECT_EQ(unpinned.out, "");
@@ -80,8 +78,10 @@ TEST_F(TokenCliTest, VaultlessNeedsNoStore) {
 }
 
 TEST_F(TokenCliTest, RandomModeAndPrefix) {
-  const std::string args = "--field orders.email --mode random --format alphanumeric --length 20 "
-                           "--prefix tok_ --store '" + store_ + "'";
+  const std::string args =
+      "--field orders.email --mode random --format alphanumeric --length 20 "
+      "--prefix tok_ --store '" +
+      store_ + "'";
   CommandResult t = Run("tokenize", args, "jane@example.com\njane@example.com\n");
   ASSERT_EQ(t.exit_code, 0) << t.err;
   std::vector<std::string> tokens = absl::StrSplit(t.out, '\n', absl::SkipEmpty());
@@ -101,8 +101,8 @@ TEST_F(TokenCliTest, FailuresAndUsageHaveTheirExitCodes) {
   EXPECT_THAT(d.err, HasSubstr("line 2"));
   EXPECT_THAT(d.err, HasSubstr("unknown token"));
   // A value that does not fit the format: exit 1, the value not echoed.
-  CommandResult bad = Run("tokenize", "--field c --format card --store '" + store_ + "'",
-                          "1234 5678\n");
+  CommandResult bad =
+      Run("tokenize", "--field c --format card --store '" + store_ + "'", "1234 5678\n");
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_THAT(bad.err, Not(HasSubstr("1234 5678")));
   // Usage: no store, an unknown format, an unknown store scheme, both store and vaultless.
@@ -142,19 +142,19 @@ TEST_F(TokenCliTest, TokenSettingsFromThePolicy) {
                 "--field orders.name --policy '" + policy + "' --store '" + store_ + "'", "x\n")
                 .exit_code,
             2);
-  EXPECT_EQ(Run("tokenize", "--field f --policy /nonexistent.textproto --store '" + store_ + "'",
-                "x\n")
-                .exit_code,
-            2);
+  EXPECT_EQ(
+      Run("tokenize", "--field f --policy /nonexistent.textproto --store '" + store_ + "'", "x\n")
+          .exit_code,
+      2);
 }
 
 TEST_F(TokenCliTest, HelpTeaches) {
   for (const char* command : {"tokenize", "detokenize"}) {
     CommandResult h = RunCommand(absl::StrCat(CliPath(), " ", command, " --help"));
     EXPECT_EQ(h.exit_code, 0);
-    for (const char* text : {"--store", "--vaultless", "--format", "preserve", "card",
-                             "alphanumeric", "sqlite:PATH", "postgresql://", "Exit status",
-                             "Luhn", "--ttl", "--policy", "Examples"}) {
+    for (const char* text :
+         {"--store", "--vaultless", "--format", "preserve", "card", "alphanumeric", "sqlite:PATH",
+          "postgresql://", "Exit status", "Luhn", "--ttl", "--policy", "Examples"}) {
       EXPECT_THAT(h.out, HasSubstr(text)) << command;
     }
   }

@@ -48,9 +48,9 @@ absl::StatusOr<std::unique_ptr<PgServer>> PgServer::Start(const Options& options
   const char* bindir = getenv("PIICRYPT_PG_BINDIR");
   server->bindir_ = bindir != nullptr ? bindir : "/usr/lib/postgresql/15/bin";
   if (access((server->bindir_ + "/initdb").c_str(), X_OK) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "no PostgreSQL server binaries in ", server->bindir_,
-        " (Debian: apt-get install postgresql; or set PIICRYPT_PG_BINDIR)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("no PostgreSQL server binaries in ", server->bindir_,
+                     " (Debian: apt-get install postgresql; or set PIICRYPT_PG_BINDIR)"));
   }
   char dir[] = "/tmp/piicrypt-pg-XXXXXX";
   if (mkdtemp(dir) == nullptr) return absl::InternalError("mkdtemp failed");
@@ -67,8 +67,8 @@ absl::StatusOr<std::unique_ptr<PgServer>> PgServer::Start(const Options& options
   // A port per process keeps the socket names of concurrent test binaries apart even if
   // they were ever to share a directory.
   server->port_ = 20000 + static_cast<int>(getpid() % 20000);
-  absl::Status s = server->RunServerBinary(absl::StrCat(
-      "initdb -D ", server->dir_, "/data -U postgres -A trust -E UTF8 --locale=C -N"));
+  absl::Status s = server->RunServerBinary(
+      absl::StrCat("initdb -D ", server->dir_, "/data -U postgres -A trust -E UTF8 --locale=C -N"));
   if (!s.ok()) return s;
   if (absl::Status r = server->Restart(); !r.ok()) return r;
   return server;
@@ -88,9 +88,9 @@ absl::Status PgServer::Restart() {
   const std::string options =
       absl::StrCat("-k ", dir_, " -p ", port_, " -c listen_addresses= -c max_connections=60",
                    durable_ ? "" : " -c fsync=off -c full_page_writes=off");
-  absl::Status s = RunServerBinary(absl::StrCat("pg_ctl -D ", dir_, "/data -l ", dir_,
-                                                "/server.log -w -t 60 -o ", ShellQuote(options),
-                                                " start"));
+  absl::Status s =
+      RunServerBinary(absl::StrCat("pg_ctl -D ", dir_, "/data -l ", dir_,
+                                   "/server.log -w -t 60 -o ", ShellQuote(options), " start"));
   if (!s.ok()) return s;
   running_ = true;
   return absl::OkStatus();
@@ -98,8 +98,7 @@ absl::Status PgServer::Restart() {
 
 absl::Status PgServer::Stop() {
   if (!running_) return absl::FailedPreconditionError("server not running");
-  absl::Status s =
-      RunServerBinary(absl::StrCat("pg_ctl -D ", dir_, "/data -m fast -w -t 60 stop"));
+  absl::Status s = RunServerBinary(absl::StrCat("pg_ctl -D ", dir_, "/data -m fast -w -t 60 stop"));
   if (s.ok()) running_ = false;
   return s;
 }
@@ -112,10 +111,10 @@ std::string PgServer::Url(absl::string_view database) const {
 absl::StatusOr<std::string> PgServer::Psql(absl::string_view sql,
                                            absl::string_view database) const {
   std::string out;
-  absl::Status s = Shell(absl::StrCat(bindir_, "/psql -X -q -A -t -v ON_ERROR_STOP=1 -h ", dir_,
-                                      " -p ", port_, " -U postgres -d ", database, " -c ",
-                                      ShellQuote(sql)),
-                         &out);
+  absl::Status s =
+      Shell(absl::StrCat(bindir_, "/psql -X -q -A -t -v ON_ERROR_STOP=1 -h ", dir_, " -p ", port_,
+                         " -U postgres -d ", database, " -c ", ShellQuote(sql)),
+            &out);
   if (!s.ok()) return s;
   return out;
 }

@@ -63,9 +63,9 @@ class PgServer {
   absl::Status RunServerBinary(const std::string& args, std::string* out = nullptr) const;
 
   std::string bindir_;
-  std::string dir_;       // the temporary directory: data/, the socket, server.log
-  std::string run_as_;    // "runuser -u postgres -- " when root, else empty
-  int port_ = 5432;       // names the socket file only
+  std::string dir_;     // the temporary directory: data/, the socket, server.log
+  std::string run_as_;  // "runuser -u postgres -- " when root, else empty
+  int port_ = 5432;     // names the socket file only
   bool durable_ = false;
   bool running_ = false;
 };
