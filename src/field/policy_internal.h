@@ -11,8 +11,8 @@ namespace piicrypt::internal {
 
 // Converts one rule; `fallback_name` is used when the rule has no name (inline rules).
 // Errors (an unknown normalizer, unspecified mode) name the field.
-absl::StatusOr<FieldRule> RuleFromProto(const piicrypt::policy::FieldRule& proto,
-                                        absl::string_view fallback_name = {});
+PIICRYPT_EXPORT absl::StatusOr<FieldRule> RuleFromProto(const piicrypt::policy::FieldRule& proto,
+                                                        absl::string_view fallback_name = {});
 
 // Validates one rule and resolves its defaults (kind, normalizer, mask, codec context).
 absl::Status ValidateAndResolve(FieldRule& rule);
