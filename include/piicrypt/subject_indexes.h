@@ -22,7 +22,8 @@
 // One transaction: all given rows are cleared, or none. Identifiers must be plain SQL
 // identifiers ([A-Za-z_][A-Za-z0-9_]*, at most 63 bytes), else kInvalidArgument; an unknown
 // table or column is kInvalidArgument naming it; a database that cannot be opened or is
-// locked past the busy timeout is kUnavailable.
+// locked past the busy timeout (5 seconds) is kUnavailable, a corrupt one kDataLoss, a full
+// disk kResourceExhausted.
 #ifndef PIICRYPT_SUBJECT_INDEXES_H_
 #define PIICRYPT_SUBJECT_INDEXES_H_
 

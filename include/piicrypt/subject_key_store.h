@@ -35,8 +35,11 @@
 // on first use and refuse a store written by a newer library (kFailedPrecondition).
 //
 // Errors: a store that cannot be reached or answer within `timeout` is kUnavailable; a
-// corrupt SQLite file or row is kDataLoss; a URL that is not understood is
-// kInvalidArgument; a back-end that is not linked is kFailedPrecondition. Messages never
+// corrupt SQLite file or row is kDataLoss; a URL that is not understood, or a store whose
+// tables do not fit (dropped or altered; the message names what is missing), is
+// kInvalidArgument; a PostgreSQL serialization failure or deadlock is kAborted (run it
+// again); a back-end that is not linked is kFailedPrecondition. The codes are those of the
+// token stores: both come from one mapping of SQLite and PostgreSQL errors. Messages never
 // carry lookups, wrapped keys, values or connection passwords.
 //
 // Thread safety: every method may be called from many threads at once.

@@ -10,7 +10,6 @@ list(APPEND PIICRYPT_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/lookup.cc
   ${CMAKE_CURRENT_LIST_DIR}/mask.cc
   ${CMAKE_CURRENT_LIST_DIR}/policy.cc
-  ${CMAKE_CURRENT_LIST_DIR}/row_cryptor.cc
   ${CMAKE_CURRENT_LIST_DIR}/token_options.cc
   ${CMAKE_CURRENT_LIST_DIR}/value_normalizer.cc
 )

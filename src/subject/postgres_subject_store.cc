@@ -16,7 +16,6 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -40,43 +39,16 @@ constexpr char kSchema[] =
     "  key_id BIGINT NOT NULL,"
     "  wrapped TEXT NOT NULL);";
 
-struct ResultDeleter {
-  void operator()(PGresult* r) const { PQclear(r); }
-};
-using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
-struct ConnDeleter {
-  void operator()(PGconn* c) const { PQfinish(c); }
-};
-using ConnPtr = std::unique_ptr<PGconn, ConnDeleter>;
-
-absl::Status StatementError(const PGresult* result, absl::string_view what) {
-  const char* state = result == nullptr ? nullptr : PQresultErrorField(result, PG_DIAG_SQLSTATE);
-  const std::string message = absl::StrCat(kPrefix, what, ": ", PgResultMessage(result));
-  const absl::string_view s = state == nullptr ? "08000" : state;
-  if (absl::StartsWith(s, "08") || absl::StartsWith(s, "53") || absl::StartsWith(s, "57") ||
-      s == "40001" || s == "40P01" || s == "55P03" || s == "25006") {
-    return absl::UnavailableError(message);
-  }
-  if (absl::StartsWith(s, "28") || s == "42501") return absl::PermissionDeniedError(message);
-  return absl::InternalError(message);
-}
-
-absl::StatusOr<ConnPtr> Connect(const std::string& uri, const SubjectKeyStoreOptions& options) {
+absl::StatusOr<PgConnPtr> Connect(const std::string& uri, const SubjectKeyStoreOptions& options) {
   const int64_t timeout_ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(options.timeout));
-  const std::string connect_timeout = absl::StrCat(std::max<int64_t>(2, (timeout_ms + 999) / 1000));
-  const char* keywords[] = {"connect_timeout", "application_name", "dbname", "client_encoding",
-                            nullptr};
-  const char* values[] = {connect_timeout.c_str(), "piicrypt", uri.c_str(), "UTF8", nullptr};
-  ConnPtr conn(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
-  if (conn == nullptr || PQstatus(conn.get()) != CONNECTION_OK) {
-    return PgConnectError(kPrefix, uri, conn.get());
-  }
+  PIICRYPT_ASSIGN_OR_RETURN(
+      PgConnPtr conn,
+      PgConnect(uri, "piicrypt", std::max<int64_t>(2, (timeout_ms + 999) / 1000), kPrefix));
   const std::string settings =
       absl::StrCat("SET statement_timeout = ", timeout_ms, "; SET lock_timeout = ", timeout_ms,
                    "; SET client_min_messages = warning");
-  ResultPtr r(PQexec(conn.get(), settings.c_str()));
-  if (PQresultStatus(r.get()) != PGRES_COMMAND_OK)
-    return StatementError(r.get(), "cannot configure");
+  PgResultPtr r(PQexec(conn.get(), settings.c_str()));
+  if (!PgSucceeded(r.get())) return PgStatus(kPrefix, "cannot configure", r.get());
   return conn;
 }
 
@@ -102,11 +74,11 @@ absl::StatusOr<SubjectKeyRow> ReadRow(const PGresult* r, int row) {
 
 class PostgresSubjectKeyStore : public SubjectKeyStore {
  public:
-  PostgresSubjectKeyStore(std::string uri, SubjectKeyStoreOptions options, ConnPtr conn)
+  PostgresSubjectKeyStore(std::string uri, SubjectKeyStoreOptions options, PgConnPtr conn)
       : uri_(std::move(uri)), options_(options), conn_(std::move(conn)) {}
 
   absl::StatusOr<std::optional<SubjectKeyRow>> Find(absl::string_view lookup) const override {
-    PIICRYPT_ASSIGN_OR_RETURN(ResultPtr r,
+    PIICRYPT_ASSIGN_OR_RETURN(PgResultPtr r,
                               Run("SELECT lookup, key_id, wrapped FROM piicrypt_subject_keys "
                                   "WHERE lookup = $1",
                                   {std::string(lookup)}, "cannot read a subject key"));
@@ -130,7 +102,7 @@ class PostgresSubjectKeyStore : public SubjectKeyStore {
   }
 
   absl::StatusOr<bool> Delete(absl::string_view lookup) const override {
-    PIICRYPT_ASSIGN_OR_RETURN(ResultPtr r,
+    PIICRYPT_ASSIGN_OR_RETURN(PgResultPtr r,
                               Run("DELETE FROM piicrypt_subject_keys WHERE lookup = $1",
                                   {std::string(lookup)}, "cannot delete a subject key"));
     return absl::string_view(PQcmdTuples(r.get())) != "0";
@@ -139,22 +111,22 @@ class PostgresSubjectKeyStore : public SubjectKeyStore {
   absl::StatusOr<bool> Replace(absl::string_view lookup, uint32_t key_id,
                                absl::string_view expected_wrapped,
                                absl::string_view wrapped) const override {
-    PIICRYPT_ASSIGN_OR_RETURN(
-        ResultPtr r, Run("UPDATE piicrypt_subject_keys SET wrapped = $4 "
-                         "WHERE lookup = $1 AND key_id = $2::bigint AND wrapped = $3",
-                         {std::string(lookup), absl::StrCat(key_id), std::string(expected_wrapped),
-                          std::string(wrapped)},
-                         "cannot replace a subject key"));
+    PIICRYPT_ASSIGN_OR_RETURN(PgResultPtr r,
+                              Run("UPDATE piicrypt_subject_keys SET wrapped = $4 "
+                                  "WHERE lookup = $1 AND key_id = $2::bigint AND wrapped = $3",
+                                  {std::string(lookup), absl::StrCat(key_id),
+                                   std::string(expected_wrapped), std::string(wrapped)},
+                                  "cannot replace a subject key"));
     return absl::string_view(PQcmdTuples(r.get())) != "0";
   }
 
   absl::StatusOr<std::vector<SubjectKeyRow>> List(absl::string_view after,
                                                   size_t limit) const override {
     PIICRYPT_ASSIGN_OR_RETURN(
-        ResultPtr r, Run("SELECT lookup, key_id, wrapped FROM piicrypt_subject_keys "
-                         "WHERE lookup > $1 ORDER BY lookup LIMIT $2::bigint",
-                         {std::string(after), absl::StrCat(std::min<size_t>(limit, 1 << 30))},
-                         "cannot list subject keys"));
+        PgResultPtr r, Run("SELECT lookup, key_id, wrapped FROM piicrypt_subject_keys "
+                           "WHERE lookup > $1 ORDER BY lookup LIMIT $2::bigint",
+                           {std::string(after), absl::StrCat(std::min<size_t>(limit, 1 << 30))},
+                           "cannot list subject keys"));
     std::vector<SubjectKeyRow> rows;
     for (int i = 0; i < PQntuples(r.get()); ++i) {
       PIICRYPT_ASSIGN_OR_RETURN(SubjectKeyRow row, ReadRow(r.get(), i));
@@ -164,8 +136,8 @@ class PostgresSubjectKeyStore : public SubjectKeyStore {
   }
 
   absl::StatusOr<int64_t> Count() const override {
-    PIICRYPT_ASSIGN_OR_RETURN(ResultPtr r, Run("SELECT COUNT(*) FROM piicrypt_subject_keys", {},
-                                               "cannot count subject keys"));
+    PIICRYPT_ASSIGN_OR_RETURN(PgResultPtr r, Run("SELECT COUNT(*) FROM piicrypt_subject_keys", {},
+                                                 "cannot count subject keys"));
     int64_t n = 0;
     if (PQntuples(r.get()) != 1 || !absl::SimpleAtoi(PQgetvalue(r.get(), 0, 0), &n)) {
       return absl::DataLossError(absl::StrCat(kPrefix, "the row count is malformed"));
@@ -175,8 +147,8 @@ class PostgresSubjectKeyStore : public SubjectKeyStore {
 
  private:
   // Runs one statement with text parameters, on a fresh connection if the last one failed.
-  absl::StatusOr<ResultPtr> Run(const char* sql, const std::vector<std::string>& params,
-                                absl::string_view what) const {
+  absl::StatusOr<PgResultPtr> Run(const char* sql, const std::vector<std::string>& params,
+                                  absl::string_view what) const {
     absl::MutexLock lock(&mu_);
     if (conn_ == nullptr || PQstatus(conn_.get()) != CONNECTION_OK) {
       conn_.reset();
@@ -184,11 +156,10 @@ class PostgresSubjectKeyStore : public SubjectKeyStore {
     }
     std::vector<const char*> values;
     for (const std::string& p : params) values.push_back(p.c_str());
-    ResultPtr r(PQexecParams(conn_.get(), sql, static_cast<int>(params.size()), nullptr,
-                             values.data(), nullptr, nullptr, 0));
-    const ExecStatusType status = PQresultStatus(r.get());
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-      absl::Status error = StatementError(r.get(), what);
+    PgResultPtr r(PQexecParams(conn_.get(), sql, static_cast<int>(params.size()), nullptr,
+                               values.data(), nullptr, nullptr, 0));
+    if (!PgSucceeded(r.get())) {
+      absl::Status error = PgStatus(kPrefix, what, r.get());
       if (PQstatus(conn_.get()) != CONNECTION_OK) conn_.reset();
       return error;
     }
@@ -198,43 +169,44 @@ class PostgresSubjectKeyStore : public SubjectKeyStore {
   const std::string uri_;
   const SubjectKeyStoreOptions options_;
   mutable absl::Mutex mu_;
-  mutable ConnPtr conn_ ABSL_GUARDED_BY(mu_);
+  mutable PgConnPtr conn_ ABSL_GUARDED_BY(mu_);
 };
 
 absl::Status InitSchema(PGconn* conn) {
-  ResultPtr begin(PQexec(conn, "BEGIN"));
-  if (PQresultStatus(begin.get()) != PGRES_COMMAND_OK) {
-    return StatementError(begin.get(), "cannot create the schema");
+  PgResultPtr begin(PQexec(conn, "BEGIN"));
+  if (!PgSucceeded(begin.get())) {
+    return PgStatus(kPrefix, "cannot create the schema", begin.get());
   }
-  ResultPtr r(PQexec(conn, kSchema));
+  PgResultPtr r(PQexec(conn, kSchema));
   absl::Status status;
-  if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
-    status = StatementError(r.get(), "cannot create the schema");
+  if (!PgSucceeded(r.get())) {
+    status = PgStatus(kPrefix, "cannot create the schema", r.get());
   } else {
-    ResultPtr v(PQexec(conn, "SELECT MAX(version) FROM piicrypt_subject_schema_version"));
+    PgResultPtr v(PQexec(conn, "SELECT MAX(version) FROM piicrypt_subject_schema_version"));
     int64_t version = 0;
-    if (PQresultStatus(v.get()) != PGRES_TUPLES_OK || PQntuples(v.get()) != 1) {
-      status = StatementError(v.get(), "cannot read the schema version");
-    } else if (!PQgetisnull(v.get(), 0, 0) &&
-               !absl::SimpleAtoi(PQgetvalue(v.get(), 0, 0), &version)) {
+    if (!PgSucceeded(v.get())) {
+      status = PgStatus(kPrefix, "cannot read the schema version", v.get());
+    } else if (PQntuples(v.get()) != 1 || PQnfields(v.get()) != 1 ||
+               (!PQgetisnull(v.get(), 0, 0) &&
+                !absl::SimpleAtoi(PQgetvalue(v.get(), 0, 0), &version))) {
       status = absl::DataLossError(absl::StrCat(kPrefix, "the schema version is malformed"));
     } else if (version > kSubjectSchemaVersion) {
       status = absl::FailedPreconditionError(absl::StrCat(kPrefix, "schema version ", version,
                                                           " is newer than this library's (",
                                                           kSubjectSchemaVersion, ")"));
     } else if (version < kSubjectSchemaVersion) {
-      ResultPtr w(PQexec(conn, absl::StrCat("INSERT INTO piicrypt_subject_schema_version "
-                                            "(version) VALUES (",
-                                            kSubjectSchemaVersion, ")")
-                                   .c_str()));
-      if (PQresultStatus(w.get()) != PGRES_COMMAND_OK) {
-        status = StatementError(w.get(), "cannot write the schema version");
+      PgResultPtr w(PQexec(conn, absl::StrCat("INSERT INTO piicrypt_subject_schema_version "
+                                              "(version) VALUES (",
+                                              kSubjectSchemaVersion, ")")
+                                     .c_str()));
+      if (!PgSucceeded(w.get())) {
+        status = PgStatus(kPrefix, "cannot write the schema version", w.get());
       }
     }
   }
-  ResultPtr end(PQexec(conn, status.ok() ? "COMMIT" : "ROLLBACK"));
-  if (status.ok() && PQresultStatus(end.get()) != PGRES_COMMAND_OK) {
-    return StatementError(end.get(), "cannot commit the schema");
+  PgResultPtr end(PQexec(conn, status.ok() ? "COMMIT" : "ROLLBACK"));
+  if (status.ok() && !PgSucceeded(end.get())) {
+    return PgStatus(kPrefix, "cannot commit the schema", end.get());
   }
   return status;
 }
@@ -243,7 +215,7 @@ absl::Status InitSchema(PGconn* conn) {
 
 absl::StatusOr<std::unique_ptr<SubjectKeyStore>> OpenPostgresSubjectKeyStore(
     const std::string& uri, const SubjectKeyStoreOptions& options) {
-  PIICRYPT_ASSIGN_OR_RETURN(ConnPtr conn, Connect(uri, options));
+  PIICRYPT_ASSIGN_OR_RETURN(PgConnPtr conn, Connect(uri, options));
   PIICRYPT_RETURN_IF_ERROR(InitSchema(conn.get()));
   return std::make_unique<PostgresSubjectKeyStore>(uri, options, std::move(conn));
 }

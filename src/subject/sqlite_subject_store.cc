@@ -21,9 +21,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/time/time.h"
 #include "piicrypt/status_macros.h"
 #include "piicrypt/subject_key_store.h"
+#include "src/db/sqlite.h"
 #include "src/secrets/secret_file.h"
 #include "src/subject/subject_stores.h"
 
@@ -37,53 +37,12 @@ constexpr char kSchema[] =
     "  key_id INTEGER NOT NULL,"
     "  wrapped TEXT NOT NULL) WITHOUT ROWID;";
 
-// An SQLite result code as a canonical status; sqlite3_errstr names the code only.
-absl::Status SqliteError(int code, absl::string_view what) {
-  const std::string message =
-      absl::StrCat("subject key store (sqlite): ", what, ": ", sqlite3_errstr(code));
-  switch (code & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-    case SQLITE_CANTOPEN:
-    case SQLITE_IOERR:
-    case SQLITE_PROTOCOL:
-    case SQLITE_READONLY:
-    case SQLITE_PERM:
-      return absl::UnavailableError(message);
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-    case SQLITE_MISMATCH:
-      return absl::DataLossError(message);
-    case SQLITE_FULL:
-      return absl::ResourceExhaustedError(message);
-    default:
-      return absl::InternalError(message);
-  }
-}
-
-struct StmtDeleter {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
-
-struct DbDeleter {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-using DbPtr = std::unique_ptr<sqlite3, DbDeleter>;
-
-absl::Status Exec(sqlite3* db, const std::string& sql, absl::string_view what) {
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
-  return rc == SQLITE_OK ? absl::OkStatus() : SqliteError(rc, what);
-}
-
-void BindText(sqlite3_stmt* stmt, int index, absl::string_view text) {
-  sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-}
+constexpr char kPrefix[] = "subject key store (sqlite): ";
 
 // A column that must be TEXT; kDataLoss for anything else.
 absl::StatusOr<std::string> TextColumn(sqlite3_stmt* stmt, int column) {
   if (sqlite3_column_type(stmt, column) != SQLITE_TEXT) {
-    return absl::DataLossError("subject key store (sqlite): a row is malformed");
+    return absl::DataLossError(absl::StrCat(kPrefix, "a row is malformed"));
   }
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
   return std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt, column)));
@@ -94,7 +53,7 @@ absl::StatusOr<uint32_t> U32Column(sqlite3_stmt* stmt, int column) {
   const int64_t v = sqlite3_column_int64(stmt, column);
   if (sqlite3_column_type(stmt, column) != SQLITE_INTEGER || v < 0 ||
       v > std::numeric_limits<uint32_t>::max()) {
-    return absl::DataLossError("subject key store (sqlite): a row is malformed");
+    return absl::DataLossError(absl::StrCat(kPrefix, "a row is malformed"));
   }
   return static_cast<uint32_t>(v);
 }
@@ -109,7 +68,7 @@ absl::StatusOr<SubjectKeyRow> ReadRow(sqlite3_stmt* stmt) {
 
 class SqliteSubjectKeyStore : public SubjectKeyStore {
  public:
-  explicit SqliteSubjectKeyStore(DbPtr db) : db_(std::move(db)) {}
+  explicit SqliteSubjectKeyStore(SqliteDb db) : db_(std::move(db)) {}
 
   absl::StatusOr<std::optional<SubjectKeyRow>> Find(absl::string_view lookup) const override {
     absl::MutexLock lock(&mu_);
@@ -118,30 +77,28 @@ class SqliteSubjectKeyStore : public SubjectKeyStore {
 
   absl::StatusOr<SubjectKeyRow> InsertOrGet(const SubjectKeyRow& row) const override {
     absl::MutexLock lock(&mu_);
-    StmtPtr stmt = Prepare(
-        "INSERT INTO piicrypt_subject_keys (lookup, key_id, wrapped) VALUES (?1, ?2, ?3) "
-        "ON CONFLICT DO NOTHING");
-    if (stmt == nullptr) return SqliteError(sqlite3_errcode(db_.get()), "cannot prepare");
-    BindText(stmt.get(), 1, row.lookup);
+    PIICRYPT_ASSIGN_OR_RETURN(
+        SqliteStmtPtr stmt,
+        db_.Prepare("INSERT INTO piicrypt_subject_keys (lookup, key_id, wrapped) "
+                    "VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING"));
+    SqliteBindText(stmt.get(), 1, row.lookup);
     sqlite3_bind_int64(stmt.get(), 2, row.key_id);
-    BindText(stmt.get(), 3, row.wrapped);
-    const int rc = sqlite3_step(stmt.get());
-    if (rc != SQLITE_DONE) return SqliteError(rc, "cannot insert a subject key");
+    SqliteBindText(stmt.get(), 3, row.wrapped);
+    PIICRYPT_RETURN_IF_ERROR(db_.Step(stmt.get(), "cannot insert a subject key"));
     PIICRYPT_ASSIGN_OR_RETURN(std::optional<SubjectKeyRow> stored, FindLocked(row.lookup));
     if (!stored.has_value()) {
       return absl::UnavailableError(
-          "subject key store (sqlite): a subject key was deleted while it was created");
+          absl::StrCat(kPrefix, "a subject key was deleted while it was created"));
     }
     return *std::move(stored);
   }
 
   absl::StatusOr<bool> Delete(absl::string_view lookup) const override {
     absl::MutexLock lock(&mu_);
-    StmtPtr stmt = Prepare("DELETE FROM piicrypt_subject_keys WHERE lookup = ?1");
-    if (stmt == nullptr) return SqliteError(sqlite3_errcode(db_.get()), "cannot prepare");
-    BindText(stmt.get(), 1, lookup);
-    const int rc = sqlite3_step(stmt.get());
-    if (rc != SQLITE_DONE) return SqliteError(rc, "cannot delete a subject key");
+    PIICRYPT_ASSIGN_OR_RETURN(SqliteStmtPtr stmt,
+                              db_.Prepare("DELETE FROM piicrypt_subject_keys WHERE lookup = ?1"));
+    SqliteBindText(stmt.get(), 1, lookup);
+    PIICRYPT_RETURN_IF_ERROR(db_.Step(stmt.get(), "cannot delete a subject key"));
     const bool deleted = sqlite3_changes(db_.get()) > 0;
     // secure_delete zeroed the row in the page written to the log; moving the log into the
     // file and truncating it leaves no copy of the key in either. Run on every delete, so
@@ -150,7 +107,7 @@ class SqliteSubjectKeyStore : public SubjectKeyStore {
     const int checkpoint =
         sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
     if (checkpoint != SQLITE_OK) {
-      return SqliteError(checkpoint, "the key is deleted, but the log still holds a copy; retry");
+      return db_.Error(checkpoint, "the key is deleted, but the log still holds a copy; retry");
     }
     return deleted;
   }
@@ -159,27 +116,25 @@ class SqliteSubjectKeyStore : public SubjectKeyStore {
                                absl::string_view expected_wrapped,
                                absl::string_view wrapped) const override {
     absl::MutexLock lock(&mu_);
-    StmtPtr stmt = Prepare(
-        "UPDATE piicrypt_subject_keys SET wrapped = ?4 "
-        "WHERE lookup = ?1 AND key_id = ?2 AND wrapped = ?3");
-    if (stmt == nullptr) return SqliteError(sqlite3_errcode(db_.get()), "cannot prepare");
-    BindText(stmt.get(), 1, lookup);
+    PIICRYPT_ASSIGN_OR_RETURN(SqliteStmtPtr stmt,
+                              db_.Prepare("UPDATE piicrypt_subject_keys SET wrapped = ?4 "
+                                          "WHERE lookup = ?1 AND key_id = ?2 AND wrapped = ?3"));
+    SqliteBindText(stmt.get(), 1, lookup);
     sqlite3_bind_int64(stmt.get(), 2, key_id);
-    BindText(stmt.get(), 3, expected_wrapped);
-    BindText(stmt.get(), 4, wrapped);
-    const int rc = sqlite3_step(stmt.get());
-    if (rc != SQLITE_DONE) return SqliteError(rc, "cannot replace a subject key");
+    SqliteBindText(stmt.get(), 3, expected_wrapped);
+    SqliteBindText(stmt.get(), 4, wrapped);
+    PIICRYPT_RETURN_IF_ERROR(db_.Step(stmt.get(), "cannot replace a subject key"));
     return sqlite3_changes(db_.get()) > 0;
   }
 
   absl::StatusOr<std::vector<SubjectKeyRow>> List(absl::string_view after,
                                                   size_t limit) const override {
     absl::MutexLock lock(&mu_);
-    StmtPtr stmt = Prepare(
-        "SELECT lookup, key_id, wrapped FROM piicrypt_subject_keys WHERE lookup > ?1 "
-        "ORDER BY lookup LIMIT ?2");
-    if (stmt == nullptr) return SqliteError(sqlite3_errcode(db_.get()), "cannot prepare");
-    BindText(stmt.get(), 1, after);
+    PIICRYPT_ASSIGN_OR_RETURN(
+        SqliteStmtPtr stmt,
+        db_.Prepare("SELECT lookup, key_id, wrapped FROM piicrypt_subject_keys WHERE lookup > ?1 "
+                    "ORDER BY lookup LIMIT ?2"));
+    SqliteBindText(stmt.get(), 1, after);
     sqlite3_bind_int64(stmt.get(), 2, static_cast<int64_t>(std::min<size_t>(limit, 1 << 30)));
     std::vector<SubjectKeyRow> rows;
     int rc;
@@ -187,73 +142,63 @@ class SqliteSubjectKeyStore : public SubjectKeyStore {
       PIICRYPT_ASSIGN_OR_RETURN(SubjectKeyRow row, ReadRow(stmt.get()));
       rows.push_back(std::move(row));
     }
-    if (rc != SQLITE_DONE) return SqliteError(rc, "cannot list subject keys");
+    if (rc != SQLITE_DONE) return db_.Error(rc, "cannot list subject keys");
     return rows;
   }
 
   absl::StatusOr<int64_t> Count() const override {
     absl::MutexLock lock(&mu_);
-    StmtPtr stmt = Prepare("SELECT COUNT(*) FROM piicrypt_subject_keys");
-    if (stmt == nullptr) return SqliteError(sqlite3_errcode(db_.get()), "cannot prepare");
+    PIICRYPT_ASSIGN_OR_RETURN(SqliteStmtPtr stmt,
+                              db_.Prepare("SELECT COUNT(*) FROM piicrypt_subject_keys"));
     const int rc = sqlite3_step(stmt.get());
-    if (rc != SQLITE_ROW) return SqliteError(rc, "cannot count subject keys");
+    if (rc != SQLITE_ROW) return db_.Error(rc, "cannot count subject keys");
     return sqlite3_column_int64(stmt.get(), 0);
   }
 
  private:
-  StmtPtr Prepare(const char* sql) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db_.get(), sql, -1, &stmt, nullptr) != SQLITE_OK) return nullptr;
-    return StmtPtr(stmt);
-  }
-
   absl::StatusOr<std::optional<SubjectKeyRow>> FindLocked(absl::string_view lookup) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    StmtPtr stmt =
-        Prepare("SELECT lookup, key_id, wrapped FROM piicrypt_subject_keys WHERE lookup = ?1");
-    if (stmt == nullptr) return SqliteError(sqlite3_errcode(db_.get()), "cannot prepare");
-    BindText(stmt.get(), 1, lookup);
+    PIICRYPT_ASSIGN_OR_RETURN(
+        SqliteStmtPtr stmt,
+        db_.Prepare("SELECT lookup, key_id, wrapped FROM piicrypt_subject_keys WHERE lookup = ?1"));
+    SqliteBindText(stmt.get(), 1, lookup);
     const int rc = sqlite3_step(stmt.get());
     if (rc == SQLITE_DONE) return std::nullopt;
-    if (rc != SQLITE_ROW) return SqliteError(rc, "cannot read a subject key");
+    if (rc != SQLITE_ROW) return db_.Error(rc, "cannot read a subject key");
     PIICRYPT_ASSIGN_OR_RETURN(SubjectKeyRow row, ReadRow(stmt.get()));
     return row;
   }
 
   mutable absl::Mutex mu_;
-  const DbPtr db_ ABSL_PT_GUARDED_BY(mu_);
+  const SqliteDb db_ ABSL_GUARDED_BY(mu_);
 };
 
 // Creates the schema, or checks the version of an existing one, in one write transaction.
-absl::Status InitSchema(sqlite3* db) {
-  PIICRYPT_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE", "cannot lock the database"));
+absl::Status InitSchema(const SqliteDb& db) {
+  PIICRYPT_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE", "cannot lock the database"));
   absl::Status status = [&]() -> absl::Status {
-    PIICRYPT_RETURN_IF_ERROR(Exec(db, kSchema, "cannot create the schema"));
-    sqlite3_stmt* raw = nullptr;
-    int rc = sqlite3_prepare_v2(db, "SELECT MAX(version) FROM piicrypt_subject_schema_version", -1,
-                                &raw, nullptr);
-    if (rc != SQLITE_OK) return SqliteError(rc, "cannot read the schema version");
-    StmtPtr stmt(raw);
-    rc = sqlite3_step(stmt.get());
-    if (rc != SQLITE_ROW) return SqliteError(rc, "cannot read the schema version");
+    PIICRYPT_RETURN_IF_ERROR(db.Exec(kSchema, "cannot create the schema"));
+    PIICRYPT_ASSIGN_OR_RETURN(
+        SqliteStmtPtr stmt, db.Prepare("SELECT MAX(version) FROM piicrypt_subject_schema_version"));
+    const int rc = sqlite3_step(stmt.get());
+    if (rc != SQLITE_ROW) return db.Error(rc, "cannot read the schema version");
     const bool empty = sqlite3_column_type(stmt.get(), 0) == SQLITE_NULL;
     const int64_t version = empty ? 0 : sqlite3_column_int64(stmt.get(), 0);
     if (version > kSubjectSchemaVersion) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("subject key store (sqlite): schema version ", version,
-                       " is newer than this library's (", kSubjectSchemaVersion, ")"));
+      return absl::FailedPreconditionError(absl::StrCat(kPrefix, "schema version ", version,
+                                                        " is newer than this library's (",
+                                                        kSubjectSchemaVersion, ")"));
     }
     if (version == kSubjectSchemaVersion) return absl::OkStatus();
-    return Exec(db,
-                absl::StrCat("INSERT INTO piicrypt_subject_schema_version (version) VALUES (",
-                             kSubjectSchemaVersion, ")"),
-                "cannot write the schema version");
+    return db.Exec(absl::StrCat("INSERT INTO piicrypt_subject_schema_version (version) VALUES (",
+                                kSubjectSchemaVersion, ")"),
+                   "cannot write the schema version");
   }();
   if (!status.ok()) {
-    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    db.Rollback();
     return status;
   }
-  return Exec(db, "COMMIT", "cannot commit the schema");
+  return db.Exec("COMMIT", "cannot commit the schema");
 }
 
 }  // namespace
@@ -267,25 +212,17 @@ absl::StatusOr<std::unique_ptr<SubjectKeyStore>> OpenSqliteSubjectKeyStore(
     const absl::StatusCode code = fd.status().code() == absl::StatusCode::kFailedPrecondition
                                       ? absl::StatusCode::kFailedPrecondition
                                       : absl::StatusCode::kUnavailable;
-    return absl::Status(code, absl::StrCat("subject key store (sqlite): ", fd.status().message()));
+    return absl::Status(code, absl::StrCat(kPrefix, fd.status().message()));
   }
   ::close(*fd);
-  sqlite3* raw = nullptr;
-  const int rc =
-      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
-  DbPtr db(raw);
-  if (rc != SQLITE_OK) return SqliteError(rc, "cannot open the database file");
-  sqlite3_extended_result_codes(db.get(), 1);
-  const int64_t ms = absl::ToInt64Milliseconds(options.timeout);
-  sqlite3_busy_timeout(
-      db.get(), static_cast<int>(std::clamp<int64_t>(ms, 1, std::numeric_limits<int>::max())));
+  PIICRYPT_ASSIGN_OR_RETURN(SqliteDb db,
+                            SqliteDb::Open(path, SQLITE_OPEN_READWRITE, options.timeout, kPrefix));
   // FULL: a subject key that an encryption used survives a power loss (values under a
   // lost key would be unreadable). secure_delete: deleted keys are overwritten.
-  PIICRYPT_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA journal_mode=WAL", "cannot enable WAL"));
-  PIICRYPT_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA synchronous=FULL", "cannot set synchronous"));
-  PIICRYPT_RETURN_IF_ERROR(
-      Exec(db.get(), "PRAGMA secure_delete=ON", "cannot enable secure deletion"));
-  PIICRYPT_RETURN_IF_ERROR(InitSchema(db.get()));
+  PIICRYPT_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode=WAL", "cannot enable WAL"));
+  PIICRYPT_RETURN_IF_ERROR(db.Exec("PRAGMA synchronous=FULL", "cannot set synchronous"));
+  PIICRYPT_RETURN_IF_ERROR(db.Exec("PRAGMA secure_delete=ON", "cannot enable secure deletion"));
+  PIICRYPT_RETURN_IF_ERROR(InitSchema(db));
   return std::make_unique<SqliteSubjectKeyStore>(std::move(db));
 }
 

@@ -12,7 +12,7 @@
 #include "absl/status/statusor.h"
 #include "piicrypt/export.h"
 #include "piicrypt/subject_key_store.h"
-#include "src/token/stores.h"
+#include "src/db/store_backend.h"
 
 namespace piicrypt::internal {
 

@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "piicrypt/export.h"
 #include "piicrypt/subtle/token_store.h"
+#include "src/db/store_backend.h"
 
 namespace piicrypt::internal {
 
@@ -36,7 +37,6 @@ absl::StatusOr<std::unique_ptr<TokenStore>> OpenPostgresTokenStore(
 // The back-ends live in their own components (piicrypt::sqlite, piicrypt::postgres), which
 // register their opener with the core when linked (sqlite_component.cc,
 // postgres_component.cc); TokenStore::Open reaches them through this registry only.
-enum class StoreBackend { kSqlite, kPostgres };
 using TokenStoreOpener = absl::StatusOr<std::unique_ptr<TokenStore>> (*)(
     const std::string& location, const TokenStoreOptions& options);
 

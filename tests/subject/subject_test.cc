@@ -339,6 +339,19 @@ TEST_P(SubjectTest, TamperedWrappedKeyOfOneSubjectFailsClosed) {
               StatusIs(absl::StatusCode::kDataLoss));
 }
 
+// Store errors come from the one mapping of the database layer (src/db): a table dropped
+// under an open store is kInvalidArgument naming what is missing, never kInternal.
+TEST_P(SubjectTest, StoreErrorsUseTheDatabaseLayersMapping) {
+  ASSERT_THAT(env_->Sql(url_, "DROP TABLE piicrypt_subject_keys"), IsOk());
+  const std::string named = GetParam() == SubjectStoreKind::kSqlite
+                                ? "no such table: piicrypt_subject_keys"
+                                : "undefined table (SQLSTATE 42P01)";
+  auto found = store_->Find(std::string(64, '1'));
+  EXPECT_THAT(found, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(found.status().message(), HasSubstr(named));
+  EXPECT_THAT(store_->Count(), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 // The cache: another cryptor (another process) sees a forget once its entry is older than
 // the ttl, and at once if the entry was evicted for room.
 TEST_P(SubjectTest, CacheIsBoundedInAgeAndSize) {
