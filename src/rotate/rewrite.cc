@@ -234,14 +234,15 @@ absl::StatusOr<Rewriter::Opened> Rewriter::Open(const Column& c, const std::stri
       return absl::InvalidArgumentError(
           absl::StrCat(c.field, ": ", c.version_column, " holds no key id"));
     }
-    PIICRYPT_ASSIGN_OR_RETURN(std::string plain,
+    PIICRYPT_ASSIGN_OR_RETURN(std::optional<std::string> plain,
                               cryptor_.DecryptWithKey(c.field, version, stored, record));
-    return Opened{std::move(plain), version};
+    return Opened{*std::move(plain), version};  // (a value in: a value out)
   }
   absl::StatusOr<uint32_t> key_id = FieldCipher::KeyIdOfText(stored);
   if (key_id.ok()) {
-    PIICRYPT_ASSIGN_OR_RETURN(std::string plain, cryptor_.Decrypt(c.field, stored, record));
-    return Opened{std::move(plain), *key_id};
+    PIICRYPT_ASSIGN_OR_RETURN(std::optional<std::string> plain,
+                              cryptor_.Decrypt(c.field, stored, record));
+    return Opened{*std::move(plain), *key_id};
   }
   if (encrypt_plaintext_) return Opened{stored, std::nullopt};
   return absl::InvalidArgumentError(

@@ -31,6 +31,7 @@ namespace {
 
 using ::piicrypt::testing::CliPath;
 using ::piicrypt::testing::CommandResult;
+using ::piicrypt::testing::DbRow;
 using ::piicrypt::testing::ExpectResumedAndCountedOnce;
 using ::piicrypt::testing::FaultKills;
 using ::piicrypt::testing::FaultRows;
