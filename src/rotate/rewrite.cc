@@ -218,6 +218,15 @@ absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy, const Reencr
   return columns;
 }
 
+absl::StatusOr<Rewriter::Opened> Rewriter::Opened::From(
+    absl::StatusOr<std::optional<std::string>> decrypted, uint32_t key_id) {
+  if (!decrypted.ok()) return decrypted.status();
+  Opened out;
+  out.key_id = key_id;
+  if (decrypted->has_value()) out.plain.swap(**decrypted);  // (a value in: a value out)
+  return out;
+}
+
 absl::StatusOr<Rewriter::Opened> Rewriter::Open(const Column& c, const std::string& stored,
                                                 const std::optional<std::string>& stored_version,
                                                 absl::string_view record) const {
@@ -234,15 +243,11 @@ absl::StatusOr<Rewriter::Opened> Rewriter::Open(const Column& c, const std::stri
       return absl::InvalidArgumentError(
           absl::StrCat(c.field, ": ", c.version_column, " holds no key id"));
     }
-    PIICRYPT_ASSIGN_OR_RETURN(std::optional<std::string> plain,
-                              cryptor_.DecryptWithKey(c.field, version, stored, record));
-    return Opened{*std::move(plain), version};  // (a value in: a value out)
+    return Opened::From(cryptor_.DecryptWithKey(c.field, version, stored, record), version);
   }
   absl::StatusOr<uint32_t> key_id = FieldCipher::KeyIdOfText(stored);
   if (key_id.ok()) {
-    PIICRYPT_ASSIGN_OR_RETURN(std::optional<std::string> plain,
-                              cryptor_.Decrypt(c.field, stored, record));
-    return Opened{*std::move(plain), *key_id};
+    return Opened::From(cryptor_.Decrypt(c.field, stored, record), *key_id);
   }
   if (encrypt_plaintext_) return Opened{stored, std::nullopt};
   return absl::InvalidArgumentError(

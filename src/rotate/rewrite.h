@@ -130,6 +130,9 @@ class Rewriter {
   struct Opened {
     std::string plain;
     std::optional<uint32_t> key_id;
+    // A decryption's result under key `key_id`.
+    static absl::StatusOr<Opened> From(absl::StatusOr<std::optional<std::string>> decrypted,
+                                       uint32_t key_id);
   };
   absl::StatusOr<Opened> Open(const Column& c, const std::string& stored,
                               const std::optional<std::string>& stored_version,
