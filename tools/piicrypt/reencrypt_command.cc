@@ -264,9 +264,10 @@ void AddReencryptCommand(CLI::App& app, int& exit_code) {
                 "Encrypt values that are not piicrypt ciphertexts (plaintext migration)");
   sub->add_flag("--dry-run", args->options.dry_run,
                 "Count what would change; write nothing (not even the checkpoint)");
-  sub->add_flag("--verify", args->options.verify,
-                "Afterwards read every row, decrypt every value and check key and blind index; "
-                "failures, and rows not read, exit 1");
+  sub->add_flag(
+      "--verify", args->options.verify,
+      "Afterwards read every row, decrypt every value and check key, blind and compound indexes; "
+      "failures, and rows not read, exit 1");
   sub->add_option("--batch", args->options.batch, "Rows per transaction (default 1000)")
       ->check(CLI::Range(int64_t{1}, int64_t{100000}));
   sub->add_option("--workers", args->options.workers,
