@@ -343,6 +343,13 @@ class Job {
         sets.push_back(absl::StrCat(Quote(columns_[c].version_column), " = ?"));
         conditions.push_back(absl::StrCat(Quote(columns_[c].version_column), " IS ?"));
       }
+      // A compound index was computed from its parts as read: they must not have changed.
+      for (size_t p : columns_[c].parts) {
+        conditions.push_back(absl::StrCat(Quote(columns_[p].name), " IS ?"));
+        if (columns_[p].ff1()) {
+          conditions.push_back(absl::StrCat(Quote(columns_[p].version_column), " IS ?"));
+        }
+      }
     }
     PIICRYPT_ASSIGN_OR_RETURN(SqliteStmtPtr s,
                               db_.Prepare(absl::StrCat("UPDATE ", Quote(options_.table), " SET ",
@@ -490,6 +497,8 @@ class Job {
         w.outcome = Outcome::kFailed;
         w.reason = absl::StrCat(columns_[c].field, ": BLOB values are not supported");
         out.push_back(std::move(w));
+      } else if (columns_[c].compound()) {
+        out.push_back(rewriter_.ApplyCompound(columns_, c, row.values, row.versions, record));
       } else {
         out.push_back(rewriter_.Apply(columns_[c], row.values[c], row.versions[c], record));
       }
@@ -524,6 +533,10 @@ class Job {
       if ((mask & (1u << c)) == 0) continue;
       row.stored_values[c].Bind(st, i++);
       if (columns_[c].ff1()) row.stored_versions[c].Bind(st, i++);
+      for (size_t p : columns_[c].parts) {
+        row.stored_values[p].Bind(st, i++);
+        if (columns_[p].ff1()) row.stored_versions[p].Bind(st, i++);
+      }
     }
     absl::Status status = db_.Step(st, "cannot update a row");
     sqlite3_clear_bindings(st);
@@ -653,12 +666,16 @@ class Job {
       for (const Row& row : rows) {
         const std::string record = row.key.Text();
         for (size_t c = 0; c < columns_.size(); ++c) {
-          if (!row.values[c].has_value()) continue;
-          ++summary.verified;
+          const bool compound = columns_[c].compound();
+          if (!row.values[c].has_value() && !compound) continue;
           std::string reason =
-              row.blob ? absl::StrCat(columns_[c].field, ": BLOB values are not supported")
-                       : rewriter_.Verify(columns_[c], row.values[c], row.indexes[c],
-                                          row.versions[c], record);
+              row.blob   ? absl::StrCat(columns_[c].field, ": BLOB values are not supported")
+              : compound ? rewriter_.VerifyCompound(columns_, c, row.values, row.versions, record)
+                         : rewriter_.Verify(columns_[c], row.values[c], row.indexes[c],
+                                            row.versions[c], record);
+          // (A NULL compound index of a row with a NULL part is no value to count.)
+          if (!row.values[c].has_value() && reason.empty()) continue;
+          ++summary.verified;
           if (reason.empty()) continue;
           ++summary.verify_failed;
           if (static_cast<int64_t>(summary.verify_failures.size()) < options_.max_listed_failures) {
@@ -713,7 +730,8 @@ absl::StatusOr<ReencryptSummary> RunReencrypt(
     return absl::InvalidArgumentError(
         "--workers: SQLite has one writer; --workers is for PostgreSQL");
   }
-  PIICRYPT_ASSIGN_OR_RETURN(std::vector<Column> columns, ColumnsOf(policy, options));
+  std::vector<std::string> skipped;
+  PIICRYPT_ASSIGN_OR_RETURN(std::vector<Column> columns, ColumnsOf(policy, options, skipped));
   PIICRYPT_ASSIGN_OR_RETURN(auto cryptor, FieldCryptor::Create(keyset, policy));
   const uint32_t primary = keyset.primary_key_id();
   Rewriter rewriter(*cryptor, primary, options.encrypt_plaintext);
@@ -735,6 +753,7 @@ absl::StatusOr<ReencryptSummary> RunReencrypt(
     PIICRYPT_RETURN_IF_ERROR(job.Run(summary));
     if (options.verify) PIICRYPT_RETURN_IF_ERROR(job.Verify(summary));
   }
+  summary.skipped = std::move(skipped);
   summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return summary;
 }

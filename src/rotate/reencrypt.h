@@ -6,6 +6,13 @@
 //   - a value under another key is decrypted and encrypted again under the primary, and
 //     the column's blind index (BlindIndexRule::column, resolved by the policy) recomputed;
 //   - a value under the primary is left untouched, so a second run changes nothing;
+//   - each compound index (CompoundIndexRule) whose parts are all fields of the table is
+//     recomputed under the primary from the parts' decrypted values (NULL if a part is
+//     NULL, as FieldCryptor::CompoundIndex) and written in the same update as the row's
+//     values, unless it holds that value already;
+//   - subject fields (FieldRule::subject) are skipped and listed in the summary: they are
+//     under their subjects' keys, rewrapped by `piicrypt subject rewrap`; a table with
+//     nothing else is refused (kInvalidArgument);
 //   - with `encrypt_plaintext`, a value that is not a piicrypt ciphertext (its text form
 //     does not parse as one) is encrypted; a value that parses but does not decrypt is a
 //     failure, never encrypted twice.
@@ -65,7 +72,8 @@ struct ReencryptOptions {
   // Reads and counts only; writes nothing, not even the checkpoint.
   bool dry_run = false;
   // After the job (or alone, with dry_run), decrypts every value and checks that it is
-  // under the primary key and that its blind index is current.
+  // under the primary key and that its blind index and the row's compound indexes are
+  // current.
   bool verify = false;
   // Rows per transaction. REQUIRES: 1 to 100000.
   int64_t batch = 1000;
@@ -114,6 +122,9 @@ struct ReencryptSummary {
   int64_t failed = 0;       // values that could not be processed, left as they are
   // "KEY column: reason" of the first max_listed_failures failed values.
   std::vector<std::string> failures;
+  // Columns of the table the policy names that the job leaves as they are, one line each
+  // (subject fields: `piicrypt subject rewrap`). Not a failure.
+  std::vector<std::string> skipped;
   // Verification (options.verify).
   int64_t verified = 0;
   int64_t verify_failed = 0;

@@ -265,6 +265,15 @@ class Worker {
         absl::StrAppend(&condition, " AND t.", version, " IS NOT DISTINCT FROM v.", ovv,
                         "::bigint");
       }
+      // A compound index was computed from its parts as read: they must not have changed.
+      for (size_t part : col.parts) {
+        const Column& pc = s_.columns[part];
+        absl::StrAppend(&condition, " AND t.", Quote(pc.name), " IS NOT DISTINCT FROM v.o", part);
+        if (pc.ff1()) {
+          absl::StrAppend(&condition, " AND t.", Quote(pc.version_column),
+                          " IS NOT DISTINCT FROM v.ov", part, "::bigint");
+        }
+      }
       conditions.push_back(absl::StrCat("(NOT v.", sv, " OR (", condition, "))"));
     }
     update_ =
@@ -355,7 +364,10 @@ class Worker {
     std::vector<Rewrite> out;
     out.reserve(s_.columns.size());
     for (size_t c = 0; c < s_.columns.size(); ++c) {
-      out.push_back(s_.rewriter.Apply(s_.columns[c], row.values[c], row.versions[c], row.key));
+      out.push_back(
+          s_.columns[c].compound()
+              ? s_.rewriter.ApplyCompound(s_.columns, c, row.values, row.versions, row.key)
+              : s_.rewriter.Apply(s_.columns[c], row.values[c], row.versions[c], row.key));
     }
     return out;
   }
@@ -387,11 +399,12 @@ class Worker {
         const Rewrite& x = w[r][c];
         const bool change = x.changes();
         arrays[a++].Add(change);
-        arrays[a++].Add(change ? rows[r].values[c] : std::nullopt);
+        // The value read, always: a changing compound index's condition compares its parts.
+        arrays[a++].Add(rows[r].values[c]);
         arrays[a++].Add(change ? x.value : std::nullopt);
         if (!s_.columns[c].index_column.empty()) arrays[a++].Add(change ? x.index : std::nullopt);
         if (s_.columns[c].ff1()) {
-          arrays[a++].Add(change ? rows[r].versions[c] : std::nullopt);
+          arrays[a++].Add(rows[r].versions[c]);
           arrays[a++].Add(change ? x.version : std::nullopt);
         }
       }
@@ -540,10 +553,15 @@ class Worker {
   void VerifyRows(const std::vector<Row>& rows, ReencryptSummary& summary) const {
     for (const Row& row : rows) {
       for (size_t c = 0; c < s_.columns.size(); ++c) {
-        if (!row.values[c].has_value()) continue;
+        const bool compound = s_.columns[c].compound();
+        if (!row.values[c].has_value() && !compound) continue;
+        std::string reason =
+            compound ? s_.rewriter.VerifyCompound(s_.columns, c, row.values, row.versions, row.key)
+                     : s_.rewriter.Verify(s_.columns[c], row.values[c], row.indexes[c],
+                                          row.versions[c], row.key);
+        // (A NULL compound index of a row with a NULL part is no value to count.)
+        if (!row.values[c].has_value() && reason.empty()) continue;
         ++summary.verified;
-        std::string reason = s_.rewriter.Verify(s_.columns[c], row.values[c], row.indexes[c],
-                                                row.versions[c], row.key);
         if (reason.empty()) continue;
         ++summary.verify_failed;
         if (static_cast<int64_t>(summary.verify_failures.size()) < s_.options.max_listed_failures) {

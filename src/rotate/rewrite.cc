@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "piicrypt/secret_data.h"
+#include "piicrypt/status_macros.h"
 #include "piicrypt/subtle/field_cipher.h"
 #include "src/crypto/field_format.h"
 
@@ -25,15 +26,6 @@ Rewrite Fail(std::string reason) {
   Rewrite r;
   r.outcome = Outcome::kFailed;
   r.reason = std::move(reason);
-  return r;
-}
-
-// A value that decrypted under its target key: left as it is. (Decrypted first, so that a
-// value that only claims the key, tampered or moved from another row, fails instead.)
-Rewrite Current(std::string& plain) {
-  SecureWipe(plain.data(), plain.size());
-  Rewrite r;
-  r.outcome = Outcome::kCurrent;
   return r;
 }
 
@@ -48,6 +40,50 @@ bool InWrittenForm(const FieldCryptor& cryptor, const Column& c, absl::string_vi
       rule->mode == FieldMode::kDeterministic ? FieldMode::kDeterministic : FieldMode::kRandomized;
   return stored.size() ==
          Base64UrlEncodedSize(FieldCipher::CiphertextSize(mode, rule->padding, plain_size));
+}
+
+// Appends to `columns` (the table's fields) the compound indexes whose parts are all among
+// them; an index with some of its parts in this table and others elsewhere (another table,
+// or a subject field) is noted in `skipped`.
+absl::Status AddCompoundIndexes(const Policy& policy, const ReencryptOptions& options,
+                                std::vector<Column>& columns, std::vector<std::string>& skipped) {
+  const size_t fields = columns.size();
+  for (const CompoundIndexRule& index : policy.indexes()) {
+    Column c;
+    c.field = index.name;
+    c.name = index.column;  // resolved by the policy: NAME_idx
+    bool elsewhere = false;
+    for (const IndexPart& part : index.parts) {
+      size_t at = 0;
+      while (at < fields && columns[at].field != part.field) ++at;
+      if (at == fields) {
+        elsewhere = true;
+      } else {
+        c.parts.push_back(at);
+      }
+    }
+    if (c.parts.empty()) continue;  // an index of another table
+    if (elsewhere) {
+      skipped.push_back(absl::StrCat(
+          index.name, " (", index.column,
+          "): a compound index over fields not re-encrypted with this table (a subject field, "
+          "or another table's): not recomputed"));
+      continue;
+    }
+    if (!IsSqlIdentifier(c.name) || c.name == options.key_column) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          index.name, ": compound index column must be a plain SQL identifier of its own"));
+    }
+    for (size_t i = 0; i < fields; ++i) {
+      const Column& f = columns[i];
+      if (c.name == f.name || c.name == f.index_column || c.name == f.version_column) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(index.name, ": compound index column is also ", f.field, "'s column"));
+      }
+    }
+    columns.push_back(std::move(c));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -111,14 +147,20 @@ void Pacer::Wait(int64_t rows) {
   std::this_thread::sleep_until(start);
 }
 
-absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy,
-                                              const ReencryptOptions& options) {
+absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy, const ReencryptOptions& options,
+                                              std::vector<std::string>& skipped) {
   // The table's columns: the policy's fields stored in it (FieldRule::table and ::column,
   // by default the TABLE.COLUMN of the field's name; docs/ROWS.md).
   std::vector<Column> columns;
   for (const FieldRule& rule : policy.rules()) {
     if (rule.table != options.table) continue;
     const std::string& column = rule.column;
+    if (rule.subject.has_value()) {
+      skipped.push_back(absl::StrCat(rule.name, " (", column,
+                                     "): a subject field, under its subject's key: rewrapped by "
+                                     "`piicrypt subject rewrap`, not re-encrypted here"));
+      continue;
+    }
     std::string version_column;
     if (rule.mode == FieldMode::kFormatPreserving) {
       version_column = rule.format_preserving->key_version_column;
@@ -159,15 +201,57 @@ absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy,
     }
     columns.push_back(std::move(c));
   }
-  if (columns.empty()) {
+  if (columns.empty() && skipped.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("the policy has no field of table ", options.table, " (fields named ",
                      options.table, ".COLUMN, or with table: \"", options.table, "\")"));
   }
+  PIICRYPT_RETURN_IF_ERROR(AddCompoundIndexes(policy, options, columns, skipped));
+  if (columns.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the policy has only subject fields in table ", options.table,
+        ": they are rewrapped by `piicrypt subject rewrap` (docs/SUBJECTS.md), not re-encrypted"));
+  }
   if (columns.size() > 32) {
-    return absl::InvalidArgumentError("at most 32 encrypted columns per table");
+    return absl::InvalidArgumentError("at most 32 encrypted and compound index columns per table");
   }
   return columns;
+}
+
+absl::StatusOr<Rewriter::Opened> Rewriter::Opened::From(
+    absl::StatusOr<std::optional<std::string>> decrypted, uint32_t key_id) {
+  if (!decrypted.ok()) return decrypted.status();
+  Opened out;
+  out.key_id = key_id;
+  if (decrypted->has_value()) out.plain.swap(**decrypted);  // (a value in: a value out)
+  return out;
+}
+
+absl::StatusOr<Rewriter::Opened> Rewriter::Open(const Column& c, const std::string& stored,
+                                                const std::optional<std::string>& stored_version,
+                                                absl::string_view record) const {
+  if (c.ff1()) {
+    // FF1 values are told apart from plaintext by the key-version column alone.
+    if (!stored_version.has_value()) {
+      if (encrypt_plaintext_) return Opened{stored, std::nullopt};
+      return absl::InvalidArgumentError(
+          absl::StrCat(c.field, ": ", c.version_column,
+                       " is NULL: no key id (plaintext? see --encrypt-plaintext)"));
+    }
+    uint32_t version = 0;
+    if (!absl::SimpleAtoi(*stored_version, &version)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(c.field, ": ", c.version_column, " holds no key id"));
+    }
+    return Opened::From(cryptor_.DecryptWithKey(c.field, version, stored, record), version);
+  }
+  absl::StatusOr<uint32_t> key_id = FieldCipher::KeyIdOfText(stored);
+  if (key_id.ok()) {
+    return Opened::From(cryptor_.Decrypt(c.field, stored, record), *key_id);
+  }
+  if (encrypt_plaintext_) return Opened{stored, std::nullopt};
+  return absl::InvalidArgumentError(
+      absl::StrCat(c.field, ": not a piicrypt ciphertext (plaintext? see --encrypt-plaintext)"));
 }
 
 Rewrite Rewriter::Apply(const Column& c, const std::optional<std::string>& stored,
@@ -175,58 +259,87 @@ Rewrite Rewriter::Apply(const Column& c, const std::optional<std::string>& store
                         absl::string_view record) const {
   Rewrite r;
   if (!stored.has_value()) return r;
-  std::optional<std::string> plain;
-  if (c.ff1()) {
-    // The key is the row's key-version column; the target is the field's write key.
-    absl::StatusOr<uint32_t> write = cryptor_.WriteKeyId(c.field);
-    if (!write.ok()) return Fail(std::string(write.status().message()));
-    if (!stored_version.has_value()) {
-      if (!encrypt_plaintext_) {
-        return Fail(absl::StrCat(c.field, ": ", c.version_column,
-                                 " is NULL: no key id (plaintext? see --encrypt-plaintext)"));
-      }
-      plain = *stored;
-      r.outcome = Outcome::kEncrypted;
-    } else {
-      uint32_t version = 0;
-      if (!absl::SimpleAtoi(*stored_version, &version)) {
-        return Fail(absl::StrCat(c.field, ": ", c.version_column, " holds no key id"));
-      }
-      auto decrypted = cryptor_.DecryptWithKey(c.field, version, *stored, record);
-      if (!decrypted.ok()) return Fail(std::string(decrypted.status().message()));
-      plain = *std::move(decrypted);
-      if (version == *write) return Current(*plain);
-      r.outcome = Outcome::kReencrypted;
-    }
-    r.version = absl::StrCat(*write);
+  // The target: the field's write key for FF1 columns, else the primary.
+  absl::StatusOr<uint32_t> target =
+      c.ff1() ? cryptor_.WriteKeyId(c.field) : absl::StatusOr<uint32_t>(primary_);
+  if (!target.ok()) return Fail(std::string(target.status().message()));
+  absl::StatusOr<Opened> opened = Open(c, *stored, stored_version, record);
+  if (!opened.ok()) return Fail(std::string(opened.status().message()));
+  std::string& plain = opened->plain;
+  absl::Cleanup wipe = [&] { SecureWipe(plain.data(), plain.size()); };
+  if (!opened->key_id.has_value()) {
+    r.outcome = Outcome::kEncrypted;
+  } else if (*opened->key_id == *target &&
+             (c.ff1() || InWrittenForm(cryptor_, c, *stored, plain.size()))) {
+    // Decrypted under its target key: left as it is. (Decrypted first, so that a value
+    // that only claims the key, tampered or moved from another row, fails instead.)
+    r.outcome = Outcome::kCurrent;
+    return r;
   } else {
-    absl::StatusOr<uint32_t> key_id = FieldCipher::KeyIdOfText(*stored);
-    if (key_id.ok()) {
-      auto decrypted = cryptor_.Decrypt(c.field, *stored, record);
-      if (!decrypted.ok()) return Fail(std::string(decrypted.status().message()));
-      plain = *std::move(decrypted);
-      if (*key_id == primary_ && InWrittenForm(cryptor_, c, *stored, plain->size())) {
-        return Current(*plain);
-      }
-      r.outcome = Outcome::kReencrypted;
-    } else if (encrypt_plaintext_) {
-      plain = *stored;
-      r.outcome = Outcome::kEncrypted;
-    } else {
-      return Fail(absl::StrCat(c.field,
-                               ": not a piicrypt ciphertext (plaintext? see --encrypt-plaintext)"));
-    }
+    r.outcome = Outcome::kReencrypted;
   }
-  absl::Cleanup wipe = [&] { SecureWipe(plain->data(), plain->size()); };
-  auto encrypted = cryptor_.Encrypt(c.field, *plain, record);
+  if (c.ff1()) r.version = absl::StrCat(*target);
+  auto encrypted = cryptor_.Encrypt(c.field, plain, record);
   if (!encrypted.ok()) return Fail(std::string(encrypted.status().message()));
   if (!c.index_column.empty()) {
-    auto index = cryptor_.BlindIndex(c.field, *plain);
+    auto index = cryptor_.BlindIndex(c.field, plain);
     if (!index.ok()) return Fail(std::string(index.status().message()));
     r.index = *std::move(index);
   }
   r.value = *std::move(encrypted);
   return r;
+}
+
+absl::StatusOr<std::optional<std::string>> Rewriter::CompoundOf(
+    const std::vector<Column>& columns, const Column& c,
+    const std::vector<std::optional<std::string>>& values,
+    const std::vector<std::optional<std::string>>& versions, absl::string_view record) const {
+  std::vector<std::string> plains;
+  plains.reserve(c.parts.size());
+  absl::Cleanup wipe = [&] {
+    for (std::string& p : plains) SecureWipe(p.data(), p.size());
+  };
+  for (size_t p : c.parts) {
+    // A NULL part makes a NULL index, as FieldCryptor::CompoundIndex has it.
+    if (!values[p].has_value()) return std::optional<std::string>();
+    absl::StatusOr<Opened> opened = Open(columns[p], *values[p], versions[p], record);
+    if (!opened.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(c.field, ": part ", opened.status().message()));
+    }
+    plains.push_back(std::move(opened->plain));
+  }
+  std::vector<NullableValue> parts(plains.begin(), plains.end());
+  return cryptor_.CompoundIndex(c.field, parts);
+}
+
+Rewrite Rewriter::ApplyCompound(const std::vector<Column>& columns, size_t c,
+                                const std::vector<std::optional<std::string>>& values,
+                                const std::vector<std::optional<std::string>>& versions,
+                                absl::string_view record) const {
+  absl::StatusOr<std::optional<std::string>> index =
+      CompoundOf(columns, columns[c], values, versions, record);
+  if (!index.ok()) return Fail(std::string(index.status().message()));
+  Rewrite r;
+  if (!index->has_value() && !values[c].has_value()) return r;  // kNull
+  if (*index == values[c]) {
+    r.outcome = Outcome::kCurrent;
+    return r;
+  }
+  r.outcome = Outcome::kReencrypted;
+  r.value = *std::move(index);
+  return r;
+}
+
+std::string Rewriter::VerifyCompound(const std::vector<Column>& columns, size_t c,
+                                     const std::vector<std::optional<std::string>>& values,
+                                     const std::vector<std::optional<std::string>>& versions,
+                                     absl::string_view record) const {
+  absl::StatusOr<std::optional<std::string>> index =
+      CompoundOf(columns, columns[c], values, versions, record);
+  if (!index.ok()) return std::string(index.status().message());
+  if (*index != values[c]) return absl::StrCat(columns[c].field, ": compound index is not current");
+  return "";
 }
 
 std::string Rewriter::Verify(const Column& c, const std::optional<std::string>& stored,

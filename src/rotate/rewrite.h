@@ -34,14 +34,22 @@ struct Column {
   // values are brought under the field's write key (FieldCryptor::WriteKeyId), which is
   // the primary only if the policy says so.
   std::string version_column;
+  // A compound index (CompoundIndexRule) instead of a field: `field` is the index's name,
+  // `name` its column, and `parts` the positions, in the table's columns, of its parts'
+  // fields, in the index's order. Its value is computed from the parts' decrypted values.
+  std::vector<size_t> parts;
 
   bool ff1() const { return !version_column.empty(); }
+  bool compound() const { return !parts.empty(); }
 };
 
-// The table's encrypted columns: the policy's fields stored in it (FieldRule::table), validated
-// (kInvalidArgument naming the field for what the job cannot handle).
-absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy,
-                                              const ReencryptOptions& options);
+// The table's columns the job rewrites, validated (kInvalidArgument naming the field for what
+// the job cannot handle): the policy's fields stored in it (FieldRule::table), then the
+// compound indexes whose parts are all among them. Appended to `skipped`, one line each:
+// subject fields (SubjectCryptor's, rewrapped by `piicrypt subject rewrap`) and the compound
+// indexes over them or over fields of other tables, which the job leaves as they are.
+absl::StatusOr<std::vector<Column>> ColumnsOf(const Policy& policy, const ReencryptOptions& options,
+                                              std::vector<std::string>& skipped);
 
 // Checks the options that do not depend on the database (identifiers, batch, workers).
 absl::Status CheckOptions(const ReencryptOptions& options);
@@ -92,6 +100,16 @@ class Rewriter {
   Rewrite Apply(const Column& c, const std::optional<std::string>& stored,
                 const std::optional<std::string>& stored_version, absl::string_view record) const;
 
+  // The new value of compound index column `columns[c]` of a row whose columns hold
+  // `values` and `versions` (per column, as Apply takes them): the parts are decrypted (as
+  // Apply reads them) and the index computed under the primary (FieldCryptor::CompoundIndex:
+  // NULL if a part is NULL). kCurrent if the column holds it already, else kReencrypted with
+  // the new value (NULL included); kFailed if a part does not decrypt or a transform refuses.
+  Rewrite ApplyCompound(const std::vector<Column>& columns, size_t c,
+                        const std::vector<std::optional<std::string>>& values,
+                        const std::vector<std::optional<std::string>>& versions,
+                        absl::string_view record) const;
+
   // The verification of one value: "" if it is under the primary, decrypts, and its blind
   // index (if any) is current; the reason otherwise.
   std::string Verify(const Column& c, const std::optional<std::string>& stored,
@@ -99,7 +117,31 @@ class Rewriter {
                      const std::optional<std::string>& stored_version,
                      absl::string_view record) const;
 
+  // The verification of compound index column `columns[c]`: "" if it holds the value
+  // ApplyCompound computes (NULL for a row with a NULL part); the reason otherwise.
+  std::string VerifyCompound(const std::vector<Column>& columns, size_t c,
+                             const std::vector<std::optional<std::string>>& values,
+                             const std::vector<std::optional<std::string>>& versions,
+                             absl::string_view record) const;
+
  private:
+  // A stored value read: its plaintext, and the key it was under (none: it was plaintext,
+  // accepted with encrypt_plaintext). Errors name the field.
+  struct Opened {
+    std::string plain;
+    std::optional<uint32_t> key_id;
+    // A decryption's result under key `key_id`.
+    static absl::StatusOr<Opened> From(absl::StatusOr<std::optional<std::string>> decrypted,
+                                       uint32_t key_id);
+  };
+  absl::StatusOr<Opened> Open(const Column& c, const std::string& stored,
+                              const std::optional<std::string>& stored_version,
+                              absl::string_view record) const;
+  absl::StatusOr<std::optional<std::string>> CompoundOf(
+      const std::vector<Column>& columns, const Column& c,
+      const std::vector<std::optional<std::string>>& values,
+      const std::vector<std::optional<std::string>>& versions, absl::string_view record) const;
+
   const FieldCryptor& cryptor_;
   const uint32_t primary_;
   const bool encrypt_plaintext_;

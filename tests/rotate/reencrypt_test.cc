@@ -2,8 +2,8 @@
 // PostgreSQL (a server started by the test, see tests/pg/pg_server.h): rotation and
 // idempotence, dry run, SIGKILL at random points, key columns, rows moved or deleted
 // behind the walk, values that claim the primary but do not decrypt, updates without
-// effect. Each back end's own cases are in reencrypt_sqlite_test.cc and
-// reencrypt_pg_test.cc.
+// effect, compound indexes, subject fields. Each back end's own cases are in
+// reencrypt_sqlite_test.cc and reencrypt_pg_test.cc.
 //
 // The fault test's size: PIICRYPT_REENCRYPT_FAULT_ROWS (default 200000) rows and
 // PIICRYPT_REENCRYPT_FAULT_KILLS (default 3) kills.
@@ -20,6 +20,8 @@
 #include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "piicrypt/keyset.h"
+#include "piicrypt/lookup.h"
 #include "tests/rotate/rotate_db.h"
 #include "tests/rotate/rotate_test_util.h"
 #include "tests/test_util.h"
@@ -29,6 +31,7 @@ namespace {
 
 using ::piicrypt::testing::CliPath;
 using ::piicrypt::testing::CommandResult;
+using ::piicrypt::testing::DbRow;
 using ::piicrypt::testing::ExpectResumedAndCountedOnce;
 using ::piicrypt::testing::FaultKills;
 using ::piicrypt::testing::FaultRows;
@@ -40,9 +43,78 @@ using ::piicrypt::testing::SpawnCli;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+// people: two fields, a compound index over both (bound to the row: the surname), and a
+// subject field.
+constexpr char kPeoplePolicy[] = R"pb(
+  field { name: "people.surname" kind: KIND_NAME mode: MODE_RANDOMIZED bind_record: true }
+  field { name: "people.postcode" mode: MODE_DETERMINISTIC }
+  index {
+    name: "people.sp"
+    column: "sp_idx"
+    bits: 64
+    part { field: "people.surname" transform: TRANSFORM_NORMALIZED }
+    part { field: "people.postcode" transform: TRANSFORM_NORMALIZED }
+  }
+)pb";
+constexpr char kPeopleSubject[] = R"pb(
+  field {
+    name: "people.address"
+    mode: MODE_RANDOMIZED
+    subject { column: "cust" }
+  }
+)pb";
+// Row i + 1 holds kSurnames[i] and kPostcodes[i] (row 6: no postcode, so a NULL index).
+const char* const kSurnames[] = {"Nguyen", "Smith", "Ng", "Li", "Okafor", "Brown"};
+const char* const kPostcodes[] = {"2000", "3000", "4000", "5000", "6000", nullptr};
+
 class ReencryptTest : public RotateDbFixture, public ::testing::WithParamInterface<RotateBackend> {
  protected:
   void SetUp() override { SetUpOn(GetParam()); }
+
+  // The people table, rows 1..6 written under the current primary as an application does.
+  void FillPeople() {
+    Exec(
+        "CREATE TABLE people (id BIGINT NOT NULL PRIMARY KEY, surname TEXT, postcode TEXT,"
+        " sp_idx TEXT, address TEXT, cust TEXT)");
+    auto c = CryptorFor(kPeoplePolicy);
+    for (int i = 0; i < 6; ++i) {
+      const std::string id = absl::StrCat(i + 1);
+      const NullableValue postcode =
+          kPostcodes[i] ? NullableValue(kPostcodes[i]) : NullableValue(std::nullopt);
+      auto surname = c->Encrypt("people.surname", absl::string_view(kSurnames[i]), id);
+      auto pc = c->Encrypt("people.postcode", postcode);
+      auto idx = c->CompoundIndex("people.sp", {absl::string_view(kSurnames[i]), postcode});
+      ASSERT_TRUE(surname.ok() && pc.ok() && idx.ok());
+      Exec(absl::StrCat("INSERT INTO people VALUES (", id, ", ", Lit(*surname), ", ", Lit(*pc),
+                        ", ", Lit(*idx), ", 'sealed-", id, "', 'c", id, "')"));
+    }
+  }
+  static std::string Lit(const std::optional<std::string>& v) {
+    return v.has_value() ? absl::StrCat("'", *v, "'") : "NULL";
+  }
+  CommandResult ReencryptPeople(const std::string& extra = "") {
+    return RunCommand(
+        absl::StrCat(CliPath(), BaseArgs(), DbArgs(), " --table people --key-column id ", extra));
+  }
+  // The ids of the rows a Lookup through people.sp finds for row i + 1's values.
+  std::vector<int64_t> FindPeople(const FieldCryptor& c, int i) {
+    std::vector<int64_t> found;
+    const std::vector<absl::string_view> values = {kSurnames[i], kPostcodes[i]};
+    auto lookup = Lookup::Create(c, "people.sp", values);
+    EXPECT_TRUE(lookup.ok()) << lookup.status();
+    if (!lookup.ok()) return found;
+    std::vector<std::string> in;
+    for (const std::string& v : lookup->index_values()) in.push_back(Lit(v));
+    const std::vector<DbRow> rows =
+        db_->Rows(absl::StrCat("SELECT id, surname, postcode FROM people WHERE ", lookup->column(),
+                               " IN (", absl::StrJoin(in, ", "), ")"));
+    for (const DbRow& row : rows) {
+      auto match = lookup->Matches(LookupCandidate(*row[0], {row[1], row[2]}));
+      EXPECT_TRUE(match.ok()) << match.status();
+      if (match.ok() && *match) found.push_back(std::atoll(row[0]->c_str()));
+    }
+    return found;
+  }
 };
 
 INSTANTIATE_TEST_SUITE_P(Backends, ReencryptTest,
@@ -242,6 +314,76 @@ TEST_P(ReencryptTest, UpdateWithoutEffectFails) {
   EXPECT_THAT(r.out, HasSubstr("re-encrypted:        55\n"));  // 58 less row 5's three
   EXPECT_THAT(r.out, HasSubstr("failed:              3\n"));
   EXPECT_THAT(r.out, HasSubstr("failed 5: orders.email: the update of this row took no effect"));
+}
+
+// A compound index is recomputed under the new primary with the row's values: once the old
+// key is disabled, a lookup through it still finds every row written before the rotation.
+TEST_P(ReencryptTest, CompoundIndexIsRecomputedSoLookupsSurviveDisablingTheOldKey) {
+  WritePolicy(kPeoplePolicy);
+  FillPeople();
+  if (HasFatalFailure()) return;
+  const uint32_t old_key = Primary();
+  Rotate();
+  // 6 surnames, 5 postcodes, 5 indexes; row 6's postcode and index are NULL.
+  CommandResult dry = ReencryptPeople("--dry-run");
+  ASSERT_EQ(dry.exit_code, 0) << dry.out << dry.err;
+  EXPECT_THAT(dry.out, HasSubstr("would re-encrypt:    16\n"));
+  EXPECT_THAT(dry.out, HasSubstr("NULL:                2\n"));
+  CommandResult r = ReencryptPeople("--batch 4 --verify" + db_->ParallelArgs());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("re-encrypted:        16\n"));
+  EXPECT_THAT(r.out, HasSubstr("verify: 16 values checked, 0 failed"));
+  ASSERT_TRUE(
+      Keyset::Update(keyset_path_, *kek_, [&](Keyset& k) { return k.Disable(old_key); }).ok());
+  auto c = CryptorFor(kPeoplePolicy);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_THAT(FindPeople(*c, i), ::testing::ElementsAre(i + 1)) << kSurnames[i];
+  }
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM people WHERE sp_idx IS NULL"), 1);
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM people WHERE id = 6 AND sp_idx IS NULL"), 1);
+  CommandResult again = ReencryptPeople();
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_THAT(again.out, HasSubstr("already current:     16\n"));
+}
+
+// --verify recomputes each compound index from the row's decrypted parts: an index copied
+// from another row, or set where a part is NULL, is reported; the job rewrites both.
+TEST_P(ReencryptTest, VerifyReportsATamperedCompoundIndex) {
+  WritePolicy(kPeoplePolicy);
+  FillPeople();
+  if (HasFatalFailure()) return;
+  Exec("UPDATE people SET sp_idx = (SELECT sp_idx FROM people WHERE id = 2) WHERE id = 1");
+  Exec("UPDATE people SET sp_idx = (SELECT sp_idx FROM people WHERE id = 3) WHERE id = 6");
+  CommandResult v = ReencryptPeople("--dry-run --verify");
+  EXPECT_EQ(v.exit_code, 1) << v.out << v.err;
+  EXPECT_THAT(v.out, HasSubstr("verify: 17 values checked, 2 failed"));
+  EXPECT_THAT(v.out, HasSubstr("not verified 1: people.sp: compound index is not current"));
+  EXPECT_THAT(v.out, HasSubstr("not verified 6: people.sp: compound index is not current"));
+  CommandResult r = ReencryptPeople("--verify");
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("re-encrypted:        2\n"));
+  EXPECT_THAT(r.out, HasSubstr("verify: 16 values checked, 0 failed"));
+}
+
+// Subject fields are under their subjects' keys (SubjectCryptor): the job leaves them as they
+// are and says which command rewraps them; a table with nothing else is refused.
+TEST_P(ReencryptTest, SubjectFieldsAreSkippedWithAdvice) {
+  WritePolicy((std::string(kPeoplePolicy) + kPeopleSubject).c_str());
+  FillPeople();
+  if (HasFatalFailure()) return;
+  Rotate();
+  CommandResult r = ReencryptPeople("--verify");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("re-encrypted:        16\n"));
+  EXPECT_THAT(r.out, HasSubstr("skipped people.address (address): a subject field, under its "
+                               "subject's key: rewrapped by `piicrypt subject rewrap`"));
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM people WHERE address = 'sealed-' || id"), 6);
+
+  WritePolicy(kPeopleSubject);
+  CommandResult only = ReencryptPeople();
+  EXPECT_EQ(only.exit_code, 2) << only.out << only.err;
+  EXPECT_THAT(only.err, HasSubstr("the policy has only subject fields in table people"));
+  EXPECT_THAT(only.err, HasSubstr("`piicrypt subject rewrap`"));
 }
 
 }  // namespace

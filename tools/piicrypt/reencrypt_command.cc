@@ -31,6 +31,11 @@ constexpr char kReencryptFooter[] =
     "  - a value already under the primary is decrypted (to prove it) and left untouched:\n"
     "    a second run changes nothing;\n"
     "  - NULL stays NULL;\n"
+    "  - each compound index (index { ... }) whose parts are all fields of the table is\n"
+    "    recomputed under the primary from the decrypted parts (NULL if a part is NULL) and\n"
+    "    written with the row's values;\n"
+    "  - subject fields are skipped, each listed in the summary: they are under their\n"
+    "    subjects' keys, rewrapped by 'piicrypt subject rewrap';\n"
     "  - a value that does not decrypt (disabled or destroyed key, tampered, moved from\n"
     "    another row; under the primary too) is left as it is, counted as failed and listed\n"
     "    with its row key; so is a value whose update takes no effect (a trigger);\n"
@@ -203,6 +208,7 @@ void Run(const ReencryptArgs& args, int& exit_code) {
                 s.conflicts);
   }
   std::printf("  failed:              %" PRId64 "\n", s.failed);
+  for (const std::string& k : s.skipped) std::printf("  skipped %s\n", k.c_str());
   std::printf("  rows read:           %" PRId64 " of %" PRId64 " in the table (%" PRId64
               " at the end)\n",
               s.walk.walked, s.walk.table_at_start, s.walk.table_at_end);
@@ -258,9 +264,10 @@ void AddReencryptCommand(CLI::App& app, int& exit_code) {
                 "Encrypt values that are not piicrypt ciphertexts (plaintext migration)");
   sub->add_flag("--dry-run", args->options.dry_run,
                 "Count what would change; write nothing (not even the checkpoint)");
-  sub->add_flag("--verify", args->options.verify,
-                "Afterwards read every row, decrypt every value and check key and blind index; "
-                "failures, and rows not read, exit 1");
+  sub->add_flag(
+      "--verify", args->options.verify,
+      "Afterwards read every row, decrypt every value and check key, blind and compound indexes; "
+      "failures, and rows not read, exit 1");
   sub->add_option("--batch", args->options.batch, "Rows per transaction (default 1000)")
       ->check(CLI::Range(int64_t{1}, int64_t{100000}));
   sub->add_option("--workers", args->options.workers,
