@@ -390,7 +390,7 @@ TEST_F(CompoundIndexTest, ValuesATransformRefusesAreErrorsWithoutTheValue) {
 
 TEST_F(CompoundIndexTest, ANullPartMakesANullIndex) {
   EXPECT_THAT(cryptor_->CompoundIndex("orders.surname_postcode", {"Doe", std::nullopt}),
-              IsOkAndHolds(std::optional<std::string>()));
+              IsOkAndHolds(::testing::Eq(std::nullopt)));
 }
 
 TEST_F(CompoundIndexTest, LookupValuesCoverEveryEnabledKeyPrimaryFirst) {
@@ -423,7 +423,7 @@ TEST_F(LookupTest, AFieldLookupFindsTheValueTypedDifferently) {
   EXPECT_THAT(lookup->MatchValue("17", ct),
               IsOkAndHolds(Optional(std::string("jane.doe@example.com"))));
   EXPECT_THAT(lookup->Matches({"17", {ct}}), IsOkAndHolds(true));
-  EXPECT_THAT(lookup->MatchValue("17", std::nullopt), IsOkAndHolds(std::optional<std::string>()));
+  EXPECT_THAT(lookup->MatchValue("17", std::nullopt), IsOkAndHolds(::testing::Eq(std::nullopt)));
   EXPECT_EQ(Lookup::Create(*cryptor_, "orders.customer_phone", "0255500199")->column(),
             "phone_idx");
 }
@@ -441,7 +441,7 @@ TEST_F(LookupTest, ARowThatOnlySharesTheIndexDoesNotMatch) {
     }
   }
   const std::string ct = Enc("orders.customer_email", other, "5");
-  EXPECT_THAT(lookup.MatchValue("5", ct), IsOkAndHolds(std::optional<std::string>()));
+  EXPECT_THAT(lookup.MatchValue("5", ct), IsOkAndHolds(::testing::Eq(std::nullopt)));
   const std::string mine = Enc("orders.customer_email", "jane@example.com", "6");
   EXPECT_THAT(lookup.Filter({{"5", {ct}}, {"6", {mine}}}), IsOkAndHolds(ElementsAre(1u)));
 }
