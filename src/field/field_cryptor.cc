@@ -15,6 +15,7 @@
 #include "piicrypt/subtle/format_preserving.h"
 #include "src/crypto/blind_index_to.h"
 #include "src/crypto/field_format.h"
+#include "src/crypto/wipe.h"
 #include "src/field/compound_index.h"
 #include "src/field/value_normalizer.h"
 
@@ -120,7 +121,7 @@ absl::Status WithNormalized(const FieldState& f, absl::string_view value, const 
   if (shortcut->has_value()) {
     const absl::string_view normalized = **shortcut;
     absl::Cleanup wipe = [&] {
-      if (normalized.data() == buffer) internal::SecureWipe(buffer, normalized.size());
+      if (normalized.data() == buffer) internal::WipeInline(buffer, normalized.size());
     };
     return fn(normalized);
   }
