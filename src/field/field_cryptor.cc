@@ -121,7 +121,8 @@ absl::Status WithNormalized(const FieldState& f, absl::string_view value, const 
   if (shortcut->has_value()) {
     const absl::string_view normalized = **shortcut;
     absl::Cleanup wipe = [&] {
-      if (normalized.data() == buffer) internal::WipeInline(buffer, normalized.size());
+      // (The whole buffer: a constant size is a few stores, no call to memset.)
+      if (normalized.data() == buffer) internal::WipeInline(buffer, sizeof(buffer));
     };
     return fn(normalized);
   }
@@ -253,8 +254,10 @@ struct FieldCryptor::Rep {
 
   // The binary form of a randomized or deterministic field's value, decrypted into `*out`
   // by the cipher of the key it names; `*out` is left empty on failure.
-  absl::Status DecryptBinaryTo(const FieldState& f, absl::string_view binary,
-                               absl::string_view record, std::string* out) const {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE absl::Status DecryptBinaryTo(const FieldState& f,
+                                                            absl::string_view binary,
+                                                            absl::string_view record,
+                                                            std::string* out) const {
     // The usual case: the cipher of the key id in the header (bytes 1 to 4, big-endian),
     // which checks the rest of the format itself and fails as below. Key ids are never 0.
     if (ABSL_PREDICT_TRUE(binary.size() >= internal::kHeaderSize)) {
@@ -273,8 +276,10 @@ struct FieldCryptor::Rep {
   }
 
   // The same for the text form: decoded onto the stack when it is field-sized.
-  absl::Status DecryptTextTo(const FieldState& f, absl::string_view text, absl::string_view record,
-                             std::string* out) const {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE absl::Status DecryptTextTo(const FieldState& f,
+                                                          absl::string_view text,
+                                                          absl::string_view record,
+                                                          std::string* out) const {
     constexpr size_t kStackBinary = 512;
     const size_t size = internal::Base64UrlDecodedSize(text.size());
     if (size <= kStackBinary) {
