@@ -50,8 +50,10 @@ struct FieldState {
   uint32_t write_key_id = 0;
   std::shared_ptr<const FormatPreservingField> ff1_writer;
   KeyedList<FormatPreservingField> ff1;
-  // Blind index: indexers under every enabled key, the primary's first.
+  // Blind index: indexers under every enabled key, the primary's first, and the length of
+  // their hex text.
   KeyedList<BlindIndexer> indexers;
+  size_t index_text_size = 0;
   internal::ValueNormalizer normalizer;
   std::string decrypt_failed;
 
@@ -385,6 +387,7 @@ absl::StatusOr<std::unique_ptr<FieldCryptor>> FieldCryptor::Create(const Keyset&
       auto indexers = keyset.BlindIndexersFor(name, rule.blind_index->bits);
       if (!indexers.ok()) return FieldStatus(name, indexers.status());
       for (auto& [id, indexer] : *indexers) f.indexers.emplace_back(id, std::move(indexer));
+      f.index_text_size = (static_cast<size_t>(rule.blind_index->bits) + 7) / 8 * 2;
     }
     rep->fields.emplace(name, std::move(f));
   }
@@ -562,8 +565,8 @@ Nullable FieldCryptor::BlindIndex(absl::string_view field, NullableValue value) 
         absl::StrCat(f->rule.name, ": the field has no blind index"));
   }
   if (!value.has_value()) return std::nullopt;
-  // Built in the return slot: the index is written straight into it.
-  Nullable result(absl::in_place, std::in_place);
+  // Built in the return slot at its size: the index is written straight into it.
+  Nullable result(absl::in_place, std::in_place, f->index_text_size, '\0');
   absl::Status s = WithNormalized(*f, *value, [&](absl::string_view normalized) {
     return internal::ComputeBlindIndexTo(*f->indexers.front().second, normalized, &**result);
   });
