@@ -521,20 +521,6 @@ absl::StatusOr<std::string> Base64UrlDecode(absl::string_view text) {
   return out;
 }
 
-void TruncatedHexTo(absl::Span<const uint8_t> mac, int bits, char* out) {
-  // Each byte's two lower-case hex digits, as they lie in memory.
-  static constexpr auto kHexPairs = [] {
-    std::array<std::array<char, 2>, 256> pairs{};
-    constexpr char kHex[] = "0123456789abcdef";
-    for (int b = 0; b < 256; ++b) pairs[b] = {kHex[b >> 4], kHex[b & 15]};
-    return pairs;
-  }();
-  const size_t nbytes = (static_cast<size_t>(bits) + 7) / 8;
-  for (size_t i = 0; i + 1 < nbytes; ++i) std::memcpy(out + 2 * i, kHexPairs[mac[i]].data(), 2);
-  const uint8_t last = mac[nbytes - 1] & static_cast<uint8_t>(0xff << ((8 - bits % 8) % 8));
-  std::memcpy(out + 2 * (nbytes - 1), kHexPairs[last].data(), 2);
-}
-
 std::string TruncatedHex(absl::Span<const uint8_t> mac, int bits) {
   const size_t nbytes = (static_cast<size_t>(bits) + 7) / 8;
   std::string out(nbytes * 2, '0');

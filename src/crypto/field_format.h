@@ -13,8 +13,10 @@
 #ifndef PIICRYPT_SRC_CRYPTO_FIELD_FORMAT_H_
 #define PIICRYPT_SRC_CRYPTO_FIELD_FORMAT_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -158,8 +160,21 @@ inline constexpr size_t Base64UrlDecodedSize(size_t chars) { return chars * 3 / 
 // Lower-case hex of the first ceil(bits/8) bytes of `mac`, with the unused low bits of the
 // last byte cleared. `bits` must be in 1..8*mac.size().
 std::string TruncatedHex(absl::Span<const uint8_t> mac, int bits);
+// Each byte's two lower-case hex digits, as they lie in memory.
+inline constexpr auto kHexPairs = [] {
+  std::array<std::array<char, 2>, 256> pairs{};
+  constexpr char kHex[] = "0123456789abcdef";
+  for (int b = 0; b < 256; ++b) pairs[b] = {kHex[b >> 4], kHex[b & 15]};
+  return pairs;
+}();
 // The same written to out[0, 2 * ceil(bits / 8)). REQUIRES: bits <= 8 * mac.size().
-void TruncatedHexTo(absl::Span<const uint8_t> mac, int bits, char* out);
+// Inline: it is on every blind index's path.
+inline void TruncatedHexTo(absl::Span<const uint8_t> mac, int bits, char* out) {
+  const size_t nbytes = (static_cast<size_t>(bits) + 7) / 8;
+  for (size_t i = 0; i + 1 < nbytes; ++i) std::memcpy(out + 2 * i, kHexPairs[mac[i]].data(), 2);
+  const uint8_t last = mac[nbytes - 1] & static_cast<uint8_t>(0xff << ((8 - bits % 8) % 8));
+  std::memcpy(out + 2 * (nbytes - 1), kHexPairs[last].data(), 2);
+}
 
 }  // namespace piicrypt::internal
 
