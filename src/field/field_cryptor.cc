@@ -118,16 +118,13 @@ absl::Status FieldStatus(absl::string_view field, const absl::Status& s) {
 template <typename Fn>
 absl::Status WithNormalized(const FieldState& f, absl::string_view value, const Fn& fn) {
   char buffer[internal::kShortValueSize];
+  // Wiped whatever the outcome: a value refused, or left to Normalize part way (non-ASCII),
+  // may have left lower-cased bytes in it. (The whole buffer: a constant size is a few
+  // stores, no call to memset.)
+  absl::Cleanup wipe_buffer = [&] { internal::WipeInline(buffer, sizeof(buffer)); };
   auto shortcut = f.normalizer.NormalizeShort(value, buffer);
   if (!shortcut.ok()) return FieldStatus(f.rule.name, shortcut.status());
-  if (shortcut->has_value()) {
-    const absl::string_view normalized = **shortcut;
-    absl::Cleanup wipe = [&] {
-      // (The whole buffer: a constant size is a few stores, no call to memset.)
-      if (normalized.data() == buffer) internal::WipeInline(buffer, sizeof(buffer));
-    };
-    return fn(normalized);
-  }
+  if (shortcut->has_value()) return fn(**shortcut);
   auto normalized = f.normalizer.Normalize(value);
   if (!normalized.ok()) return FieldStatus(f.rule.name, normalized.status());
   absl::Cleanup wipe = [&] { internal::SecureWipe(normalized->data(), normalized->size()); };
