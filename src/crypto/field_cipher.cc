@@ -14,6 +14,7 @@
 #include "src/crypto/blind_index_to.h"
 #include "src/crypto/field_format.h"
 #include "src/crypto/hmac_sha256_fast.h"
+#include "src/crypto/wipe.h"
 
 namespace piicrypt {
 namespace {
@@ -210,33 +211,33 @@ class FieldCipherImpl : public FieldCipher {
 
   absl::Status DecryptTo(absl::string_view ciphertext, absl::string_view record,
                          std::string* plaintext) const override {
-    auto view = internal::ParseCiphertext(ciphertext);
-    if (!view.ok() ||
-        internal::IsRandomizedFormat(view->format) != (mode_ == FieldMode::kRandomized)) {
+    internal::CiphertextView view;
+    if (!internal::ParseCiphertextTo(ciphertext, &view) ||
+        internal::IsRandomizedFormat(view.format) != (mode_ == FieldMode::kRandomized)) {
       plaintext->clear();
       return absl::InvalidArgumentError(decrypt_failed_);
     }
-    if (view->key_id != key_id_) {
+    if (view.key_id != key_id_) {
       plaintext->clear();
-      return absl::NotFoundError(absl::StrCat(context_, ": ciphertext is under key ", view->key_id,
-                                              ", not key ", key_id_));
+      return absl::NotFoundError(
+          absl::StrCat(context_, ": ciphertext is under key ", view.key_id, ", not key ", key_id_));
     }
-    const bool padded = internal::IsPaddedFormat(view->format);
+    const bool padded = internal::IsPaddedFormat(view.format);
     const absl::string_view ad_prefix = keys_->ad_prefix[padded];
-    const size_t size = view->body.size() -
-                        (mode_ == FieldMode::kRandomized ? AesGcm::kOverhead : AesSiv::kSivSize);
+    const size_t size =
+        view.body.size() - (mode_ == FieldMode::kRandomized ? AesGcm::kOverhead : AesSiv::kSivSize);
     if (plaintext->size() != size) plaintext->resize(size);
     const auto out = absl::MakeSpan(Mutable(*plaintext), size);
     absl::Status s;
     if (mode_ == FieldMode::kRandomized) {
       AdBuffer ad(ad_prefix, record);
-      s = gcm_->DecryptWithNonce(view->body, ad.view(), out);
+      s = gcm_->DecryptWithNonce(view.body, ad.view(), out);
     } else if (record.empty()) {
-      s = siv_->DecryptWithPrefix(keys_->unbound_prefix[padded], view->body, out);
+      s = siv_->DecryptWithPrefix(keys_->unbound_prefix[padded], view.body, out);
     } else {
       AdBuffer ad(ad_prefix, record);
       const absl::string_view components[] = {ad.view()};
-      s = siv_->Decrypt(components, view->body, out);
+      s = siv_->Decrypt(components, view.body, out);
     }
     if (ABSL_PREDICT_FALSE(!s.ok())) {
       plaintext->clear();  // (the decrypters wiped what they wrote)
@@ -373,7 +374,7 @@ class BlindIndexerImpl : public BlindIndexer {
     const size_t size = (static_cast<size_t>(bits_) + 7) / 8 * 2;
     if (out->size() != size) out->resize(size);
     internal::TruncatedHexTo(tag, bits_, out->data());
-    internal::SecureWipe(tag.data(), tag.size());
+    internal::WipeInline(tag.data(), tag.size());
   }
   int bits() const override { return bits_; }
 

@@ -47,10 +47,6 @@ absl::StatusOr<SecretData> DeriveFieldKey(absl::Span<const uint8_t> root, FieldP
 }
 
 namespace {
-uint32_t ReadU32(const char* p) {
-  const auto* b = reinterpret_cast<const uint8_t*>(p);
-  return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | uint32_t{b[3]};
-}
 void WriteU32(uint32_t v, uint8_t* out) {
   out[0] = static_cast<uint8_t>(v >> 24);
   out[1] = static_cast<uint8_t>(v >> 16);
@@ -60,33 +56,15 @@ void WriteU32(uint32_t v, uint8_t* out) {
 }  // namespace
 
 absl::StatusOr<CiphertextView> ParseCiphertext(absl::string_view in) {
-  if (in.size() < kHeaderSize) {
-    return absl::InvalidArgumentError("not a piicrypt field ciphertext (too short)");
-  }
   CiphertextView view;
-  view.format = static_cast<uint8_t>(in[0]);
-  size_t min_size;
-  if (view.format == kRandomizedFormat) {
-    min_size = kRandomizedOverhead;
-  } else if (view.format == kDeterministicFormat) {
-    min_size = kDeterministicOverhead;
-  } else if (view.format == kRandomizedPaddedFormat) {
-    min_size = kRandomizedOverhead + 1;
-  } else if (view.format == kDeterministicPaddedFormat) {
-    min_size = kDeterministicOverhead + 1;
-  } else {
+  if (ParseCiphertextTo(in, &view)) return view;
+  if (in.size() >= kHeaderSize && MinCiphertextSize(static_cast<uint8_t>(in[0])) == 0) {
     return absl::InvalidArgumentError("not a piicrypt field ciphertext (unknown format byte)");
   }
-  if (in.size() < min_size) {
+  if (in.size() < kHeaderSize || in.size() < MinCiphertextSize(static_cast<uint8_t>(in[0]))) {
     return absl::InvalidArgumentError("not a piicrypt field ciphertext (too short)");
   }
-  view.key_id = ReadU32(in.data() + 1);
-  if (view.key_id == 0) {
-    return absl::InvalidArgumentError("not a piicrypt field ciphertext (key id 0)");
-  }
-  view.header = in.substr(0, kHeaderSize);
-  view.body = in.substr(kHeaderSize);
-  return view;
+  return absl::InvalidArgumentError("not a piicrypt field ciphertext (key id 0)");
 }
 
 void PadValue(absl::string_view value, size_t padded_size, uint8_t* out) {
@@ -541,20 +519,6 @@ absl::StatusOr<std::string> Base64UrlDecode(absl::string_view text) {
                                                            : "invalid base64url text");
   }
   return out;
-}
-
-void TruncatedHexTo(absl::Span<const uint8_t> mac, int bits, char* out) {
-  // Each byte's two lower-case hex digits, as they lie in memory.
-  static constexpr auto kHexPairs = [] {
-    std::array<std::array<char, 2>, 256> pairs{};
-    constexpr char kHex[] = "0123456789abcdef";
-    for (int b = 0; b < 256; ++b) pairs[b] = {kHex[b >> 4], kHex[b & 15]};
-    return pairs;
-  }();
-  const size_t nbytes = (static_cast<size_t>(bits) + 7) / 8;
-  for (size_t i = 0; i + 1 < nbytes; ++i) std::memcpy(out + 2 * i, kHexPairs[mac[i]].data(), 2);
-  const uint8_t last = mac[nbytes - 1] & static_cast<uint8_t>(0xff << ((8 - bits % 8) % 8));
-  std::memcpy(out + 2 * (nbytes - 1), kHexPairs[last].data(), 2);
 }
 
 std::string TruncatedHex(absl::Span<const uint8_t> mac, int bits) {

@@ -13,8 +13,10 @@
 #ifndef PIICRYPT_SRC_CRYPTO_FIELD_FORMAT_H_
 #define PIICRYPT_SRC_CRYPTO_FIELD_FORMAT_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -72,9 +74,42 @@ struct CiphertextView {
   absl::string_view body;    // everything after the header (nonce||ct||tag or siv||ct)
 };
 
+// The shortest binary ciphertext of a format byte (its overhead, and the padding's one
+// byte in a padded format); 0 for an unknown format byte.
+inline constexpr size_t MinCiphertextSize(uint8_t format) {
+  switch (format) {
+    case kRandomizedFormat:
+      return kRandomizedOverhead;
+    case kDeterministicFormat:
+      return kDeterministicOverhead;
+    case kRandomizedPaddedFormat:
+      return kRandomizedOverhead + 1;
+    case kDeterministicPaddedFormat:
+      return kDeterministicOverhead + 1;
+    default:
+      return 0;
+  }
+}
+
 // Parses and bounds-checks a binary ciphertext: a known format byte, a non-zero key id,
 // and a body at least as long as the format's overhead (and the padding's one byte, in a
-// padded format). kInvalidArgument otherwise.
+// padded format). false (`*view` unspecified) otherwise. Inline, for the decrypt hot
+// path; ParseCiphertext says what is wrong.
+inline bool ParseCiphertextTo(absl::string_view in, CiphertextView* view) {
+  if (in.size() < kHeaderSize) return false;
+  const auto* b = reinterpret_cast<const uint8_t*>(in.data());
+  const size_t min_size = MinCiphertextSize(b[0]);
+  if (min_size == 0 || in.size() < min_size) return false;
+  view->format = b[0];
+  view->key_id =
+      (uint32_t{b[1]} << 24) | (uint32_t{b[2]} << 16) | (uint32_t{b[3]} << 8) | uint32_t{b[4]};
+  if (view->key_id == 0) return false;
+  view->header = in.substr(0, kHeaderSize);
+  view->body = in.substr(kHeaderSize);
+  return true;
+}
+
+// ParseCiphertextTo with the reason of a failure: kInvalidArgument naming it.
 absl::StatusOr<CiphertextView> ParseCiphertext(absl::string_view in);
 // Writes format || key_id into out[0..5).
 void WriteHeader(uint8_t format, uint32_t key_id, uint8_t* out);
@@ -125,8 +160,21 @@ inline constexpr size_t Base64UrlDecodedSize(size_t chars) { return chars * 3 / 
 // Lower-case hex of the first ceil(bits/8) bytes of `mac`, with the unused low bits of the
 // last byte cleared. `bits` must be in 1..8*mac.size().
 std::string TruncatedHex(absl::Span<const uint8_t> mac, int bits);
+// Each byte's two lower-case hex digits, as they lie in memory.
+inline constexpr auto kHexPairs = [] {
+  std::array<std::array<char, 2>, 256> pairs{};
+  constexpr char kHex[] = "0123456789abcdef";
+  for (int b = 0; b < 256; ++b) pairs[b] = {kHex[b >> 4], kHex[b & 15]};
+  return pairs;
+}();
 // The same written to out[0, 2 * ceil(bits / 8)). REQUIRES: bits <= 8 * mac.size().
-void TruncatedHexTo(absl::Span<const uint8_t> mac, int bits, char* out);
+// Inline: it is on every blind index's path.
+inline void TruncatedHexTo(absl::Span<const uint8_t> mac, int bits, char* out) {
+  const size_t nbytes = (static_cast<size_t>(bits) + 7) / 8;
+  for (size_t i = 0; i + 1 < nbytes; ++i) std::memcpy(out + 2 * i, kHexPairs[mac[i]].data(), 2);
+  const uint8_t last = mac[nbytes - 1] & static_cast<uint8_t>(0xff << ((8 - bits % 8) % 8));
+  std::memcpy(out + 2 * (nbytes - 1), kHexPairs[last].data(), 2);
+}
 
 }  // namespace piicrypt::internal
 

@@ -6,17 +6,14 @@
 #include <cstring>
 
 #include "absl/base/attributes.h"
+#include "src/crypto/wipe.h"
 
 namespace piicrypt {
 namespace internal {
 
 void SecureWipe(void* ptr, size_t size) {
   if (ptr == nullptr || size == 0) return;
-  std::memset(ptr, 0, size);
-  // The stores cannot be dropped as dead: the empty assembly may read all memory through
-  // `ptr` (what BoringSSL's OPENSSL_cleanse does; OpenSSL's goes through a volatile
-  // function pointer, several times slower for field-sized buffers).
-  __asm__ __volatile__("" : : "r"(ptr) : "memory");
+  WipeInline(ptr, size);
 }
 
 namespace {

@@ -15,6 +15,7 @@
 #include "piicrypt/subtle/format_preserving.h"
 #include "src/crypto/blind_index_to.h"
 #include "src/crypto/field_format.h"
+#include "src/crypto/wipe.h"
 #include "src/field/compound_index.h"
 #include "src/field/value_normalizer.h"
 
@@ -49,8 +50,10 @@ struct FieldState {
   uint32_t write_key_id = 0;
   std::shared_ptr<const FormatPreservingField> ff1_writer;
   KeyedList<FormatPreservingField> ff1;
-  // Blind index: indexers under every enabled key, the primary's first.
+  // Blind index: indexers under every enabled key, the primary's first, and the length of
+  // their hex text.
   KeyedList<BlindIndexer> indexers;
+  size_t index_text_size = 0;
   internal::ValueNormalizer normalizer;
   std::string decrypt_failed;
 
@@ -115,15 +118,13 @@ absl::Status FieldStatus(absl::string_view field, const absl::Status& s) {
 template <typename Fn>
 absl::Status WithNormalized(const FieldState& f, absl::string_view value, const Fn& fn) {
   char buffer[internal::kShortValueSize];
+  // Wiped whatever the outcome: a value refused, or left to Normalize part way (non-ASCII),
+  // may have left lower-cased bytes in it. (The whole buffer: a constant size is a few
+  // stores, no call to memset.)
+  absl::Cleanup wipe_buffer = [&] { internal::WipeInline(buffer, sizeof(buffer)); };
   auto shortcut = f.normalizer.NormalizeShort(value, buffer);
   if (!shortcut.ok()) return FieldStatus(f.rule.name, shortcut.status());
-  if (shortcut->has_value()) {
-    const absl::string_view normalized = **shortcut;
-    absl::Cleanup wipe = [&] {
-      if (normalized.data() == buffer) internal::SecureWipe(buffer, normalized.size());
-    };
-    return fn(normalized);
-  }
+  if (shortcut->has_value()) return fn(**shortcut);
   auto normalized = f.normalizer.Normalize(value);
   if (!normalized.ok()) return FieldStatus(f.rule.name, normalized.status());
   absl::Cleanup wipe = [&] { internal::SecureWipe(normalized->data(), normalized->size()); };
@@ -252,8 +253,10 @@ struct FieldCryptor::Rep {
 
   // The binary form of a randomized or deterministic field's value, decrypted into `*out`
   // by the cipher of the key it names; `*out` is left empty on failure.
-  absl::Status DecryptBinaryTo(const FieldState& f, absl::string_view binary,
-                               absl::string_view record, std::string* out) const {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE absl::Status DecryptBinaryTo(const FieldState& f,
+                                                            absl::string_view binary,
+                                                            absl::string_view record,
+                                                            std::string* out) const {
     // The usual case: the cipher of the key id in the header (bytes 1 to 4, big-endian),
     // which checks the rest of the format itself and fails as below. Key ids are never 0.
     if (ABSL_PREDICT_TRUE(binary.size() >= internal::kHeaderSize)) {
@@ -272,8 +275,10 @@ struct FieldCryptor::Rep {
   }
 
   // The same for the text form: decoded onto the stack when it is field-sized.
-  absl::Status DecryptTextTo(const FieldState& f, absl::string_view text, absl::string_view record,
-                             std::string* out) const {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE absl::Status DecryptTextTo(const FieldState& f,
+                                                          absl::string_view text,
+                                                          absl::string_view record,
+                                                          std::string* out) const {
     constexpr size_t kStackBinary = 512;
     const size_t size = internal::Base64UrlDecodedSize(text.size());
     if (size <= kStackBinary) {
@@ -379,6 +384,7 @@ absl::StatusOr<std::unique_ptr<FieldCryptor>> FieldCryptor::Create(const Keyset&
       auto indexers = keyset.BlindIndexersFor(name, rule.blind_index->bits);
       if (!indexers.ok()) return FieldStatus(name, indexers.status());
       for (auto& [id, indexer] : *indexers) f.indexers.emplace_back(id, std::move(indexer));
+      f.index_text_size = (static_cast<size_t>(rule.blind_index->bits) + 7) / 8 * 2;
     }
     rep->fields.emplace(name, std::move(f));
   }
@@ -556,8 +562,8 @@ Nullable FieldCryptor::BlindIndex(absl::string_view field, NullableValue value) 
         absl::StrCat(f->rule.name, ": the field has no blind index"));
   }
   if (!value.has_value()) return std::nullopt;
-  // Built in the return slot: the index is written straight into it.
-  Nullable result(absl::in_place, std::in_place);
+  // Built in the return slot at its size: the index is written straight into it.
+  Nullable result(absl::in_place, std::in_place, f->index_text_size, '\0');
   absl::Status s = WithNormalized(*f, *value, [&](absl::string_view normalized) {
     return internal::ComputeBlindIndexTo(*f->indexers.front().second, normalized, &**result);
   });

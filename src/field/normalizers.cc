@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
@@ -218,7 +219,8 @@ std::string AsciiLowerTrimmed(absl::string_view value, bool collapse_spaces) {
 
 absl::Status EmptyNameError() { return absl::InvalidArgumentError("a name needs some text"); }
 
-absl::string_view TrimAsciiSpace(absl::string_view s) {
+// (Inlined: it is on every e-mail blind index's path.)
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::string_view TrimAsciiSpace(absl::string_view s) {
   while (!s.empty() && IsAsciiSpace(s.front())) s.remove_prefix(1);
   while (!s.empty() && IsAsciiSpace(s.back())) s.remove_suffix(1);
   return s;

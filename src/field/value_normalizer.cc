@@ -60,11 +60,4 @@ absl::StatusOr<std::string> ValueNormalizer::Normalize(absl::string_view value) 
   return functions_.normalize(value);
 }
 
-absl::StatusOr<std::optional<absl::string_view>> ValueNormalizer::NormalizeShort(
-    absl::string_view value, char (&buffer)[kShortValueSize]) const {
-  if (!functions_.normalize) return std::optional<absl::string_view>(value);  // exact
-  if (functions_.normalize_short == nullptr) return std::optional<absl::string_view>();
-  return functions_.normalize_short(value, buffer);
-}
-
 }  // namespace piicrypt::internal

@@ -62,8 +62,13 @@ class ValueNormalizer {
   // `value` itself (exact), or of the normalized form written into `buffer` (ASCII e-mail
   // addresses and names of at most kShortValueSize bytes). std::nullopt for what needs
   // Normalize (phone numbers, non-ASCII or longer values). Errors as Normalize.
+  // (Inline: it is on every blind index's path.)
   absl::StatusOr<std::optional<absl::string_view>> NormalizeShort(
-      absl::string_view value, char (&buffer)[kShortValueSize]) const;
+      absl::string_view value, char (&buffer)[kShortValueSize]) const {
+    if (!functions_.normalize) return std::optional<absl::string_view>(value);  // exact
+    if (functions_.normalize_short == nullptr) return std::optional<absl::string_view>();
+    return functions_.normalize_short(value, buffer);
+  }
   Normalizer kind() const { return kind_; }
 
  private:

@@ -38,6 +38,41 @@ TEST(FieldFormatTest, ParsesBothFormatsAndRoundTrips) {
   EXPECT_EQ(SerializeCiphertext(*view), det);
 }
 
+// ParseCiphertextTo (the decrypt hot path) accepts exactly what ParseCiphertext does, and
+// ParseCiphertext names the reason of each refusal.
+TEST(FieldFormatTest, InlineParseAgreesAndEveryRefusalIsNamed) {
+  for (int format = 0; format < 256; ++format) {
+    for (uint32_t key_id : {0u, 7u}) {
+      for (size_t size = 0; size <= kRandomizedOverhead + 2; ++size) {
+        std::string in(size, 'x');
+        if (size > 0) in[0] = static_cast<char>(format);
+        for (size_t i = 1; i < 5 && i < size; ++i) {
+          in[i] = static_cast<char>(key_id >> (8 * (4 - i)));
+        }
+        CiphertextView view;
+        const bool parsed = ParseCiphertextTo(in, &view);
+        const auto status = ParseCiphertext(in);
+        ASSERT_EQ(parsed, status.ok()) << format << " " << key_id << " " << size;
+        const size_t min_size = MinCiphertextSize(static_cast<uint8_t>(format));
+        const char* reason = parsed               ? ""
+                             : size < kHeaderSize ? "(too short)"
+                             : min_size == 0      ? "(unknown format byte)"
+                             : size < min_size    ? "(too short)"
+                                                  : "(key id 0)";
+        if (parsed) {
+          EXPECT_EQ(view.format, format);
+          EXPECT_EQ(view.key_id, key_id);
+          EXPECT_EQ(view.body.size(), size - kHeaderSize);
+        } else {
+          EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument));
+          EXPECT_NE(status.status().message().find(reason), absl::string_view::npos)
+              << format << " " << key_id << " " << size << ": " << status.status().message();
+        }
+      }
+    }
+  }
+}
+
 TEST(FieldFormatTest, RejectsEveryTruncationUnknownFormatAndKeyIdZero) {
   const std::string rnd = HexDecode("0100000007") + std::string(28, 'x');
   for (size_t n = 0; n < rnd.size(); ++n) {
