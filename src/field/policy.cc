@@ -267,34 +267,49 @@ absl::Status ResolveColumns(FieldRule& rule) {
   return absl::OkStatus();
 }
 
-// Refuses two fields (or one field twice) storing into one column of a table: their
-// values, blind indexes and key-version columns each need a column of their own. Tables
-// are told apart exactly, as PostgreSQL does with the quoted names piicrypt uses ("Orders"
-// and "orders" are two tables there); the columns of a table without regard to case, as
-// SQLite does with any name (two columns differing only in case are one there).
-absl::Status CheckColumnsUnique(absl::Span<const FieldRule> rules) {
-  // "table.column": the table as written, the column in lower case.
-  absl::flat_hash_map<std::string, const FieldRule*> owner;
+// Refuses two fields or compound indexes (or one field twice) storing into one column of a
+// table: values, blind indexes, compound indexes and key-version columns each need a
+// column of their own. Tables are told apart exactly, as PostgreSQL does with the quoted
+// names piicrypt uses ("Orders" and "orders" are two tables there); the columns of a table
+// without regard to case, as SQLite does with any name (two columns differing only in case
+// are one there).
+absl::Status CheckColumnsUnique(absl::Span<const FieldRule> rules,
+                                absl::Span<const CompoundIndexRule> indexes) {
+  // "table.column" (the table as written, the column in lower case) -> its owner, such as
+  // field "orders.email".
+  absl::flat_hash_map<std::string, std::string> owner;
+  auto claim = [&](const std::string& table, const std::string& column, const std::string& name,
+                   bool is_index) -> absl::Status {
+    std::string who = absl::StrCat(is_index ? "index" : "field", " \"", name, "\"");
+    auto [it, inserted] =
+        owner.try_emplace(absl::StrCat(table, ".", absl::AsciiStrToLower(column)), who);
+    if (inserted) return absl::OkStatus();
+    const std::string message = absl::StrCat(
+        "column ", table, ".", column,
+        it->second == who ? " is used twice by this field"
+                          : absl::StrCat(" is already a column of ", it->second),
+        " (each value, blind index, compound index and key-version column needs a column of "
+        "its own)");
+    return is_index ? IndexError(name, message) : FieldError(name, message);
+  };
+  absl::flat_hash_map<absl::string_view, const FieldRule*> by_name;
   for (const FieldRule& rule : rules) {
+    by_name[rule.name] = &rule;
     if (rule.table.empty()) continue;
-    std::vector<std::string> columns = {rule.column};
-    if (rule.blind_index.has_value()) columns.push_back(rule.blind_index->column);
+    PIICRYPT_RETURN_IF_ERROR(claim(rule.table, rule.column, rule.name, false));
+    if (rule.blind_index.has_value()) {
+      PIICRYPT_RETURN_IF_ERROR(claim(rule.table, rule.blind_index->column, rule.name, false));
+    }
     if (rule.format_preserving.has_value() && !rule.format_preserving->key_version_column.empty()) {
-      columns.push_back(rule.format_preserving->key_version_column);
+      PIICRYPT_RETURN_IF_ERROR(
+          claim(rule.table, rule.format_preserving->key_version_column, rule.name, false));
     }
-    for (const std::string& column : columns) {
-      auto [it, inserted] =
-          owner.try_emplace(absl::StrCat(rule.table, ".", absl::AsciiStrToLower(column)), &rule);
-      if (inserted) continue;
-      return FieldError(
-          rule.name,
-          absl::StrCat("column ", rule.table, ".", column,
-                       it->second == &rule ? " is used twice by this field"
-                                           : absl::StrCat(" is already a column of field \"",
-                                                          it->second->name, "\""),
-                       " (each value, blind index and key-version "
-                       "column needs a column of its own)"));
-    }
+  }
+  // A compound index is stored in the table of its first part's field.
+  for (const CompoundIndexRule& index : indexes) {
+    auto first = by_name.find(index.parts.empty() ? "" : index.parts[0].field);
+    if (first == by_name.end() || first->second->table.empty()) continue;
+    PIICRYPT_RETURN_IF_ERROR(claim(first->second->table, index.column, index.name, true));
   }
   return absl::OkStatus();
 }
@@ -682,7 +697,6 @@ absl::StatusOr<Policy> Policy::Create(std::vector<FieldRule> rules,
       return FieldError(rule.name, "appears twice in the policy");
     }
   }
-  if (absl::Status s = internal::CheckColumnsUnique(rules); !s.ok()) return s;
   Policy policy(std::move(rules), {});
   for (CompoundIndexRule& index : indexes) {
     PIICRYPT_RETURN_IF_ERROR(internal::ValidateAndResolveIndex(policy, index));
@@ -690,6 +704,7 @@ absl::StatusOr<Policy> Policy::Create(std::vector<FieldRule> rules,
       return IndexError(index.name, "the name is already a field's or another index's");
     }
   }
+  PIICRYPT_RETURN_IF_ERROR(internal::CheckColumnsUnique(policy.rules(), indexes));
   policy.indexes_ = std::move(indexes);
   return policy;
 }

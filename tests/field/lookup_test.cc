@@ -157,6 +157,14 @@ TEST_P(CompoundIndexRejected, AtLoad) {
 }
 
 const BadIndex kBadIndexes[] = {
+    {"ColumnOfAField",
+     R"pb(index {
+            name: "i"
+            column: "PHONE_idx"
+            bits: 16
+            part { field: "orders.customer_phone" transform: TRANSFORM_DIGITS_ONLY }
+          })pb",
+     "column orders.PHONE_idx is already a column of field \"orders.customer_phone\""},
     {"UnknownField", R"pb(index {
                             name: "i"
                             bits: 16
