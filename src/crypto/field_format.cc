@@ -454,6 +454,7 @@ __attribute__((target("avx2"))) inline bool DecodeBlock2(const uint8_t* in, uint
 // 'A' (value 0), whose zero bits also tell the canonical check: the unused low bits of a
 // final group are the byte after the last one decoded. REQUIRES: size % 4 != 1.
 __attribute__((target("avx2"))) bool DecodeAvx2(const uint8_t* in, size_t size, uint8_t* out) {
+  if (size == 0) return true;  // nothing to decode (and `in` may be null)
   const size_t full = size / 4 * 4;
   if (full < 32) {
     uint8_t padded[32];

@@ -126,6 +126,8 @@ TEST(Base64UrlDecodeToTest, EveryLevelRejectsNonCanonicalText) {
     EXPECT_EQ(DecodeAt(level, "A"), std::nullopt);
     EXPECT_EQ(DecodeAt(level, std::string(33, 'A')), std::nullopt);
     EXPECT_EQ(DecodeAt(level, ""), std::string());
+    // An empty view may have no data at all (a null pointer), and nothing is written.
+    EXPECT_TRUE(Base64UrlDecodeAtLevelTo(level, absl::string_view(), nullptr)) << level;
   }
 }
 
