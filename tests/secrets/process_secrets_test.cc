@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -194,7 +195,13 @@ TEST_P(CoreDumpTest, KeysOfARunningDecryptAreLeftOutOfCoreDumps) {
     ASSERT_EQ(::chown(p.c_str(), kOtherUid, kOtherUid), 0) << p;
   }
   const auto [allow_core_dumps, stack_shift] = GetParam();
-  std::vector<std::string> args = {CliPath()};
+  // The other user runs its own copy of the CLI, in the directory it owns: the build tree
+  // may sit below a directory only root can enter (mktemp -d makes them 0700).
+  const std::string cli = dir.File("piicrypt");
+  std::filesystem::copy_file(CliPath(), cli);
+  ASSERT_EQ(::chown(cli.c_str(), kOtherUid, kOtherUid), 0);
+  ASSERT_EQ(::chmod(cli.c_str(), 0755), 0);
+  std::vector<std::string> args = {cli};
   if (allow_core_dumps) args.push_back("--allow-core-dumps");
   for (const char* a : {"decrypt", "--kek", kek_uri.c_str(), "--keyset", keyset.c_str(), "--field",
                         "orders.email", "--mode", "randomized"}) {
@@ -223,6 +230,11 @@ TEST_P(CoreDumpTest, KeysOfARunningDecryptAreLeftOutOfCoreDumps) {
   // Blocked reading its first line (syscall 0, read, on fd 0): the keyset is decrypted and
   // the field key derived, with the wipes that follow both.
   check_memory("after start-up, before the first line");
+  if (HasFatalFailure()) {
+    ::kill(child.pid, SIGKILL);
+    ::waitpid(child.pid, nullptr, 0);
+    return;
+  }
 
   // More than the CLI's 64 KiB read buffer of the same ciphertext line: the CLI decrypts the
   // lines of its first buffer, then waits for the rest of its second, with stdin kept open.
@@ -237,6 +249,11 @@ TEST_P(CoreDumpTest, KeysOfARunningDecryptAreLeftOutOfCoreDumps) {
     if (queued != 0) ::usleep(50'000);
   }
   check_memory("after decrypting a buffer of lines");
+  if (HasFatalFailure()) {
+    ::kill(child.pid, SIGKILL);
+    ::waitpid(child.pid, nullptr, 0);
+    return;
+  }
 
   // Dumpable? The files in /proc/PID belong to root for a non-dumpable process, else to
   // its user.
