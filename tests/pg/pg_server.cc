@@ -13,9 +13,12 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
 
 namespace piicrypt::testing {
 namespace {
@@ -121,6 +124,35 @@ absl::StatusOr<std::string> PgServer::Psql(absl::string_view sql,
 
 absl::Status PgServer::CreateDatabase(absl::string_view name) const {
   return Psql(absl::StrCat("CREATE DATABASE ", name)).status();
+}
+
+absl::StatusOr<int> PgServer::Sessions(absl::string_view database,
+                                       absl::string_view application_name) const {
+  absl::StatusOr<std::string> n =
+      Psql(absl::StrCat("SELECT count(*) FROM pg_stat_activity WHERE datname = '", database,
+                        "' AND application_name = '", application_name, "'"));
+  if (!n.ok()) return n.status();
+  int count = 0;
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(*n), &count)) {
+    return absl::InternalError("psql printed no count");
+  }
+  return count;
+}
+
+absl::Status PgServer::AwaitSessionsEnded(absl::string_view database,
+                                          absl::string_view application_name,
+                                          absl::Duration timeout) const {
+  const absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    absl::StatusOr<int> n = Sessions(database, application_name);
+    if (!n.ok()) return n.status();
+    if (*n == 0) return absl::OkStatus();
+    if (absl::Now() > deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat(*n, " sessions of ", application_name, " still open"));
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
 }
 
 PgServer* SharedPgServer(std::string* error) {

@@ -25,6 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace piicrypt::testing {
 
@@ -54,6 +55,17 @@ class PgServer {
                                    absl::string_view database = "postgres") const;
   // CREATE DATABASE `name` (a plain identifier).
   [[nodiscard]] absl::Status CreateDatabase(absl::string_view name) const;
+  // The number of sessions of `database` whose application_name is `application_name`.
+  absl::StatusOr<int> Sessions(absl::string_view database,
+                               absl::string_view application_name) const;
+  // Waits until no session of `database` whose application_name is `application_name` is
+  // left. A client killed with SIGKILL leaves its session running until the server notices
+  // the closed socket, and a COMMIT the client had sent may still land after the client is
+  // gone: a test that reads what a killed job did waits for this first. kDeadlineExceeded
+  // after `timeout`.
+  [[nodiscard]] absl::Status AwaitSessionsEnded(absl::string_view database,
+                                                absl::string_view application_name,
+                                                absl::Duration timeout = absl::Seconds(30)) const;
 
   const std::string& directory() const { return dir_; }
 

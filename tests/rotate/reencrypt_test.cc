@@ -176,7 +176,8 @@ TEST_P(ReencryptTest, SurvivesSigkillAtRandomPointsAndResumesExactly) {
   Rotate();
   const std::string args = "--batch 500" + db_->ParallelArgs();
   KillAtRandomPoints(
-      rows, FaultKills(), [&] { return SpawnCli(Args(args)); }, [&] { return RowsDone(); });
+      rows, FaultKills(), [&] { return SpawnCli(Args(args)); }, [&] { return RowsDone(); },
+      [&] { AwaitKilledJob(); });
   if (HasFatalFailure()) return;
   CommandResult r = Reencrypt(args + " --verify");
   ExpectResumedAndCountedOnce(r, rows);
@@ -271,10 +272,12 @@ TEST_P(ReencryptTest, ResumesPastDeletedCheckpointWithRowsInsertedBehind) {
   while (RowsDone() < 30 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
+  ExpectJobConnected();
   kill(pid, SIGKILL);
   int status = 0;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
   ASSERT_TRUE(WIFSIGNALED(status)) << "the job ended before it was killed";
+  ASSERT_NO_FATAL_FAILURE(AwaitKilledJob());
   const int64_t done = RowsDone();
   ASSERT_GE(done, 30);
   ASSERT_LT(done, kRows);

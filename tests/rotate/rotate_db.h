@@ -185,6 +185,12 @@ class RotateDb {
   virtual void Fill(const FieldCryptor& c, int64_t n) = 0;
   // The rows the job of orders has committed so far, over all its runs.
   virtual int64_t RowsDone() = 0;
+  // Returns once a job killed with SIGKILL can do nothing more: on PostgreSQL its server
+  // sessions may still commit the batch the client sent before it died. (SQLite: nothing to
+  // wait for; the killed process's transaction committed or is rolled back at next open.)
+  virtual void AwaitKilledJob() {}
+  // Checks, while a job runs, that the wait above would see it (PostgreSQL).
+  virtual void ExpectJobConnected() {}
   // Whether the job tables (piicrypt_jobs) exist.
   virtual bool HasJobTables() = 0;
   // DDL of a trigger that cancels every update of orders row 5.
@@ -274,7 +280,7 @@ class PgRotateDb : public RotateDb {
       ADD_FAILURE() << "cannot create database " << db;
       return nullptr;
     }
-    return std::unique_ptr<PgRotateDb>(new PgRotateDb(server->Url(db)));
+    return std::unique_ptr<PgRotateDb>(new PgRotateDb(server, db));
   }
   const std::string& url() const { return url_; }
 
@@ -299,6 +305,16 @@ class PgRotateDb : public RotateDb {
     if (!pg.Value("SELECT to_regclass('piicrypt_job_ranges')::text").has_value()) return 0;
     return pg.Int("SELECT coalesce(sum(rows), 0) FROM piicrypt_job_ranges");
   }
+  void AwaitKilledJob() override {
+    // The job's sessions are named so (src/rotate/reencrypt_pg.cc).
+    ASSERT_TRUE(server_->AwaitSessionsEnded(db_, "piicrypt-reencrypt").ok())
+        << "the killed job's sessions are still open";
+  }
+  void ExpectJobConnected() override {
+    absl::StatusOr<int> n = server_->Sessions(db_, "piicrypt-reencrypt");
+    ASSERT_TRUE(n.ok()) << n.status();
+    EXPECT_GE(*n, 1) << "the running job has no session named piicrypt-reencrypt";
+  }
   bool HasJobTables() override {
     return Pg(url_).Value("SELECT to_regclass('piicrypt_jobs')::text").has_value();
   }
@@ -311,11 +327,14 @@ class PgRotateDb : public RotateDb {
   std::string ParallelArgs() const override { return " --workers 2"; }
 
  private:
-  explicit PgRotateDb(std::string url) : url_(std::move(url)) {
+  PgRotateDb(PgServer* server, std::string db)
+      : server_(server), db_(std::move(db)), url_(server->Url(db_)) {
     Exec(
         "CREATE TABLE orders (id BIGINT PRIMARY KEY, email TEXT, email_bidx TEXT, name TEXT,"
         " loyalty VARCHAR(200), note TEXT)");
   }
+  PgServer* server_;
+  std::string db_;
   std::string url_;
 };
 
@@ -342,6 +361,8 @@ class RotateDbFixture : public RotateFixture {
   std::string DbArgs() const override { return " --db " + Q(db_->Url()); }
   void Fill(int64_t n) override { db_->Fill(*Cryptor(), n); }
   int64_t RowsDone() override { return db_->RowsDone(); }
+  void AwaitKilledJob() override { db_->AwaitKilledJob(); }
+  void ExpectJobConnected() { db_->ExpectJobConnected(); }
 
   // " reencrypt ... --db URL --table orders --key-column id EXTRA" (without the binary).
   std::string Args(const std::string& extra = "") {

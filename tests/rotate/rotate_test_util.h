@@ -106,9 +106,10 @@ inline int FaultKills() {
 // (`rows_done`: the rows the job has committed so far, over all runs) passed a random point
 // of that run's share, plus a random delay, so that each kill lands anywhere in a batch
 // (reading, encrypting, committing). Fails the test if a run ends before its kill or the
-// checkpoint goes back.
+// checkpoint goes back. `await_killed` returns once a killed run can commit nothing more.
 inline void KillAtRandomPoints(int64_t rows, int kills, const std::function<pid_t()>& spawn,
-                               const std::function<int64_t()>& rows_done) {
+                               const std::function<int64_t()>& rows_done,
+                               const std::function<void()>& await_killed) {
   std::mt19937_64 rng(std::random_device{}());
   int64_t progress = 0;
   for (int k = 0; k < kills; ++k) {
@@ -132,6 +133,7 @@ inline void KillAtRandomPoints(int64_t rows, int kills, const std::function<pid_
     kill(pid, SIGKILL);
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
     ASSERT_TRUE(WIFSIGNALED(status)) << "kill " << k << " came too late";
+    ASSERT_NO_FATAL_FAILURE(await_killed());
     progress = rows_done();
     ASSERT_GE(progress, target - 1);
   }
@@ -180,6 +182,8 @@ class RotateFixture : public ::testing::Test {
   virtual std::string DbArgs() const = 0;
   virtual void Fill(int64_t n) = 0;
   virtual int64_t RowsDone() = 0;
+  // Returns once a job killed with SIGKILL can commit nothing more.
+  virtual void AwaitKilledJob() = 0;
 
   // "piicrypt reencrypt ... --db URL --table orders --key-column id EXTRA".
   CommandResult RunJob(const std::string& extra = "") {

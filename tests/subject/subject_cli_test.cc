@@ -65,6 +65,12 @@ class SubjectCliTest : public ::testing::Test {
   }
   // Fills the store, rotates, kills a rewrap job with SIGKILL in the middle, resumes it.
   void RunKilledRewrap();
+  // The store URL the killed job is given, and the wait for what it left running (a
+  // server-side session that may still commit its last batch); SQLite has neither.
+  virtual std::string KilledJobStore() const { return store_; }
+  virtual void AwaitKilledJob() {}
+  // Checks, before the kill, that the wait above would see the job (PostgreSQL).
+  virtual void ExpectJobConnected() {}
   std::string Args() const {
     return absl::StrCat(" --kek '", kek_, "' --keyset '", keyset_, "' --store '", store_, "'");
   }
@@ -144,7 +150,7 @@ void SubjectCliTest::RunKilledRewrap() {
     dup2(null, 1);
     dup2(null, 2);
     const std::string cli = CliPath(), kek = "--kek=" + kek_, keyset_arg = "--keyset=" + keyset_,
-                      store_arg = "--store=" + store_;
+                      store_arg = "--store=" + KilledJobStore();
     execl(cli.c_str(), cli.c_str(), "subject", "rewrap", "--batch", "1", kek.c_str(),
           keyset_arg.c_str(), store_arg.c_str(), nullptr);
     _exit(127);
@@ -153,10 +159,12 @@ void SubjectCliTest::RunKilledRewrap() {
   while (under_primary() < 20 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
+  ExpectJobConnected();
   kill(pid, SIGKILL);
   int status = 0;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
   ASSERT_TRUE(WIFSIGNALED(status)) << "the job ended before it was killed";
+  ASSERT_NO_FATAL_FAILURE(AwaitKilledJob());
   const int64_t done = under_primary();  // every row unwraps (checked inside)
   ASSERT_GE(done, 20);
   ASSERT_LT(done, kSubjects + 1);
@@ -189,9 +197,20 @@ class PostgresSubjectCliTest : public SubjectCliTest {
     std::string error;
     testing::PgServer* server = testing::SharedPgServer(&error);
     ASSERT_NE(server, nullptr) << error;
-    ASSERT_THAT(server->CreateDatabase("subject_cli_rewrap"), IsOk());
-    store_ = server->Url("subject_cli_rewrap");
+    ASSERT_THAT(server->CreateDatabase(kDatabase), IsOk());
+    store_ = server->Url(kDatabase);
+    server_ = server;
   }
+  std::string KilledJobStore() const override { return store_ + "&application_name=" + kKilledJob; }
+  void AwaitKilledJob() override {
+    ASSERT_THAT(server_->AwaitSessionsEnded(kDatabase, kKilledJob), IsOk());
+  }
+  void ExpectJobConnected() override {
+    EXPECT_THAT(server_->Sessions(kDatabase, kKilledJob), IsOkAndHolds(::testing::Ge(1)));
+  }
+  static constexpr char kDatabase[] = "subject_cli_rewrap";
+  static constexpr char kKilledJob[] = "piicrypt-killed-rewrap";
+  testing::PgServer* server_ = nullptr;
 };
 
 TEST_F(PostgresSubjectCliTest, RewrapKilledMidJobResumes) { RunKilledRewrap(); }
