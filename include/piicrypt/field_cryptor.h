@@ -187,6 +187,19 @@ class PIICRYPT_EXPORT FieldCryptor {
   // The blind index under the primary key: store it beside the ciphertext.
   absl::StatusOr<std::optional<std::string>> BlindIndex(absl::string_view field,
                                                         NullableValue value) const;
+  // The blind index of a value that is not NULL, written into `*out` (its contents
+  // replaced, its capacity reused), as EncryptTo does for ciphertexts: for a loop that
+  // binds each index to a statement. The same bytes and errors as BlindIndex; `*out` is
+  // left empty on failure. Threads may share the cryptor, not `*out`.
+  //
+  //   std::string idx;
+  //   for (const Order& o : orders) {
+  //     PIICRYPT_RETURN_IF_ERROR(cryptor->BlindIndexTo("orders.customer_email", o.email, &idx));
+  //     sqlite3_bind_text(insert, 3, idx.data(), idx.size(), SQLITE_TRANSIENT);  // copies
+  //     ...
+  //   }
+  absl::Status BlindIndexTo(absl::string_view field, absl::string_view value,
+                            std::string* out) const;
   // The blind indexes under every ENABLED key, the primary's first: query them all
   // (`WHERE idx IN (...)`) so that rows written before a rotation are still found.
   absl::StatusOr<std::vector<std::string>> LookupIndexes(absl::string_view field,
@@ -271,6 +284,8 @@ class PIICRYPT_EXPORT FieldCryptor {
   void Normalize(absl::string_view, T&&) const = delete;
   template <typename T, internal::RejectCharPointer<T> = 0>
   void BlindIndex(absl::string_view, T&&) const = delete;
+  template <typename T, internal::RejectCharPointer<T> = 0>
+  void BlindIndexTo(absl::string_view, T&&, std::string*) const = delete;
   template <typename T, internal::RejectCharPointer<T> = 0>
   void LookupIndexes(absl::string_view, T&&) const = delete;
   template <typename T, internal::RejectCharPointer<T> = 0>

@@ -554,21 +554,45 @@ absl::StatusOr<std::string> FieldCryptor::Normalize(absl::string_view field,
   return normalized;
 }
 
+namespace {
+
+absl::Status RequireBlindIndex(const FieldState& f) {
+  if (f.rule.blind_index.has_value()) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(f.rule.name, ": the field has no blind index"));
+}
+
+// The blind index of `value` under the primary key into `*out` (resized to the index's
+// length if it is not already), for BlindIndex and BlindIndexTo.
+absl::Status BlindIndexInto(const FieldState& f, absl::string_view value, std::string* out) {
+  PIICRYPT_RETURN_IF_ERROR(RequireBlindIndex(f));
+  return WithNormalized(f, value, [&](absl::string_view normalized) {
+    return internal::ComputeBlindIndexTo(*f.indexers.front().second, normalized, out);
+  });
+}
+
+}  // namespace
+
 Nullable FieldCryptor::BlindIndex(absl::string_view field, NullableValue value) const {
   const FieldState* f = rep_->FindOrNull(field);
   if (f == nullptr) return Rep::NotInPolicy(field);
-  if (!f->rule.blind_index.has_value()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(f->rule.name, ": the field has no blind index"));
+  if (!value.has_value()) {
+    absl::Status s = RequireBlindIndex(*f);
+    if (!s.ok()) return s;
+    return std::nullopt;
   }
-  if (!value.has_value()) return std::nullopt;
   // Built in the return slot at its size: the index is written straight into it.
   Nullable result(absl::in_place, std::in_place, f->index_text_size, '\0');
-  absl::Status s = WithNormalized(*f, *value, [&](absl::string_view normalized) {
-    return internal::ComputeBlindIndexTo(*f->indexers.front().second, normalized, &**result);
-  });
+  absl::Status s = BlindIndexInto(*f, *value, &**result);
   if (!s.ok()) result = std::move(s);
   return result;
+}
+
+absl::Status FieldCryptor::BlindIndexTo(absl::string_view field, absl::string_view value,
+                                        std::string* out) const {
+  const FieldState* f = rep_->FindOrNull(field);
+  absl::Status s = f == nullptr ? Rep::NotInPolicy(field) : BlindIndexInto(*f, value, out);
+  if (!s.ok()) out->clear();
+  return s;
 }
 
 absl::StatusOr<std::vector<std::string>> FieldCryptor::LookupIndexes(

@@ -1,6 +1,7 @@
-// FieldCryptor::DecryptTo: the plaintext (or the error) of Decrypt, written into the
-// caller's string, for every field of the example policy; the same errors; the string left empty on
-// every failure; and no allocation when the string's capacity is enough.
+// FieldCryptor::DecryptTo and BlindIndexTo: the plaintext (or the error) of Decrypt, and
+// the index (or the error) of BlindIndex, written into the caller's string, for every field
+// of the example policy; the same errors; the string left empty on every failure; and no
+// allocation when the string's capacity is enough.
 #include <map>
 #include <string>
 
@@ -194,6 +195,56 @@ TEST_F(DecryptToTest, NoReallocationWhenCapacitySuffices) {
     for (int i = 0; i < 3; ++i) {
       ASSERT_THAT(cryptor_->DecryptTo("orders.purchase_details", ct, "r", &out), IsOk());
       EXPECT_EQ(out, value);
+      EXPECT_EQ(out.data(), buffer);
+    }
+  }
+}
+
+// BlindIndexTo gives BlindIndex's bytes or its status for every field of the example
+// policy (fields without an index included), for the value as typed and for values every
+// normalizer refuses, whatever the string held before.
+TEST_F(DecryptToTest, BlindIndexToGivesBlindIndexsResultForEveryField) {
+  int indexed = 0, refused = 0;
+  for (const FieldRule& rule : cryptor_->policy().rules()) {
+    for (const std::string& value :
+         {ValueFor().at(rule.name), std::string("  Not An Address  "), std::string(),
+          std::string(300, 'x') + "@EXAMPLE.com", std::string("J\xC3\xB6RG@Example.DE")}) {
+      SCOPED_TRACE(rule.name + ": " + value.substr(0, 40));
+      std::string out = "held before, longer than some indexes: 0123456789abcdef";
+      const absl::Status got = cryptor_->BlindIndexTo(rule.name, value, &out);
+      const auto want = cryptor_->BlindIndex(rule.name, value);
+      if (!want.ok()) {
+        EXPECT_EQ(got, want.status());
+        EXPECT_EQ(out, "");
+        ++refused;
+        continue;
+      }
+      ASSERT_THAT(got, IsOk());
+      EXPECT_EQ(out, want->value());
+      ++indexed;
+    }
+  }
+  EXPECT_GE(indexed, 8);  // the index fields' typical, long and non-ASCII values
+  EXPECT_GE(refused, 20);
+  std::string out = "held before";
+  EXPECT_EQ(cryptor_->BlindIndexTo("orders.nope", "a@b.c", &out),
+            cryptor_->BlindIndex("orders.nope", "a@b.c").status());
+  EXPECT_THAT(cryptor_->BlindIndexTo("orders.nope", "a@b.c", &out),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(out, "");
+}
+
+// An index written into a string with enough capacity does not move its buffer, and is
+// the index of the value, not what the string held (shorter or longer).
+TEST_F(DecryptToTest, BlindIndexToReusesTheStringAndReplacesItsContents) {
+  const std::string want = cryptor_->BlindIndexValue("orders.customer_email", "a@b.c").value();
+  for (const std::string& held : {std::string(), std::string(3, 'h'), std::string(200, 'h')}) {
+    std::string out = held;
+    out.reserve(256);
+    const char* buffer = out.data();
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_THAT(cryptor_->BlindIndexTo("orders.customer_email", " A@B.c", &out), IsOk());
+      EXPECT_EQ(out, want);
       EXPECT_EQ(out.data(), buffer);
     }
   }

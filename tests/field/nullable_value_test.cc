@@ -39,6 +39,7 @@ PIICRYPT_DETECT(EncryptTo, PIICRYPT_SV, PIICRYPT_VALUE, PIICRYPT_SV, std::declva
 PIICRYPT_DETECT(DecryptWithKey, PIICRYPT_SV, 1u, PIICRYPT_VALUE, PIICRYPT_SV)
 PIICRYPT_DETECT(Normalize, PIICRYPT_SV, PIICRYPT_VALUE)
 PIICRYPT_DETECT(BlindIndex, PIICRYPT_SV, PIICRYPT_VALUE)
+PIICRYPT_DETECT(BlindIndexTo, PIICRYPT_SV, PIICRYPT_VALUE, std::declval<std::string*>())
 PIICRYPT_DETECT(LookupIndexes, PIICRYPT_SV, PIICRYPT_VALUE)
 PIICRYPT_DETECT(Mask, PIICRYPT_SV, PIICRYPT_VALUE)
 PIICRYPT_DETECT(EncryptValue, PIICRYPT_SV, PIICRYPT_VALUE, PIICRYPT_SV)
@@ -66,6 +67,7 @@ static_assert(RefusesPointersTakesStrings<TakesEncryptTo>());
 static_assert(RefusesPointersTakesStrings<TakesDecryptWithKey>());
 static_assert(RefusesPointersTakesStrings<TakesNormalize>());
 static_assert(RefusesPointersTakesStrings<TakesBlindIndex>());
+static_assert(RefusesPointersTakesStrings<TakesBlindIndexTo>());
 static_assert(RefusesPointersTakesStrings<TakesLookupIndexes>());
 static_assert(RefusesPointersTakesStrings<TakesMask>());
 static_assert(RefusesPointersTakesStrings<TakesEncryptValue>());
