@@ -3,7 +3,6 @@
 #include <openssl/crypto.h>
 
 #include <cstdint>
-#include <cstring>
 
 #include "absl/base/attributes.h"
 #include "src/crypto/wipe.h"
