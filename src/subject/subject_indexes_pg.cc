@@ -52,7 +52,7 @@ absl::Status CheckColumns(PGconn* conn, const ClearIndexesRequest& request) {
         kPrefix, "no such table: ", request.table,
         " (PostgreSQL names are matched exactly; unquoted names are stored in lower case)"));
   }
-  std::set<std::string, std::less<>> existing;
+  std::set<std::string> existing;
   for (int i = 0; i < PQntuples(r.get()); ++i) existing.insert(PQgetvalue(r.get(), i, 0));
   std::vector<std::string> wanted = request.columns;
   wanted.push_back(request.key_column);

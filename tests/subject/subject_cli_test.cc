@@ -119,6 +119,7 @@ TEST_F(SubjectCliTest, ForgetErasesTheKeyAndClearsIndexes) {
   CommandResult help = RunCommand(CliPath() + " subject forget --help");
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_THAT(help.out, HasSubstr("a forget is complete in\nevery process"));
+  EXPECT_THAT(help.out, HasSubstr("PostgreSQL (--db postgresql://...,"));
 }
 
 // The rewrap job killed with SIGKILL in the middle leaves every key readable; run again, it
