@@ -39,8 +39,8 @@ absl::StatusOr<std::unique_ptr<SubjectKeyStore>> OpenPostgresSubjectKeyStore(
 // A back-end of ClearSubjectIndexes: `location` is what follows "sqlite:" (a file path),
 // or the whole postgresql:// URL. ClearSubjectIndexes calls it only with a request it has
 // checked (src/subject/subject_indexes.cc): every identifier in it is a plain SQL identifier
-// (db_names.h), the key column is not among the index columns, and there is at least one
-// column and one record.
+// (db_names.h), the key column is not among the index columns, there is at least one column
+// and one record, and no record holds a NUL byte.
 using SubjectIndexClearer = absl::StatusOr<int64_t> (*)(const std::string& location,
                                                         const ClearIndexesRequest& request);
 

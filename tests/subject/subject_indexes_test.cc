@@ -148,6 +148,7 @@ TEST_P(SubjectIndexesTest, ClearsTheSubjectsRowsOfABigintKeyAndNoOther) {
   EXPECT_EQ(Query(kOrders), "1001|||n1\n1002|ef|gh|n2\n1003|||n3\n");
   r.columns = {"note"};
   r.records = {"1002"};
+  if (postgres()) r.db_url = "postgres://" + url_.substr(std::string("postgresql://").size());
   EXPECT_THAT(ClearSubjectIndexes(r), IsOkAndHolds(1));
   EXPECT_EQ(Query(kOrders), "1001|||n1\n1002|ef|gh|\n1003|||n3\n");
 }
