@@ -8,7 +8,7 @@
 //
 //   PIICRYPT_ASSIGN_OR_RETURN(bool had_key, subjects->Forget(customer_id));
 //   piicrypt::ClearIndexesRequest clear;
-//   clear.db_url = "sqlite:/var/lib/app/orders.db";
+//   clear.db_url = "sqlite:/var/lib/app/orders.db";  // or "postgresql://app@db/shop"
 //   clear.table = "orders";
 //   clear.key_column = "id";
 //   clear.columns = {"customer_email_idx", "customer_phone_idx"};
@@ -18,12 +18,25 @@
 // What an older dump still reveals is in docs/SUBJECTS.md ("Blind indexes"): clearing the
 // live columns does not reach copies taken before.
 //
-// SQLite databases only (`sqlite:PATH`, an existing file), in the piicrypt::sqlite component.
+// Databases, by `db_url`:
+//   sqlite:PATH       an existing SQLite file; needs the piicrypt::sqlite component;
+//   postgresql://...  (or postgres://...) a libpq connection URI; needs the
+//                     piicrypt::postgres component. The connection's application_name is
+//                     "piicrypt" unless the URI sets one. Each record is passed untyped, so
+//                     the server reads it in the key column's type (BIGINT, TEXT, ...) and
+//                     uses the column's index.
+// A URL of another scheme is kInvalidArgument; one whose component is not linked,
+// kFailedPrecondition naming the component.
+//
 // One transaction: all given rows are cleared, or none. Identifiers must be plain SQL
-// identifiers ([A-Za-z_][A-Za-z0-9_]*, at most 63 bytes), else kInvalidArgument; an unknown
-// table or column is kInvalidArgument naming it; a database that cannot be opened or is
-// locked past the busy timeout (5 seconds) is kUnavailable, a corrupt one kDataLoss, a full
-// disk kResourceExhausted.
+// identifiers ([A-Za-z_][A-Za-z0-9_]*, at most 63 bytes; PostgreSQL matches them exactly, as
+// if quoted), else kInvalidArgument; an unknown table or column is kInvalidArgument naming it,
+// and so is a record that is not a value of the key column's type (PostgreSQL: "abc" for a
+// BIGINT key), or that holds a NUL byte. A database that cannot be reached or opened, a row
+// locked by another transaction past 5 seconds, or (PostgreSQL) a statement running past 60
+// seconds is kUnavailable; the server refusing the credentials or the UPDATE is
+// kPermissionDenied; a corrupt SQLite file is kDataLoss, a full disk kResourceExhausted.
+// Messages never show a record or a password.
 #ifndef PIICRYPT_SUBJECT_INDEXES_H_
 #define PIICRYPT_SUBJECT_INDEXES_H_
 
@@ -37,7 +50,7 @@
 namespace piicrypt {
 
 struct ClearIndexesRequest {
-  std::string db_url;                // "sqlite:PATH"
+  std::string db_url;                // "sqlite:PATH" or "postgresql://..."
   std::string table;                 // the application's table
   std::string key_column;            // the column the records are ids of (unique)
   std::vector<std::string> columns;  // the blind-index columns to set to NULL; at least one

@@ -1,63 +1,39 @@
-// ClearSubjectIndexes on SQLite (include/piicrypt/subject_indexes.h).
+// ClearSubjectIndexes on SQLite (include/piicrypt/subject_indexes.h), registered by the
+// piicrypt::sqlite component (src/subject/subject_stores.h).
 #include <sqlite3.h>
 
 #include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "piicrypt/status_macros.h"
 #include "piicrypt/subject_indexes.h"
-#include "src/db/db_names.h"
 #include "src/db/sqlite.h"
+#include "src/subject/subject_stores.h"
 
-namespace piicrypt {
+namespace piicrypt::internal {
 namespace {
 
 constexpr char kPrefix[] = "clear indexes (sqlite): ";
 
-absl::Status CheckRequest(const ClearIndexesRequest& r) {
-  if (!absl::StartsWith(r.db_url, "sqlite:") || r.db_url.size() == 7) {
-    return absl::InvalidArgumentError(absl::StrCat(kPrefix, "the database must be sqlite:PATH"));
-  }
-  if (!internal::IsSqlIdentifier(r.table) || !internal::IsSqlIdentifier(r.key_column)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(kPrefix, "table and key column must be plain SQL identifiers"));
-  }
-  if (r.columns.empty() || r.records.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(kPrefix, "needs index columns and records"));
-  }
-  for (const std::string& c : r.columns) {
-    if (!internal::IsSqlIdentifier(c) || c == r.key_column) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          kPrefix, "index columns must be plain SQL identifiers other than the key column"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
-absl::StatusOr<int64_t> ClearSubjectIndexes(const ClearIndexesRequest& request) {
-  PIICRYPT_RETURN_IF_ERROR(CheckRequest(request));
-  const std::string path(absl::StripPrefix(request.db_url, "sqlite:"));
-  PIICRYPT_ASSIGN_OR_RETURN(
-      internal::SqliteDb db,
-      internal::SqliteDb::Open(path, SQLITE_OPEN_READWRITE, absl::Seconds(5), kPrefix));
-  std::string sets;
-  for (const std::string& c : request.columns) {
-    absl::StrAppend(&sets, sets.empty() ? "" : ", ", "\"", c, "\" = NULL");
+absl::StatusOr<int64_t> ClearSqliteSubjectIndexes(const std::string& path,
+                                                  const ClearIndexesRequest& request) {
+  PIICRYPT_ASSIGN_OR_RETURN(SqliteDb db,
+                            SqliteDb::Open(path, SQLITE_OPEN_READWRITE, absl::Seconds(5), kPrefix));
+  // A double-quoted name that is no column would otherwise be read as a string literal:
+  // WHERE "no_such_key" = ?1 would match no row instead of failing.
+  if (sqlite3_db_config(db.get(), SQLITE_DBCONFIG_DQS_DML, 0, nullptr) != SQLITE_OK) {
+    return absl::InternalError(absl::StrCat(kPrefix, "cannot turn off double-quoted strings"));
   }
-  PIICRYPT_ASSIGN_OR_RETURN(internal::SqliteStmtPtr stmt,
-                            db.Prepare(absl::StrCat("UPDATE \"", request.table, "\" SET ", sets,
-                                                    " WHERE \"", request.key_column, "\" = ?1")));
+  PIICRYPT_ASSIGN_OR_RETURN(SqliteStmtPtr stmt, db.Prepare(ClearIndexesSql(request, "?1")));
   PIICRYPT_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE", "cannot lock the database"));
   int64_t changed = 0;
   for (const std::string& record : request.records) {
-    internal::SqliteBindText(stmt.get(), 1, record);
+    SqliteBindText(stmt.get(), 1, record);
     if (absl::Status s = db.Step(stmt.get(), "cannot clear a row's indexes"); !s.ok()) {
       db.Rollback();
       return s;
@@ -71,4 +47,4 @@ absl::StatusOr<int64_t> ClearSubjectIndexes(const ClearIndexesRequest& request) 
   return changed;
 }
 
-}  // namespace piicrypt
+}  // namespace piicrypt::internal

@@ -13,6 +13,9 @@ extern "C" PIICRYPT_EXPORT void piicrypt_link_postgres(void) {
     // ... and the subject key store of the same database (src/subject/subject_stores.h).
     piicrypt::internal::RegisterSubjectKeyStore(piicrypt::internal::StoreBackend::kPostgres,
                                                 &piicrypt::internal::OpenPostgresSubjectKeyStore);
+    piicrypt::internal::RegisterSubjectIndexClearer(
+        piicrypt::internal::StoreBackend::kPostgres,
+        &piicrypt::internal::ClearPostgresSubjectIndexes);
     return true;
   }();
   (void)registered;

@@ -13,6 +13,8 @@ extern "C" PIICRYPT_EXPORT void piicrypt_link_sqlite(void) {
     // ... and the subject key store of the same database (src/subject/subject_stores.h).
     piicrypt::internal::RegisterSubjectKeyStore(piicrypt::internal::StoreBackend::kSqlite,
                                                 &piicrypt::internal::OpenSqliteSubjectKeyStore);
+    piicrypt::internal::RegisterSubjectIndexClearer(piicrypt::internal::StoreBackend::kSqlite,
+                                                    &piicrypt::internal::ClearSqliteSubjectIndexes);
     return true;
   }();
   (void)registered;

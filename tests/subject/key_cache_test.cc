@@ -1,6 +1,5 @@
 // SubjectKeyCache (src/subject/key_cache.h): bounded in size (least recently used evicted
-// first) and age, and never caching a key read before a forget; ClearSubjectIndexes'
-// refusal of identifiers that are not plain.
+// first) and age, and never caching a key read before a forget.
 #include "src/subject/key_cache.h"
 
 #include <memory>
@@ -10,13 +9,9 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "piicrypt/subject_indexes.h"
-#include "tests/test_util.h"
 
 namespace piicrypt::internal {
 namespace {
-
-using ::piicrypt::testing::StatusIs;
 
 std::shared_ptr<const SubjectKeys> Keys(uint32_t id) {
   auto keys = std::make_shared<SubjectKeys>();
@@ -60,24 +55,6 @@ TEST(SubjectKeyCacheTest, EntriesExpire) {
   absl::SleepFor(absl::Milliseconds(60));
   EXPECT_EQ(cache.Get("a"), nullptr);
   EXPECT_EQ(cache.size(), 0u);
-}
-
-TEST(ClearSubjectIndexesTest, RefusesIdentifiersThatAreNotPlain) {
-  ClearIndexesRequest r;
-  r.db_url = "sqlite:/nonexistent.db";
-  r.table = "orders; DROP TABLE orders";
-  r.key_column = "id";
-  r.columns = {"email_idx"};
-  r.records = {"1"};
-  EXPECT_THAT(ClearSubjectIndexes(r), StatusIs(absl::StatusCode::kInvalidArgument));
-  r.table = "orders";
-  r.columns = {"email_idx\" = 'x', \"id"};
-  EXPECT_THAT(ClearSubjectIndexes(r), StatusIs(absl::StatusCode::kInvalidArgument));
-  r.columns = {"id"};  // the key column itself
-  EXPECT_THAT(ClearSubjectIndexes(r), StatusIs(absl::StatusCode::kInvalidArgument));
-  r.columns = {"email_idx"};
-  r.db_url = "postgresql://x/y";
-  EXPECT_THAT(ClearSubjectIndexes(r), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace

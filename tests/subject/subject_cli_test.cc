@@ -1,5 +1,6 @@
-// `piicrypt subject forget` and `piicrypt subject rewrap`: the command line of docs/CLI.md,
-// and a rewrap job killed with SIGKILL in the middle, then resumed.
+// `piicrypt subject forget` and `piicrypt subject rewrap`: the command line of docs/CLI.md
+// (forget clearing indexes on SQLite and on PostgreSQL), and a rewrap job killed with SIGKILL
+// in the middle, then resumed.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -118,6 +119,7 @@ TEST_F(SubjectCliTest, ForgetErasesTheKeyAndClearsIndexes) {
   CommandResult help = RunCommand(CliPath() + " subject forget --help");
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_THAT(help.out, HasSubstr("a forget is complete in\nevery process"));
+  EXPECT_THAT(help.out, HasSubstr("PostgreSQL (--db postgresql://...,"));
 }
 
 // The rewrap job killed with SIGKILL in the middle leaves every key readable; run again, it
@@ -214,6 +216,52 @@ class PostgresSubjectCliTest : public SubjectCliTest {
 };
 
 TEST_F(PostgresSubjectCliTest, RewrapKilledMidJobResumes) { RunKilledRewrap(); }
+
+// `subject forget --db postgresql://...`: the application's table on PostgreSQL (a database
+// of its own on the shared server), the subject key store on SQLite.
+class PostgresSubjectForgetCliTest : public SubjectCliTest {};
+
+TEST_F(PostgresSubjectForgetCliTest, ForgetClearsIndexesOnPostgres) {
+  std::string error;
+  testing::PgServer* server = testing::SharedPgServer(&error);
+  ASSERT_NE(server, nullptr) << error;
+  constexpr char kDatabase[] = "subject_cli_forget";
+  ASSERT_THAT(server->CreateDatabase(kDatabase), IsOk());
+  ASSERT_THAT(server->Psql("CREATE TABLE orders (id BIGINT PRIMARY KEY, email_idx TEXT, "
+                           "phone_idx TEXT); INSERT INTO orders VALUES "
+                           "(1001, 'ab', 'cd'), (1002, 'ef', 'gh');",
+                           kDatabase),
+              IsOk());
+  std::shared_ptr<const SubjectKeyStore> store = *SubjectKeyStore::Open(store_);
+  const std::string ct =
+      *Cryptor(store)->EncryptValue("orders.customer_name", "4711", "Jane", "1001");
+  const std::string clear =
+      absl::StrCat(" --db '", server->Url(kDatabase), "' --table orders --key-column id");
+  CommandResult r = RunCommand(
+      absl::StrCat(CliPath(), " subject forget", Args(), " --subject 4711", clear,
+                   " --index-column email_idx --index-column phone_idx", " --record 1001"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "erased\nindexes cleared in 1 of 1 rows\n");
+  EXPECT_THAT(server->Psql("SELECT id, email_idx, phone_idx FROM orders ORDER BY id", kDatabase),
+              IsOkAndHolds(std::string("1001||\n1002|ef|gh\n")));
+  EXPECT_THAT(Cryptor(store)->DecryptValue("orders.customer_name", "4711", ct, "1001"),
+              StatusIs(absl::StatusCode::kNotFound));
+  // A record that is not in the table: less was done than asked.
+  CommandResult missing =
+      RunCommand(absl::StrCat(CliPath(), " subject forget", Args(), " --subject 4712", clear,
+                              " --index-column email_idx --record 1002", " --record 5555"));
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_EQ(missing.out, "no key\nindexes cleared in 1 of 2 rows\n");
+  EXPECT_THAT(missing.err, HasSubstr("1 --record value(s) matched no row of table orders"));
+  // An unknown column: named, nothing changed.
+  CommandResult unknown =
+      RunCommand(absl::StrCat(CliPath(), " subject forget", Args(), " --subject 4712", clear,
+                              " --index-column phone_idx --index-column nope", " --record 1002"));
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_THAT(unknown.err, HasSubstr("no such column: orders.nope"));
+  EXPECT_THAT(server->Psql("SELECT id, email_idx, phone_idx FROM orders ORDER BY id", kDatabase),
+              IsOkAndHolds(std::string("1001||\n1002||gh\n")));
+}
 
 }  // namespace
 }  // namespace piicrypt

@@ -61,7 +61,9 @@ constexpr char kForgetFooter[] =
     "\n"
     "Blind indexes stay behind: they are computed under the keyset, not the subject's key.\n"
     "With --db, --table, --key-column, --index-column and --record the same command sets the\n"
-    "index columns of the subject's rows to NULL in the live table (SQLite only).\n"
+    "index columns of the subject's rows to NULL in the live table, in one transaction (all\n"
+    "given rows or none), on SQLite (--db sqlite:PATH) or PostgreSQL (--db postgresql://...,\n"
+    "a libpq connection URI; the key column may be of any type, BIGINT or TEXT alike).\n"
     "\n"
     "Output: one line per subject, 'erased' or 'no key' (never written, or forgotten before),\n"
     "in the order given; subject ids are not printed.\n"
@@ -72,6 +74,8 @@ constexpr char kForgetFooter[] =
     "  piicrypt subject forget ... --subject 4711 --db sqlite:/var/lib/app/orders.db \\\n"
     "      --table orders --key-column id --index-column customer_email_idx \\\n"
     "      --record 1001 --record 1002\n"
+    "  piicrypt subject forget ... --subject 4711 --db postgresql://app@db.internal/shop \\\n"
+    "      --table orders --key-column id --index-column customer_email_idx --record 1001\n"
     "\n"
     "Exit status: 0 every subject's key is gone (and every --record's indexes cleared), 1 a\n"
     "failed operation (store unavailable, wrong KEK, a --record not in the table), 2 bad\n"
@@ -215,8 +219,8 @@ void AddSubjectCommands(CLI::App& app, int& exit_code) {
   forget->add_option("--store", forget_args->store, kSubjectStoreHelp)->required();
   forget->add_option("--subject", forget_args->subjects, "A subject id (repeatable)")->required();
   CLI::Option* db = forget->add_option("--db", forget_args->clear.db_url,
-                                       "The application's database (sqlite:PATH) whose index "
-                                       "columns to clear");
+                                       "The application's database (sqlite:PATH or "
+                                       "postgresql://...) whose index columns to clear");
   CLI::Option* table = forget->add_option("--table", forget_args->clear.table, "Its table");
   CLI::Option* key = forget->add_option("--key-column", forget_args->clear.key_column,
                                         "The table's unique key column");
