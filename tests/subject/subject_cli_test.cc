@@ -161,6 +161,8 @@ void SubjectCliTest::RunKilledRewrap() {
   while (under_primary() < 20 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
+  // Frozen first, so that its session is still open when the test looks for it.
+  kill(pid, SIGSTOP);
   ExpectJobConnected();
   kill(pid, SIGKILL);
   int status = 0;
