@@ -92,7 +92,11 @@ struct SqlInList {
 // Builds `column IN (...)` with one placeholder per value. `column` is a plain identifier
 // ([A-Za-z_][A-Za-z0-9_]*, at most 63 bytes), optionally qualified ("o.email_idx"); it is
 // written double-quoted ("o"."email_idx"), so it must match the column's name exactly
-// (PostgreSQL folds unquoted names to lower case: use lower-case names). Anything else is
+// (PostgreSQL folds unquoted names to lower case: use lower-case names). On SQLite, turn off
+// double-quoted string literals on the connection first
+// (`sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DML, 0, nullptr)`): otherwise SQLite reads a
+// quoted name that is not a column of the table as a string, and a misspelt column finds no
+// rows instead of failing to prepare. Anything else is
 // kInvalidArgument and no SQL is built. `first_parameter` (1 to 32766) is the number of the
 // first placeholder: with kDollarNumbered it is written ($3); with kQuestionMark the
 // condition must follow exactly first_parameter - 1 earlier parameters. kInvalidArgument

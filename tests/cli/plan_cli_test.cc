@@ -5,6 +5,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -128,17 +129,28 @@ TEST_F(PlanCliTest, ReadsATableColumnThroughThePolicy) {
   }
   absl::StrAppend(&sql, "INSERT INTO orders VALUES (301, NULL);");
   ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
-  const auto plan = [&](const std::string& table) {
+  const auto plan = [&](const std::string& table, const std::string& column = "email",
+                        const std::string& key_column = "id") {
     return RunCommand(absl::StrCat(CliPath(), " plan-index --rows 30000 --db 'sqlite:", db_path,
-                                   "' --table '", table, "' --column email --key-column id --kek '",
-                                   kek, "' --keyset '", keyset_path, "' --policy '", policy_path,
-                                   "' --field orders.customer_email"));
+                                   "' --table '", table, "' --column ", column, " --key-column ",
+                                   key_column, " --kek '", kek, "' --keyset '", keyset_path,
+                                   "' --policy '", policy_path, "' --field orders.customer_email"));
   };
   CommandResult r = plan("orders");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("300 values read (0 refused by the normalizer), 100 distinct"));
   EXPECT_THAT(r.out, HasSubstr("recommended: "));
   EXPECT_THAT(r.out + r.err, Not(HasSubstr("example.com")));
+
+  // A column or key column that is not in the table is named as such (SQLite would read the
+  // quoted name as a string literal unless told not to).
+  for (const auto& [column, key_column] :
+       {std::pair<std::string, std::string>("emial", "id"),
+        std::pair<std::string, std::string>("email", "order_id")}) {
+    CommandResult misspelt = plan("orders", column, key_column);
+    EXPECT_EQ(misspelt.exit_code, 1);
+    EXPECT_THAT(misspelt.err, HasSubstr("cannot read column"));
+  }
 
   // Row 2's ciphertext copied into row 1: it does not decrypt there (bound to its row).
   ASSERT_EQ(sqlite3_exec(db,

@@ -175,7 +175,9 @@ std::optional<std::vector<std::string>> ReadColumn(const PlanArgs& args, const P
   sqlite3_stmt* stmt = nullptr;
   const std::string sql = absl::StrCat("SELECT \"", args.key_column, "\", \"", args.column,
                                        "\" FROM \"", args.table, "\"");
-  if (rc != SQLITE_OK || sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+  // DQS off: a misspelt "column" fails to prepare instead of reading as a string literal.
+  if (rc != SQLITE_OK || sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DML, 0, nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
     exit_code = ReportFailure(absl::UnavailableError(
         absl::StrCat("cannot read column ", args.column, " of table ", args.table, " in ", path)));
     return std::nullopt;
