@@ -143,6 +143,10 @@ absl::StatusOr<std::unique_ptr<OrderDb>> OrderDb::Open(const std::string& path) 
       sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
   std::unique_ptr<OrderDb> db(new OrderDb(raw));
   if (rc != SQLITE_OK) return db->Error("open");
+  // A misspelt "column" in a lookup's IN condition must fail, not read as a string.
+  if (sqlite3_db_config(raw, SQLITE_DBCONFIG_DQS_DML, 0, nullptr) != SQLITE_OK) {
+    return db->Error("double-quoted strings off");
+  }
   // WAL: the log file holds recent rows too, and the attacker's scan reads it.
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL"}) {
     if (sqlite3_exec(raw, pragma, nullptr, nullptr, nullptr) != SQLITE_OK) {
