@@ -172,38 +172,38 @@ class PostgresSubjectKeyStore : public SubjectKeyStore {
   mutable PgConnPtr conn_ ABSL_GUARDED_BY(mu_);
 };
 
+// Inside InitSchema's transaction: the store's schema version, written if the tables were
+// just made; a newer version than this library's is kFailedPrecondition.
+absl::Status CheckSchemaVersion(PGconn* conn) {
+  PgResultPtr v(PQexec(conn, "SELECT MAX(version) FROM piicrypt_subject_schema_version"));
+  if (!PgSucceeded(v.get())) return PgStatus(kPrefix, "cannot read the schema version", v.get());
+  int64_t version = 0;
+  if (PQntuples(v.get()) != 1 || PQnfields(v.get()) != 1 ||
+      (!PQgetisnull(v.get(), 0, 0) && !absl::SimpleAtoi(PQgetvalue(v.get(), 0, 0), &version))) {
+    return absl::DataLossError(absl::StrCat(kPrefix, "the schema version is malformed"));
+  }
+  if (version > kSubjectSchemaVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(kPrefix, "schema version ", version,
+                                                      " is newer than this library's (",
+                                                      kSubjectSchemaVersion, ")"));
+  }
+  if (version == kSubjectSchemaVersion) return absl::OkStatus();
+  const std::string insert = absl::StrCat(
+      "INSERT INTO piicrypt_subject_schema_version (version) VALUES (", kSubjectSchemaVersion, ")");
+  PgResultPtr w(PQexec(conn, insert.c_str()));
+  if (!PgSucceeded(w.get())) return PgStatus(kPrefix, "cannot write the schema version", w.get());
+  return absl::OkStatus();
+}
+
+// Creates the tables if missing (under an advisory lock: stores opened at once by several
+// servers) and checks the schema version, in one transaction.
 absl::Status InitSchema(PGconn* conn) {
   PgResultPtr begin(PQexec(conn, "BEGIN"));
-  if (!PgSucceeded(begin.get())) {
-    return PgStatus(kPrefix, "cannot create the schema", begin.get());
-  }
+  if (!PgSucceeded(begin.get())) return PgStatus(kPrefix, "cannot create the schema", begin.get());
   PgResultPtr r(PQexec(conn, kSchema));
-  absl::Status status;
-  if (!PgSucceeded(r.get())) {
-    status = PgStatus(kPrefix, "cannot create the schema", r.get());
-  } else {
-    PgResultPtr v(PQexec(conn, "SELECT MAX(version) FROM piicrypt_subject_schema_version"));
-    int64_t version = 0;
-    if (!PgSucceeded(v.get())) {
-      status = PgStatus(kPrefix, "cannot read the schema version", v.get());
-    } else if (PQntuples(v.get()) != 1 || PQnfields(v.get()) != 1 ||
-               (!PQgetisnull(v.get(), 0, 0) &&
-                !absl::SimpleAtoi(PQgetvalue(v.get(), 0, 0), &version))) {
-      status = absl::DataLossError(absl::StrCat(kPrefix, "the schema version is malformed"));
-    } else if (version > kSubjectSchemaVersion) {
-      status = absl::FailedPreconditionError(absl::StrCat(kPrefix, "schema version ", version,
-                                                          " is newer than this library's (",
-                                                          kSubjectSchemaVersion, ")"));
-    } else if (version < kSubjectSchemaVersion) {
-      PgResultPtr w(PQexec(conn, absl::StrCat("INSERT INTO piicrypt_subject_schema_version "
-                                              "(version) VALUES (",
-                                              kSubjectSchemaVersion, ")")
-                                     .c_str()));
-      if (!PgSucceeded(w.get())) {
-        status = PgStatus(kPrefix, "cannot write the schema version", w.get());
-      }
-    }
-  }
+  const absl::Status status = PgSucceeded(r.get())
+                                  ? CheckSchemaVersion(conn)
+                                  : PgStatus(kPrefix, "cannot create the schema", r.get());
   PgResultPtr end(PQexec(conn, status.ok() ? "COMMIT" : "ROLLBACK"));
   if (status.ok() && !PgSucceeded(end.get())) {
     return PgStatus(kPrefix, "cannot commit the schema", end.get());
