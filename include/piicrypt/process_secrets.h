@@ -30,6 +30,7 @@
 #define PIICRYPT_PROCESS_SECRETS_H_
 
 #include <cstddef>
+#include <cstdint>
 
 #include "absl/status/statusor.h"
 #include "piicrypt/export.h"
@@ -39,7 +40,8 @@ namespace piicrypt {
 struct ProcessSecretsOptions {
   // Size of the secure heap, in bytes. A keyed context takes about 1-2 KiB and each field
   // in use keeps up to 16 per purpose and key (one per thread using it); when the heap is
-  // full, new key memory comes from the ordinary heap (and can reach a core dump).
+  // full, new key memory comes from the ordinary heap (and can reach a core dump, unless
+  // core dumps are disabled): GetSecureHeapUsage() counts such allocations.
   // Default: 16 MiB. REQUIRES: a power of two, at least 64 KiB.
   size_t secure_heap_size = size_t{16} << 20;
 
@@ -54,6 +56,20 @@ struct ProcessSecrets {
   bool contexts_protected = false;   // keyed OpenSSL contexts live there too
   bool core_dumps_disabled = false;  // RLIMIT_CORE 0 and PR_SET_DUMPABLE 0
 };
+
+// What the secure heap holds, for a service's health checks and metrics.
+struct SecureHeapUsage {
+  size_t size = 0;  // its size in bytes; 0 before ProtectProcessSecrets started it
+  size_t used = 0;  // bytes allocated in it now
+  // Allocations for secrets (SecretData, keyed OpenSSL contexts) that found it full and
+  // took ordinary memory instead, since the process started: those secrets can reach a
+  // core dump (unless core dumps are disabled). Not 0: give the heap more room
+  // (ProcessSecretsOptions::secure_heap_size).
+  uint64_t fallbacks = 0;
+};
+
+// Thread-safe; cheap (reads two counters and the heap's used size under its lock).
+PIICRYPT_EXPORT SecureHeapUsage GetSecureHeapUsage();
 
 // Idempotent: a second call changes nothing and reports the same. kInvalidArgument for a
 // bad heap size; kInternal if the secure heap or the core-dump settings cannot be applied.

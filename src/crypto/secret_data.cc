@@ -6,6 +6,7 @@
 
 #include "absl/base/attributes.h"
 #include "src/crypto/wipe.h"
+#include "src/secrets/secure_heap.h"
 
 namespace piicrypt {
 namespace internal {
@@ -80,6 +81,7 @@ void* AllocateSecret(size_t size) {
   if (size != 0 && CRYPTO_secure_malloc_initialized()) {
     // No file/line: a full heap returns null without queueing an OpenSSL error.
     if (void* p = CRYPTO_secure_malloc(size, nullptr, 0); p != nullptr) return p;
+    NoteSecureHeapFull();
   }
   return ::operator new(size);
 }

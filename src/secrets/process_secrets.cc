@@ -5,12 +5,15 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 
 #include "absl/status/status.h"
 #include "src/secrets/secret_context_scope.h"
+#include "src/secrets/secure_heap.h"
 
 namespace piicrypt {
 namespace internal {
@@ -18,6 +21,11 @@ namespace {
 
 // Depth of SecretContextScope on this thread (a plain int: read inside malloc hooks).
 thread_local int secret_scope_depth = 0;
+
+// Secret allocations that found the secure heap full (SecureHeapUsage::fallbacks), and the
+// heap's size once started.
+std::atomic<uint64_t> secure_heap_fallbacks{0};
+std::atomic<size_t> secure_heap_size{0};
 
 // OpenSSL's allocator once ProtectProcessSecrets has installed it: allocations made inside
 // a SecretContextScope come from the secure heap, all others from malloc; frees and
@@ -27,6 +35,7 @@ void* SecretAwareMalloc(size_t size, const char* /*file*/, int /*line*/) {
   if (secret_scope_depth > 0 && size > 0) {
     // No file/line: a full heap returns null without queueing an OpenSSL error.
     if (void* p = CRYPTO_secure_malloc(size, nullptr, 0); p != nullptr) return p;
+    NoteSecureHeapFull();
   }
   return std::malloc(size);
 }
@@ -49,7 +58,10 @@ void* SecretAwareRealloc(void* ptr, size_t size, const char* file, int line) {
   }
   // Secure memory stays secure: a new block, the old one wiped and freed.
   void* moved = CRYPTO_secure_malloc(size, nullptr, 0);
-  if (moved == nullptr) moved = std::malloc(size);
+  if (moved == nullptr) {
+    NoteSecureHeapFull();
+    moved = std::malloc(size);
+  }
   if (moved == nullptr) return nullptr;
   std::memcpy(moved, ptr, std::min(size, CRYPTO_secure_actual_size(ptr)));
   SecretAwareFree(ptr, file, line);
@@ -73,6 +85,7 @@ absl::Status StartSecureHeap(const ProcessSecretsOptions& options, ProcessSecret
     return absl::InternalError("ProtectProcessSecrets: cannot start OpenSSL's secure heap");
   }
   state.secure_heap = true;
+  secure_heap_size.store(size, std::memory_order_relaxed);
   state.memory_locked = rc == 1;  // 2: mapped and left out of dumps, but not mlock'ed
   return absl::OkStatus();
 }
@@ -86,6 +99,8 @@ absl::Status DisableCoreDumps() {
 }
 
 }  // namespace
+
+void NoteSecureHeapFull() { secure_heap_fallbacks.fetch_add(1, std::memory_order_relaxed); }
 
 SecretContextScope::SecretContextScope() { ++secret_scope_depth; }
 SecretContextScope::~SecretContextScope() { --secret_scope_depth; }
@@ -106,6 +121,14 @@ absl::StatusOr<ProcessSecrets> ProtectProcessSecrets(const ProcessSecretsOptions
     state.core_dumps_disabled = true;
   }
   return state;
+}
+
+SecureHeapUsage GetSecureHeapUsage() {
+  SecureHeapUsage usage;
+  usage.size = internal::secure_heap_size.load(std::memory_order_relaxed);
+  if (usage.size != 0) usage.used = CRYPTO_secure_used();
+  usage.fallbacks = internal::secure_heap_fallbacks.load(std::memory_order_relaxed);
+  return usage;
 }
 
 }  // namespace piicrypt

@@ -33,6 +33,7 @@
 #include "gtest/gtest.h"
 #include "piicrypt/kek.h"
 #include "piicrypt/keyset.h"
+#include "piicrypt/secret_data.h"
 #include "src/crypto/field_format.h"
 #include "tests/test_util.h"
 
@@ -314,6 +315,38 @@ TEST(ProcessSecretsTest, DisablesCoreDumpsAndMovesSecretDataToTheSecureHeap) {
   EXPECT_TRUE(WIFEXITED(status)) << status;
   EXPECT_EQ(WEXITSTATUS(status), 0) << "1 failed call, 2 dumpable, 3 core limit, 4 not in the "
                                        "secure heap, 5 second call";
+}
+
+// A heap too small for the secrets: the allocations that do not fit are counted (they
+// took ordinary memory), the used size shows, and freeing gives the room back.
+TEST(ProcessSecretsTest, UsageCountsSecretsThatFoundTheHeapFull) {
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (GetSecureHeapUsage().size != 0) ::_exit(1);
+    ProcessSecretsOptions options;
+    options.disable_core_dumps = false;
+    options.secure_heap_size = size_t{64} << 10;
+    if (!ProtectProcessSecrets(options).ok()) ::_exit(2);
+    const SecureHeapUsage start = GetSecureHeapUsage();
+    if (start.size != options.secure_heap_size || start.fallbacks != 0) ::_exit(3);
+    {
+      std::vector<SecretData> keys;
+      for (int i = 0; i < 6; ++i) keys.emplace_back(size_t{16} << 10, 1);  // 96 KiB > 64
+      const SecureHeapUsage full = GetSecureHeapUsage();
+      if (full.used < (size_t{32} << 10) || full.used > full.size) ::_exit(4);
+      if (full.fallbacks < 2) ::_exit(5);
+      if (CRYPTO_secure_allocated(keys.back().data())) ::_exit(6);
+    }
+    const SecureHeapUsage after = GetSecureHeapUsage();
+    ::_exit(after.used == start.used && after.fallbacks >= 2 ? 0 : 7);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1 size before start, 2 start failed, 3 usage at start, "
+                                       "4 used size, 5 no fallback counted, 6 last key in the "
+                                       "heap, 7 room not given back";
 }
 
 TEST(ProcessSecretsTest, BadHeapSizeIsInvalidArgument) {
