@@ -267,7 +267,9 @@ def plot_threads(results):
             continue
         key = "%s/%s/%s" % (r["op"], r["impl"], r["size"])
         rows.setdefault(key, {})[r["threads"]] = r["items_per_second"]
-    return OrderedDict((k, v) for k, v in rows.items() if 1 in v and 2 in v)
+    # Sorted by name, so that one operation's implementations stand together whatever order
+    # the passes ran in.
+    return OrderedDict((k, rows[k]) for k in sorted(rows) if 1 in rows[k] and 2 in rows[k])
 
 
 def plot_thread_chart(rows, out):
