@@ -1,10 +1,13 @@
-// Interoperability: piicrypt's ciphertexts and blind indexes, checked by an independent
-// implementation of docs/SPEC.md's formats (tests/interop/verify.py on Debian's
-// python3-cryptography), with the key material that `piicrypt keyset export-cleartext`
-// prints. What ships is exactly what the format document says.
+// Interoperability: piicrypt's ciphertexts, blind indexes, subject field values and subject
+// key store, checked by an independent implementation of docs/SPEC.md's formats
+// (tests/interop/verify.py on Debian's python3-cryptography and Python's sqlite3), with the
+// key material that `piicrypt keyset export-cleartext` prints. What ships is exactly what the
+// format document says.
 #include <cstdint>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,7 +21,11 @@
 #include "piicrypt/kek.h"
 #include "piicrypt/keyset.h"
 #include "piicrypt/policy.h"
+#include "piicrypt/subject_cryptor.h"
+#include "piicrypt/subject_key_store.h"
+#include "piicrypt/subject_rewrap.h"
 #include "piicrypt/subtle/field_cipher.h"
+#include "tests/subject/subject_test_util.h"
 #include "tests/test_util.h"
 
 namespace piicrypt {
@@ -29,6 +36,8 @@ using ::piicrypt::testing::CommandResult;
 using ::piicrypt::testing::HexEncode;
 using ::piicrypt::testing::IsOk;
 using ::piicrypt::testing::RunCommand;
+using ::piicrypt::testing::SubjectStoreEnv;
+using ::piicrypt::testing::SubjectStoreKind;
 using ::piicrypt::testing::TempDir;
 using ::testing::HasSubstr;
 
@@ -67,6 +76,49 @@ std::vector<std::string> Values() {
           std::string(5000, 'M')};
 }
 
+// Subject fields: unpadded (0x05) and padded (0x06), bound to their record and not.
+constexpr char kSubjectPolicy[] = R"pb(
+  field {
+    name: "orders.delivery_address"
+    mode: MODE_RANDOMIZED
+    bind_record: true
+    subject {}
+  }
+  field {
+    name: "orders.customer_name"
+    kind: KIND_NAME
+    mode: MODE_RANDOMIZED
+    bind_record: true
+    padding { buckets: [ 16, 32, 64 ] }
+    subject { column: "customer_id" }
+  }
+  field {
+    name: "orders.gift_note"
+    mode: MODE_RANDOMIZED
+    subject {}
+  }
+  field {
+    name: "orders.gift_name"
+    mode: MODE_RANDOMIZED
+    padding { multiple: 16 }
+    subject {}
+  }
+)pb";
+
+// The padding of each padded field of kSubjectPolicy, as the verifier reads it.
+nlohmann::json SubjectPadding(const std::string& field) {
+  if (field == "orders.customer_name") return {{"buckets", {16, 32, 64}}};
+  if (field == "orders.gift_name") return {{"multiple", 16}};
+  return nullptr;
+}
+
+// Subject ids of one byte, of the most bytes allowed (UTF-8), and in between.
+std::vector<std::string> SubjectIds() {
+  std::string longest;
+  while (longest.size() < 1024) longest += "ü";
+  return {"7", "cust-10042", "顧客-一〇〇四二", longest};
+}
+
 class InteropTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -79,8 +131,72 @@ class InteropTest : public ::testing::Test {
     // Three keys after two rotations: values under each of them, the newest primary.
     auto keyset = Keyset::Generate();
     ASSERT_THAT(keyset, IsOk());
-    for (int i = 0; i < 2; ++i) ASSERT_THAT(keyset->Rotate(), IsOk());
+    std::string error;
+    store_url_ = store_env_.NewUrl(&error);
+    ASSERT_FALSE(store_url_.empty()) << error;
+    for (int i = 0; i < 3; ++i) {
+      if (i > 0) {
+        ASSERT_THAT(keyset->Rotate(), IsOk());
+      }
+      // After the first rotation, the store's rows move under the new primary; rows
+      // created after the second stay under the third key: the store has rows under two.
+      if (i == 1) {
+        auto store = SubjectKeyStore::Open(store_url_);
+        ASSERT_THAT(store, IsOk());
+        auto rewrap = RewrapSubjectKeys(*keyset, **store, {});
+        ASSERT_THAT(rewrap, IsOk());
+        ASSERT_TRUE(rewrap->Complete());
+        ASSERT_GT(rewrap->rewrapped, 1);
+        for (auto& row : row_wrap_key_ids_) row.second = keyset->primary_key_id();
+      }
+      AddSubjectCases(*keyset, i);
+      ASSERT_FALSE(HasFailure());
+    }
     ASSERT_THAT(keyset->WriteNew(keyset_path_, *kek_), IsOk());
+    std::set<uint32_t> row_wraps;
+    for (auto& c : subject_cases_) {
+      const uint32_t wrap = row_wrap_key_ids_.at(c["subject_id_hex"].get<std::string>());
+      c["row_wrap_key_id"] = wrap;
+      row_wraps.insert(wrap);
+    }
+    ASSERT_EQ(row_wraps.size(), 2u);
+  }
+
+  // Values of every subject field for the subjects of `phase` (the phase-th primary key):
+  // new subjects in each phase, and subjects of an earlier phase written again.
+  void AddSubjectCases(const Keyset& keyset, int phase) {
+    auto policy = Policy::ParseTextProto(kSubjectPolicy);
+    ASSERT_THAT(policy, IsOk());
+    auto store = SubjectKeyStore::Open(store_url_);
+    ASSERT_THAT(store, IsOk());
+    auto cryptor = SubjectCryptor::Create(keyset, *policy, *std::move(store));
+    ASSERT_THAT(cryptor, IsOk());
+    const std::vector<std::string> ids = SubjectIds();
+    const std::vector<std::vector<std::string>> subjects_of_phase = {
+        {ids[0], ids[1]}, {ids[2], ids[0]}, {ids[3], ids[1]}};
+    for (const std::string& subject : subjects_of_phase[phase]) {
+      // The header names the data key that wrapped the subject's key when written: the
+      // primary for a new subject, else the one its row is under.
+      const auto row = row_wrap_key_ids_.emplace(HexEncode(subject), keyset.primary_key_id()).first;
+      for (const std::string field : {"orders.delivery_address", "orders.customer_name",
+                                      "orders.gift_note", "orders.gift_name"}) {
+        const bool bound = field.rfind("orders.gift_", 0) != 0;
+        const std::string record = bound ? (phase == 1 ? "order-ü-7" : "10042") : "";
+        for (const std::string& value : Values()) {
+          auto stored = (*cryptor)->EncryptValue(field, subject, value, record);
+          ASSERT_THAT(stored, IsOk());
+          nlohmann::json c = {{"store", store_url_.substr(std::string("sqlite:").size())},
+                              {"subject_id_hex", HexEncode(subject)},
+                              {"context_hex", HexEncode(field)},
+                              {"record_hex", HexEncode(record)},
+                              {"plaintext_hex", HexEncode(value)},
+                              {"wrap_key_id", row->second},
+                              {"stored", *stored}};
+          if (!SubjectPadding(field).is_null()) c["padding"] = SubjectPadding(field);
+          subject_cases_.push_back(c);
+        }
+      }
+    }
   }
 
   // The key material, as the CLI exports it.
@@ -106,6 +222,7 @@ class InteropTest : public ::testing::Test {
   // under every key at several lengths; lookup indexes through the public FieldCryptor.
   nlohmann::json MakeCases() {
     nlohmann::json cases;
+    cases["subject_ciphertexts"] = subject_cases_;
     auto keyset = Keyset::Read(keyset_path_, *kek_);
     EXPECT_THAT(keyset, IsOk());
     if (!keyset.ok()) return cases;
@@ -270,10 +387,16 @@ class InteropTest : public ::testing::Test {
   }
 
   static size_t CountCases(const nlohmann::json& cases) {
-    return cases["ciphertexts"].size() + cases["blind_indexes"].size() + cases["lookups"].size();
+    return cases["ciphertexts"].size() + cases["blind_indexes"].size() + cases["lookups"].size() +
+           cases["subject_ciphertexts"].size();
   }
 
   TempDir dir_;
+  SubjectStoreEnv store_env_{SubjectStoreKind::kSqlite};
+  std::string store_url_;
+  // Subject id (hex) -> the data key its store row is wrapped under, as this test moves them.
+  std::map<std::string, uint32_t> row_wrap_key_ids_;
+  nlohmann::json subject_cases_ = nlohmann::json::array();
   std::string kek_uri_;
   std::string keyset_path_;
   std::unique_ptr<Kek> kek_;
@@ -291,8 +414,10 @@ TEST_F(InteropTest, PythonCryptographyVerifiesEveryCiphertextAndIndex) {
 
 // The verifier is not a rubber stamp: one altered byte of a randomized ciphertext, of a
 // deterministic one, a wrong blind index, a wrong plaintext, a ciphertext attributed to
-// another record and a padded value said to be padded to another size each fail, and
-// nothing else does.
+// another record, a padded value said to be padded to another size, one altered byte of a
+// subject field value, a subject value attributed to another subject, and a subject value
+// read from a store whose subject rows (or lookup key row) have one altered byte each fail,
+// and nothing else does.
 TEST_F(InteropTest, VerifierRejectsEveryAlteration) {
   nlohmann::json cases = MakeCases();
   ASSERT_FALSE(HasFailure());
@@ -330,13 +455,46 @@ TEST_F(InteropTest, VerifierRejectsEveryAlteration) {
     }
   }
 
+  auto& subject_ct = cases["subject_ciphertexts"];
+  auto find_subject = [&](const std::string& subject, size_t min_plaintext_hex) -> nlohmann::json& {
+    for (auto& c : subject_ct) {
+      if (c["subject_id_hex"] == HexEncode(subject) &&
+          c["plaintext_hex"].get<std::string>().size() >= min_plaintext_hex) {
+        return c;
+      }
+    }
+    ADD_FAILURE() << "no subject case";
+    return subject_ct[0];
+  };
+  const std::vector<std::string> ids = SubjectIds();
+  alter(find_subject(ids[2], 20));
+  // Copies of the store with every subject row's wrapped key altered, and with the lookup
+  // key's row altered; one case reads each.
+  const std::string lookup_key_row(64, '0');
+  const std::string flip_middle =
+      "UPDATE piicrypt_subject_keys SET wrapped = substr(wrapped, 1, 43) || "
+      "(CASE substr(wrapped, 44, 1) WHEN 'A' THEN 'B' ELSE 'A' END) || substr(wrapped, 45) ";
+  for (const std::string& where :
+       {"WHERE lookup <> '" + lookup_key_row + "'", "WHERE lookup = '" + lookup_key_row + "'"}) {
+    auto store = SubjectKeyStore::Open(store_url_);
+    ASSERT_THAT(store, IsOk());
+    auto copy = store_env_.Copy(**store);
+    ASSERT_THAT(copy, IsOk());
+    ASSERT_THAT(store_env_.Sql(*copy, flip_middle + where), IsOk());
+    find_subject(ids[where.find("<>") == std::string::npos ? 3 : 0], 2)["store"] =
+        copy->substr(std::string("sqlite:").size());
+  }
+  // Another subject's value: its header names another subject key than the row's.
+  find_subject(ids[1], 2)["subject_id_hex"] = HexEncode(ids[0]);
+
   CommandResult r = Verify(cases);
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_THAT(r.out, HasSubstr(absl::StrCat("interop: ", n, " cases verified, 6 failed"))) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat("interop: ", n, " cases verified, 10 failed")))
+      << r.err;
   const std::vector<std::string> lines = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
   size_t fail_lines = 0;
   for (const std::string& line : lines) fail_lines += line.rfind("FAIL ", 0) == 0;
-  EXPECT_EQ(fail_lines, 6u) << r.out;
+  EXPECT_EQ(fail_lines, 10u) << r.out;
 }
 
 }  // namespace
