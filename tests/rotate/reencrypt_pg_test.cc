@@ -1,8 +1,9 @@
 // `piicrypt reencrypt` on a real PostgreSQL server (started by the test, see
 // tests/pg/pg_server.h), the cases of PostgreSQL's own: failures and plaintext migration
 // with several workers, a concurrent writer meeting deadlocks, pacing shared by workers,
-// two processes sharing one job, FF1 columns, key columns, usage errors. The cases both
-// back ends share are in reencrypt_test.cc.
+// two processes sharing one job, FF1 columns, key columns, usage errors, a compound index's
+// part changed between the job's read and its write. The cases both back ends share are in
+// reencrypt_test.cc.
 #include <libpq-fe.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -30,6 +31,7 @@
 namespace piicrypt {
 namespace {
 
+using ::piicrypt::testing::CallersPolicy;
 using ::piicrypt::testing::CliPath;
 using ::piicrypt::testing::CommandResult;
 using ::piicrypt::testing::ExpectFf1Rotation;
@@ -153,6 +155,50 @@ TEST_F(ReencryptPgTest, ConcurrentWriterUpdatesAllSurvive) {
   RecordProperty("writer_deadlocks", deadlocks);
   RecordProperty("job_conflicts",
                  static_cast<int>(pg.Int("SELECT sum(conflicts) FROM piicrypt_job_ranges")));
+}
+
+// A compound index is written only where its parts still hold what the job read. The phone
+// is pinned to the old key (current: the job rewrites only the surname and the index).
+// The application changes row 2's phone in a transaction it holds open while the job reads
+// the old phone and waits on the row's lock in its UPDATE; when the application commits,
+// the UPDATE re-checks its condition on the committed row and skips it (a conflict), and the
+// job locks the row, reads it again and writes the index of the phone it holds now.
+TEST_F(ReencryptPgTest, CompoundIndexOfAPartChangedAfterTheReadIsComputedAfresh) {
+  const uint32_t old_key = Primary();
+  const std::string policy = CallersPolicy(old_key);
+  WritePolicy(policy.c_str());
+  FillCallers(policy);
+  if (HasFatalFailure()) return;
+  Rotate();
+  auto c = CryptorFor(policy);
+  const std::string changed = "+61 2 5550 9999";
+  auto phone = c->Encrypt("callers.phone", changed, "2");
+  ASSERT_TRUE(phone.ok()) << phone.status();
+  Pg app(url_);
+  app.Exec("BEGIN");
+  app.Exec("UPDATE callers SET phone = $1 WHERE id = 2", {*phone});
+  CommandResult r;
+  std::thread job([&] { r = ReencryptCallers("--verify"); });
+  Pg watch(url_);
+  bool waiting = false;
+  for (int i = 0; i < 3000 && !waiting; ++i) {
+    waiting = watch.Int(
+                  "SELECT count(*) FROM pg_stat_activity WHERE application_name ="
+                  " 'piicrypt-reencrypt' AND wait_event = 'transactionid'") > 0;
+    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(waiting) << "the job never waited on the application's row lock";
+  app.Exec("COMMIT");
+  job.join();
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  // 6 surnames and 5 indexes re-encrypted, 5 phones current, row 6's phone and index NULL.
+  EXPECT_THAT(r.out, HasSubstr("re-encrypted:        11\n"));
+  EXPECT_THAT(r.out, HasSubstr("already current:     5\n"));
+  EXPECT_THAT(r.out, HasSubstr("NULL:                2\n"));
+  EXPECT_THAT(r.out, HasSubstr("conflicts:           1 "));
+  EXPECT_THAT(r.out, HasSubstr("failed:              0\n"));
+  EXPECT_THAT(r.out, HasSubstr("verify: 16 values checked, 0 failed"));
+  EXPECT_EQ(CheckCallers(*c, old_key, {{2, changed}}), 0);
 }
 
 TEST_F(ReencryptPgTest, MaxRateHoldsForAllWorkersTogether) {

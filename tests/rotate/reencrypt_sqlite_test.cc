@@ -1,7 +1,8 @@
 // `piicrypt reencrypt` on real SQLite files, the cases of SQLite's own: padding added to a
 // policy, failures and plaintext migration, a concurrent writer in another connection,
 // pacing, FF1 columns, usage errors, the progress bar, key columns and collations, jobs of
-// an earlier schema. The cases both back ends share are in reencrypt_test.cc.
+// an earlier schema, a compound index's part changed between the job's read and its write.
+// The cases both back ends share are in reencrypt_test.cc.
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -35,6 +36,7 @@ namespace piicrypt {
 namespace {
 
 using ::piicrypt::testing::Bind;
+using ::piicrypt::testing::CallersPolicy;
 using ::piicrypt::testing::CliPath;
 using ::piicrypt::testing::Col;
 using ::piicrypt::testing::CommandResult;
@@ -318,6 +320,37 @@ TEST_F(ReencryptSqliteTest, Ff1ColumnIsRotatedThroughItsKeyVersionColumn) {
   EXPECT_EQ(bad.exit_code, 1) << bad.out << bad.err;
   EXPECT_THAT(bad.out, HasSubstr("already current:     279\n"));
   EXPECT_THAT(bad.out, HasSubstr("failed 1: contacts.phone"));
+}
+
+// A compound index is written only where its parts still hold what the job read. The phone
+// is pinned to the old key (current: the job rewrites only the surname and the index), and a
+// trigger changes row 2's phone when the job updates row 1: after the job has read row 2,
+// before it writes it, inside its own transaction. Row 2's update then matches nothing (a
+// conflict); the job reads the row again and writes the index of the phone it holds now.
+TEST_F(ReencryptSqliteTest, CompoundIndexOfAPartChangedAfterTheReadIsComputedAfresh) {
+  const uint32_t old_key = Primary();
+  const std::string policy = CallersPolicy(old_key);
+  WritePolicy(policy.c_str());
+  FillCallers(policy);
+  if (HasFatalFailure()) return;
+  Rotate();
+  auto c = CryptorFor(policy);
+  const std::string changed = "+61 2 5550 9999";
+  auto phone = c->Encrypt("callers.phone", changed, "2");
+  ASSERT_TRUE(phone.ok()) << phone.status();
+  Exec(absl::StrCat("CREATE TRIGGER change2 AFTER UPDATE ON callers WHEN OLD.id = 1",
+                    " BEGIN UPDATE callers SET phone = '", **phone, "' WHERE id = 2; END"));
+  CommandResult r = ReencryptCallers("--verify");
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  // 6 surnames and 5 indexes re-encrypted, 5 phones current, row 6's phone and index NULL.
+  EXPECT_THAT(r.out, HasSubstr("re-encrypted:        11\n"));
+  EXPECT_THAT(r.out, HasSubstr("already current:     5\n"));
+  EXPECT_THAT(r.out, HasSubstr("NULL:                2\n"));
+  EXPECT_THAT(r.out, HasSubstr("conflicts:           1 "));
+  EXPECT_THAT(r.out, HasSubstr("failed:              0\n"));
+  EXPECT_THAT(r.out, HasSubstr("verify: 16 values checked, 0 failed"));
+  Exec("DROP TRIGGER change2");
+  EXPECT_EQ(CheckCallers(*c, old_key, {{2, changed}}), 0);
 }
 
 TEST_F(ReencryptSqliteTest, UsageErrorsExitTwoAndFailuresExitOne) {

@@ -391,6 +391,77 @@ class RotateDbFixture : public RotateFixture {
     return problems;
   }
 
+  // The callers table (rotate_test_util.h), rows 1..6 written under the current keys of
+  // `policy` (a CallersPolicy) as an application writes them: phone_key is the phone's
+  // write key, sp_idx the compound index of the row's plaintexts.
+  void FillCallers(const std::string& policy) {
+    Exec(
+        "CREATE TABLE callers (id BIGINT NOT NULL PRIMARY KEY, surname TEXT, phone TEXT,"
+        " phone_key BIGINT, sp_idx TEXT)");
+    auto c = CryptorFor(policy);
+    auto key = c->WriteKeyId("callers.phone");
+    ASSERT_TRUE(key.ok()) << key.status();
+    auto lit = [](const std::optional<std::string>& v) {
+      return v.has_value() ? absl::StrCat("'", *v, "'") : std::string("NULL");
+    };
+    for (int64_t id = 1; id <= 6; ++id) {
+      const std::string rec = absl::StrCat(id);
+      const std::optional<std::string> phone = CallerPhone(id);
+      auto surname = c->Encrypt("callers.surname", CallerSurname(id), rec);
+      auto ff1 = c->Encrypt("callers.phone", phone, rec);
+      auto idx = c->CompoundIndex("callers.sp", {CallerSurname(id), phone});
+      ASSERT_TRUE(surname.ok() && ff1.ok() && idx.ok());
+      Exec(absl::StrCat("INSERT INTO callers VALUES (", id, ", ", lit(*surname), ", ", lit(*ff1),
+                        ", ", phone.has_value() ? absl::StrCat(*key) : "NULL", ", ", lit(*idx),
+                        ")"));
+    }
+  }
+
+  // " reencrypt ... --table callers --key-column id EXTRA".
+  CommandResult ReencryptCallers(const std::string& extra = "") {
+    return RunCommand(
+        absl::StrCat(CliPath(), BaseArgs(), DbArgs(), " --table callers --key-column id ", extra));
+  }
+
+  // The problems of the callers rows (0: each holds its surname, its phone (`phones`
+  // overrides CallerPhone) under key `phone_key` as its phone_key says, and the compound
+  // index `c` computes now from those plaintexts); each is reported as a test failure.
+  int CheckCallers(const FieldCryptor& c, uint32_t phone_key,
+                   const std::map<int64_t, std::string>& phones = {}) {
+    int problems = 0;
+    const std::vector<DbRow> rows =
+        db_->Rows("SELECT id, surname, phone, phone_key, sp_idx FROM callers ORDER BY id");
+    for (const DbRow& row : rows) {
+      const int64_t id = std::atoll(row[0]->c_str());
+      const std::string rec = absl::StrCat(id);
+      auto report = [&](const std::string& what) {
+        ADD_FAILURE() << "callers row " << id << ": " << what;
+        ++problems;
+      };
+      auto it = phones.find(id);
+      const std::optional<std::string> phone =
+          it != phones.end() ? std::optional<std::string>(it->second) : CallerPhone(id);
+      auto surname = c.Decrypt("callers.surname", row[1], rec);
+      if (!surname.ok() || *surname != std::optional<std::string>(CallerSurname(id))) {
+        report("surname does not decrypt to its value");
+      }
+      if (!phone.has_value()) {
+        if (row[2] || row[3] || row[4]) report("phone, phone_key or sp_idx is not NULL");
+        continue;
+      }
+      if (row[3] != std::optional<std::string>(absl::StrCat(phone_key))) {
+        report(absl::StrCat("phone_key is ", row[3].value_or("NULL")));
+        continue;
+      }
+      auto plain = c.DecryptWithKey("callers.phone", phone_key, row[2], rec);
+      if (!plain.ok() || *plain != phone) report("phone does not decrypt to its value");
+      auto index = c.CompoundIndex("callers.sp", {CallerSurname(id), *phone});
+      if (!index.ok() || *index != row[4]) report("sp_idx is not the index of its values");
+    }
+    EXPECT_EQ(rows.size(), 6u);
+    return problems;
+  }
+
   // The stored values of every row, to compare before and after a run.
   std::vector<std::string> Snapshot() {
     std::vector<std::string> out;

@@ -3,7 +3,8 @@
 // reencrypt_pg_test.cc hold each back end's own; rotate_db.h the databases).
 //
 // The table: orders (id, email, email_bidx, name, loyalty, note); email, name and loyalty
-// are encrypted (email with a blind index), note is not.
+// are encrypted (email with a blind index), note is not. contacts (Ff1Policy) holds an FF1
+// column, callers (CallersPolicy) a compound index with an FF1 part.
 #ifndef PIICRYPT_TESTS_ROTATE_ROTATE_TEST_UTIL_H_
 #define PIICRYPT_TESTS_ROTATE_ROTATE_TEST_UTIL_H_
 
@@ -78,6 +79,32 @@ inline std::string Ff1Policy(uint32_t key_id) {
 inline std::string Ff1Phone(int64_t id) {
   const std::string digits = absl::StrCat(10000 + id % 10000);
   return "+61 2 5550 " + digits.substr(1);
+}
+
+// The compound-index table: callers (id, surname, phone, phone_key, sp_idx), rows 1..6.
+// surname is randomized; phone is FF1 with each row's key id in phone_key, new values under
+// key `write_key` (0: the primary); sp_idx is the compound index callers.sp over the
+// surname and the phone's last four digits.
+inline std::string CallersPolicy(uint32_t write_key = 0) {
+  return absl::StrCat(
+      "field { name: \"callers.surname\" kind: KIND_NAME mode: MODE_RANDOMIZED"
+      " bind_record: true }"
+      " field { name: \"callers.phone\" kind: KIND_PHONE mode: MODE_FORMAT_PRESERVING"
+      " bind_record: true format_preserving { key_id: ",
+      write_key,
+      " key_version_column: \"phone_key\" phone {} } }"
+      " index { name: \"callers.sp\" column: \"sp_idx\" bits: 64"
+      " part { field: \"callers.surname\" transform: TRANSFORM_NORMALIZED }"
+      " part { field: \"callers.phone\" transform: TRANSFORM_LAST_DIGITS n: 4 } }");
+}
+// Row id's surname, and its phone: Ff1Phone(id), but none on row 6 (so a NULL index).
+inline std::string CallerSurname(int64_t id) {
+  static const char* const kSurnames[] = {"Nguyen", "Smith", "Ng", "Li", "Okafor", "Brown"};
+  return kSurnames[(id - 1) % 6];
+}
+inline std::optional<std::string> CallerPhone(int64_t id) {
+  if (id == 6) return std::nullopt;
+  return Ff1Phone(id);
 }
 
 // Starts `piicrypt ARGS` in the background (output discarded); the pid is the CLI's own.
