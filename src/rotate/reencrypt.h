@@ -118,7 +118,7 @@ struct ReencryptSummary {
   int64_t encrypted = 0;    // plaintext values encrypted
   int64_t current = 0;      // values already under the primary
   int64_t null_values = 0;  // NULLs, left as they are
-  int64_t conflicts = 0;    // rows changed by someone else meanwhile, left as written
+  int64_t conflicts = 0;    // rows changed by someone else meanwhile: re-read and redone
   int64_t failed = 0;       // values that could not be processed, left as they are
   // "KEY column: reason" of the first max_listed_failures failed values.
   std::vector<std::string> failures;

@@ -204,7 +204,7 @@ void Run(const ReencryptArgs& args, int& exit_code) {
   std::printf("  NULL:                %" PRId64 "\n", s.null_values);
   if (!dry) {
     std::printf("  conflicts:           %" PRId64
-                " (rows changed by the application meanwhile, left as written)\n",
+                " (rows the application changed meanwhile: its values kept, re-read, redone)\n",
                 s.conflicts);
   }
   std::printf("  failed:              %" PRId64 "\n", s.failed);
