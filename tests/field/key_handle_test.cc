@@ -19,6 +19,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/order_fixture.h"
 #include "tests/test_util.h"
 
 namespace piicrypt {
@@ -43,15 +44,7 @@ struct HandleTakes<Arg, std::void_t<decltype(std::declval<const KeyHandle&>().En
 static_assert(!HandleTakes<const char*&>::value && !HandleTakes<std::nullptr_t>::value);
 static_assert(HandleTakes<const char (&)[4]>::value && HandleTakes<const std::string&>::value);
 
-constexpr char kPolicy[] = R"pb(
-  field {
-    name: "orders.customer_email"
-    kind: KIND_EMAIL
-    mode: MODE_RANDOMIZED
-    bind_record: true
-    blind_index { bits: 32 }
-  }
-)pb";
+constexpr const char* kPolicy = ::piicrypt::testing::kOrderEmailField;
 constexpr char kField[] = "orders.customer_email";
 
 std::string Quote(const std::string& s) { return "'" + s + "'"; }
