@@ -83,6 +83,18 @@ CommandResult RunCommand(const std::string& command, const std::string& stdin_da
   return result;
 }
 
+::testing::AssertionResult CliCreateKeyset(const std::string& kek, const std::string& keyset) {
+  for (const std::string& command :
+       {absl::StrCat(CliPath(), " kek create '", kek, "'"),
+        absl::StrCat(CliPath(), " keyset create --kek '", kek, "' --out '", keyset, "'")}) {
+    const CommandResult r = RunCommand(command);
+    if (r.exit_code != 0) {
+      return ::testing::AssertionFailure() << command << " exited " << r.exit_code << ": " << r.err;
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
 TempDir::TempDir() {
   std::string templ = (std::filesystem::temp_directory_path() / "piicrypt-test-XXXXXX").string();
   if (mkdtemp(templ.data()) == nullptr) {

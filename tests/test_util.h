@@ -37,6 +37,12 @@ struct CommandResult {
 };
 CommandResult RunCommand(const std::string& command, const std::string& stdin_data = "");
 
+// Creates, with the command-line tool, a KEK file at `kek` ("file:PATH") and a new keyset
+// under it at `keyset`; a failure names the command and shows its stderr.
+//
+//   ASSERT_TRUE(CliCreateKeyset("file:" + dir_.File("kek.key"), dir_.File("orders.keyset")));
+::testing::AssertionResult CliCreateKeyset(const std::string& kek, const std::string& keyset);
+
 // A fresh temporary directory, removed with everything in it on destruction.
 class TempDir {
  public:

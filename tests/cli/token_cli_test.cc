@@ -15,6 +15,7 @@
 namespace piicrypt {
 namespace {
 
+using ::piicrypt::testing::CliCreateKeyset;
 using ::piicrypt::testing::CliPath;
 using ::piicrypt::testing::CommandResult;
 using ::piicrypt::testing::RunCommand;
@@ -28,10 +29,7 @@ class TokenCliTest : public ::testing::Test {
     kek_ = "file:" + dir_.File("kek.key");
     keyset_ = dir_.File("orders.keyset");
     store_ = "sqlite:" + dir_.File("tokens.db");
-    ASSERT_EQ(RunCommand(CliPath() + " kek create '" + kek_ + "'").exit_code, 0);
-    CommandResult r =
-        RunCommand(CliPath() + " keyset create --kek '" + kek_ + "' --out '" + keyset_ + "'");
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_TRUE(CliCreateKeyset(kek_, keyset_));
   }
   CommandResult Run(const std::string& command, const std::string& args, const std::string& input) {
     return RunCommand(absl::StrCat(CliPath(), " ", command, " --kek '", kek_, "' --keyset '",

@@ -15,6 +15,7 @@
 namespace piicrypt {
 namespace {
 
+using ::piicrypt::testing::CliCreateKeyset;
 using ::piicrypt::testing::CliPath;
 using ::piicrypt::testing::CommandResult;
 using ::piicrypt::testing::RunCommand;
@@ -29,10 +30,7 @@ class TokensCliTest : public ::testing::Test {
     keyset_ = dir_.File("orders.keyset");
     store_ = "sqlite:" + dir_.File("tokens.db");
     policy_ = dir_.File("policy.textproto");
-    ASSERT_EQ(RunCommand(CliPath() + " kek create '" + kek_ + "'").exit_code, 0);
-    CommandResult r =
-        RunCommand(CliPath() + " keyset create --kek '" + kek_ + "' --out '" + keyset_ + "'");
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_TRUE(CliCreateKeyset(kek_, keyset_));
     std::ofstream f(policy_);
     f << "field { name: \"orders.card\" kind: KIND_CARD mode: MODE_VAULT_TOKEN\n"
          "        token { format: TOKEN_FORMAT_CARD } }\n"
