@@ -169,16 +169,14 @@ void FieldBlindIndexPhoneLocal(benchmark::State& state) {
   FieldBlindIndexOf(state, "orders.customer_phone", "(02) 5550 0199");
 }
 
-// Phone numbers in E.164 form seen for the first time (no memo hit): the normalizer's
-// E.164 road, libphonenumber's number-type check once (see src/field/normalizers.h).
-void FieldBlindIndexPhoneFirstSeen(benchmark::State& state) {
+// Australian mobile numbers, `prefix` and six digits from `n`, never the same one twice in a
+// run (a million of them).
+void FieldBlindIndexPhonesFirstSeen(benchmark::State& state, const char* prefix, uint32_t& n) {
   const FieldCryptor* fc = Cryptor();
   if (fc == nullptr) return state.SkipWithError("setup failed");
-  // Australian mobile numbers, never the same one twice in a run (a million of them).
-  static uint32_t n = 0;
   char value[16];
   for (auto _ : state) {
-    std::snprintf(value, sizeof(value), "+61400%06u", n++ % 1000000);
+    std::snprintf(value, sizeof(value), "%s%06u", prefix, n++ % 1000000);
     auto idx = fc->BlindIndex("orders.customer_phone", value);
     if (!idx.ok()) return state.SkipWithError("blind index failed");
     benchmark::DoNotOptimize(idx);
@@ -186,20 +184,18 @@ void FieldBlindIndexPhoneFirstSeen(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// Phone numbers in E.164 form seen for the first time (no memo hit): the normalizer's
+// E.164 road, libphonenumber's number-type check once (see src/field/normalizers.h).
+void FieldBlindIndexPhoneFirstSeen(benchmark::State& state) {
+  static uint32_t n = 0;
+  FieldBlindIndexPhonesFirstSeen(state, "+61400", n);
+}
+
 // Phone numbers in national form seen for the first time: every call runs libphonenumber
 // (parse, validity check and E.164 format), the cost a memo miss pays for them.
 void FieldBlindIndexPhoneLocalFirstSeen(benchmark::State& state) {
-  const FieldCryptor* fc = Cryptor();
-  if (fc == nullptr) return state.SkipWithError("setup failed");
   static uint32_t n = 0;
-  char value[16];
-  for (auto _ : state) {
-    std::snprintf(value, sizeof(value), "0400 %06u", n++ % 1000000);
-    auto idx = fc->BlindIndex("orders.customer_phone", value);
-    if (!idx.ok()) return state.SkipWithError("blind index failed");
-    benchmark::DoNotOptimize(idx);
-  }
-  state.SetItemsProcessed(state.iterations());
+  FieldBlindIndexPhonesFirstSeen(state, "0400 ", n);
 }
 
 // Deterministic fields (AES-SIV), text form, like for like with FieldEncrypt/FieldDecrypt.
