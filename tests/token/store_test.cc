@@ -181,6 +181,13 @@ std::string SqliteExec(const std::string& path, const char* sql) {
   return last;
 }
 
+// Reading a token of `store` is kInvalidArgument, with `message` in its message.
+void ExpectReadFails(const TokenStore& store, const std::string& message) {
+  auto found = store.Find("orders.email", "tok_1");
+  EXPECT_THAT(found, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(std::string(found.status().message()), HasSubstr(message));
+}
+
 TEST(SqliteTokenStoreTest, NewerSchemaIsRefused) {
   TempDir dir;
   ASSERT_THAT(TokenStore::Open("sqlite:" + dir.File("t.db")), IsOk());
@@ -220,11 +227,9 @@ TEST(SqliteTokenStoreTest, MissingTableIsInvalidArgumentNamingIt) {
   std::shared_ptr<TokenStore> store = *TokenStore::Open("sqlite:" + dir.File("t.db"));
   ASSERT_THAT(store->Find("orders.email", "tok_1"), IsOk());
   SqliteExec(dir.File("t.db"), "DROP TABLE piicrypt_tokens");
-  auto found = store->Find("orders.email", "tok_1");
-  EXPECT_THAT(found, StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(std::string(found.status().message()),
-              HasSubstr("token store (sqlite): cannot read a token: no such table: "
-                        "piicrypt_tokens"));
+  ExpectReadFails(*store,
+                  "token store (sqlite): cannot read a token: no such table: "
+                  "piicrypt_tokens");
 }
 
 TEST(SqliteTokenStoreTest, BusyPoolGivesUnavailable) {
@@ -350,11 +355,9 @@ TEST_F(PostgresTokenStoreTest, MissingTableIsInvalidArgumentNamingIt) {
   std::shared_ptr<TokenStore> store = *TokenStore::Open(server_->Url("dropped_table"));
   ASSERT_THAT(store->Find("orders.email", "tok_1"), IsOk());
   ASSERT_THAT(server_->Psql("DROP TABLE piicrypt_tokens", "dropped_table"), IsOk());
-  auto found = store->Find("orders.email", "tok_1");
-  EXPECT_THAT(found, StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(std::string(found.status().message()),
-              HasSubstr("token store (postgresql): cannot read a token: undefined table "
-                        "(SQLSTATE 42P01)"));
+  ExpectReadFails(*store,
+                  "token store (postgresql): cannot read a token: undefined table "
+                  "(SQLSTATE 42P01)");
 }
 
 TEST_F(PostgresTokenStoreTest, MissingDatabaseIsUnavailable) {
