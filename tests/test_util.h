@@ -29,6 +29,13 @@ std::string HexDecode(absl::string_view hex);  // aborts the test binary on bad 
 std::string HexEncode(absl::string_view bytes);
 absl::Span<const uint8_t> Bytes(absl::string_view s);
 
+// The bytes of the file at `path` ("" if it cannot be read).
+std::string ReadFile(const std::string& path);
+// Replaces the file at `path` with `data`.
+void WriteFile(const std::string& path, absl::string_view data);
+// `s` in single quotes, for the shell commands of RunCommand (`s` holds no single quote).
+std::string Quote(const std::string& s);
+
 // Runs a shell command, returning its exit status (or -1) and, if given, its stdout.
 struct CommandResult {
   int exit_code = -1;

@@ -18,14 +18,13 @@ namespace {
 using ::piicrypt::testing::CliCreateKeyset;
 using ::piicrypt::testing::CliPath;
 using ::piicrypt::testing::CommandResult;
+using ::piicrypt::testing::Quote;
 using ::piicrypt::testing::RunCommand;
 using ::piicrypt::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
-
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
 std::vector<std::string> Lines(const std::string& out) {
   std::vector<std::string> lines = absl::StrSplit(out, '\n');
