@@ -12,7 +12,9 @@
 #include <optional>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "bench/bench_util.h"
 #include "benchmark/benchmark.h"
 #include "piicrypt/field_cryptor.h"
 #include "piicrypt/keyset.h"
@@ -21,52 +23,37 @@
 namespace piicrypt {
 namespace {
 
-constexpr char kPolicy[] = R"pb(
-  field { name: "orders.customer_name" kind: KIND_NAME mode: MODE_RANDOMIZED bind_record: true }
-  field {
-    name: "orders.customer_email"
-    kind: KIND_EMAIL
-    mode: MODE_RANDOMIZED
-    bind_record: true
-    blind_index { bits: 32 }
-  }
-  field {
-    name: "orders.customer_phone"
-    kind: KIND_PHONE
-    mode: MODE_RANDOMIZED
-    bind_record: true
-    blind_index { bits: 32 default_region: "AU" }
-  }
-  field {
-    name: "orders.delivery_address"
-    kind: KIND_ADDRESS
-    mode: MODE_RANDOMIZED
-    bind_record: true
-  }
-  field {
-    name: "orders.billing_address"
-    kind: KIND_ADDRESS
-    mode: MODE_RANDOMIZED
-    bind_record: true
-  }
-  field { name: "orders.purchase_details" mode: MODE_RANDOMIZED bind_record: true }
-  field { name: "orders.loyalty_number" kind: KIND_IDENTIFIER mode: MODE_DETERMINISTIC }
-)pb";
+// The order fields of the tests, and more.
+std::string PolicyText() {
+  return absl::StrCat(testing::kOrderNameField, testing::kOrderEmailField,
+                      testing::kOrderPhoneField, testing::kOrderAddressField, R"pb(
+    field {
+      name: "orders.billing_address"
+      kind: KIND_ADDRESS
+      mode: MODE_RANDOMIZED
+      bind_record: true
+    }
+    field { name: "orders.purchase_details" mode: MODE_RANDOMIZED bind_record: true }
+    field { name: "orders.loyalty_number" kind: KIND_IDENTIFIER mode: MODE_DETERMINISTIC }
+  )pb");
+}
 
 constexpr char kField[] = "orders.customer_email";
 constexpr char kRecord[] = "order-0001234";
 
 // One cryptor for the whole run, as an application holds one.
 const FieldCryptor* Cryptor() {
-  static const FieldCryptor* const cryptor = []() -> const FieldCryptor* {
-    auto keyset = Keyset::Generate();
-    if (!keyset.ok()) return nullptr;
-    auto policy = Policy::ParseTextProto(kPolicy);
-    if (!policy.ok()) return nullptr;
-    auto created = FieldCryptor::Create(*keyset, *policy);
-    return created.ok() ? created->release() : nullptr;
-  }();
+  static const FieldCryptor* const cryptor = bench::NewFieldCryptor(PolicyText()).release();
   return cryptor;
+}
+
+// Encrypts `value` into `ct` and checks that it decrypts back: what each benchmark makes
+// sure of before it measures.
+bool RoundTrip(const FieldCryptor& fc, absl::string_view field, absl::string_view value,
+               absl::string_view record, std::string* ct) {
+  std::string back;
+  return fc.EncryptTo(field, value, record, ct).ok() &&
+         fc.DecryptTo(field, *ct, record, &back).ok() && back == value;
 }
 
 void FieldEncryptNewString(benchmark::State& state) {
@@ -182,74 +169,59 @@ void FieldBlindIndexPhoneLocal(benchmark::State& state) {
   FieldBlindIndexOf(state, "orders.customer_phone", "(02) 5550 0199");
 }
 
-// Phone numbers in E.164 form seen for the first time (no memo hit): the normalizer's
-// E.164 road, libphonenumber's number-type check once (see src/field/normalizers.h).
-void FieldBlindIndexPhoneFirstSeen(benchmark::State& state) {
+// Australian mobile numbers, `prefix` and six digits from `n`, never the same one twice in a
+// run (a million of them).
+void FieldBlindIndexPhonesFirstSeen(benchmark::State& state, const char* prefix, uint32_t& n) {
   const FieldCryptor* fc = Cryptor();
   if (fc == nullptr) return state.SkipWithError("setup failed");
-  // Australian mobile numbers, never the same one twice in a run (a million of them).
-  static uint32_t n = 0;
   char value[16];
   for (auto _ : state) {
-    std::snprintf(value, sizeof(value), "+61400%06u", n++ % 1000000);
+    std::snprintf(value, sizeof(value), "%s%06u", prefix, n++ % 1000000);
     auto idx = fc->BlindIndex("orders.customer_phone", value);
     if (!idx.ok()) return state.SkipWithError("blind index failed");
     benchmark::DoNotOptimize(idx);
   }
   state.SetItemsProcessed(state.iterations());
+}
+
+// Phone numbers in E.164 form seen for the first time (no memo hit): the normalizer's
+// E.164 road, libphonenumber's number-type check once (see src/field/normalizers.h).
+void FieldBlindIndexPhoneFirstSeen(benchmark::State& state) {
+  static uint32_t n = 0;
+  FieldBlindIndexPhonesFirstSeen(state, "+61400", n);
 }
 
 // Phone numbers in national form seen for the first time: every call runs libphonenumber
 // (parse, validity check and E.164 format), the cost a memo miss pays for them.
 void FieldBlindIndexPhoneLocalFirstSeen(benchmark::State& state) {
-  const FieldCryptor* fc = Cryptor();
-  if (fc == nullptr) return state.SkipWithError("setup failed");
   static uint32_t n = 0;
-  char value[16];
-  for (auto _ : state) {
-    std::snprintf(value, sizeof(value), "0400 %06u", n++ % 1000000);
-    auto idx = fc->BlindIndex("orders.customer_phone", value);
-    if (!idx.ok()) return state.SkipWithError("blind index failed");
-    benchmark::DoNotOptimize(idx);
-  }
-  state.SetItemsProcessed(state.iterations());
+  FieldBlindIndexPhonesFirstSeen(state, "0400 ", n);
 }
 
 // Deterministic fields (AES-SIV), text form, like for like with FieldEncrypt/FieldDecrypt.
 constexpr char kDetField[] = "orders.loyalty_number";
 
-void DetEncrypt(benchmark::State& state) {
+// DetEncrypt (kDecrypt false) and DetDecrypt: one value of state.range(0) bytes, again
+// and again, into a string the loop keeps.
+template <bool kDecrypt>
+void Det(benchmark::State& state) {
   const FieldCryptor* fc = Cryptor();
   if (fc == nullptr) return state.SkipWithError("setup failed");
   const std::string value(state.range(0), 'x');
   std::string ct, back;
-  if (!fc->EncryptTo(kDetField, value, "", &ct).ok() ||
-      !fc->DecryptTo(kDetField, ct, "", &back).ok() || back != value) {
-    return state.SkipWithError("round trip failed");
-  }
+  if (!RoundTrip(*fc, kDetField, value, "", &ct)) return state.SkipWithError("round trip failed");
   for (auto _ : state) {
-    if (!fc->EncryptTo(kDetField, value, "", &ct).ok()) {
-      return state.SkipWithError("encrypt failed");
+    if constexpr (kDecrypt) {
+      if (!fc->DecryptTo(kDetField, ct, "", &back).ok()) {
+        return state.SkipWithError("decrypt failed");
+      }
+      benchmark::DoNotOptimize(back.data());
+    } else {
+      if (!fc->EncryptTo(kDetField, value, "", &ct).ok()) {
+        return state.SkipWithError("encrypt failed");
+      }
+      benchmark::DoNotOptimize(ct.data());
     }
-    benchmark::DoNotOptimize(ct.data());
-  }
-  state.SetItemsProcessed(state.iterations());
-}
-
-void DetDecrypt(benchmark::State& state) {
-  const FieldCryptor* fc = Cryptor();
-  if (fc == nullptr) return state.SkipWithError("setup failed");
-  const std::string value(state.range(0), 'x');
-  std::string ct, back;
-  if (!fc->EncryptTo(kDetField, value, "", &ct).ok() ||
-      !fc->DecryptTo(kDetField, ct, "", &back).ok() || back != value) {
-    return state.SkipWithError("round trip failed");
-  }
-  for (auto _ : state) {
-    if (!fc->DecryptTo(kDetField, ct, "", &back).ok()) {
-      return state.SkipWithError("decrypt failed");
-    }
-    benchmark::DoNotOptimize(back.data());
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -265,10 +237,9 @@ constexpr absl::string_view kOrder[] = {"Jane Doe", "Customer.Name.0042@Example.
 void RecordEncrypt(benchmark::State& state) {
   const FieldCryptor* fc = Cryptor();
   if (fc == nullptr) return state.SkipWithError("setup failed");
-  std::string ct[4], back;
+  std::string ct[4];
   for (int i = 0; i < 4; ++i) {
-    if (!fc->EncryptTo(kOrderFields[i], kOrder[i], kRecord, &ct[i]).ok() ||
-        !fc->DecryptTo(kOrderFields[i], ct[i], kRecord, &back).ok() || back != kOrder[i]) {
+    if (!RoundTrip(*fc, kOrderFields[i], kOrder[i], kRecord, &ct[i])) {
       return state.SkipWithError("round trip failed");
     }
   }
@@ -289,8 +260,7 @@ void RecordDecrypt(benchmark::State& state) {
   if (fc == nullptr) return state.SkipWithError("setup failed");
   std::string ct[4], back[4];
   for (int i = 0; i < 4; ++i) {
-    if (!fc->EncryptTo(kOrderFields[i], kOrder[i], kRecord, &ct[i]).ok() ||
-        !fc->DecryptTo(kOrderFields[i], ct[i], kRecord, &back[i]).ok() || back[i] != kOrder[i]) {
+    if (!RoundTrip(*fc, kOrderFields[i], kOrder[i], kRecord, &ct[i])) {
       return state.SkipWithError("round trip failed");
     }
   }
@@ -323,8 +293,8 @@ const int kRegistered = [] {
       ->Threads(1)
       ->Threads(2)
       ->UseRealTime();
-  benchmark::RegisterBenchmark("DetEncrypt/piicrypt", DetEncrypt)->Arg(32);
-  benchmark::RegisterBenchmark("DetDecrypt/piicrypt", DetDecrypt)->Arg(32);
+  benchmark::RegisterBenchmark("DetEncrypt/piicrypt", Det<false>)->Arg(32);
+  benchmark::RegisterBenchmark("DetDecrypt/piicrypt", Det<true>)->Arg(32);
   benchmark::RegisterBenchmark("RecordEncrypt/piicrypt/order", RecordEncrypt);
   benchmark::RegisterBenchmark("RecordDecrypt/piicrypt/order", RecordDecrypt);
   benchmark::RegisterBenchmark("FieldBlindIndex/piicrypt/email", FieldBlindIndexEmail);

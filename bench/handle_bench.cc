@@ -15,19 +15,12 @@
 #include "piicrypt/kek.h"
 #include "piicrypt/key_handle.h"
 #include "piicrypt/keyset.h"
+#include "tests/order_fixture.h"
 
 namespace piicrypt {
 namespace {
 
-constexpr char kPolicy[] = R"pb(
-  field {
-    name: "orders.customer_email"
-    kind: KIND_EMAIL
-    mode: MODE_RANDOMIZED
-    bind_record: true
-    blind_index { bits: 32 }
-  }
-)pb";
+constexpr const char* kPolicy = ::piicrypt::testing::kOrderEmailField;
 
 constexpr char kField[] = "orders.customer_email";
 constexpr char kRecord[] = "order-0001234";

@@ -19,6 +19,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "bench/bench_util.h"
 #include "benchmark/benchmark.h"
 #include "piicrypt/field_cryptor.h"
 #include "piicrypt/keyset.h"
@@ -28,8 +29,8 @@
 namespace piicrypt {
 namespace {
 
-constexpr char kPolicy[] = R"pb(
-  field { name: "orders.customer_name" kind: KIND_NAME mode: MODE_RANDOMIZED bind_record: true }
+// orders.customer_email with a blind index of BITS bits in its own column, email_idx.
+constexpr char kEmailField[] = R"pb(
   field {
     name: "orders.customer_email"
     kind: KIND_EMAIL
@@ -40,7 +41,8 @@ constexpr char kPolicy[] = R"pb(
 )pb";
 
 std::string PolicyText(int bits) {
-  return absl::StrReplaceAll(kPolicy, {{"BITS", std::to_string(bits)}});
+  return absl::StrCat(testing::kOrderNameField,
+                      absl::StrReplaceAll(kEmailField, {{"BITS", std::to_string(bits)}}));
 }
 
 std::string Email(int64_t customer) { return absl::StrCat("customer", customer, "@example.com"); }
@@ -64,12 +66,8 @@ bool Exec(sqlite3* db, const char* sql) {
 
 std::unique_ptr<Shop> MakeShop(int64_t orders, int bits) {
   auto shop = std::make_unique<Shop>();
-  auto keyset = Keyset::Generate();
-  auto policy = Policy::ParseTextProto(PolicyText(bits));
-  if (!keyset.ok() || !policy.ok()) return nullptr;
-  auto cryptor = FieldCryptor::Create(*keyset, *policy);
-  if (!cryptor.ok()) return nullptr;
-  shop->cryptor = *std::move(cryptor);
+  shop->cryptor = bench::NewFieldCryptor(PolicyText(bits));
+  if (shop->cryptor == nullptr) return nullptr;
   shop->customers = orders / 2;
   if (sqlite3_open(":memory:", &shop->db) != SQLITE_OK ||
       !Exec(shop->db,

@@ -21,6 +21,7 @@
 #include "piicrypt/keyset.h"
 #include "piicrypt/policy.h"
 #include "piicrypt/row_cryptor.h"
+#include "tests/order_fixture.h"
 
 namespace piicrypt {
 namespace {
@@ -38,33 +39,8 @@ constexpr int64_t kOrderId = 1234567;
 
 // The policy of the order row; the card's FF1 key is pinned to the keyset's primary.
 std::string OrderPolicy(uint32_t card_key) {
-  return absl::StrCat(R"pb(
-                        field {
-                          name: "orders.customer_name"
-                          kind: KIND_NAME
-                          mode: MODE_RANDOMIZED
-                          bind_record: true
-                        }
-                        field {
-                          name: "orders.customer_email"
-                          kind: KIND_EMAIL
-                          mode: MODE_RANDOMIZED
-                          bind_record: true
-                          blind_index { bits: 32 }
-                        }
-                        field {
-                          name: "orders.customer_phone"
-                          kind: KIND_PHONE
-                          mode: MODE_RANDOMIZED
-                          bind_record: true
-                          blind_index { bits: 32 default_region: "AU" }
-                        }
-                        field {
-                          name: "orders.delivery_address"
-                          kind: KIND_ADDRESS
-                          mode: MODE_RANDOMIZED
-                          bind_record: true
-                        }
+  return absl::StrCat(testing::kOrderNameField, testing::kOrderEmailField,
+                      testing::kOrderPhoneField, testing::kOrderAddressField, R"pb(
                         field { name: "orders.card_number" kind: KIND_CARD
                                 mode: MODE_FORMAT_PRESERVING
                                 bind_record: true

@@ -17,6 +17,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
+#include "fuzz/fuzz_util.h"
 #include "src/field/normalizers.h"
 #include "src/fpe/utf8.h"
 
@@ -48,16 +49,6 @@ bool IsAscii(absl::string_view s) {
   return true;
 }
 
-// A value that no message could contain by chance (a control or non-ASCII byte).
-bool Distinctive(absl::string_view value) {
-  if (value.size() < 4) return false;
-  for (char c : value) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u >= 0x7f) return true;
-  }
-  return false;
-}
-
 bool IsAsciiSpace(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
 // Common to every normalizer: errors are clean, results are UTF-8 fixed points.
@@ -66,7 +57,7 @@ void CheckCommon(absl::string_view value, const absl::StatusOr<std::string>& out
                  Normalize normalize) {
   if (!out.ok()) {
     if (!absl::IsInvalidArgument(out.status())) __builtin_trap();
-    if (Distinctive(value) && absl::StrContains(out.status().message(), value)) __builtin_trap();
+    piicrypt::fuzz::TrapIfQuoted(out.status().message(), value);
     return;
   }
   if (!piicrypt::internal::DecodeUtf8(*out).ok()) __builtin_trap();

@@ -60,12 +60,17 @@ absl::Span<const uint8_t> Bytes(absl::string_view s) {
   return absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size());
 }
 
-namespace {
-std::string ReadAll(const std::string& path) {
+std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
-}  // namespace
+
+void WriteFile(const std::string& path, absl::string_view data) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << data;
+}
+
+std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
 CommandResult RunCommand(const std::string& command, const std::string& stdin_data) {
   TempDir tmp;
@@ -78,9 +83,21 @@ CommandResult RunCommand(const std::string& command, const std::string& stdin_da
   const int status = std::system(full.c_str());
   CommandResult result;
   if (status != -1 && WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-  result.out = ReadAll(out);
-  result.err = ReadAll(err);
+  result.out = ReadFile(out);
+  result.err = ReadFile(err);
   return result;
+}
+
+::testing::AssertionResult CliCreateKeyset(const std::string& kek, const std::string& keyset) {
+  for (const std::string& command :
+       {absl::StrCat(CliPath(), " kek create '", kek, "'"),
+        absl::StrCat(CliPath(), " keyset create --kek '", kek, "' --out '", keyset, "'")}) {
+    const CommandResult r = RunCommand(command);
+    if (r.exit_code != 0) {
+      return ::testing::AssertionFailure() << command << " exited " << r.exit_code << ": " << r.err;
+    }
+  }
+  return ::testing::AssertionSuccess();
 }
 
 TempDir::TempDir() {

@@ -29,6 +29,13 @@ std::string HexDecode(absl::string_view hex);  // aborts the test binary on bad 
 std::string HexEncode(absl::string_view bytes);
 absl::Span<const uint8_t> Bytes(absl::string_view s);
 
+// The bytes of the file at `path` ("" if it cannot be read).
+std::string ReadFile(const std::string& path);
+// Replaces the file at `path` with `data`.
+void WriteFile(const std::string& path, absl::string_view data);
+// `s` in single quotes, for the shell commands of RunCommand (`s` holds no single quote).
+std::string Quote(const std::string& s);
+
 // Runs a shell command, returning its exit status (or -1) and, if given, its stdout.
 struct CommandResult {
   int exit_code = -1;
@@ -36,6 +43,12 @@ struct CommandResult {
   std::string err;
 };
 CommandResult RunCommand(const std::string& command, const std::string& stdin_data = "");
+
+// Creates, with the command-line tool, a KEK file at `kek` ("file:PATH") and a new keyset
+// under it at `keyset`; a failure names the command and shows its stderr.
+//
+//   ASSERT_TRUE(CliCreateKeyset("file:" + dir_.File("kek.key"), dir_.File("orders.keyset")));
+::testing::AssertionResult CliCreateKeyset(const std::string& kek, const std::string& keyset);
 
 // A fresh temporary directory, removed with everything in it on destruction.
 class TempDir {

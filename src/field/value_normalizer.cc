@@ -1,49 +1,34 @@
 #include "src/field/value_normalizer.h"
 
-#include <array>
-#include <cstddef>
 #include <string>
 #include <utility>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include "src/base/slot_registry.h"
 
 namespace piicrypt::internal {
 namespace {
 
 // The factories of kEmail, kPhone and kName, by the enum's value.
-struct NormalizerRegistry {
-  absl::Mutex mu;
-  std::array<NormalizerFactory, 8> factories ABSL_GUARDED_BY(mu) = {};
-};
+using NormalizerRegistry = SlotRegistry<Normalizer, NormalizerFactory, 8>;
 
 NormalizerRegistry& Registry() {
   static auto* registry = new NormalizerRegistry;  // never destroyed: used by initializers
   return *registry;
 }
 
-size_t Slot(Normalizer kind) { return static_cast<size_t>(kind); }
-
 }  // namespace
 
 void RegisterNormalizer(Normalizer kind, NormalizerFactory factory) {
-  NormalizerRegistry& registry = Registry();
-  absl::MutexLock lock(&registry.mu);
-  registry.factories.at(Slot(kind)) = factory;
+  Registry().Set(kind, factory);
 }
 
 absl::StatusOr<ValueNormalizer> ValueNormalizer::Create(Normalizer kind, absl::string_view region) {
   if (kind == Normalizer::kDefault || kind == Normalizer::kExact) {
     return ValueNormalizer(kind, NormalizerFunctions{});
   }
-  NormalizerFactory factory = nullptr;
-  {
-    NormalizerRegistry& registry = Registry();
-    absl::MutexLock lock(&registry.mu);
-    factory = registry.factories.at(Slot(kind));
-  }
+  const NormalizerFactory factory = Registry().Get(kind);
   if (factory == nullptr) {
     return absl::FailedPreconditionError(
         absl::StrCat("the ", NormalizerName(kind),

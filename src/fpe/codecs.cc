@@ -112,6 +112,18 @@ bool IsPhonePunctuation(char c) {
   return c == ' ' || c == '(' || c == ')' || c == '-' || c == '.' || c == '/';
 }
 
+// `value` with its ASCII digits replaced, in order, by `digits` (one per digit of `value`).
+std::string WithDigits(absl::string_view value, absl::Span<const uint16_t> digits) {
+  std::string out(value);
+  size_t k = 0;
+  for (char& c : out) {
+    if (absl::ascii_isdigit(static_cast<unsigned char>(c))) {
+      c = static_cast<char>('0' + digits[k++]);
+    }
+  }
+  return out;
+}
+
 class FpeFieldImpl final : public FormatPreservingField {
  public:
   FpeFieldImpl(FpeFieldOptions options, std::unique_ptr<Ff1> ff1, Alphabet alphabet,
@@ -187,13 +199,7 @@ class FpeFieldImpl final : public FormatPreservingField {
       return Error("phone number has too few digits to encrypt (at least 6 needed)");
     }
     if (absl::Status s = Ff1InPlace(encrypt, 10, record, digits); !s.ok()) return s;
-    std::string out(value);
-    size_t k = 0;
-    for (char& c : out) {
-      if (absl::ascii_isdigit(static_cast<unsigned char>(c)))
-        c = static_cast<char>('0' + digits[k++]);
-    }
-    return out;
+    return WithDigits(value, digits);
   }
 
   absl::StatusOr<std::string> Card(bool encrypt, absl::string_view value,
@@ -251,13 +257,7 @@ class FpeFieldImpl final : public FormatPreservingField {
       if (!want_valid) digits[hi - 1] = (digits[hi - 1] + 10 - kLuhnShift) % 10;
       if (absl::Status s = walk(); !s.ok()) return s;
     }
-    std::string out(value);
-    size_t k = 0;
-    for (char& c : out) {
-      if (absl::ascii_isdigit(static_cast<unsigned char>(c)))
-        c = static_cast<char>('0' + digits[k++]);
-    }
-    return out;
+    return WithDigits(value, digits);
   }
 
   absl::StatusOr<std::string> AlphabetCodec(bool encrypt, absl::string_view value,

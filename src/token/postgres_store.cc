@@ -26,6 +26,7 @@
 #include "piicrypt/subtle/token_store.h"
 #include "src/db/connection_pool.h"
 #include "src/db/postgres.h"
+#include "src/token/store_sql.h"
 #include "src/token/stores.h"
 
 namespace piicrypt::internal {
@@ -50,16 +51,6 @@ struct Prepared {
   const char* name;
   const char* sql;
   int params;
-};
-enum Statement {
-  kInsert,
-  kFind,
-  kFindByLookup,
-  kDelete,
-  kList,
-  kDeleteExpired,
-  kReplace,
-  kStatementCount
 };
 constexpr Prepared kStatements[kStatementCount] = {
     {"piicrypt_insert",
@@ -218,14 +209,9 @@ absl::Status InitSchema(Connection& c, absl::Time deadline) {
     if (!PQgetisnull(r.get(), 0, 0) && !absl::SimpleAtoi(PQgetvalue(r.get(), 0, 0), &version)) {
       return absl::DataLossError(absl::StrCat(kPrefix, "unreadable schema version"));
     }
-    if (version > kTokenSchemaVersion) {
-      return absl::FailedPreconditionError(absl::StrCat(kPrefix, "schema version ", version,
-                                                        " is newer than this library's (",
-                                                        kTokenSchemaVersion, ")"));
-    }
-    if (version == kTokenSchemaVersion) return absl::OkStatus();
-    const std::string insert = absl::StrCat(
-        "INSERT INTO piicrypt_schema_version (version) VALUES (", kTokenSchemaVersion, ")");
+    PIICRYPT_ASSIGN_OR_RETURN(const bool write, MustWriteSchemaVersion(kPrefix, version));
+    if (!write) return absl::OkStatus();
+    const std::string insert = SchemaVersionInsert();
     return RunSql(c, insert.c_str(), deadline, "cannot write the schema version", error).status();
   }();
   if (!status.ok()) {

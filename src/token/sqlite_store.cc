@@ -24,6 +24,7 @@
 #include "src/db/connection_pool.h"
 #include "src/db/sqlite.h"
 #include "src/secrets/secret_file.h"
+#include "src/token/store_sql.h"
 #include "src/token/stores.h"
 
 namespace piicrypt::internal {
@@ -40,17 +41,6 @@ constexpr char kSchema[] =
     "  PRIMARY KEY (field, token)) WITHOUT ROWID;"
     "CREATE UNIQUE INDEX IF NOT EXISTS piicrypt_tokens_lookup"
     "  ON piicrypt_tokens (field, lookup) WHERE lookup IS NOT NULL;";
-
-enum Statement {
-  kInsert,
-  kFind,
-  kFindByLookup,
-  kDelete,
-  kList,
-  kDeleteExpired,
-  kReplace,
-  kStatementCount
-};
 
 constexpr const char* kStatements[kStatementCount] = {
     "INSERT INTO piicrypt_tokens (field, token, ciphertext, lookup, expires_at) "
@@ -114,15 +104,9 @@ absl::Status InitSchema(const SqliteDb& db) {
     if (rc != SQLITE_ROW) return db.Error(rc, "cannot read the schema version");
     const bool empty = sqlite3_column_type(stmt.get(), 0) == SQLITE_NULL;
     const int64_t version = empty ? 0 : sqlite3_column_int64(stmt.get(), 0);
-    if (version > kTokenSchemaVersion) {
-      return absl::FailedPreconditionError(absl::StrCat(kPrefix, "schema version ", version,
-                                                        " is newer than this library's (",
-                                                        kTokenSchemaVersion, ")"));
-    }
-    if (version == kTokenSchemaVersion) return absl::OkStatus();
-    return db.Exec(absl::StrCat("INSERT INTO piicrypt_schema_version (version) VALUES (",
-                                kTokenSchemaVersion, ")"),
-                   "cannot write the schema version");
+    PIICRYPT_ASSIGN_OR_RETURN(const bool write, MustWriteSchemaVersion(kPrefix, version));
+    if (!write) return absl::OkStatus();
+    return db.Exec(SchemaVersionInsert(), "cannot write the schema version");
   }();
   if (!status.ok()) {
     db.Rollback();
@@ -194,9 +178,9 @@ class SqliteTokenStore : public TokenStore {
     SqliteReset reset(stmt);
     SqliteBindText(stmt, 1, field);
     SqliteBindText(stmt, 2, token);
-    const int rc = sqlite3_step(stmt);
-    if (rc != SQLITE_DONE) return lease->db.Error(rc, "cannot delete a token");
-    return sqlite3_changes(lease->db.get()) > 0;
+    PIICRYPT_ASSIGN_OR_RETURN(const int64_t deleted,
+                              RunDelete(*lease, stmt, "cannot delete a token"));
+    return deleted > 0;
   }
 
   absl::StatusOr<std::vector<TokenEntry>> List(absl::string_view field, absl::string_view after,
@@ -256,15 +240,21 @@ class SqliteTokenStore : public TokenStore {
     SqliteReset reset(stmt);
     SqliteBindText(stmt, 1, field);
     sqlite3_bind_int64(stmt, 2, now_unix_seconds);
-    const int rc = sqlite3_step(stmt);
-    if (rc != SQLITE_DONE) return lease->db.Error(rc, "cannot delete expired tokens");
-    return static_cast<int64_t>(sqlite3_changes64(lease->db.get()));
+    return RunDelete(*lease, stmt, "cannot delete expired tokens");
   }
 
  private:
   using Pool = ConnectionPool<Connection>;
 
   absl::StatusOr<Pool::Lease> Acquire() const { return pool_.Acquire(absl::Now() + timeout_); }
+
+  // Runs `stmt`, a bound DELETE of `conn`; how many rows it deleted.
+  static absl::StatusOr<int64_t> RunDelete(const Connection& conn, sqlite3_stmt* stmt,
+                                           absl::string_view what) {
+    const int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE) return conn.db.Error(rc, what);
+    return static_cast<int64_t>(sqlite3_changes64(conn.db.get()));
+  }
 
   // One compare-and-set UPDATE on `conn` (inside or outside a transaction). A constraint
   // failure ends only this statement, not a surrounding transaction.

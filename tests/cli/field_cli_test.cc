@@ -15,16 +15,16 @@
 namespace piicrypt {
 namespace {
 
+using ::piicrypt::testing::CliCreateKeyset;
 using ::piicrypt::testing::CliPath;
 using ::piicrypt::testing::CommandResult;
+using ::piicrypt::testing::Quote;
 using ::piicrypt::testing::RunCommand;
 using ::piicrypt::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
-
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
 std::vector<std::string> Lines(const std::string& out) {
   std::vector<std::string> lines = absl::StrSplit(out, '\n');
@@ -37,8 +37,7 @@ class FieldCliTest : public ::testing::Test {
   void SetUp() override {
     kek_ = "file:" + dir_.File("kek.key");
     keyset_ = dir_.File("orders.keyset");
-    ASSERT_EQ(RunCommand(CliPath() + " kek create " + Quote(kek_)).exit_code, 0);
-    ASSERT_EQ(Run("keyset create --out " + Quote(keyset_), "", false).exit_code, 0);
+    ASSERT_TRUE(CliCreateKeyset(kek_, keyset_));
   }
   // Runs `piicrypt ARGS` with --kek (and --keyset for field commands) added.
   CommandResult Run(const std::string& args, const std::string& in = "", bool field = true) {

@@ -10,11 +10,10 @@ namespace piicrypt {
 namespace {
 
 using ::piicrypt::testing::CliPath;
+using ::piicrypt::testing::Quote;
 using ::piicrypt::testing::RunCommand;
 using ::piicrypt::testing::WycheproofFile;
 using ::testing::HasSubstr;
-
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
 TEST(KatCliTest, AllCoreFilesPass) {
   std::string cmd = Quote(CliPath()) + " kat";

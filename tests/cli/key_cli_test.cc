@@ -24,14 +24,14 @@ namespace {
 using ::piicrypt::testing::CliPath;
 using ::piicrypt::testing::CommandResult;
 using ::piicrypt::testing::IsOk;
+using ::piicrypt::testing::Quote;
+using ::piicrypt::testing::ReadFile;
 using ::piicrypt::testing::RunCommand;
 using ::piicrypt::testing::StatusIs;
 using ::piicrypt::testing::TempDir;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
-
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
 // "YYYY-MM-DDTHH:MM:SSZ" (RFC 3339, UTC, whole seconds) with plausible field values.
 bool IsRfc3339Utc(const std::string& s) {
@@ -288,9 +288,7 @@ TEST_F(KeyCliTest, FailedOperationsExitOneWithOneLineAndNoSecrets) {
     return nlohmann::json::parse(r.out, nullptr, false)["keys"][0]["material_hex"]
         .get<std::string>();
   }();
-  std::ifstream kek_in(dir_.File("kek.key"), std::ios::binary);
-  const std::string kek_bytes((std::istreambuf_iterator<char>(kek_in)),
-                              std::istreambuf_iterator<char>());
+  const std::string kek_bytes = ReadFile(dir_.File("kek.key"));
   const std::string kek_hex = testing::HexEncode(kek_bytes);
 
   ASSERT_EQ(Run("kek create " + Quote("file:" + dir_.File("other.key"))).exit_code, 0);

@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "piicrypt/kek.h"
 #include "piicrypt/keyset.h"
+#include "tests/cli/token_cli_fixture.h"
 #include "tests/test_util.h"
 
 namespace piicrypt {
@@ -22,25 +23,7 @@ using ::piicrypt::testing::TempDir;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-class TokenCliTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    kek_ = "file:" + dir_.File("kek.key");
-    keyset_ = dir_.File("orders.keyset");
-    store_ = "sqlite:" + dir_.File("tokens.db");
-    ASSERT_EQ(RunCommand(CliPath() + " kek create '" + kek_ + "'").exit_code, 0);
-    CommandResult r =
-        RunCommand(CliPath() + " keyset create --kek '" + kek_ + "' --out '" + keyset_ + "'");
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-  }
-  CommandResult Run(const std::string& command, const std::string& args, const std::string& input) {
-    return RunCommand(absl::StrCat(CliPath(), " ", command, " --kek '", kek_, "' --keyset '",
-                                   keyset_, "' ", args),
-                      input);
-  }
-  TempDir dir_;
-  std::string kek_, keyset_, store_;
-};
+using TokenCliTest = ::piicrypt::testing::TokenCliFixture;
 
 TEST_F(TokenCliTest, TokenizeThenDetokenizeInAnotherProcess) {
   const std::string input = "4111 1111 1111 1111\n5500-0000-0000-0004\n4111 1111 1111 1111\n";

@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/cli/token_cli_fixture.h"
 #include "tests/test_util.h"
 
 namespace piicrypt {
@@ -22,17 +23,12 @@ using ::piicrypt::testing::TempDir;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-class TokensCliTest : public ::testing::Test {
+class TokensCliTest : public ::piicrypt::testing::TokenCliFixture {
  protected:
   void SetUp() override {
-    kek_ = "file:" + dir_.File("kek.key");
-    keyset_ = dir_.File("orders.keyset");
-    store_ = "sqlite:" + dir_.File("tokens.db");
+    TokenCliFixture::SetUp();
+    if (HasFatalFailure()) return;
     policy_ = dir_.File("policy.textproto");
-    ASSERT_EQ(RunCommand(CliPath() + " kek create '" + kek_ + "'").exit_code, 0);
-    CommandResult r =
-        RunCommand(CliPath() + " keyset create --kek '" + kek_ + "' --out '" + keyset_ + "'");
-    ASSERT_EQ(r.exit_code, 0) << r.err;
     std::ofstream f(policy_);
     f << "field { name: \"orders.card\" kind: KIND_CARD mode: MODE_VAULT_TOKEN\n"
          "        token { format: TOKEN_FORMAT_CARD } }\n"
@@ -42,18 +38,10 @@ class TokensCliTest : public ::testing::Test {
          "field { name: \"orders.phone\" kind: KIND_PHONE mode: MODE_RANDOMIZED\n"
          "        blind_index { bits: 16 default_region: \"AU\" } }\n";
   }
-  // `piicrypt COMMAND --kek K --keyset F ARGS` with `input` on stdin.
-  CommandResult Run(const std::string& command, const std::string& args,
-                    const std::string& input = "") {
-    return RunCommand(absl::StrCat(CliPath(), " ", command, " --kek '", kek_, "' --keyset '",
-                                   keyset_, "' ", args),
-                      input);
-  }
   std::string Field(const std::string& field) {
     return absl::StrCat("--field ", field, " --policy '", policy_, "' --store '", store_, "'");
   }
-  TempDir dir_;
-  std::string kek_, keyset_, store_, policy_;
+  std::string policy_;
 };
 
 TEST_F(TokensCliTest, PolicyKindNormalizesDeterministicTokens) {

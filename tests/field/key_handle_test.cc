@@ -4,7 +4,6 @@
 #include "piicrypt/key_handle.h"
 
 #include <atomic>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -19,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/order_fixture.h"
 #include "tests/test_util.h"
 
 namespace piicrypt {
@@ -27,9 +27,12 @@ namespace {
 using ::piicrypt::testing::CliPath;
 using ::piicrypt::testing::CommandResult;
 using ::piicrypt::testing::IsOk;
+using ::piicrypt::testing::Quote;
+using ::piicrypt::testing::ReadFile;
 using ::piicrypt::testing::RunCommand;
 using ::piicrypt::testing::StatusIs;
 using ::piicrypt::testing::TempDir;
+using ::piicrypt::testing::WriteFile;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 
@@ -43,23 +46,8 @@ struct HandleTakes<Arg, std::void_t<decltype(std::declval<const KeyHandle&>().En
 static_assert(!HandleTakes<const char*&>::value && !HandleTakes<std::nullptr_t>::value);
 static_assert(HandleTakes<const char (&)[4]>::value && HandleTakes<const std::string&>::value);
 
-constexpr char kPolicy[] = R"pb(
-  field {
-    name: "orders.customer_email"
-    kind: KIND_EMAIL
-    mode: MODE_RANDOMIZED
-    bind_record: true
-    blind_index { bits: 32 }
-  }
-)pb";
+constexpr const char* kPolicy = ::piicrypt::testing::kOrderEmailField;
 constexpr char kField[] = "orders.customer_email";
-
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
-
-void WriteText(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-}
 
 class KeyHandleTest : public ::testing::Test {
  protected:
@@ -70,7 +58,7 @@ class KeyHandleTest : public ::testing::Test {
     ASSERT_THAT(Kek::Create(kek_uri_), IsOk());
     kek_ = Kek::Open(kek_uri_).value();
     ASSERT_THAT(Keyset::Generate().value().WriteNew(keyset_path_, *kek_), IsOk());
-    WriteText(policy_path_, kPolicy);
+    WriteFile(policy_path_, kPolicy);
   }
 
   KeyHandleOptions Options(absl::Duration interval) {
@@ -137,15 +125,12 @@ TEST_F(KeyHandleTest, FailedReloadKeepsTheLastGoodKeys) {
   };
   auto handle = KeyHandle::Open(std::move(options)).value();
   const uint32_t primary = handle->Snapshot()->keyset().primary_key_id();
-  const std::string good_keyset = [&] {
-    std::ifstream in(keyset_path_, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }();
+  const std::string good_keyset = ReadFile(keyset_path_);
 
-  WriteText(keyset_path_, good_keyset.substr(0, good_keyset.size() / 2));  // truncated
+  WriteFile(keyset_path_, good_keyset.substr(0, good_keyset.size() / 2));  // truncated
   EXPECT_THAT(handle->Reload(), StatusIs(absl::StatusCode::kDataLoss));
-  WriteText(policy_path_, "field { name: ");  // and a broken policy
-  WriteText(keyset_path_, good_keyset);
+  WriteFile(policy_path_, "field { name: ");  // and a broken policy
+  WriteFile(keyset_path_, good_keyset);
   const absl::Status bad_policy = handle->Reload();
   EXPECT_THAT(bad_policy, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(std::string(bad_policy.message()), HasSubstr(policy_path_));
@@ -155,7 +140,7 @@ TEST_F(KeyHandleTest, FailedReloadKeepsTheLastGoodKeys) {
   // Calls go on with the last good keys.
   EXPECT_EQ(KeyOf(handle->EncryptValue(kField, "a@example.com", "order-1")), primary);
 
-  WriteText(policy_path_, kPolicy);
+  WriteFile(policy_path_, kPolicy);
   EXPECT_THAT(handle->Reload(), IsOk());
   EXPECT_THAT(handle->last_reload_status(), IsOk());
   EXPECT_EQ(handle->swaps(), 1u);
@@ -187,9 +172,9 @@ TEST_F(KeyHandleTest, WatcherReloadsChangedFiles) {
       WaitFor([&] { return handle->Snapshot()->keyset().primary_key_id() == new_primary; }));
   EXPECT_EQ(KeyOf(handle->EncryptValue(kField, "a@example.com", "order-1")), new_primary);
 
-  WriteText(policy_path_, "not a policy");
+  WriteFile(policy_path_, "not a policy");
   ASSERT_TRUE(WaitFor([&] { return handle->failed_reloads() >= 2; }));  // retried
-  WriteText(policy_path_, kPolicy);
+  WriteFile(policy_path_, kPolicy);
   ASSERT_TRUE(WaitFor([&] { return handle->last_reload_status().ok(); }));
   EXPECT_EQ(handle->Snapshot()->keyset().primary_key_id(), new_primary);
 }

@@ -7,9 +7,11 @@
 #include <type_traits>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "piicrypt/field_cryptor.h"
+#include "tests/order_fixture.h"
 #include "tests/test_util.h"
 
 namespace piicrypt {
@@ -86,21 +88,14 @@ static_assert(!TakesMaskValue<std::nullopt_t, void>::value);
 // ---- what the calls do --------------------------------------------------------------------
 
 Policy TestPolicy() {
-  return Policy::ParseTextProto(R"pb(
-           field {
-             name: "orders.customer_email"
-             kind: KIND_EMAIL
-             mode: MODE_RANDOMIZED
-             bind_record: true
-             blind_index { bits: 32 }
-           }
+  return Policy::ParseTextProto(absl::StrCat(::piicrypt::testing::kOrderEmailField, R"pb(
            field {
              name: "orders.customer_name"
              kind: KIND_NAME
              mode: MODE_RANDOMIZED
              mask: MASK_INITIALS
            }
-         )pb")
+         )pb"))
       .value();
 }
 

@@ -25,6 +25,27 @@ using ::piicrypt::testing::IsOk;
 
 const char* const kRegions[] = {"AU", "US", "GB", "DE", "FR", "IT", "IN", "JP", "BR", "NZ", "SG"};
 
+// `length` random digits.
+std::string RandomDigits(size_t length, std::mt19937& rng) {
+  std::string digits(length, '0');
+  for (char& c : digits) c = static_cast<char>('0' + rng() % 10);
+  return digits;
+}
+
+// libphonenumber's example number of `type` in `region` in `example`, and in `nsn` its
+// national significant number with the last four digits random; false where it has none.
+bool RandomizedExample(const std::string& region, PhoneNumberUtil::PhoneNumberType type,
+                       std::mt19937& rng, PhoneNumber& example, std::string& nsn) {
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  if (!util.GetExampleNumberForType(region, type, &example)) return false;
+  nsn.clear();
+  util.GetNationalSignificantNumber(example, &nsn);
+  for (size_t i = nsn.size() > 4 ? nsn.size() - 4 : 0; i < nsn.size(); ++i) {
+    nsn[i] = static_cast<char>('0' + rng() % 10);
+  }
+  return true;
+}
+
 // Inputs for `region`: libphonenumber's example numbers of several types with random
 // last digits (many valid, some not), each written in E.164, international, national and
 // RFC 3966 form, as bare national digits, with the national prefix kept after the country
@@ -37,12 +58,8 @@ std::vector<std::string> InputsFor(const std::string& region, std::mt19937& rng)
   for (int round = 0; round < 40; ++round) {
     for (auto type : types) {
       PhoneNumber example;
-      if (!util.GetExampleNumberForType(region, type, &example)) continue;
       std::string nsn;
-      util.GetNationalSignificantNumber(example, &nsn);
-      for (size_t i = nsn.size() > 4 ? nsn.size() - 4 : 0; i < nsn.size(); ++i) {
-        nsn[i] = static_cast<char>('0' + rng() % 10);
-      }
+      if (!RandomizedExample(region, type, rng, example, nsn)) continue;
       PhoneNumber number;
       if (util.Parse(absl::StrCat("+", example.country_code(), nsn), region, &number) !=
           PhoneNumberUtil::NO_PARSING_ERROR) {
@@ -64,8 +81,7 @@ std::vector<std::string> InputsFor(const std::string& region, std::mt19937& rng)
     }
   }
   for (int i = 0; i < 60; ++i) {
-    std::string digits(3 + rng() % 14, '0');
-    for (char& c : digits) c = static_cast<char>('0' + rng() % 10);
+    const std::string digits = RandomDigits(3 + rng() % 14, rng);
     out.push_back(rng() % 2 ? absl::StrCat("+", digits) : digits);
   }
   return out;
@@ -155,12 +171,8 @@ std::vector<std::string> E164InputsFor(const std::string& region, std::mt19937& 
   for (int round = 0; round < 6; ++round) {
     for (auto type : types) {
       PhoneNumber example;
-      if (!util.GetExampleNumberForType(region, type, &example)) continue;
       std::string nsn;
-      util.GetNationalSignificantNumber(example, &nsn);
-      for (size_t i = nsn.size() > 4 ? nsn.size() - 4 : 0; i < nsn.size(); ++i) {
-        nsn[i] = static_cast<char>('0' + rng() % 10);
-      }
+      if (!RandomizedExample(region, type, rng, example, nsn)) continue;
       const std::string cc = absl::StrCat("+", example.country_code());
       out.push_back(absl::StrCat(cc, nsn));
       out.push_back(absl::StrCat(cc, nsn.substr(0, nsn.size() - 1)));
@@ -172,8 +184,7 @@ std::vector<std::string> E164InputsFor(const std::string& region, std::mt19937& 
     }
   }
   for (int i = 0; i < 4; ++i) {
-    std::string digits(4 + rng() % 14, '0');
-    for (char& c : digits) c = static_cast<char>('0' + rng() % 10);
+    const std::string digits = RandomDigits(4 + rng() % 14, rng);
     out.push_back(absl::StrCat("+", digits));
   }
   return out;

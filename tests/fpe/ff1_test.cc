@@ -5,8 +5,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <ostream>
 #include <random>
@@ -25,6 +23,7 @@ namespace {
 
 using ::piicrypt::testing::HexDecode;
 using ::piicrypt::testing::IsOk;
+using ::piicrypt::testing::ReadFile;
 using ::piicrypt::testing::StatusIs;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -34,9 +33,7 @@ absl::Span<const uint8_t> U8(const std::string& s) {
 }
 
 nlohmann::json LoadJson(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return nlohmann::json::parse(ReadFile(path), nullptr, /*allow_exceptions=*/false);
 }
 
 std::unique_ptr<Ff1> MakeFf1(const std::string& key) {

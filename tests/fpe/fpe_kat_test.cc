@@ -1,7 +1,5 @@
 #include "src/kat/fpe_kat.h"
 
-#include <fstream>
-#include <iterator>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -21,9 +19,8 @@ using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
 nlohmann::json LoadWycheproof(const std::string& name) {
-  std::ifstream in(piicrypt::testing::WycheproofFile(name), std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return nlohmann::json::parse(piicrypt::testing::ReadFile(piicrypt::testing::WycheproofFile(name)),
+                               nullptr, /*allow_exceptions=*/false);
 }
 
 int CountFlag(const nlohmann::json& doc, const std::string& flag) {

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <iterator>
 #include <string>
 
 #include "absl/cleanup/cleanup.h"
@@ -21,15 +20,11 @@ namespace {
 
 using ::piicrypt::testing::Bytes;
 using ::piicrypt::testing::IsOk;
+using ::piicrypt::testing::ReadFile;
 using ::piicrypt::testing::StatusIs;
 using ::piicrypt::testing::TempDir;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 TEST(FileKekTest, CreateMakesA32ByteMode0600FileAndNeverOverwrites) {
   TempDir dir;

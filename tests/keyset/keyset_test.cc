@@ -6,8 +6,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <set>
 #include <string>
 #include <vector>
@@ -25,20 +23,12 @@ namespace piicrypt {
 namespace {
 
 using ::piicrypt::testing::IsOk;
+using ::piicrypt::testing::ReadFile;
 using ::piicrypt::testing::StatusIs;
 using ::piicrypt::testing::TempDir;
+using ::piicrypt::testing::WriteFile;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-void WriteFile(const std::string& path, const std::string& data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << data;
-}
 
 std::unique_ptr<Kek> MakeFileKek(const TempDir& dir, const std::string& name = "kek.key") {
   const std::string uri = "file:" + dir.File(name);

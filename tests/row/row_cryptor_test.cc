@@ -21,6 +21,7 @@
 #include "piicrypt/keyset.h"
 #include "piicrypt/policy.h"
 #include "piicrypt/subtle/token_store.h"
+#include "tests/order_fixture.h"
 #include "tests/test_util.h"
 
 namespace piicrypt {
@@ -40,39 +41,34 @@ static_assert(std::is_constructible_v<ColumnValue, absl::string_view, const std:
 static_assert(std::is_constructible_v<ColumnValue, absl::string_view, std::nullopt_t>);
 static_assert(std::is_constructible_v<ColumnValue, absl::string_view, NullableValue>);
 
-constexpr char kOrdersPolicy[] = R"pb(
-  field { name: "orders.customer_name" kind: KIND_NAME mode: MODE_RANDOMIZED bind_record: true }
-  field {
-    name: "orders.customer_email"
-    kind: KIND_EMAIL
-    mode: MODE_RANDOMIZED
-    bind_record: true
-    blind_index { bits: 32 }
-  }
-  field {
-    name: "orders.customer_phone"
-    kind: KIND_PHONE
-    mode: MODE_RANDOMIZED
-    bind_record: true
-    blind_index { bits: 32 default_region: "AU" column: "phone_lookup" }
-  }
-  field { name: "customers.email" kind: KIND_EMAIL mode: MODE_RANDOMIZED }
-  field {
-    name: "orders.card_number"
-    kind: KIND_CARD
-    mode: MODE_FORMAT_PRESERVING
-    bind_record: true
-    format_preserving {
-      card {}
-      key_version_column: "card_key"
-    }
-  }
-  field {
-    name: "orders.loyalty_number"
-    mode: MODE_VAULT_TOKEN
-    token { format: TOKEN_FORMAT_ALPHANUMERIC prefix: "tok_" }
-  }
-)pb";
+std::string OrdersPolicy() {
+  return absl::StrCat(::piicrypt::testing::kOrderNameField, ::piicrypt::testing::kOrderEmailField,
+                      R"pb(
+                        field {
+                          name: "orders.customer_phone"
+                          kind: KIND_PHONE
+                          mode: MODE_RANDOMIZED
+                          bind_record: true
+                          blind_index { bits: 32 default_region: "AU" column: "phone_lookup" }
+                        }
+                        field { name: "customers.email" kind: KIND_EMAIL mode: MODE_RANDOMIZED }
+                        field {
+                          name: "orders.card_number"
+                          kind: KIND_CARD
+                          mode: MODE_FORMAT_PRESERVING
+                          bind_record: true
+                          format_preserving {
+                            card {}
+                            key_version_column: "card_key"
+                          }
+                        }
+                        field {
+                          name: "orders.loyalty_number"
+                          mode: MODE_VAULT_TOKEN
+                          token { format: TOKEN_FORMAT_ALPHANUMERIC prefix: "tok_" }
+                        }
+                      )pb");
+}
 
 constexpr char kName[] = "Jane Doe";
 constexpr char kEmail[] = "Jane.Doe@Example.com";
@@ -89,7 +85,7 @@ class RowCryptorTest : public ::testing::Test {
     auto store = TokenStore::Open("sqlite:" + dir_.File("tokens.db"));
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
-    orders_ = Rows(kOrdersPolicy);
+    orders_ = Rows(OrdersPolicy());
     ASSERT_NE(orders_, nullptr);
   }
 
@@ -135,7 +131,7 @@ TEST_F(RowCryptorTest, EncryptGivesEveryStoredColumnAndDecryptGivesTheRowBack) {
   EXPECT_EQ(*orders_->StoredColumns(), stored->names());
 
   // Each column is what the field API gives for it.
-  auto policy = Policy::ParseTextProto(kOrdersPolicy);
+  auto policy = Policy::ParseTextProto(OrdersPolicy());
   auto fields = FieldCryptor::Create(*keyset_, *policy);
   ASSERT_TRUE(fields.ok());
   EXPECT_EQ(**stored->Find("customer_email_idx"),
@@ -299,7 +295,7 @@ TEST_F(RowCryptorTest, MaskIsOneLogLineThatNeverFails) {
 // A row keeps its column names alive after its cryptor is gone (a KeyHandle's reload drops
 // the policy the names come from in the same way).
 TEST_F(RowCryptorTest, RowOutlivesItsCryptor) {
-  std::unique_ptr<RowCryptor> rows = Rows(kOrdersPolicy);
+  std::unique_ptr<RowCryptor> rows = Rows(OrdersPolicy());
   ASSERT_NE(rows, nullptr);
   auto stored = rows->EncryptColumns(1, {{"customer_email", kEmail}});
   ASSERT_TRUE(stored.ok());
@@ -338,7 +334,7 @@ TEST_F(RowCryptorTest, IntegerRecordIsItsDecimalForm) {
 TEST_F(RowCryptorTest, ColumnRenamedInThePolicyStillDecryptsOldValues) {
   auto stored = EncryptOrder(*orders_, 42);
   ASSERT_TRUE(stored.ok()) << stored.status();
-  std::string renamed = kOrdersPolicy;
+  std::string renamed = OrdersPolicy();
   const std::string from = "blind_index { bits: 32 }";
   renamed.replace(renamed.find(from), from.size(),
                   "column: \"email_ct\" blind_index { bits: 32 column: \"email_hash\" }");
@@ -356,7 +352,7 @@ TEST_F(RowCryptorTest, ColumnRenamedInThePolicyStillDecryptsOldValues) {
 }
 
 TEST_F(RowCryptorTest, CreateRefusesATableWithoutFieldsAndVaultTokensWithoutAStore) {
-  auto policy = Policy::ParseTextProto(kOrdersPolicy);
+  auto policy = Policy::ParseTextProto(OrdersPolicy());
   ASSERT_TRUE(policy.ok());
   EXPECT_THAT(RowCryptor::Create(*keyset_, *policy, "order"),
               StatusIs(absl::StatusCode::kNotFound));

@@ -16,6 +16,7 @@
 #include "piicrypt/keyset.h"
 #include "piicrypt/policy.h"
 #include "piicrypt/row_cryptor.h"
+#include "tests/order_fixture.h"
 #include "tests/pg/pg_server.h"
 #include "tests/test_util.h"
 
@@ -25,16 +26,9 @@ namespace {
 using ::piicrypt::testing::SharedPgServer;
 using ::piicrypt::testing::StatusIs;
 
-constexpr char kPolicy[] = R"pb(
-  field { name: "orders.customer_name" kind: KIND_NAME mode: MODE_RANDOMIZED bind_record: true }
-  field {
-    name: "orders.customer_email"
-    kind: KIND_EMAIL
-    mode: MODE_RANDOMIZED
-    bind_record: true
-    blind_index { bits: 32 }
-  }
-)pb";
+std::string OrderPolicy() {
+  return absl::StrCat(::piicrypt::testing::kOrderNameField, ::piicrypt::testing::kOrderEmailField);
+}
 
 // The result of `sql` with text parameters (NULL: nullopt); the caller PQclear()s it.
 PGresult* PgRun(PGconn* conn, const std::string& sql,
@@ -64,7 +58,7 @@ TEST(PostgresRowTest, GeneratedIdsAreBoundInTheSameTransaction) {
                        " customer_name TEXT, customer_email TEXT, customer_email_idx TEXT)")));
   auto keyset = Keyset::Generate();
   ASSERT_TRUE(keyset.ok());
-  auto policy = Policy::ParseTextProto(kPolicy);
+  auto policy = Policy::ParseTextProto(OrderPolicy());
   ASSERT_TRUE(policy.ok()) << policy.status();
   auto orders = RowCryptor::Create(*keyset, *policy, "orders");
   ASSERT_TRUE(orders.ok()) << orders.status();

@@ -21,6 +21,7 @@
 #include "piicrypt/keyset.h"
 #include "piicrypt/policy.h"
 #include "piicrypt/row_cryptor.h"
+#include "tests/order_fixture.h"
 #include "tests/test_util.h"
 
 namespace piicrypt {
@@ -28,23 +29,10 @@ namespace {
 
 using ::piicrypt::testing::StatusIs;
 
-constexpr char kPolicy[] = R"pb(
-  field { name: "orders.customer_name" kind: KIND_NAME mode: MODE_RANDOMIZED bind_record: true }
-  field {
-    name: "orders.customer_email"
-    kind: KIND_EMAIL
-    mode: MODE_RANDOMIZED
-    bind_record: true
-    blind_index { bits: 32 }
-  }
-  field {
-    name: "orders.customer_phone"
-    kind: KIND_PHONE
-    mode: MODE_RANDOMIZED
-    bind_record: true
-    blind_index { bits: 32 default_region: "AU" }
-  }
-)pb";
+std::string OrderPolicy() {
+  return absl::StrCat(::piicrypt::testing::kOrderNameField, ::piicrypt::testing::kOrderEmailField,
+                      ::piicrypt::testing::kOrderPhoneField);
+}
 
 class RowSqliteTest : public ::testing::Test {
  protected:
@@ -56,7 +44,7 @@ class RowSqliteTest : public ::testing::Test {
         " customer_phone TEXT, customer_phone_idx TEXT)");
     auto keyset = Keyset::Generate();
     ASSERT_TRUE(keyset.ok());
-    auto policy = Policy::ParseTextProto(kPolicy);
+    auto policy = Policy::ParseTextProto(OrderPolicy());
     ASSERT_TRUE(policy.ok()) << policy.status();
     auto rows = RowCryptor::Create(*keyset, *policy, "orders");
     ASSERT_TRUE(rows.ok()) << rows.status();

@@ -122,44 +122,59 @@ TEST(SqliteTokenStoreTest, FileIsPrivateAndInWalMode) {
   sqlite3_close(db);
 }
 
-TEST(SqliteTokenStoreTest, LockedDatabaseIsUnavailableThenRecovers) {
-  TempDir dir;
-  auto keyset = Keyset::Generate();
-  ASSERT_THAT(keyset, IsOk());
-  TokenStoreOptions options;
-  options.timeout = absl::Milliseconds(100);
-  std::shared_ptr<TokenStore> store = *TokenStore::Open("sqlite:" + dir.File("t.db"), options);
-  auto t = MakeTokenizer(*keyset, store);
+// A SQLite store with a short timeout and a keyset, for the tests where another process
+// holds the database's write lock.
+class SqliteLockedStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto keyset = Keyset::Generate();
+    ASSERT_THAT(keyset, IsOk());
+    keyset_ = std::make_unique<Keyset>(*std::move(keyset));
+    TokenStoreOptions options;
+    options.timeout = absl::Milliseconds(100);
+    auto store = TokenStore::Open("sqlite:" + dir_.File("t.db"), options);
+    ASSERT_THAT(store, IsOk());
+    store_ = *std::move(store);
+  }
+  void TearDown() override { Unlock(); }
+
+  // Takes the write lock on another connection, as another process would.
+  void Lock() {
+    ASSERT_EQ(sqlite3_open(dir_.File("t.db").c_str(), &other_), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(other_, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  }
+  void Unlock() {
+    if (other_ == nullptr) return;
+    EXPECT_EQ(sqlite3_exec(other_, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(other_);
+    other_ = nullptr;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Keyset> keyset_;
+  std::shared_ptr<TokenStore> store_;
+  sqlite3* other_ = nullptr;
+};
+
+TEST_F(SqliteLockedStoreTest, TokenizeIsUnavailableThenRecovers) {
+  auto t = MakeTokenizer(*keyset_, store_);
   const std::string token = *t->Tokenize("jane@example.com");
-  // Another process holds the write lock.
-  sqlite3* other = nullptr;
-  ASSERT_EQ(sqlite3_open(dir.File("t.db").c_str(), &other), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_NO_FATAL_FAILURE(Lock());
   EXPECT_THAT(t->Tokenize("bob@example.com"), StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_EQ(*t->Detokenize(token), "jane@example.com");  // WAL: readers go on
-  ASSERT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(other);
+  Unlock();
   auto bob = t->Tokenize("bob@example.com");
   ASSERT_THAT(bob, IsOk());
   EXPECT_EQ(*t->Detokenize(*bob), "bob@example.com");
 }
 
-TEST(SqliteTokenStoreTest, RekeyOnALockedDatabaseIsUnavailableThenResumes) {
-  TempDir dir;
-  auto keyset = Keyset::Generate();
-  ASSERT_THAT(keyset, IsOk());
-  TokenStoreOptions options;
-  options.timeout = absl::Milliseconds(100);
-  std::shared_ptr<TokenStore> store = *TokenStore::Open("sqlite:" + dir.File("t.db"), options);
-  const std::string token = *MakeTokenizer(*keyset, store)->Tokenize("jane@example.com");
-  ASSERT_THAT(keyset->Rotate(), IsOk());
-  auto t = MakeTokenizer(*keyset, store);
-  sqlite3* other = nullptr;
-  ASSERT_EQ(sqlite3_open(dir.File("t.db").c_str(), &other), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+TEST_F(SqliteLockedStoreTest, RekeyIsUnavailableThenResumes) {
+  const std::string token = *MakeTokenizer(*keyset_, store_)->Tokenize("jane@example.com");
+  ASSERT_THAT(keyset_->Rotate(), IsOk());
+  auto t = MakeTokenizer(*keyset_, store_);
+  ASSERT_NO_FATAL_FAILURE(Lock());
   EXPECT_THAT(t->Rekey("", 10), StatusIs(absl::StatusCode::kUnavailable));
-  ASSERT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(other);
+  Unlock();
   auto page = t->Rekey("", 10);
   ASSERT_THAT(page, IsOk());
   EXPECT_EQ(page->rekeyed, 1);
@@ -179,6 +194,13 @@ std::string SqliteExec(const std::string& path, const char* sql) {
   EXPECT_EQ(sqlite3_exec(db, sql, row, &last, nullptr), SQLITE_OK) << sql;
   sqlite3_close(db);
   return last;
+}
+
+// Reading a token of `store` is kInvalidArgument, with `message` in its message.
+void ExpectReadFails(const TokenStore& store, const std::string& message) {
+  auto found = store.Find("orders.email", "tok_1");
+  EXPECT_THAT(found, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(std::string(found.status().message()), HasSubstr(message));
 }
 
 TEST(SqliteTokenStoreTest, NewerSchemaIsRefused) {
@@ -220,11 +242,9 @@ TEST(SqliteTokenStoreTest, MissingTableIsInvalidArgumentNamingIt) {
   std::shared_ptr<TokenStore> store = *TokenStore::Open("sqlite:" + dir.File("t.db"));
   ASSERT_THAT(store->Find("orders.email", "tok_1"), IsOk());
   SqliteExec(dir.File("t.db"), "DROP TABLE piicrypt_tokens");
-  auto found = store->Find("orders.email", "tok_1");
-  EXPECT_THAT(found, StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(std::string(found.status().message()),
-              HasSubstr("token store (sqlite): cannot read a token: no such table: "
-                        "piicrypt_tokens"));
+  ExpectReadFails(*store,
+                  "token store (sqlite): cannot read a token: no such table: "
+                  "piicrypt_tokens");
 }
 
 TEST(SqliteTokenStoreTest, BusyPoolGivesUnavailable) {
@@ -350,11 +370,9 @@ TEST_F(PostgresTokenStoreTest, MissingTableIsInvalidArgumentNamingIt) {
   std::shared_ptr<TokenStore> store = *TokenStore::Open(server_->Url("dropped_table"));
   ASSERT_THAT(store->Find("orders.email", "tok_1"), IsOk());
   ASSERT_THAT(server_->Psql("DROP TABLE piicrypt_tokens", "dropped_table"), IsOk());
-  auto found = store->Find("orders.email", "tok_1");
-  EXPECT_THAT(found, StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(std::string(found.status().message()),
-              HasSubstr("token store (postgresql): cannot read a token: undefined table "
-                        "(SQLSTATE 42P01)"));
+  ExpectReadFails(*store,
+                  "token store (postgresql): cannot read a token: undefined table "
+                  "(SQLSTATE 42P01)");
 }
 
 TEST_F(PostgresTokenStoreTest, MissingDatabaseIsUnavailable) {

@@ -175,7 +175,17 @@ class TokenizerTest : public ::testing::TestWithParam<StoreKind> {
     return tokenizer.ok() ? *std::move(tokenizer) : nullptr;
   }
 
+  // Writes keyset_ to keyset_path_ under a new file KEK, kek_, for the piicrypt processes a
+  // test starts.
+  void WriteKeysetFile() {
+    kek_ = "file:" + store_loc_.dir().File("kek.key");
+    ASSERT_THAT(Kek::Create(kek_), IsOk());
+    keyset_path_ = store_loc_.dir().File("keyset");
+    ASSERT_THAT(keyset_->WriteNew(keyset_path_, **Kek::Open(kek_)), IsOk());
+  }
+
   TestStore store_loc_{GetParam()};
+  std::string kek_, keyset_path_;  // set by WriteKeysetFile
   std::string url_;
   std::unique_ptr<Keyset> keyset_;
   std::shared_ptr<TokenStore> store_;
@@ -436,10 +446,9 @@ TEST_P(TokenizerTest, ADumpOfTheStoreRevealsNoValues) {
 // 8 threads of this process and 2 piicrypt processes tokenize the same 120 values of a
 // deterministic field in different orders: exactly one token per value, never shared.
 TEST_P(TokenizerTest, ConcurrentWritersAgreeOnOneTokenPerValue) {
-  const std::string kek = "file:" + store_loc_.dir().File("kek.key");
-  ASSERT_THAT(Kek::Create(kek), IsOk());
-  const std::string keyset_path = store_loc_.dir().File("keyset");
-  ASSERT_THAT(keyset_->WriteNew(keyset_path, **Kek::Open(kek)), IsOk());
+  ASSERT_NO_FATAL_FAILURE(WriteKeysetFile());
+  const std::string& kek = kek_;
+  const std::string& keyset_path = keyset_path_;
   TokenizerOptions o;
   o.format = TokenFormat::kCard;
   auto t = Make(o, "card");
@@ -767,10 +776,9 @@ TEST_P(TokenizerTest, RekeyAlongsideConcurrentWriters) {
 }
 
 TEST_P(TokenizerTest, RekeyTokensCommand) {
-  const std::string kek = "file:" + store_loc_.dir().File("kek.key");
-  ASSERT_THAT(Kek::Create(kek), IsOk());
-  const std::string keyset_path = store_loc_.dir().File("keyset");
-  ASSERT_THAT(keyset_->WriteNew(keyset_path, **Kek::Open(kek)), IsOk());
+  ASSERT_NO_FATAL_FAILURE(WriteKeysetFile());
+  const std::string& kek = kek_;
+  const std::string& keyset_path = keyset_path_;
   TokenizerOptions o;
   o.format = TokenFormat::kCard;
   std::vector<std::pair<std::string, std::string>> tokens;
