@@ -140,7 +140,8 @@ absl::Status Run(const std::string& dir) {
   const int opened = sqlite3_open(":memory:", &db);
   std::unique_ptr<sqlite3, int (*)(sqlite3*)> closer(db, sqlite3_close);
   // A misspelt "column" in SqlIn's query must fail, not be read as a string (lookup.h).
-  if (opened != SQLITE_OK || sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DML, 0, nullptr) != SQLITE_OK ||
+  if (opened != SQLITE_OK ||
+      sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DML, 0, nullptr) != SQLITE_OK ||
       sqlite3_exec(db, kTable, nullptr, nullptr, nullptr) != SQLITE_OK) {
     return absl::UnavailableError("orders: cannot create the table");
   }
