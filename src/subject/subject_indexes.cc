@@ -2,19 +2,17 @@
 // database URL, and the registry of the back-ends that clear (src/subject/subject_stores.h).
 #include "piicrypt/subject_indexes.h"
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
-#include "absl/synchronization/mutex.h"
 #include "piicrypt/status_macros.h"
+#include "src/base/slot_registry.h"
 #include "src/db/db_names.h"
 #include "src/subject/subject_stores.h"
 
@@ -24,10 +22,7 @@ namespace {
 
 constexpr char kPrefix[] = "clear indexes: ";
 
-struct ClearerRegistry {
-  absl::Mutex mu;
-  std::array<SubjectIndexClearer, 2> clearers ABSL_GUARDED_BY(mu) = {};
-};
+using ClearerRegistry = SlotRegistry<StoreBackend, SubjectIndexClearer, 2>;
 
 ClearerRegistry& GetRegistry() {
   static auto* registry = new ClearerRegistry;  // never destroyed: used by initializers
@@ -36,12 +31,7 @@ ClearerRegistry& GetRegistry() {
 
 absl::StatusOr<int64_t> ClearRegistered(StoreBackend backend, const std::string& location,
                                         const ClearIndexesRequest& request) {
-  SubjectIndexClearer clearer = nullptr;
-  {
-    ClearerRegistry& registry = GetRegistry();
-    absl::MutexLock lock(&registry.mu);
-    clearer = registry.clearers.at(static_cast<size_t>(backend));
-  }
+  const SubjectIndexClearer clearer = GetRegistry().Get(backend);
   if (clearer == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat(
         kPrefix, backend == StoreBackend::kSqlite
@@ -78,9 +68,7 @@ absl::Status CheckRequest(const ClearIndexesRequest& r) {
 }  // namespace
 
 void RegisterSubjectIndexClearer(StoreBackend backend, SubjectIndexClearer clearer) {
-  ClearerRegistry& registry = GetRegistry();
-  absl::MutexLock lock(&registry.mu);
-  registry.clearers.at(static_cast<size_t>(backend)) = clearer;
+  GetRegistry().Set(backend, clearer);
 }
 
 }  // namespace internal

@@ -2,7 +2,6 @@
 // back-end passes before anything uses it.
 #include "piicrypt/subject_key_store.h"
 
-#include <array>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -10,13 +9,12 @@
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "absl/synchronization/mutex.h"
 #include "piicrypt/status_macros.h"
+#include "src/base/slot_registry.h"
 #include "src/subject/subject_format.h"
 #include "src/subject/subject_stores.h"
 
@@ -24,10 +22,7 @@ namespace piicrypt {
 namespace internal {
 namespace {
 
-struct Registry {
-  absl::Mutex mu;
-  std::array<SubjectKeyStoreOpener, 2> openers ABSL_GUARDED_BY(mu) = {};
-};
+using Registry = SlotRegistry<StoreBackend, SubjectKeyStoreOpener, 2>;
 
 Registry& GetRegistry() {
   static auto* registry = new Registry;  // never destroyed: used by initializers
@@ -36,12 +31,7 @@ Registry& GetRegistry() {
 
 absl::StatusOr<std::unique_ptr<SubjectKeyStore>> OpenRegistered(
     StoreBackend backend, const std::string& location, const SubjectKeyStoreOptions& options) {
-  SubjectKeyStoreOpener opener = nullptr;
-  {
-    Registry& registry = GetRegistry();
-    absl::MutexLock lock(&registry.mu);
-    opener = registry.openers.at(static_cast<size_t>(backend));
-  }
+  const SubjectKeyStoreOpener opener = GetRegistry().Get(backend);
   if (opener == nullptr) {
     return absl::FailedPreconditionError(
         backend == StoreBackend::kSqlite
@@ -127,9 +117,7 @@ class CheckedSubjectKeyStore : public SubjectKeyStore {
 }  // namespace
 
 void RegisterSubjectKeyStore(StoreBackend backend, SubjectKeyStoreOpener opener) {
-  Registry& registry = GetRegistry();
-  absl::MutexLock lock(&registry.mu);
-  registry.openers.at(static_cast<size_t>(backend)) = opener;
+  GetRegistry().Set(backend, opener);
 }
 
 }  // namespace internal
