@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "piicrypt/field_cryptor.h"
 #include "tests/pg/pg_server.h"
@@ -460,6 +461,44 @@ class RotateDbFixture : public RotateFixture {
     }
     EXPECT_EQ(rows.size(), 6u);
     return problems;
+  }
+
+  // Where the part-changed tests start: callers rows whose phones are pinned to the current
+  // primary (so after the rotation the job rewrites only surnames and indexes, and only the
+  // parts condition can notice a changed phone), the keyset rotated, and row 2's new phone
+  // encrypted as the application writes it.
+  struct PartChange {
+    uint32_t old_key = 0;
+    std::unique_ptr<FieldCryptor> cryptor;
+    std::string phone = "+61 2 5550 9999";
+    std::string stored;  // the new phone's FF1 value
+  };
+  PartChange StartPartChange() {
+    PartChange p;
+    p.old_key = Primary();
+    const std::string policy = CallersPolicy(p.old_key);
+    WritePolicy(policy.c_str());
+    FillCallers(policy);
+    if (HasFatalFailure()) return p;
+    Rotate();
+    p.cryptor = CryptorFor(policy);
+    auto stored = p.cryptor->EncryptValue("callers.phone", p.phone, "2");
+    EXPECT_TRUE(stored.ok()) << stored.status();
+    p.stored = stored.value_or("");
+    return p;
+  }
+  // The job's summary after row 2's phone changed between its read and its write: one
+  // conflict, nothing failed, and every row (row 2 with its new phone) indexed afresh.
+  void ExpectPartChangeOutcome(const CommandResult& r, const PartChange& p) {
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    // 6 surnames and 5 indexes re-encrypted, 5 phones current, row 6's phone and index NULL.
+    EXPECT_THAT(r.out, ::testing::HasSubstr("re-encrypted:        11\n"));
+    EXPECT_THAT(r.out, ::testing::HasSubstr("already current:     5\n"));
+    EXPECT_THAT(r.out, ::testing::HasSubstr("NULL:                2\n"));
+    EXPECT_THAT(r.out, ::testing::HasSubstr("conflicts:           1 "));
+    EXPECT_THAT(r.out, ::testing::HasSubstr("failed:              0\n"));
+    EXPECT_THAT(r.out, ::testing::HasSubstr("verify: 16 values checked, 0 failed"));
+    EXPECT_EQ(CheckCallers(*p.cryptor, p.old_key, {{2, p.phone}}), 0);
   }
 
   // The stored values of every row, to compare before and after a run.
