@@ -24,6 +24,7 @@
 #include "piicrypt/status_macros.h"
 #include "piicrypt/subject_key_store.h"
 #include "src/db/postgres.h"
+#include "src/db/schema_version.h"
 #include "src/subject/subject_stores.h"
 
 namespace piicrypt::internal {
@@ -182,14 +183,11 @@ absl::Status CheckSchemaVersion(PGconn* conn) {
       (!PQgetisnull(v.get(), 0, 0) && !absl::SimpleAtoi(PQgetvalue(v.get(), 0, 0), &version))) {
     return absl::DataLossError(absl::StrCat(kPrefix, "the schema version is malformed"));
   }
-  if (version > kSubjectSchemaVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(kPrefix, "schema version ", version,
-                                                      " is newer than this library's (",
-                                                      kSubjectSchemaVersion, ")"));
-  }
-  if (version == kSubjectSchemaVersion) return absl::OkStatus();
-  const std::string insert = absl::StrCat(
-      "INSERT INTO piicrypt_subject_schema_version (version) VALUES (", kSubjectSchemaVersion, ")");
+  PIICRYPT_ASSIGN_OR_RETURN(const bool write,
+                            MustWriteSchemaVersion(kPrefix, version, kSubjectSchemaVersion));
+  if (!write) return absl::OkStatus();
+  const std::string insert =
+      SchemaVersionInsert("piicrypt_subject_schema_version", kSubjectSchemaVersion);
   PgResultPtr w(PQexec(conn, insert.c_str()));
   if (!PgSucceeded(w.get())) return PgStatus(kPrefix, "cannot write the schema version", w.get());
   return absl::OkStatus();

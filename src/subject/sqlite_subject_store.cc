@@ -23,6 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "piicrypt/status_macros.h"
 #include "piicrypt/subject_key_store.h"
+#include "src/db/schema_version.h"
 #include "src/db/sqlite.h"
 #include "src/secrets/secret_file.h"
 #include "src/subject/subject_stores.h"
@@ -184,14 +185,10 @@ absl::Status InitSchema(const SqliteDb& db) {
     if (rc != SQLITE_ROW) return db.Error(rc, "cannot read the schema version");
     const bool empty = sqlite3_column_type(stmt.get(), 0) == SQLITE_NULL;
     const int64_t version = empty ? 0 : sqlite3_column_int64(stmt.get(), 0);
-    if (version > kSubjectSchemaVersion) {
-      return absl::FailedPreconditionError(absl::StrCat(kPrefix, "schema version ", version,
-                                                        " is newer than this library's (",
-                                                        kSubjectSchemaVersion, ")"));
-    }
-    if (version == kSubjectSchemaVersion) return absl::OkStatus();
-    return db.Exec(absl::StrCat("INSERT INTO piicrypt_subject_schema_version (version) VALUES (",
-                                kSubjectSchemaVersion, ")"),
+    PIICRYPT_ASSIGN_OR_RETURN(const bool write,
+                              MustWriteSchemaVersion(kPrefix, version, kSubjectSchemaVersion));
+    if (!write) return absl::OkStatus();
+    return db.Exec(SchemaVersionInsert("piicrypt_subject_schema_version", kSubjectSchemaVersion),
                    "cannot write the schema version");
   }();
   if (!status.ok()) {

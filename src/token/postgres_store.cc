@@ -26,6 +26,7 @@
 #include "piicrypt/subtle/token_store.h"
 #include "src/db/connection_pool.h"
 #include "src/db/postgres.h"
+#include "src/db/schema_version.h"
 #include "src/token/store_sql.h"
 #include "src/token/stores.h"
 
@@ -209,9 +210,10 @@ absl::Status InitSchema(Connection& c, absl::Time deadline) {
     if (!PQgetisnull(r.get(), 0, 0) && !absl::SimpleAtoi(PQgetvalue(r.get(), 0, 0), &version)) {
       return absl::DataLossError(absl::StrCat(kPrefix, "unreadable schema version"));
     }
-    PIICRYPT_ASSIGN_OR_RETURN(const bool write, MustWriteSchemaVersion(kPrefix, version));
+    PIICRYPT_ASSIGN_OR_RETURN(const bool write,
+                              MustWriteSchemaVersion(kPrefix, version, kTokenSchemaVersion));
     if (!write) return absl::OkStatus();
-    const std::string insert = SchemaVersionInsert();
+    const std::string insert = SchemaVersionInsert("piicrypt_schema_version", kTokenSchemaVersion);
     return RunSql(c, insert.c_str(), deadline, "cannot write the schema version", error).status();
   }();
   if (!status.ok()) {

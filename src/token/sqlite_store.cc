@@ -22,6 +22,7 @@
 #include "piicrypt/status_macros.h"
 #include "piicrypt/subtle/token_store.h"
 #include "src/db/connection_pool.h"
+#include "src/db/schema_version.h"
 #include "src/db/sqlite.h"
 #include "src/secrets/secret_file.h"
 #include "src/token/store_sql.h"
@@ -104,9 +105,11 @@ absl::Status InitSchema(const SqliteDb& db) {
     if (rc != SQLITE_ROW) return db.Error(rc, "cannot read the schema version");
     const bool empty = sqlite3_column_type(stmt.get(), 0) == SQLITE_NULL;
     const int64_t version = empty ? 0 : sqlite3_column_int64(stmt.get(), 0);
-    PIICRYPT_ASSIGN_OR_RETURN(const bool write, MustWriteSchemaVersion(kPrefix, version));
+    PIICRYPT_ASSIGN_OR_RETURN(const bool write,
+                              MustWriteSchemaVersion(kPrefix, version, kTokenSchemaVersion));
     if (!write) return absl::OkStatus();
-    return db.Exec(SchemaVersionInsert(), "cannot write the schema version");
+    return db.Exec(SchemaVersionInsert("piicrypt_schema_version", kTokenSchemaVersion),
+                   "cannot write the schema version");
   }();
   if (!status.ok()) {
     db.Rollback();

@@ -352,6 +352,16 @@ TEST_P(SubjectTest, StoreErrorsUseTheDatabaseLayersMapping) {
   EXPECT_THAT(store_->Count(), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+// A store written by a newer library is refused when opened, not read with this one's
+// rules; one this library made opens again.
+TEST_P(SubjectTest, StoreOfANewerSchemaIsRefused) {
+  ASSERT_THAT(SubjectKeyStore::Open(url_), IsOk());  // opened again: nothing to write
+  ASSERT_THAT(env_->Sql(url_, "INSERT INTO piicrypt_subject_schema_version VALUES (2)"), IsOk());
+  auto newer = SubjectKeyStore::Open(url_);
+  EXPECT_THAT(newer, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(newer.status().message(), HasSubstr("schema version 2 is newer"));
+}
+
 // The cache: another cryptor (another process) sees a forget once its entry is older than
 // the ttl, and at once if the entry was evicted for room.
 TEST_P(SubjectTest, CacheIsBoundedInAgeAndSize) {
